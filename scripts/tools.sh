@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs the build and test tools Runboard needs, each only when missing or at the
+# wrong version. Nothing here downloads from outside the package registries
+# (crates.io, npm, Debian): see ARCHITECTURE.md, "Toolchain".
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TRUNK_VERSION="0.21.14"
+BINARYEN_VERSION="132.0.0"
+TOOLS_DIR="${RUNBOARD_TOOLS_DIR:-$HOME/.cache/runboard/tools}"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock, exactly.
+lock_version() {
+  awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' \
+    "$ROOT/Cargo.lock"
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_wasm_bindgen() {
+  local want have
+  want="$(lock_version wasm-bindgen)"
+  have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
+  if [ "$have" != "$want" ]; then
+    step "installing wasm-bindgen-cli $want (about 5 minutes on 2 cores, once)"
+    # Without --locked: the CLI's own lock file names a crate version the registry lacks.
+    cargo install --force wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_trunk() {
+  if [ "$(trunk --version 2>/dev/null | awk '{print $2}' || true)" != "$TRUNK_VERSION" ]; then
+    step "installing trunk $TRUNK_VERSION (about 15 minutes on 2 cores, once)"
+    # Trunk 0.22 needs a newer rustc than stable here; 0.21.14 builds with --locked.
+    cargo install --locked --force trunk --version "$TRUNK_VERSION"
+  fi
+}
+
+ensure_wasm_opt() {
+  local bin="$TOOLS_DIR/node_modules/.bin/wasm-opt"
+  if ! "$bin" --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+    step "installing wasm-opt (npm binaryen $BINARYEN_VERSION)"
+    command -v npm >/dev/null || { apt_install npm; }
+    mkdir -p "$TOOLS_DIR"
+    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null
+  fi
+}
+
+apt_install() {
+  step "installing Debian packages: $*"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_browser() {
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
+# Prints the PATH that puts the pinned tools first, for callers to export.
+tools_path() { printf '%s' "$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"; }
+
+case "${1:-build}" in
+  build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt ;;
+  browser) ensure_browser ;;
+  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_browser ;;
+  path) tools_path ;;
+  *) echo "usage: scripts/tools.sh [build|browser|all|path]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,22 @@
+//! Runboard's contract: the wire types of the upstream Test Execution API and of
+//! Runboard's own endpoints, with the validation both the proxy and the widget apply.
+//!
+//! The crate does no I/O and builds for native targets and `wasm32-unknown-unknown`.
+//! Requests are strict (a malformed one is refused with a message naming the field);
+//! responses are lenient (unknown statuses and extra fields never break parsing).
+
+pub mod error;
+pub mod ids;
+pub mod runboard;
+pub mod selector;
+pub mod status;
+pub mod wire;
+
+pub use error::{ApiError, ErrorBody, ValidationError};
+pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
+pub use runboard::{Bootstrap, PollIntervals, Preset, ProjectInfo};
+pub use selector::{ExecuteRequest, Selector, MAX_TESTS_PER_LIST};
+pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};
+pub use wire::{
+    ExecuteResponse, Job, JobsRequest, JobsResponse, StatusCount, TestResult, TestRun,
+};
