@@ -21,7 +21,10 @@ pub fn validate_id(field: &str, value: &str) -> Result<(), ValidationError> {
     if value.chars().count() > MAX_ID_LEN {
         return Err(ValidationError::new(
             field,
-            format!("is {} characters long; ids have at most {MAX_ID_LEN}", value.chars().count()),
+            format!(
+                "is {} characters long; ids have at most {MAX_ID_LEN}",
+                value.chars().count()
+            ),
         ));
     }
     if let Some(bad) = value

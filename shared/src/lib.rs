@@ -15,8 +15,6 @@ pub mod wire;
 pub use error::{ApiError, ErrorBody, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
 pub use runboard::{Bootstrap, PollIntervals, Preset, ProjectInfo};
-pub use selector::{ExecuteRequest, Selector, MAX_TESTS_PER_LIST};
+pub use selector::{ExecuteRequest, MAX_TESTS_PER_LIST, Selector};
 pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};
-pub use wire::{
-    ExecuteResponse, Job, JobsRequest, JobsResponse, StatusCount, TestResult, TestRun,
-};
+pub use wire::{ExecuteResponse, Job, JobsRequest, JobsResponse, StatusCount, TestResult, TestRun};

@@ -94,7 +94,11 @@ impl TryFrom<RawPreset> for Preset {
             return Err(ValidationError::new("name", "a preset needs a name"));
         }
         let selector = Selector::from_fields(raw.selector)?;
-        let agent_name = raw.agent_name.as_deref().map(AgentName::parse).transpose()?;
+        let agent_name = raw
+            .agent_name
+            .as_deref()
+            .map(AgentName::parse)
+            .transpose()?;
         let description = raw.description.unwrap_or_else(|| {
             let what = selector.describe();
             match &agent_name {

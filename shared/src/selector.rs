@@ -53,7 +53,10 @@ impl Selector {
     /// Builds a custom-list selector, checking the list rules.
     pub fn tests<S: AsRef<str>>(ids: &[S]) -> Result<Self, ValidationError> {
         if ids.is_empty() {
-            return Err(ValidationError::new("tests", "must list at least one test id"));
+            return Err(ValidationError::new(
+                "tests",
+                "must list at least one test id",
+            ));
         }
         if ids.len() > MAX_TESTS_PER_LIST {
             return Err(ValidationError::new(
@@ -107,7 +110,11 @@ impl Selector {
             _ => {
                 return Err(ValidationError::new(
                     "selector",
-                    format!("give only one of {}; found {}", given.join(", "), given.len()),
+                    format!(
+                        "give only one of {}; found {}",
+                        given.join(", "),
+                        given.len()
+                    ),
                 ));
             }
         }
@@ -248,7 +255,11 @@ impl TryFrom<RawExecuteRequest> for ExecuteRequest {
             test_id: raw.test_id,
             tests: raw.tests,
         })?;
-        let agent_name = raw.agent_name.as_deref().map(AgentName::parse).transpose()?;
+        let agent_name = raw
+            .agent_name
+            .as_deref()
+            .map(AgentName::parse)
+            .transpose()?;
         Ok(Self {
             selector,
             agent_name,
