@@ -1,2 +1,150 @@
-//! Placeholder.
-fn main() {}
+//! The `runboard` binary: parses the command line, sets up logging, and wires the library
+//! (`runboard --config FILE`, `runboard --demo`, `runboard check-config FILE`).
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use runboard_proxy::{Config, Server, demo};
+use tracing_subscriber::EnvFilter;
+
+/// Runboard: start test runs and watch their results without handing the platform's API
+/// key to a browser.
+#[derive(Parser)]
+#[command(name = "runboard", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// The configuration file (TOML).
+    #[arg(long, env = "RUNBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Run against an in-process simulator with a demo project; no account needed.
+    #[arg(long)]
+    demo: bool,
+    /// Where to listen (overrides `listen`; the demo's default is 127.0.0.1:8080).
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+    /// Log lines for people or for a log collector.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+    /// Demo only: how much faster than real time the simulated platform runs tests.
+    #[arg(long, requires = "demo")]
+    sim_speed: Option<f64>,
+    /// Demo only: how many tests the demo project has.
+    #[arg(long, requires = "demo")]
+    sim_tests: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a configuration file (keys included) and exit.
+    CheckConfig {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    if let Some(Command::CheckConfig { file }) = &cli.command {
+        return check_config(file);
+    }
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("runboard: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn check_config(file: &std::path::Path) -> ExitCode {
+    match Config::load(file) {
+        Ok(config) => {
+            println!(
+                "{}: OK ({} project(s), listen {}, upstream {})",
+                file.display(),
+                config.projects.len(),
+                config.listen,
+                config.upstream.url
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{}: {err}", file.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.demo {
+        let options = demo::DemoOptions {
+            addr: cli.addr.unwrap_or(demo::DEFAULT_ADDR),
+            sim_speed: cli.sim_speed.unwrap_or(demo::DEFAULT_SPEED),
+            sim_tests: cli.sim_tests.unwrap_or(demo::DEFAULT_TESTS),
+        };
+        let demo = demo::start_with(options).await?;
+        println!("listening on {}", demo.url());
+        println!("Runboard demo: open {}/", demo.url());
+        shutdown_signal().await;
+        demo.shutdown().await;
+        return Ok(());
+    }
+    let Some(path) = cli.config else {
+        anyhow::bail!("give --config FILE (or RUNBOARD_CONFIG), or try --demo");
+    };
+    let mut config = Config::load(&path)?;
+    if let Some(addr) = cli.addr {
+        config.listen = addr;
+    }
+    let mut server = Server::start(config).await?;
+    println!("listening on {}", server.url());
+    tokio::select! {
+        () = shutdown_signal() => {}
+        result = server.wait() => return result,
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("stopping: letting requests in flight finish");
+}

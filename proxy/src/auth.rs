@@ -1,0 +1,165 @@
+//! Who is asking: in `header` mode the user and groups come from headers set by the SSO
+//! proxy, believed only when the TCP peer is one of `auth.trusted_proxies`.
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{HeaderMap, request::Parts},
+};
+
+use crate::{
+    AppError, AppState,
+    config::{AuthConfig, AuthMode, ProjectConfig},
+};
+
+/// The signed-in user (none in `auth.mode = "none"`). Extracting it refuses requests
+/// without a believable identity in header mode.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    /// The user's name or e-mail.
+    pub(crate) user: Option<String>,
+    groups: Vec<String>,
+    mode: AuthMode,
+}
+
+impl Identity {
+    /// The name for audit lines.
+    pub(crate) fn name(&self) -> &str {
+        self.user.as_deref().unwrap_or("anonymous")
+    }
+
+    /// Whether this user may start runs in `project`: everyone in mode none; else the
+    /// project's lists (or the global ones), where two empty lists mean everyone.
+    pub(crate) fn can_run(&self, auth: &AuthConfig, project: &ProjectConfig) -> bool {
+        if self.mode == AuthMode::None {
+            return true;
+        }
+        let users = project.run_users.as_ref().unwrap_or(&auth.run_users);
+        let groups = project.run_groups.as_ref().unwrap_or(&auth.run_groups);
+        if users.is_empty() && groups.is_empty() {
+            return true;
+        }
+        let user_ok = self
+            .user
+            .as_deref()
+            .is_some_and(|u| users.iter().any(|allowed| allowed.eq_ignore_ascii_case(u)));
+        user_ok || self.groups.iter().any(|g| groups.contains(g))
+    }
+
+    /// Reads the identity of a request from `peer`.
+    pub(crate) fn from_headers(
+        auth: &AuthConfig,
+        headers: &HeaderMap,
+        peer: Option<SocketAddr>,
+    ) -> Result<Self, AppError> {
+        if auth.mode == AuthMode::None {
+            return Ok(Self {
+                user: None,
+                groups: Vec::new(),
+                mode: AuthMode::None,
+            });
+        }
+        let trusted = peer.is_some_and(|p| auth.trusted_proxies.iter().any(|net| net.contains(&p.ip())));
+        if !trusted {
+            return Err(AppError::Unauthenticated(
+                "sign in through the company's SSO: this request did not come through it",
+            ));
+        }
+        let user = header_text(headers, &auth.user_header).ok_or(AppError::Unauthenticated(
+            "sign in through the company's SSO: the request carries no user",
+        ))?;
+        let groups = header_text(headers, &auth.groups_header)
+            .map(|g| {
+                g.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            user: Some(user),
+            groups,
+            mode: AuthMode::Header,
+        })
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+impl FromRequestParts<AppState> for Identity {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr);
+        Self::from_headers(&state.config().auth, &parts.headers, peer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use runboard_shared::ProjectId;
+
+    use super::*;
+    use crate::config::ApiKey;
+
+    fn header_auth() -> AuthConfig {
+        AuthConfig {
+            mode: AuthMode::Header,
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+            run_users: vec!["boss@example.com".into()],
+            run_groups: vec!["qa".into()],
+            ..AuthConfig::default()
+        }
+    }
+
+    fn identity(user: Option<&str>, groups: &str, peer: &str) -> Result<Identity, AppError> {
+        let mut headers = HeaderMap::new();
+        if let Some(user) = user {
+            headers.insert("x-forwarded-email", user.parse().unwrap());
+        }
+        headers.insert("x-forwarded-groups", groups.parse().unwrap());
+        Identity::from_headers(&header_auth(), &headers, Some(peer.parse().unwrap()))
+    }
+
+    #[test]
+    fn identity_is_believed_only_from_trusted_peers() {
+        assert!(identity(Some("a@example.com"), "", "10.1.2.3:5000").is_ok());
+        assert!(identity(Some("a@example.com"), "", "192.168.1.1:5000").is_err());
+        assert!(identity(None, "qa", "10.1.2.3:5000").is_err());
+        let none = Identity::from_headers(&header_auth(), &HeaderMap::new(), None);
+        assert!(matches!(none, Err(AppError::Unauthenticated(_))));
+    }
+
+    #[test]
+    fn run_permission_by_user_group_and_project_override() {
+        let auth = header_auth();
+        let mut project = ProjectConfig::new(
+            ProjectId::parse("p1").unwrap(),
+            "P",
+            ApiKey::new("k").unwrap(),
+        );
+        let check = |user: &str, groups: &str, project: &ProjectConfig, expected: bool| {
+            let id = identity(Some(user), groups, "10.0.0.1:1").unwrap();
+            assert_eq!(id.can_run(&auth, project), expected, "{user} [{groups}]");
+        };
+        check("viewer@example.com", "sales, support", &project, false);
+        check("tester@example.com", "sales, qa", &project, true);
+        check("Boss@Example.com", "", &project, true);
+        project.run_groups = Some(vec!["sales".into()]);
+        project.run_users = Some(vec![]);
+        check("viewer@example.com", "sales", &project, true);
+        check("tester@example.com", "qa", &project, false);
+    }
+}

@@ -1,0 +1,70 @@
+//! `RUNBOARD_*` environment variables that override settings of the file, so a container
+//! can be configured without rewriting it. Lists are comma-separated.
+
+use super::{ConfigError, raw::RawConfig};
+
+/// Every override, with the setting it replaces (listed in `runboard.example.toml`).
+pub(crate) const OVERRIDES: &[(&str, &str)] = &[
+    ("RUNBOARD_LISTEN", "listen"),
+    ("RUNBOARD_WIDGET_DIR", "widget_dir"),
+    ("RUNBOARD_UPSTREAM_URL", "upstream.url"),
+    ("RUNBOARD_UPSTREAM_TIMEOUT_MS", "upstream.timeout_ms"),
+    ("RUNBOARD_POLL_JOBS_MS", "poll.jobs_ms"),
+    ("RUNBOARD_POLL_RUN_MS", "poll.run_ms"),
+    ("RUNBOARD_AUTH_MODE", "auth.mode"),
+    ("RUNBOARD_AUTH_USER_HEADER", "auth.user_header"),
+    ("RUNBOARD_AUTH_GROUPS_HEADER", "auth.groups_header"),
+    ("RUNBOARD_AUTH_TRUSTED_PROXIES", "auth.trusted_proxies"),
+    ("RUNBOARD_AUTH_RUN_USERS", "auth.run_users"),
+    ("RUNBOARD_AUTH_RUN_GROUPS", "auth.run_groups"),
+    ("RUNBOARD_EMBED_FRAME_ANCESTORS", "embed.frame_ancestors"),
+];
+
+/// Replaces settings of `raw` with the overrides `env` knows.
+pub(crate) fn apply_overrides(
+    raw: &mut RawConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    for (var, _) in OVERRIDES {
+        if let Some(value) = env(var) {
+            apply(raw, var, value)?;
+        }
+    }
+    Ok(())
+}
+
+fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigError> {
+    match var {
+        "RUNBOARD_LISTEN" => raw.listen = Some(value),
+        "RUNBOARD_WIDGET_DIR" => raw.widget_dir = Some(value),
+        "RUNBOARD_UPSTREAM_URL" => raw.upstream.url = Some(value),
+        "RUNBOARD_UPSTREAM_TIMEOUT_MS" => raw.upstream.timeout_ms = Some(number(var, &value)?),
+        "RUNBOARD_POLL_JOBS_MS" => raw.poll.jobs_ms = Some(number(var, &value)?),
+        "RUNBOARD_POLL_RUN_MS" => raw.poll.run_ms = Some(number(var, &value)?),
+        "RUNBOARD_AUTH_MODE" => raw.auth.mode = Some(value),
+        "RUNBOARD_AUTH_USER_HEADER" => raw.auth.user_header = Some(value),
+        "RUNBOARD_AUTH_GROUPS_HEADER" => raw.auth.groups_header = Some(value),
+        "RUNBOARD_AUTH_TRUSTED_PROXIES" => raw.auth.trusted_proxies = Some(list(&value)),
+        "RUNBOARD_AUTH_RUN_USERS" => raw.auth.run_users = Some(list(&value)),
+        "RUNBOARD_AUTH_RUN_GROUPS" => raw.auth.run_groups = Some(list(&value)),
+        "RUNBOARD_EMBED_FRAME_ANCESTORS" => raw.embed.frame_ancestors = Some(list(&value)),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn number(var: &str, value: &str) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::invalid(var, format!("{value:?} is not a number of milliseconds")))
+}
+
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

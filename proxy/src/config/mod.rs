@@ -1,0 +1,206 @@
+//! Runboard's configuration: the TOML file, its environment overrides, and the validated
+//! [`Config`] the server runs with. Everything is checked once, at start-up.
+
+mod env;
+mod key;
+mod raw;
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use ipnet::IpNet;
+use reqwest::Url;
+use runboard_shared::{PollIntervals, Preset, ProjectId};
+
+pub use key::ApiKey;
+
+/// Why a configuration was refused. The message names the setting, so a person can fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for Runboard's settings (unknown key, wrong type…).
+    #[error("the configuration is not valid: {0}")]
+    Syntax(String),
+    /// A setting has a value Runboard cannot use.
+    #[error("{setting}: {problem}")]
+    Invalid {
+        /// The setting's name as written in the file (`upstream.url`, `projects[1].api_key_env`).
+        setting: String,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self::Invalid {
+            setting: setting.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// The validated configuration. Build it with [`Config::load`] or
+/// [`Config::from_toml_str`]; tests and the demo may also build it in code.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The widget's built files (Trunk's output).
+    pub widget_dir: PathBuf,
+    /// The Test Execution API.
+    pub upstream: UpstreamConfig,
+    /// The widget's poll intervals.
+    pub poll: PollIntervals,
+    /// Who may do what.
+    pub auth: AuthConfig,
+    /// Which pages may frame the widget.
+    pub embed: EmbedConfig,
+    /// The projects Runboard serves, in display order.
+    pub projects: Vec<ProjectConfig>,
+}
+
+/// `[upstream]`.
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    /// The platform's base URL; the guide's paths are appended to it.
+    pub url: Url,
+    /// How long one upstream request may take, body included.
+    pub timeout: Duration,
+}
+
+/// `auth.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// No identity: everyone may view and run (a laptop, the demo).
+    None,
+    /// The user comes from a header set by an SSO proxy in `trusted_proxies`.
+    Header,
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Whether identity comes from headers.
+    pub mode: AuthMode,
+    /// The header naming the user (oauth2-proxy: `X-Forwarded-Email`).
+    pub user_header: String,
+    /// The header listing the user's groups, comma-separated (`X-Forwarded-Groups`).
+    pub groups_header: String,
+    /// Peers whose identity headers are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Who may start runs: these users…
+    pub run_users: Vec<String>,
+    /// …and members of these groups. Both empty: every authenticated user.
+    pub run_groups: Vec<String>,
+}
+
+/// `[embed]`.
+#[derive(Debug, Clone)]
+pub struct EmbedConfig {
+    /// CSP `frame-ancestors` sources; origins here may also POST (CSRF allowlist).
+    pub frame_ancestors: Vec<String>,
+}
+
+/// One `[[projects]]` entry.
+#[derive(Debug, Clone)]
+pub struct ProjectConfig {
+    /// The platform's project id.
+    pub id: ProjectId,
+    /// The name people see.
+    pub name: String,
+    /// The project's key; never printed.
+    pub key: ApiKey,
+    /// The widget's one-click buttons.
+    pub presets: Vec<Preset>,
+    /// Overrides `auth.run_users` for this project when set.
+    pub run_users: Option<Vec<String>>,
+    /// Overrides `auth.run_groups` for this project when set.
+    pub run_groups: Option<Vec<String>>,
+}
+
+impl ProjectConfig {
+    /// A project with no presets and the global run permissions.
+    pub fn new(id: ProjectId, name: impl Into<String>, key: ApiKey) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            key,
+            presets: Vec::new(),
+            run_users: None,
+            run_groups: None,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            mode: AuthMode::None,
+            user_header: "X-Forwarded-Email".to_owned(),
+            groups_header: "X-Forwarded-Groups".to_owned(),
+            trusted_proxies: Vec::new(),
+            run_users: Vec::new(),
+            run_groups: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// A configuration with every default, for `upstream` and `projects`.
+    pub fn new(upstream: Url, projects: Vec<ProjectConfig>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            widget_dir: PathBuf::from(raw::DEFAULT_WIDGET_DIR),
+            upstream: UpstreamConfig {
+                url: upstream,
+                timeout: Duration::from_millis(raw::DEFAULT_TIMEOUT_MS),
+            },
+            poll: PollIntervals {
+                jobs_ms: raw::DEFAULT_JOBS_MS,
+                run_ms: raw::DEFAULT_RUN_MS,
+            },
+            auth: AuthConfig::default(),
+            embed: EmbedConfig {
+                frame_ancestors: Vec::new(),
+            },
+            projects,
+        }
+    }
+
+    /// Reads and validates `path`, with `RUNBOARD_*` overrides and keys from the
+    /// process environment.
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml_str(&text, |name| std::env::var(name).ok())
+    }
+
+    /// Parses and validates `text`; `env` looks up `RUNBOARD_*` overrides and the
+    /// variables named by `api_key_env` (tests pass a map instead of the process env).
+    pub fn from_toml_str(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut file: raw::RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        env::apply_overrides(&mut file, &env)?;
+        raw::validate(file, &env)
+    }
+
+    /// The project with `id`, if configured.
+    pub fn project(&self, id: &ProjectId) -> Option<&ProjectConfig> {
+        self.projects.iter().find(|p| &p.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,345 @@
+//! The configuration file as written (every field optional, unknown keys refused) and its
+//! conversion into the validated [`Config`], one setting at a time.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use ipnet::IpNet;
+use reqwest::{Url, header::HeaderName};
+use runboard_shared::{PollIntervals, Preset, ProjectId};
+use serde::Deserialize;
+
+use super::{
+    ApiKey, AuthConfig, AuthMode, Config, ConfigError, EmbedConfig, ProjectConfig, UpstreamConfig,
+};
+
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub(crate) const DEFAULT_WIDGET_DIR: &str = "frontend/dist";
+pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+pub(crate) const DEFAULT_JOBS_MS: u64 = 2_000;
+pub(crate) const DEFAULT_RUN_MS: u64 = 3_000;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub(crate) listen: Option<String>,
+    pub(crate) widget_dir: Option<String>,
+    #[serde(default)]
+    pub(crate) upstream: RawUpstream,
+    #[serde(default)]
+    pub(crate) poll: RawPoll,
+    #[serde(default)]
+    pub(crate) auth: RawAuth,
+    #[serde(default)]
+    pub(crate) embed: RawEmbed,
+    #[serde(default)]
+    pub(crate) projects: Vec<RawProject>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawUpstream {
+    pub(crate) url: Option<String>,
+    pub(crate) timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPoll {
+    pub(crate) jobs_ms: Option<u64>,
+    pub(crate) run_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAuth {
+    pub(crate) mode: Option<String>,
+    pub(crate) user_header: Option<String>,
+    pub(crate) groups_header: Option<String>,
+    pub(crate) trusted_proxies: Option<Vec<String>>,
+    pub(crate) run_users: Option<Vec<String>>,
+    pub(crate) run_groups: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEmbed {
+    pub(crate) frame_ancestors: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProject {
+    id: String,
+    name: Option<String>,
+    api_key_env: Option<String>,
+    api_key_file: Option<PathBuf>,
+    /// Only read to refuse it with a clear message.
+    api_key: Option<toml::Value>,
+    #[serde(default)]
+    presets: Vec<toml::Value>,
+    run_users: Option<Vec<String>>,
+    run_groups: Option<Vec<String>>,
+}
+
+/// Turns the file into a [`Config`], naming the first bad setting.
+pub(crate) fn validate(
+    raw: RawConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let listen = raw.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+    let listen: SocketAddr = listen.trim().parse().map_err(|_| {
+        ConfigError::invalid(
+            "listen",
+            format!("{listen:?} is not IP:PORT (for example 127.0.0.1:8080, or port 0 for any)"),
+        )
+    })?;
+    let projects = raw
+        .projects
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| project(i, p, env))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_projects(&projects)?;
+    Ok(Config {
+        listen,
+        widget_dir: PathBuf::from(raw.widget_dir.as_deref().unwrap_or(DEFAULT_WIDGET_DIR)),
+        upstream: upstream(raw.upstream)?,
+        poll: poll(raw.poll)?,
+        auth: auth(raw.auth)?,
+        embed: EmbedConfig {
+            frame_ancestors: frame_ancestors(raw.embed.frame_ancestors.unwrap_or_default())?,
+        },
+        projects,
+    })
+}
+
+fn upstream(raw: RawUpstream) -> Result<UpstreamConfig, ConfigError> {
+    let text = raw.url.ok_or_else(|| {
+        ConfigError::invalid(
+            "upstream.url",
+            "is missing; set the platform's base URL, e.g. https://platform.example.com",
+        )
+    })?;
+    let url = Url::parse(text.trim())
+        .map_err(|e| ConfigError::invalid("upstream.url", format!("{text:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::invalid("upstream.url", "must start with https:// or http://"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(ConfigError::invalid(
+            "upstream.url",
+            "must be a plain base URL without credentials, query or fragment",
+        ));
+    }
+    let timeout_ms = raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+    if !(100..=600_000).contains(&timeout_ms) {
+        return Err(ConfigError::invalid(
+            "upstream.timeout_ms",
+            format!("{timeout_ms} is out of range; use 100 to 600000 milliseconds"),
+        ));
+    }
+    Ok(UpstreamConfig {
+        url,
+        timeout: Duration::from_millis(timeout_ms),
+    })
+}
+
+fn poll(raw: RawPoll) -> Result<PollIntervals, ConfigError> {
+    let check = |name: &str, value: Option<u64>, default: u64| {
+        let value = value.unwrap_or(default);
+        if (200..=3_600_000).contains(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError::invalid(
+                name,
+                format!("{value} is out of range; use 200 to 3600000 milliseconds"),
+            ))
+        }
+    };
+    Ok(PollIntervals {
+        jobs_ms: check("poll.jobs_ms", raw.jobs_ms, DEFAULT_JOBS_MS)?,
+        run_ms: check("poll.run_ms", raw.run_ms, DEFAULT_RUN_MS)?,
+    })
+}
+
+fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
+    let defaults = AuthConfig::default();
+    let mode = match raw.mode.as_deref().map(str::trim) {
+        None | Some("none") => AuthMode::None,
+        Some("header") => AuthMode::Header,
+        Some(other) => {
+            return Err(ConfigError::invalid(
+                "auth.mode",
+                format!("{other:?} is not a mode; use \"none\" or \"header\""),
+            ));
+        }
+    };
+    let user_header = header_name("auth.user_header", raw.user_header, defaults.user_header)?;
+    let groups_header =
+        header_name("auth.groups_header", raw.groups_header, defaults.groups_header)?;
+    let trusted_proxies = raw
+        .trusted_proxies
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, text)| cidr(i, text))
+        .collect::<Result<Vec<_>, _>>()?;
+    if mode == AuthMode::Header && trusted_proxies.is_empty() {
+        return Err(ConfigError::invalid(
+            "auth.trusted_proxies",
+            "header mode needs the addresses of the SSO proxy (CIDRs such as \"127.0.0.1/32\")",
+        ));
+    }
+    Ok(AuthConfig {
+        mode,
+        user_header,
+        groups_header,
+        trusted_proxies,
+        run_users: raw.run_users.unwrap_or_default(),
+        run_groups: raw.run_groups.unwrap_or_default(),
+    })
+}
+
+fn header_name(setting: &str, value: Option<String>, default: String) -> Result<String, ConfigError> {
+    let value = value.unwrap_or(default);
+    HeaderName::from_bytes(value.trim().as_bytes())
+        .map(|_| value.trim().to_owned())
+        .map_err(|_| ConfigError::invalid(setting, format!("{value:?} is not an HTTP header name")))
+}
+
+fn cidr(index: usize, text: &str) -> Result<IpNet, ConfigError> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            ConfigError::invalid(
+                format!("auth.trusted_proxies[{index}]"),
+                format!("{text:?} is not an address or CIDR such as \"10.0.0.0/8\""),
+            )
+        })
+}
+
+/// CSP sources are copied into a header, so only plain origins and two keywords pass:
+/// nothing that could end the directive (`;`, `,`, spaces, quotes) gets through.
+fn frame_ancestors(values: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    for (i, value) in values.iter().enumerate() {
+        if !is_frame_source(value) {
+            return Err(ConfigError::invalid(
+                format!("embed.frame_ancestors[{i}]"),
+                format!(
+                    "{value:?} is not an origin like \"https://portal.example.com\" \
+                     (or 'self' / 'none')"
+                ),
+            ));
+        }
+    }
+    Ok(values)
+}
+
+pub(crate) fn is_frame_source(value: &str) -> bool {
+    if value == "'self'" || value == "'none'" {
+        return true;
+    }
+    let Some(rest) = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.strip_suffix('/').unwrap_or(rest);
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*' | ':' | '[' | ']'))
+}
+
+fn project(
+    index: usize,
+    raw: RawProject,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ProjectConfig, ConfigError> {
+    let at = |field: &str| format!("projects[{index}].{field}");
+    let id = ProjectId::parse(raw.id.trim()).map_err(|e| ConfigError::invalid(at("id"), e.problem))?;
+    let key = project_key(index, &raw, env)?;
+    let name = raw
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| id.to_string());
+    let presets = raw
+        .presets
+        .into_iter()
+        .enumerate()
+        .map(|(j, value)| {
+            value.try_into::<Preset>().map_err(|e| {
+                ConfigError::invalid(format!("projects[{index}].presets[{j}]"), e.message().trim().to_owned())
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ProjectConfig {
+        id,
+        name,
+        key,
+        presets,
+        run_users: raw.run_users,
+        run_groups: raw.run_groups,
+    })
+}
+
+fn project_key(
+    index: usize,
+    raw: &RawProject,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ApiKey, ConfigError> {
+    let at = |field: &str| format!("projects[{index}].{field}");
+    if raw.api_key.is_some() {
+        return Err(ConfigError::invalid(
+            at("api_key"),
+            "keys may not be written in the configuration file; use api_key_env or api_key_file",
+        ));
+    }
+    match (&raw.api_key_env, &raw.api_key_file) {
+        (Some(var), None) => {
+            let value = env(var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                ConfigError::invalid(at("api_key_env"), format!("the variable {var} is not set or empty"))
+            })?;
+            ApiKey::new(value).map_err(|problem| {
+                ConfigError::invalid(at("api_key_env"), format!("{problem} (variable {var})"))
+            })
+        }
+        (None, Some(path)) => {
+            let value = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::invalid(at("api_key_file"), format!("cannot read {}: {e}", path.display()))
+            })?;
+            ApiKey::new(value).map_err(|problem| {
+                ConfigError::invalid(at("api_key_file"), format!("{problem} (file {})", path.display()))
+            })
+        }
+        (Some(_), Some(_)) => Err(ConfigError::invalid(
+            at("api_key_env"),
+            "give either api_key_env or api_key_file, not both",
+        )),
+        (None, None) => Err(ConfigError::invalid(
+            at("api_key_env"),
+            "the project needs a key: set api_key_env or api_key_file",
+        )),
+    }
+}
+
+fn check_projects(projects: &[ProjectConfig]) -> Result<(), ConfigError> {
+    if projects.is_empty() {
+        return Err(ConfigError::invalid(
+            "projects",
+            "no project is configured; add at least one [[projects]] entry",
+        ));
+    }
+    for (i, project) in projects.iter().enumerate() {
+        if projects[..i].iter().any(|p| p.id == project.id) {
+            return Err(ConfigError::invalid(
+                format!("projects[{i}].id"),
+                format!("{} is configured twice", project.id),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! Runboard's own endpoints: the widget's bootstrap, health, readiness and metrics.
+
+use axum::{
+    Json,
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+};
+use runboard_shared::{Bootstrap, ProjectInfo};
+use serde_json::{Value, json};
+
+use crate::{AppError, AppState, VERSION, auth::Identity};
+
+/// `GET /runboard/bootstrap`: the projects this user sees, whether they may run, presets,
+/// poll intervals, version. Never a key.
+pub(crate) async fn bootstrap(State(state): State<AppState>, identity: Identity) -> Json<Bootstrap> {
+    let config = state.config();
+    let projects = config
+        .projects
+        .iter()
+        .map(|p| ProjectInfo {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            can_run: identity.can_run(&config.auth, p),
+            presets: p.presets.clone(),
+        })
+        .collect();
+    Json(Bootstrap {
+        version: VERSION.to_owned(),
+        user: identity.user.clone(),
+        projects,
+        poll: config.poll,
+    })
+}
+
+/// `GET /healthz`: the process answers.
+pub(crate) async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the upstream answers HTTP.
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    state.upstream().probe().await?;
+    Ok(Json(json!({ "status": "ready" })))
+}
+
+/// `GET /metrics`: Prometheus (OpenMetrics) text.
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics().render(),
+    )
+        .into_response()
+}

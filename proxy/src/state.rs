@@ -1,0 +1,55 @@
+//! The shared application state: configuration, the pooled upstream client, metrics.
+
+use std::sync::Arc;
+
+use runboard_shared::ProjectId;
+
+use crate::{
+    AppError,
+    config::{Config, ProjectConfig},
+    metrics::Metrics,
+    upstream::Upstream,
+};
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    config: Config,
+    upstream: Upstream,
+    metrics: Metrics,
+}
+
+impl AppState {
+    /// Builds the state, including the upstream HTTP client (rustls, pooled).
+    pub fn new(config: Config) -> anyhow::Result<Self> {
+        let upstream = Upstream::new(&config.upstream)?;
+        Ok(Self(Arc::new(Inner {
+            config,
+            upstream,
+            metrics: Metrics::new(),
+        })))
+    }
+
+    /// The configuration the server runs with.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    pub(crate) fn upstream(&self) -> &Upstream {
+        &self.0.upstream
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The configured project `id`, or `unknown_project`.
+    pub(crate) fn project(&self, id: &ProjectId) -> Result<&ProjectConfig, AppError> {
+        self.0
+            .config
+            .project(id)
+            .ok_or_else(|| AppError::UnknownProject(id.clone()))
+    }
+}
