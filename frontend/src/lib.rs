@@ -1,1 +1,84 @@
-//! Placeholder; being written.
+//! The Runboard widget: a Leptos client-side app that starts test runs on the hosted
+//! platform through `runboard` and follows their jobs and reports. `App` is the root;
+//! views live in `views/`, pieces in `components/`, HTTP in `api`, and everything that
+//! can be decided without a browser in `logic` (unit-tested natively).
+
+mod api;
+mod browser;
+// `#[component]` generates a `pub` props struct beside each component, which the
+// workspace's `unreachable_pub` lint flags even though the component is `pub(crate)`.
+#[allow(unreachable_pub)]
+mod components;
+mod context;
+pub(crate) mod logic;
+mod poller;
+#[allow(unreachable_pub)]
+mod views;
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+use runboard_shared::Bootstrap;
+
+use crate::{
+    components::{banner::ErrorBanner, chrome::Chrome, embed::EmbedResize},
+    context::{Clock, Flash},
+    logic::links::{Prefs, parse_query},
+    views::{home::Home, jobs::JobsView, not_found::NotFound, run::RunView, start::StartView},
+};
+
+/// The whole widget: loads the bootstrap (retrying with a visible banner while
+/// `runboard` cannot be reached), then shows the routed views.
+#[component]
+pub fn App() -> impl IntoView {
+    let prefs = Prefs::from_query(&parse_query(&browser::location_search()));
+    browser::apply_prefs(prefs);
+    provide_context(prefs);
+    provide_context(Clock::start());
+    provide_context(Flash::default());
+
+    let boot: RwSignal<Option<Bootstrap>> = RwSignal::new(None);
+    let status = poller::start(1000, move |_| async move {
+        let loaded = api::bootstrap().await?;
+        boot.set(Some(loaded));
+        Ok(true)
+    });
+    let root = NodeRef::<leptos::html::Div>::new();
+    view! {
+        <div class="rb-app" class:rb-embed=prefs.embed node_ref=root
+            data-ready=move || boot.with(|b| if b.is_some() { "1" } else { "0" })>
+            <EmbedResize root=root />
+            {move || match boot.get() {
+                Some(bootstrap) => view! { <Shell bootstrap=bootstrap /> }.into_any(),
+                None => view! {
+                    <ErrorBanner status=status />
+                    <p class="rb-loading" role="status">"Loading Runboard…"</p>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// The routed part, once the bootstrap is known.
+#[component]
+fn Shell(
+    /// What the server said about this user, the projects and polling.
+    bootstrap: Bootstrap,
+) -> impl IntoView {
+    provide_context(context::Boot(bootstrap));
+    view! {
+        <Router>
+            <Chrome />
+            <main class="rb-main">
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=Home />
+                    <Route path=path!("/p/:proj/start") view=StartView />
+                    <Route path=path!("/p/:proj/jobs") view=JobsView />
+                    <Route path=path!("/p/:proj/runs/:run") view=RunView />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

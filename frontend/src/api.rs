@@ -1,0 +1,49 @@
+//! The only place HTTP happens: `runboard`'s endpoints on this page's own origin, with
+//! the shared crate's types in and out, and every failure classified as a [`Failure`].
+
+use gloo_net::http::{Request, Response};
+use runboard_shared::{
+    Bootstrap, ExecuteRequest, ExecuteResponse, JobsRequest, JobsResponse, ProjectId, RunId, TestRun,
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::logic::failure::Failure;
+
+/// `GET /runboard/bootstrap`: projects, presets, poll intervals, the user.
+pub(crate) async fn bootstrap() -> Result<Bootstrap, Failure> {
+    read(Request::get("/runboard/bootstrap").send().await).await
+}
+
+/// `POST /api/testExecution/{projId}`: starts a run.
+pub(crate) async fn execute(project: &ProjectId, request: &ExecuteRequest) -> Result<ExecuteResponse, Failure> {
+    post(&format!("/api/testExecution/{project}"), request).await
+}
+
+/// `POST /api/jobs/{projId}`: the state of several jobs in one request.
+pub(crate) async fn jobs(project: &ProjectId, request: &JobsRequest) -> Result<JobsResponse, Failure> {
+    post(&format!("/api/jobs/{project}"), request).await
+}
+
+/// `GET /api/testRun/{projId}/{runId}`: a run report.
+pub(crate) async fn test_run(project: &ProjectId, run: &RunId) -> Result<TestRun, Failure> {
+    read(Request::get(&format!("/api/testRun/{project}/{run}")).send().await).await
+}
+
+/// POSTs JSON; `json()` sets `Content-Type: application/json`, which the proxy's CSRF
+/// rule requires.
+async fn post<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<T, Failure> {
+    let request = Request::post(url)
+        .json(body)
+        .map_err(|e| Failure::BadAnswer(format!("could not encode the request: {e}")))?;
+    read(request.send().await).await
+}
+
+async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, Failure> {
+    let response = sent.map_err(|_| Failure::Offline)?;
+    let status = response.status();
+    let text = response.text().await.map_err(|_| Failure::Offline)?;
+    if !(200..300).contains(&status) {
+        return Err(Failure::from_response(status, &text));
+    }
+    serde_json::from_str(&text).map_err(|e| Failure::BadAnswer(e.to_string()))
+}

@@ -1,0 +1,145 @@
+//! The browser services the views use (clock, localStorage, clipboard, downloads, the
+//! address bar, the parent frame), each wrapped so a missing API degrades quietly.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::logic::links::Prefs;
+
+/// Milliseconds since the epoch, from the browser's clock.
+pub(crate) fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// The local time zone's offset east of UTC in minutes, at `ms`.
+pub(crate) fn local_offset_min(ms: i64) -> i64 {
+    -(js_sys::Date::new(&JsValue::from_f64(ms as f64)).get_timezone_offset() as i64)
+}
+
+fn window() -> Option<web_sys::Window> {
+    web_sys::window()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    window()?.local_storage().ok().flatten()
+}
+
+/// Reads a localStorage entry.
+pub(crate) fn storage_get(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+/// Writes a localStorage entry; a full or disabled storage only loses the memory.
+pub(crate) fn storage_set(key: &str, value: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+/// Whether the tab is hidden (polling pauses then).
+pub(crate) fn is_hidden() -> bool {
+    window().and_then(|w| w.document()).is_some_and(|d| d.hidden())
+}
+
+/// The address bar's query, with its `?`.
+pub(crate) fn location_search() -> String {
+    window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// The address bar's full URL.
+pub(crate) fn location_href() -> String {
+    window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+}
+
+/// This page's origin, "https://host".
+pub(crate) fn location_origin() -> String {
+    window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+}
+
+/// Replaces the address bar's URL without navigating, so view state (filter, sort,
+/// search) survives a reload and travels with a copied link.
+pub(crate) fn replace_url(path_and_query: &str) {
+    if let Some(history) = window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(path_and_query));
+    }
+}
+
+/// Reloads the page (after an expired session, so the SSO proxy can sign the user in).
+pub(crate) fn reload() {
+    if let Some(w) = window() {
+        let _ = w.location().reload();
+    }
+}
+
+/// Copies `text` to the clipboard; resolves to whether it worked.
+pub(crate) async fn copy_text(text: &str) -> bool {
+    let Some(w) = window() else { return false };
+    let promise = w.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
+/// Offers `contents` as a file download named `filename`.
+pub(crate) fn download(filename: &str, mime: &str, contents: &str) -> Result<(), String> {
+    let fail = |what: &str| format!("could not prepare the download ({what})");
+    let document = window().and_then(|w| w.document()).ok_or_else(|| fail("no document"))?;
+    let parts = js_sys::Array::of1(&JsValue::from_str(contents));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| fail("blob"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("url"))?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| fail("link"))?
+        .dyn_into()
+        .map_err(|_| fail("link"))?;
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// Applies the theme and the embed flag to `<html>`, where the stylesheet reads them.
+pub(crate) fn apply_prefs(prefs: Prefs) {
+    let Some(root) = window().and_then(|w| w.document()).and_then(|d| d.document_element()) else {
+        return;
+    };
+    if let Some(theme) = prefs.theme {
+        let _ = root.set_attribute("data-theme", theme.as_str());
+    }
+    if prefs.embed {
+        let _ = root.set_attribute("data-embed", "1");
+    }
+}
+
+/// Tells the parent frame how tall the widget is, so a portal can size its iframe:
+/// `{"runboard":{"type":"resize","height":N}}`. Does nothing when not framed.
+pub(crate) fn post_height(height: u32) {
+    let Some(w) = window() else { return };
+    let Ok(Some(parent)) = w.parent() else { return };
+    if js_sys::Object::is(&parent, &w) {
+        return;
+    }
+    let text = format!(r#"{{"runboard":{{"type":"resize","height":{height}}}}}"#);
+    if let Ok(message) = js_sys::JSON::parse(&text) {
+        // Only a height is sent, nothing private, so any embedding origin may read it.
+        let _ = parent.post_message(&message, "*");
+    }
+}
+
+/// Calls `on_height` with the element's height whenever it changes size.
+pub(crate) fn observe_height(element: &web_sys::Element, on_height: impl Fn(u32) + 'static) {
+    use wasm_bindgen::closure::Closure;
+    let callback = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
+        let height = entries
+            .iter()
+            .filter_map(|e| e.dyn_into::<web_sys::ResizeObserverEntry>().ok())
+            .map(|e| e.target().get_bounding_client_rect().height())
+            .fold(0.0, f64::max);
+        on_height(height.ceil() as u32);
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {
+        observer.observe(element);
+        // The observer lives as long as the page, so its callback must too.
+        callback.forget();
+    }
+}

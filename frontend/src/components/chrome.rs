@@ -1,0 +1,81 @@
+//! The page chrome: brand, project picker, Start / Jobs navigation and the user. In
+//! embed mode only a compact navigation row remains.
+
+use leptos::prelude::*;
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_location, use_navigate},
+};
+
+use crate::{
+    context,
+    logic::links::{Prefs, jobs_path, project_in_path, start_path},
+};
+
+/// The header (or, embedded, the compact navigation).
+#[component]
+pub(crate) fn Chrome() -> impl IntoView {
+    let boot = context::boot();
+    let prefs = expect_context::<Prefs>();
+    let location = use_location();
+    let first = boot.0.projects.first().map(|p| p.id.to_string()).unwrap_or_default();
+    let project = Memo::new(move |_| project_in_path(&location.pathname.get()).unwrap_or_else(|| first.clone()));
+    let here = move |suffix: &'static str| {
+        move || (location.pathname.get().ends_with(suffix)).then_some("page")
+    };
+    let nav = move || {
+        let proj = project.get();
+        view! {
+            <nav class="rb-nav" aria-label="Views">
+                <a href=prefs.href(&start_path(&proj), &[]) aria-current=here("/start")>"Start"</a>
+                <a href=prefs.href(&jobs_path(&proj), &[]) aria-current=here("/jobs")>"Jobs"</a>
+            </nav>
+        }
+    };
+    if prefs.embed {
+        return view! { <div class="rb-embed-nav">{nav}</div> }.into_any();
+    }
+    let user = boot.0.user.clone();
+    view! {
+        <header class="rb-header">
+            <span class="rb-brand">"Runboard"</span>
+            <span class="rb-sep" aria-hidden="true">"·"</span>
+            <ProjectPicker project=project />
+            <span class="rb-spacer"></span>
+            {nav}
+            {user.map(|u| view! { <span class="rb-user" title="Signed in">{u}</span> })}
+        </header>
+    }
+    .into_any()
+}
+
+/// The project's name, or a picker when the user sees more than one project.
+#[component]
+fn ProjectPicker(
+    /// The project shown now.
+    project: Memo<String>,
+) -> impl IntoView {
+    let boot = context::boot();
+    let prefs = expect_context::<Prefs>();
+    let projects = boot.0.projects.clone();
+    if projects.len() <= 1 {
+        let name = projects.first().map(|p| p.name.clone()).unwrap_or_default();
+        return view! { <span class="rb-project">{name}</span> }.into_any();
+    }
+    let navigate = use_navigate();
+    let change = move |ev: leptos::ev::Event| {
+        let id = event_target_value(&ev);
+        navigate(&prefs.href(&start_path(&id), &[]), NavigateOptions::default());
+    };
+    view! {
+        <label class="rb-visually-hidden" for="rb-project">"Project"</label>
+        <select id="rb-project" class="rb-project-picker" data-testid="project-picker" on:change=change
+            prop:value=move || project.get()>
+            {projects.into_iter().map(|p| {
+                let id = p.id.to_string();
+                view! { <option value=id.clone() selected=move || project.get() == id>{p.name}</option> }
+            }).collect_view()}
+        </select>
+    }
+    .into_any()
+}

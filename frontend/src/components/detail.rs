@@ -1,0 +1,84 @@
+//! An expanded test: its error (string or object, readable), its timeline steps
+//! (rendered from whatever fields they have) and its video link (http/https only).
+
+use leptos::prelude::*;
+use runboard_shared::{TestResult, TestStatus};
+
+use crate::logic::{
+    look,
+    timeline::{error_text, safe_video_url, steps},
+};
+
+/// The detail panel of one test.
+#[component]
+pub(crate) fn TestDetail(
+    /// The test.
+    test: Memo<Option<TestResult>>,
+    /// The panel's DOM id (the toggle's `aria-controls`).
+    id: String,
+) -> impl IntoView {
+    let error = move || {
+        test.with(|t| {
+            t.as_ref().and_then(|t| t.error.as_ref()).map(|e| {
+                let (headline, details) = error_text(e);
+                view! {
+                    <div class="rb-error" data-testid="test-error">
+                        <strong>"Error: "{headline}</strong>
+                        {details.map(|d| view! { <pre class="rb-pre">{d}</pre> })}
+                    </div>
+                }
+            })
+        })
+    };
+    let timeline = move || {
+        test.with(|t| {
+            let entries = t.as_ref().map(|t| steps(&t.timeline)).unwrap_or_default();
+            if entries.is_empty() {
+                return view! { <p class="rb-muted">"No timeline steps recorded."</p> }.into_any();
+            }
+            view! {
+                <ol class="rb-timeline" aria-label="Timeline">
+                    {entries.into_iter().enumerate().map(|(i, step)| {
+                        let status = step.status.as_deref().map(|s| look::test(&TestStatus::parse(s)));
+                        view! {
+                            <li class="rb-step" data-testid="timeline-step">
+                                <span class="rb-step-index rb-num">{i + 1}</span>
+                                {status.map(|l| view! {
+                                    <span class=format!("rb-step-status {}", l.tone.class())>
+                                        <span aria-hidden="true">{l.icon}</span>" "{l.word}
+                                    </span>
+                                })}
+                                <span class="rb-step-name">{step.name}</span>
+                                {step.duration.map(|d| view! { <span class="rb-num rb-muted">{d}</span> })}
+                                {step.time.map(|d| view! { <span class="rb-num rb-muted">{d}</span> })}
+                                {step.extras.into_iter().map(|(k, v)| view! {
+                                    <span class="rb-step-extra"><span class="rb-muted">{k}": "</span>{v}</span>
+                                }).collect_view()}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            }
+            .into_any()
+        })
+    };
+    let video = move || {
+        test.with(|t| {
+            let t = t.as_ref().filter(|t| t.has_video)?;
+            Some(match t.video_link.as_deref().and_then(safe_video_url) {
+                Some(url) => view! {
+                    <a class="rb-video" data-testid="video-link" href=url.to_owned() target="_blank" rel="noopener">"▶ Watch video"</a>
+                }
+                .into_any(),
+                None => view! { <p class="rb-muted">"A video exists, but its link is not a web address that can be opened safely."</p> }.into_any(),
+            })
+        })
+    };
+    view! {
+        <div class="rb-detail" id=id role="region" aria-label="Test details">
+            {error}
+            {timeline}
+            {video}
+        </div>
+    }
+}

@@ -1,0 +1,129 @@
+//! The run header: title, overall status, start and elapsed time, tests in the
+//! project, the stacked summary bar with labelled counts, progress and freshness.
+
+use leptos::prelude::*;
+use runboard_shared::{JobStatus, TestStatus};
+
+use crate::{
+    browser,
+    components::chip::Chip,
+    context::Clock,
+    logic::{
+        format,
+        look,
+        summary::{Summary, elapsed_ms, is_live},
+        time::parse_iso_ms,
+    },
+    poller::PollStatus,
+    views::run::Report,
+};
+
+/// The top of a run report.
+#[component]
+pub(crate) fn RunHeader(
+    /// The report.
+    report: Report,
+    /// The refresh loop (for "updated N s ago").
+    poll: PollStatus,
+    /// The run's job status, when the report knows its job.
+    job_status: RwSignal<Option<JobStatus>>,
+) -> impl IntoView {
+    let Clock(now) = expect_context::<Clock>();
+    let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| Summary::of(r))));
+    let live = Memo::new(move |_| report.with(|r| r.as_ref().is_some_and(|r| is_live(&r.status, job_status.get().as_ref()))));
+    let title = move || report.with(|r| r.as_ref().map(|r| if r.title.is_empty() { format!("Run {}", r.run_id) } else { r.title.clone() }));
+    let status = move || {
+        report.with(|r| {
+            r.as_ref().map(|r| {
+                let failed = summary.with(|s| s.as_ref().map_or(0, |s| count(s, &TestStatus::Failed)));
+                let wire = r.status.as_str().to_owned();
+                view! { <span class="rb-run-status" data-testid="run-status" data-status=wire><Chip look=look::run(&r.status, failed) /></span> }
+            })
+        })
+    };
+    let started = move || {
+        report.with(|r| {
+            let ms = r.as_ref()?.start_time.as_deref().and_then(parse_iso_ms)?;
+            let offset = browser::local_offset_min(ms);
+            Some(view! { <span>"started "<time title=format::timestamp(ms, offset)>{format::clock_short(ms, offset)}</time></span> })
+        })
+    };
+    let elapsed = move || report.with(|r| r.as_ref().and_then(|r| elapsed_ms(r, live.get(), now.get())).map(|ms| format!(" · {}", format::elapsed(ms))));
+    let in_project = move || report.with(|r| r.as_ref().map(|r| r.tests_in_project_count));
+    let updated = move || poll.last_ok.get().map(|at| format!("updated {}", format::ago(now.get(), at)));
+    view! {
+        <header class="rb-run-head">
+            <h1 class="rb-title" data-testid="run-title">{title}</h1>
+            {status}
+            <span class="rb-run-meta rb-num">{started}{elapsed}
+                " · "<span data-testid="tests-in-project">{in_project}</span>" tests in project"</span>
+        </header>
+        <SummaryBar summary=summary />
+        <div class="rb-progress-line rb-num">
+            <span>{move || summary.with(|s| s.as_ref().map(|s| format!("{} of {} done · {}%", s.done, s.total, s.percent_done())))}</span>
+            <span class="rb-spacer"></span>
+            <span class="rb-updated" data-testid="updated-ago" data-live=move || if live.get() { "1" } else { "0" }>
+                <span class=move || if live.get() { "rb-live-dot" } else { "rb-live-dot rb-final" } aria-hidden="true"></span>
+                {move || if live.get() { "live · " } else { "final · " }}{updated}
+            </span>
+        </div>
+    }
+}
+
+fn count(summary: &Summary, status: &TestStatus) -> u64 {
+    summary.counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n)
+}
+
+/// The stacked, proportional bar and its legend of labelled counts.
+#[component]
+fn SummaryBar(
+    /// The numbers.
+    summary: Memo<Option<Summary>>,
+) -> impl IntoView {
+    let label = move || {
+        summary.with(|s| {
+            s.as_ref().map(|s| {
+                s.counts.iter().map(|(st, n)| format!("{n} {}", st.as_str().to_lowercase())).collect::<Vec<_>>().join(", ")
+            })
+        })
+    };
+    let segments = move || {
+        summary.with(|s| {
+            s.as_ref().map(|s| {
+                s.shares()
+                    .into_iter()
+                    .filter(|(_, share)| *share > 0.0)
+                    .map(|(status, share)| {
+                        let class = format!("rb-seg {}", look::test(&status).tone.class());
+                        view! { <span class=class style:width=format!("{share:.3}%")></span> }
+                    })
+                    .collect_view()
+            })
+        })
+    };
+    let legend = move || {
+        summary.with(|s| {
+            s.as_ref().map(|s| {
+                s.counts
+                    .iter()
+                    .map(|(status, n)| {
+                        let l = look::test(status);
+                        let class = format!("rb-legend-item {}{}", l.tone.class(), if *n == 0 { " rb-zero" } else { "" });
+                        view! {
+                            <li class=class data-testid="summary-count" data-status=status.as_str().to_owned() data-count=n.to_string()>
+                                <span class="rb-chip-icon" aria-hidden="true">{l.icon}</span>
+                                <span class="rb-num">{n.to_string()}</span>" "{l.word.to_lowercase()}
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            })
+        })
+    };
+    view! {
+        <div class="rb-summary">
+            <div class="rb-bar" role="img" aria-label=label>{segments}</div>
+            <ul class="rb-legend" aria-label="Tests by status">{legend}</ul>
+        </div>
+    }
+}

@@ -1,0 +1,144 @@
+//! The tests table, windowed: only the rows in view (plus a margin) are in the page,
+//! so a 10,000-test report scrolls and refreshes smoothly. Rows update in place;
+//! expanded rows stay expanded across refreshes.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use runboard_shared::TestResult;
+
+use crate::{
+    browser,
+    components::{chip::Chip, detail::TestDetail},
+    logic::{
+        format, look,
+        time::parse_iso_ms,
+        window::{RowSizes, offsets, window},
+    },
+    views::run::Report,
+};
+
+/// Row sizes; `style.css` gives `.rb-row` and `.rb-detail` the same heights.
+const SIZES: RowSizes = RowSizes { row: 40, detail: 260 };
+/// The scroll area's height before it is first measured (its CSS max-height).
+const DEFAULT_VIEWPORT: u32 = 560;
+/// Rows rendered beyond each edge of the viewport.
+const OVERSCAN: usize = 8;
+
+/// The tests of the report in `order`.
+#[component]
+pub(crate) fn TestsTable(
+    /// The report.
+    report: Report,
+    /// Indices of the tests to show, in order.
+    order: Memo<Vec<usize>>,
+    /// Ids of the expanded tests.
+    expanded: RwSignal<HashSet<String>>,
+) -> impl IntoView {
+    let scroll_top = RwSignal::new(0u32);
+    let viewport = RwSignal::new(DEFAULT_VIEWPORT);
+    let offs = Memo::new(move |_| {
+        report.with(|r| {
+            let tests: &[TestResult] = r.as_ref().map_or(&[], |r| &r.tests);
+            expanded.with(|open| order.with(|o| offsets(o.iter().map(|&i| tests.get(i).is_some_and(|t| open.contains(&t.id))), SIZES)))
+        })
+    });
+    let win = Memo::new(move |_| offs.with(|o| window(o, scroll_top.get(), viewport.get(), OVERSCAN)));
+    let visible = move || {
+        let w = win.get();
+        report.with(|r| {
+            let tests: &[TestResult] = r.as_ref().map_or(&[], |r| &r.tests);
+            order.with(|o| {
+                o.get(w.start..w.end)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|&i| tests.get(i).map(|t| (i, t.id.clone())))
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let on_scroll = move |ev: leptos::ev::Event| {
+        let el: web_sys::HtmlElement = event_target(&ev);
+        scroll_top.set(el.scroll_top().max(0) as u32);
+        viewport.set((el.client_height().max(0) as u32).max(SIZES.row));
+    };
+    let empty = move || order.with(Vec::is_empty);
+    let no_tests = move || report.with(|r| r.as_ref().is_none_or(|r| r.tests.is_empty()));
+    view! {
+        <div class="rb-table" role="table" aria-label="Tests" aria-rowcount=move || order.with(Vec::len) + 1>
+            <div role="rowgroup">
+                <div role="row" class="rb-row rb-head">
+                    <span role="columnheader">"Status"</span>
+                    <span role="columnheader">"Test"</span>
+                    <span role="columnheader" class="rb-cell-num">"Duration"</span>
+                    <span role="columnheader" class="rb-cell-num">"Started"</span>
+                </div>
+            </div>
+            <div class="rb-scroll" role="rowgroup" on:scroll=on_scroll>
+                <div class="rb-spacer-row" aria-hidden="true" style:height=move || format!("{}px", win.get().pad_top)></div>
+                <For each=visible key=|row| row.clone() let:row>
+                    <TestRow report=report index=row.0 id=row.1 expanded=expanded />
+                </For>
+                <div class="rb-spacer-row" aria-hidden="true" style:height=move || format!("{}px", win.get().pad_bottom)></div>
+            </div>
+            <Show when=empty>
+                <p class="rb-empty rb-empty-table" data-testid="tests-empty">
+                    {move || if no_tests() { "This run has no tests yet." } else { "No test matches this filter and search." }}
+                </p>
+            </Show>
+        </div>
+    }
+}
+
+/// One test row and, when expanded, its details.
+#[component]
+fn TestRow(
+    /// The report.
+    report: Report,
+    /// The test's position in the report.
+    index: usize,
+    /// The test's id.
+    id: String,
+    /// Ids of the expanded tests.
+    expanded: RwSignal<HashSet<String>>,
+) -> impl IntoView {
+    let test = Memo::new(move |_| report.with(|r| r.as_ref().and_then(|r| r.tests.get(index).cloned())));
+    let open_id = id.clone();
+    let open = Memo::new(move |_| expanded.with(|s| s.contains(&open_id)));
+    let toggle_id = id.clone();
+    let toggle = move |_| {
+        expanded.update(|s| {
+            if !s.remove(&toggle_id) {
+                s.insert(toggle_id.clone());
+            }
+        })
+    };
+    let detail_id = format!("rb-detail-{index}");
+    let status = move || test.with(|t| t.as_ref().map(|t| t.status.as_str().to_owned()));
+    let title = move || test.with(|t| t.as_ref().map(|t| t.title.clone()));
+    let duration = move || test.with(|t| t.as_ref().and_then(|t| t.duration).map(format::duration));
+    let start_ms = move || test.with(|t| t.as_ref().and_then(|t| t.start_time.as_deref().and_then(parse_iso_ms)));
+    let chip = move || test.with(|t| t.as_ref().map(|t| view! { <Chip look=look::test(&t.status) /> }));
+    let label = move || format!("{} details of {}", if open.get() { "Hide" } else { "Show" }, title().unwrap_or_default());
+    view! {
+        <div role="row" class="rb-test" class:rb-open=move || open.get() data-testid="test-row" data-test-id=id data-status=status>
+            <div class="rb-row" on:click=toggle>
+                <span role="cell" class="rb-cell-status">
+                    <button type="button" class="rb-toggle" data-testid="test-toggle" aria-label=label
+                        aria-expanded=move || open.get().to_string() aria-controls=detail_id.clone()>
+                        <span class="rb-caret" aria-hidden="true">{move || if open.get() { "▾" } else { "▸" }}</span>
+                        {chip}
+                    </button>
+                </span>
+                <span role="cell" class="rb-cell-title" title=title>{title}</span>
+                <span role="cell" class="rb-cell-num">{move || duration().unwrap_or_else(|| "—".into())}</span>
+                <span role="cell" class="rb-cell-num" title=move || start_ms().map(|ms| format::timestamp(ms, browser::local_offset_min(ms)))>
+                    {move || start_ms().map_or_else(|| "—".into(), |ms| format::clock(ms, browser::local_offset_min(ms)))}
+                </span>
+            </div>
+            <Show when=move || open.get()>
+                <TestDetail test=test id=detail_id.clone() />
+            </Show>
+        </div>
+    }
+}

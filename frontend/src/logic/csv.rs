@@ -1,0 +1,115 @@
+//! The run report as CSV (RFC 4180), generated in the browser for "Export CSV".
+
+use runboard_shared::{TestResult, TestRun};
+
+use crate::logic::timeline::error_text;
+
+const HEADER: [&str; 8] = ["id", "title", "status", "duration_ms", "start_time", "has_video", "video_link", "error"];
+
+/// Every test of `run` as one CSV row, with a header, CRLF line ends.
+pub(crate) fn run_csv(run: &TestRun) -> String {
+    let mut out = String::new();
+    push_row(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
+    for test in &run.tests {
+        push_row(&mut out, row(test));
+    }
+    out
+}
+
+fn row(test: &TestResult) -> impl Iterator<Item = String> {
+    [
+        test.id.clone(),
+        test.title.clone(),
+        test.status.to_string(),
+        test.duration.map(|d| d.to_string()).unwrap_or_default(),
+        test.start_time.clone().unwrap_or_default(),
+        test.has_video.to_string(),
+        test.video_link.clone().unwrap_or_default(),
+        test.error.as_ref().map(|e| error_text(e).0).unwrap_or_default(),
+    ]
+    .into_iter()
+}
+
+fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&cell_text(&cell));
+    }
+    out.push_str("\r\n");
+}
+
+/// Quotes a cell when needed, and defuses spreadsheet formulas: a cell starting with
+/// `=`, `+`, `-`, `@`, tab or CR gets a leading apostrophe, so opening the export in a
+/// spreadsheet never runs what a test title says.
+fn cell_text(cell: &str) -> String {
+    let defused = if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    };
+    if defused.contains([',', '"', '\n', '\r']) || defused.starts_with(' ') || defused.ends_with(' ') {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use runboard_shared::{RunStatus, TestStatus};
+    use serde_json::json;
+
+    use super::*;
+
+    fn run(tests: Vec<TestResult>) -> TestRun {
+        TestRun {
+            run_id: "r1".into(),
+            project_id: "p1".into(),
+            status: RunStatus::Completed,
+            start_time: None,
+            tests_in_project_count: 0,
+            title: "Regression".into(),
+            statuses: vec![],
+            tests,
+        }
+    }
+
+    fn test(id: &str, title: &str, status: TestStatus, error: Option<serde_json::Value>) -> TestResult {
+        TestResult {
+            id: id.into(),
+            title: title.into(),
+            status,
+            duration: Some(1240),
+            has_video: true,
+            video_link: Some("https://v/1".into()),
+            start_time: Some("2026-04-20T10:15:40.000Z".into()),
+            timeline: vec![],
+            error,
+        }
+    }
+
+    #[test]
+    fn writes_a_header_and_one_row_per_test() {
+        let csv = run_csv(&run(vec![test("a", "Login works", TestStatus::Passed, None)]));
+        assert_eq!(
+            csv,
+            "id,title,status,duration_ms,start_time,has_video,video_link,error\r\n\
+             a,Login works,Passed,1240,2026-04-20T10:15:40.000Z,true,https://v/1,\r\n"
+        );
+    }
+
+    #[test]
+    fn quotes_and_defuses() {
+        let csv = run_csv(&run(vec![
+            test("b", "Says \"hi\", twice", TestStatus::Failed, Some(json!("line 1\nline 2"))),
+            test("c", "=HYPERLINK(\"x\")", TestStatus::Failed, Some(json!({"message": "boom"}))),
+        ]));
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(lines[1].starts_with("b,\"Says \"\"hi\"\", twice\",Failed"), "{}", lines[1]);
+        assert!(lines[1].ends_with(",\"line 1\nline 2\""), "{}", lines[1]);
+        assert!(lines[2].starts_with("c,\"'=HYPERLINK(\"\"x\"\")\",Failed"), "{}", lines[2]);
+        assert!(lines[2].ends_with(",boom"), "{}", lines[2]);
+    }
+}

@@ -1,0 +1,255 @@
+//! Filtering, searching and sorting a run's tests. Work is done on indices into the
+//! report with a per-refresh [`TestIndex`], so a 10,000-test report keeps up with typing.
+
+use std::cmp::Ordering;
+
+use runboard_shared::{TestResult, TestStatus};
+
+use crate::logic::time::parse_iso_ms;
+
+/// The statuses a filter chip can pick, in the order the chips are shown.
+pub(crate) const CHIP_STATUSES: [TestStatus; 5] = [
+    TestStatus::Failed,
+    TestStatus::Passed,
+    TestStatus::Skipped,
+    TestStatus::Running,
+    TestStatus::Scheduled,
+];
+
+/// Which tests the table shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StatusFilter {
+    /// Every test.
+    All,
+    /// Only tests with this status.
+    Only(TestStatus),
+}
+
+impl StatusFilter {
+    /// The chip's `data-status` / query value: `All` or the wire status.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::All => "All",
+            Self::Only(s) => s.as_str(),
+        }
+    }
+
+    /// Parses a query value; anything unknown means all.
+    pub(crate) fn parse(value: &str) -> Self {
+        match value {
+            "" | "All" | "all" => Self::All,
+            other => Self::Only(TestStatus::parse(other)),
+        }
+    }
+
+    fn admits(&self, status: &TestStatus) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(s) => s == status,
+        }
+    }
+}
+
+/// How the table is ordered; the `<select data-testid=sort>` option values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SortKey {
+    /// Problems first: failed, running, scheduled, passed, skipped (the default).
+    Status,
+    /// Slowest first.
+    Duration,
+    /// Alphabetical.
+    Title,
+    /// In the order they started.
+    Start,
+}
+
+impl SortKey {
+    /// Every key, in the order the picker shows them.
+    pub(crate) const ALL: [SortKey; 4] = [SortKey::Status, SortKey::Duration, SortKey::Title, SortKey::Start];
+
+    /// The option value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Duration => "duration",
+            Self::Title => "title",
+            Self::Start => "start",
+        }
+    }
+
+    /// The option label.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Status => "Status (failed first)",
+            Self::Duration => "Duration (slowest first)",
+            Self::Title => "Title (A–Z)",
+            Self::Start => "Start time",
+        }
+    }
+
+    /// Parses an option value; anything unknown is the default.
+    pub(crate) fn parse(value: &str) -> Self {
+        Self::ALL.into_iter().find(|k| k.as_str() == value).unwrap_or(Self::Status)
+    }
+}
+
+/// Values derived once per report refresh, so filtering and sorting do no parsing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TestIndex {
+    haystacks: Vec<String>,
+    starts: Vec<Option<i64>>,
+}
+
+impl TestIndex {
+    /// Indexes `tests`: lower-cased title and id for search, parsed start times.
+    pub(crate) fn new(tests: &[TestResult]) -> Self {
+        Self {
+            haystacks: tests
+                .iter()
+                .map(|t| format!("{}\u{1f}{}", t.title.to_lowercase(), t.id.to_lowercase()))
+                .collect(),
+            starts: tests
+                .iter()
+                .map(|t| t.start_time.as_deref().and_then(parse_iso_ms))
+                .collect(),
+        }
+    }
+}
+
+/// Indices of the tests that pass `filter` and contain `query` (case-insensitive, in
+/// the title or the id), ordered by `sort`. Ties keep the report's order.
+pub(crate) fn select(
+    tests: &[TestResult],
+    index: &TestIndex,
+    filter: &StatusFilter,
+    query: &str,
+    sort: SortKey,
+) -> Vec<usize> {
+    let needle = query.trim().to_lowercase();
+    let mut picked: Vec<usize> = tests
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| {
+            filter.admits(&t.status)
+                && (needle.is_empty() || index.haystacks.get(*i).is_some_and(|h| h.contains(&needle)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    picked.sort_by(|&a, &b| compare(tests, index, sort, a, b).then(a.cmp(&b)));
+    picked
+}
+
+fn compare(tests: &[TestResult], index: &TestIndex, sort: SortKey, a: usize, b: usize) -> Ordering {
+    let (ta, tb) = (&tests[a], &tests[b]);
+    match sort {
+        SortKey::Status => ta.status.rank().cmp(&tb.status.rank()),
+        // Slowest first; tests without a duration go last.
+        SortKey::Duration => tb.duration.cmp(&ta.duration),
+        SortKey::Title => ta.title.to_lowercase().cmp(&tb.title.to_lowercase()),
+        // Earliest first; tests that have not started go last.
+        SortKey::Start => match (index.starts.get(a).copied().flatten(), index.starts.get(b).copied().flatten()) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        },
+    }
+}
+
+/// How many tests have each chip's status, counted from the tests themselves so the
+/// chips always agree with the table.
+pub(crate) fn chip_counts(tests: &[TestResult]) -> Vec<(TestStatus, usize)> {
+    CHIP_STATUSES
+        .iter()
+        .map(|s| (s.clone(), tests.iter().filter(|t| &t.status == s).count()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test(id: &str, title: &str, status: &str, duration: Option<u64>, start: Option<&str>) -> TestResult {
+        TestResult {
+            id: id.into(),
+            title: title.into(),
+            status: TestStatus::parse(status),
+            duration,
+            has_video: false,
+            video_link: None,
+            start_time: start.map(Into::into),
+            timeline: vec![],
+            error: None,
+        }
+    }
+
+    fn sample() -> Vec<TestResult> {
+        vec![
+            test("a", "Login works", "Passed", Some(1200), Some("2026-04-20T10:15:40Z")),
+            test("b", "Checkout rejects expired card", "Failed", Some(3400), Some("2026-04-20T10:15:52Z")),
+            test("c", "Search finds shoes", "Skipped", None, None),
+            test("d", "Cart keeps items", "Running", None, Some("2026-04-20T10:15:30Z")),
+            test("e", "Another failure", "Failed", Some(500), Some("2026-04-20T10:15:35Z")),
+        ]
+    }
+
+    fn check(filter: StatusFilter, query: &str, sort: SortKey, expected: &[&str]) {
+        let tests = sample();
+        let index = TestIndex::new(&tests);
+        let ids: Vec<&str> = select(&tests, &index, &filter, query, sort)
+            .into_iter()
+            .map(|i| tests[i].id.as_str())
+            .collect();
+        assert_eq!(ids, expected, "{filter:?} {query:?} {sort:?}");
+    }
+
+    #[test]
+    fn failed_tests_come_first_by_default() {
+        check(StatusFilter::All, "", SortKey::Status, &["b", "e", "d", "a", "c"]);
+    }
+
+    #[test]
+    fn other_sorts() {
+        check(StatusFilter::All, "", SortKey::Duration, &["b", "a", "e", "c", "d"]);
+        check(StatusFilter::All, "", SortKey::Title, &["e", "d", "b", "a", "c"]);
+        check(StatusFilter::All, "", SortKey::Start, &["d", "e", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn filters_and_search_combine() {
+        check(StatusFilter::Only(TestStatus::Failed), "", SortKey::Status, &["b", "e"]);
+        check(StatusFilter::All, "CART", SortKey::Status, &["d"]);
+        check(StatusFilter::All, "  card ", SortKey::Title, &["b"]);
+        check(StatusFilter::Only(TestStatus::Passed), "card", SortKey::Status, &[]);
+        check(StatusFilter::All, "e", SortKey::Title, &["e", "d", "b", "a", "c"]);
+    }
+
+    #[test]
+    fn chips_count_every_status() {
+        let counts = chip_counts(&sample());
+        assert_eq!(counts[0], (TestStatus::Failed, 2));
+        assert_eq!(counts[1], (TestStatus::Passed, 1));
+        assert_eq!(counts[4], (TestStatus::Scheduled, 0));
+    }
+
+    #[test]
+    fn query_values_parse_leniently() {
+        assert_eq!(StatusFilter::parse(""), StatusFilter::All);
+        assert_eq!(StatusFilter::parse("Failed"), StatusFilter::Only(TestStatus::Failed));
+        assert_eq!(SortKey::parse("duration"), SortKey::Duration);
+        assert_eq!(SortKey::parse("bogus"), SortKey::Status);
+    }
+
+    #[test]
+    fn ten_thousand_tests_filter_quickly() {
+        let tests: Vec<TestResult> = (0..10_000)
+            .map(|i| test(&format!("t{i}"), &format!("Test number {i}"), if i % 7 == 0 { "Failed" } else { "Passed" }, Some(i), None))
+            .collect();
+        let index = TestIndex::new(&tests);
+        let started = std::time::Instant::now();
+        let picked = select(&tests, &index, &StatusFilter::All, "number 9", SortKey::Duration);
+        assert_eq!(picked.len(), 1111);
+        assert_eq!(tests[picked[0]].id, "t9999");
+        assert!(started.elapsed().as_millis() < 500, "took {:?}", started.elapsed());
+    }
+}

@@ -1,0 +1,141 @@
+//! The run report as JUnit XML, generated in the browser for "Export JUnit", so CI tools
+//! and test dashboards can import a Runboard run.
+
+use std::fmt::Write;
+
+use runboard_shared::{TestStatus, TestRun};
+
+use crate::logic::timeline::error_text;
+
+/// The run as one `<testsuite>` inside `<testsuites>`. Failed tests carry `<failure>`
+/// with the error; skipped tests, and tests that have not finished, carry `<skipped>`.
+pub(crate) fn run_junit(run: &TestRun) -> String {
+    let count = |s: &TestStatus| run.tests.iter().filter(|t| &t.status == s).count();
+    let failures = count(&TestStatus::Failed);
+    let skipped = run.tests.iter().filter(|t| !matches!(t.status, TestStatus::Passed | TestStatus::Failed)).count();
+    let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    let total_ms: u64 = run.tests.iter().filter_map(|t| t.duration).sum();
+    let name = if run.title.is_empty() { &run.run_id } else { &run.title };
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"{n}\" tests=\"{t}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time}\">",
+        n = escape(name),
+        t = run.tests.len(),
+        time = seconds(total_ms),
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{n}\" id=\"{id}\" tests=\"{t}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time}\"{stamp}>",
+        n = escape(name),
+        id = escape(&run.run_id),
+        t = run.tests.len(),
+        time = seconds(total_ms),
+        stamp = run.start_time.as_deref().map(|s| format!(" timestamp=\"{}\"", escape(s))).unwrap_or_default(),
+    );
+    for test in &run.tests {
+        let _ = write!(
+            out,
+            "    <testcase name=\"{n}\" classname=\"{c}\" time=\"{time}\"",
+            n = escape(&test.title),
+            c = escape(&test.id),
+            time = seconds(test.duration.unwrap_or(0)),
+        );
+        match &test.status {
+            TestStatus::Passed => out.push_str("/>\n"),
+            TestStatus::Failed => {
+                let (headline, details) = test
+                    .error
+                    .as_ref()
+                    .map(error_text)
+                    .unwrap_or_else(|| ("failed without an error message".into(), None));
+                let body = details.unwrap_or_else(|| headline.clone());
+                let _ = write!(
+                    out,
+                    ">\n      <failure message=\"{m}\">{b}</failure>\n    </testcase>\n",
+                    m = escape(&headline),
+                    b = escape(&body),
+                );
+            }
+            TestStatus::Skipped => out.push_str(">\n      <skipped/>\n    </testcase>\n"),
+            other => {
+                let _ = write!(
+                    out,
+                    ">\n      <skipped message=\"not finished: {}\"/>\n    </testcase>\n",
+                    escape(other.as_str())
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// Escapes text for XML attributes and content, dropping characters XML 1.0 forbids.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' | '\r' => out.push(' '),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use runboard_shared::{RunStatus, TestResult};
+    use serde_json::json;
+
+    use super::*;
+
+    fn test(id: &str, title: &str, status: &str, error: Option<serde_json::Value>) -> TestResult {
+        TestResult {
+            id: id.into(),
+            title: title.into(),
+            status: TestStatus::parse(status),
+            duration: Some(1500),
+            has_video: false,
+            video_link: None,
+            start_time: None,
+            timeline: vec![],
+            error,
+        }
+    }
+
+    #[test]
+    fn writes_cases_with_failures_and_skips() {
+        let run = TestRun {
+            run_id: "r1".into(),
+            project_id: "p".into(),
+            status: RunStatus::Completed,
+            start_time: Some("2026-04-20T10:15:31.000Z".into()),
+            tests_in_project_count: 3,
+            title: "Regression <nightly>".into(),
+            statuses: vec![],
+            tests: vec![
+                test("a", "Login & logout", "Passed", None),
+                test("b", "Checkout", "Failed", Some(json!("expected \"Declined\"\u{1}"))),
+                test("c", "Search", "Skipped", None),
+                test("d", "Cart", "Running", None),
+            ],
+        };
+        let xml = run_junit(&run);
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"Regression &lt;nightly&gt;\" tests=\"4\" failures=\"1\" skipped=\"2\" time=\"6.000\">"), "{xml}");
+        assert!(xml.contains("timestamp=\"2026-04-20T10:15:31.000Z\""));
+        assert!(xml.contains("<testcase name=\"Login &amp; logout\" classname=\"a\" time=\"1.500\"/>"));
+        assert!(xml.contains("<failure message=\"expected &quot;Declined&quot;\">expected &quot;Declined&quot;</failure>"), "{xml}");
+        assert!(xml.contains("<testcase name=\"Search\" classname=\"c\" time=\"1.500\">\n      <skipped/>"));
+        assert!(xml.contains("<skipped message=\"not finished: Running\"/>"));
+        assert!(xml.ends_with("  </testsuite>\n</testsuites>\n"));
+        assert_eq!(xml.matches("<testcase ").count(), 4);
+    }
+}

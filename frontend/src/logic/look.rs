@@ -1,0 +1,106 @@
+//! How a status looks: always an icon, a word and a colour tone together, so status is
+//! never told by colour alone.
+
+use runboard_shared::{JobStatus, RunStatus, TestStatus};
+
+/// The colour family of a status (a CSS class `rb-tone-…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tone {
+    /// Green.
+    Passed,
+    /// Red.
+    Failed,
+    /// Grey.
+    Skipped,
+    /// Blue, gently animated.
+    Running,
+    /// Neutral.
+    Scheduled,
+    /// Amber: waiting on something outside the run.
+    Waiting,
+}
+
+impl Tone {
+    /// The CSS class.
+    pub(crate) fn class(self) -> &'static str {
+        match self {
+            Self::Passed => "rb-tone-passed",
+            Self::Failed => "rb-tone-failed",
+            Self::Skipped => "rb-tone-skipped",
+            Self::Running => "rb-tone-running",
+            Self::Scheduled => "rb-tone-scheduled",
+            Self::Waiting => "rb-tone-waiting",
+        }
+    }
+}
+
+/// Icon, word and tone of a status chip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Look {
+    /// A one-character symbol.
+    pub(crate) icon: &'static str,
+    /// The word shown beside it.
+    pub(crate) word: String,
+    /// Its colour family.
+    pub(crate) tone: Tone,
+}
+
+fn look(icon: &'static str, word: &str, tone: Tone) -> Look {
+    Look { icon, word: word.to_owned(), tone }
+}
+
+/// A test's status.
+pub(crate) fn test(status: &TestStatus) -> Look {
+    match status {
+        TestStatus::Passed => look("✓", "Passed", Tone::Passed),
+        TestStatus::Failed => look("✕", "Failed", Tone::Failed),
+        TestStatus::Skipped => look("–", "Skipped", Tone::Skipped),
+        TestStatus::Running => look("●", "Running", Tone::Running),
+        TestStatus::Scheduled => look("○", "Scheduled", Tone::Scheduled),
+        TestStatus::Other(s) => look("?", s, Tone::Scheduled),
+    }
+}
+
+/// A job's status; `None` before the first answer.
+pub(crate) fn job(status: Option<&JobStatus>) -> Look {
+    match status {
+        None => look("○", "Starting", Tone::Scheduled),
+        Some(JobStatus::Pending) => look("○", "Queued", Tone::Scheduled),
+        Some(JobStatus::PendingAgentConnection) => look("◔", "Waiting", Tone::Waiting),
+        Some(JobStatus::InProgress) => look("●", "Running", Tone::Running),
+        Some(JobStatus::Success) => look("✓", "Success", Tone::Passed),
+        Some(JobStatus::Failed) => look("✕", "Failed", Tone::Failed),
+        Some(JobStatus::Other(s)) => look("?", s, Tone::Scheduled),
+    }
+}
+
+/// A run's overall status; a completed run with failures reads as failed.
+pub(crate) fn run(status: &RunStatus, failed: u64) -> Look {
+    match status {
+        RunStatus::Scheduled => look("○", "Scheduled", Tone::Scheduled),
+        RunStatus::Running => look("●", "Running", Tone::Running),
+        RunStatus::Completed if failed > 0 => look("✕", "Completed with failures", Tone::Failed),
+        RunStatus::Completed => look("✓", "Completed", Tone::Passed),
+        RunStatus::Aborted => look("✕", "Aborted", Tone::Failed),
+        RunStatus::Other(s) => look("?", s, Tone::Scheduled),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_icon_word_and_tone() {
+        for status in TestStatus::KNOWN {
+            let l = test(status);
+            assert!(!l.icon.is_empty() && l.word == status.as_str(), "{status}");
+        }
+        assert_eq!(test(&TestStatus::Failed).tone, Tone::Failed);
+        assert_eq!(job(Some(&JobStatus::PendingAgentConnection)).word, "Waiting");
+        assert_eq!(job(None).word, "Starting");
+        assert_eq!(run(&RunStatus::Completed, 2).tone, Tone::Failed);
+        assert_eq!(run(&RunStatus::Completed, 0).tone, Tone::Passed);
+        assert_eq!(run(&RunStatus::Other("Paused".into()), 0).word, "Paused");
+    }
+}

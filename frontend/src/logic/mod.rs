@@ -1,0 +1,17 @@
+//! Pure logic of the widget: everything that can be decided without a browser, so it
+//! compiles natively and is unit-tested by `cargo test -p runboard-frontend`.
+
+pub(crate) mod csv;
+pub(crate) mod failure;
+pub(crate) mod filter;
+pub(crate) mod form;
+pub(crate) mod format;
+pub(crate) mod jobs;
+pub(crate) mod junit;
+pub(crate) mod links;
+pub(crate) mod look;
+pub(crate) mod poll;
+pub(crate) mod summary;
+pub(crate) mod time;
+pub(crate) mod timeline;
+pub(crate) mod window;

@@ -1,0 +1,165 @@
+//! The run header's numbers: counts per status, the stacked bar's proportions, progress,
+//! elapsed time, and whether the report is still live.
+
+use runboard_shared::{JobStatus, RunStatus, TestRun, TestStatus};
+
+use crate::logic::time::parse_iso_ms;
+
+/// The summary bar's statuses, in the bar's order.
+pub(crate) const BAR_STATUSES: [TestStatus; 5] = [
+    TestStatus::Passed,
+    TestStatus::Failed,
+    TestStatus::Skipped,
+    TestStatus::Running,
+    TestStatus::Scheduled,
+];
+
+/// The run's numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Summary {
+    /// Count per [`BAR_STATUSES`] entry, same order.
+    pub(crate) counts: Vec<(TestStatus, u64)>,
+    /// Tests in the run.
+    pub(crate) total: u64,
+    /// Tests finished (passed, failed or skipped).
+    pub(crate) done: u64,
+}
+
+impl Summary {
+    /// Reads the server's `statuses`; when it is empty, counts the tests themselves.
+    pub(crate) fn of(run: &TestRun) -> Self {
+        let counts: Vec<(TestStatus, u64)> = if run.statuses.is_empty() {
+            BAR_STATUSES
+                .iter()
+                .map(|s| (s.clone(), run.tests.iter().filter(|t| &t.status == s).count() as u64))
+                .collect()
+        } else {
+            BAR_STATUSES.iter().map(|s| (s.clone(), run.count(s))).collect()
+        };
+        let known: u64 = counts.iter().map(|(_, n)| n).sum();
+        let total = known.max(run.tests.len() as u64);
+        let done = counts.iter().filter(|(s, _)| s.is_finished()).map(|(_, n)| n).sum();
+        Self { counts, total, done }
+    }
+
+    /// Finished share in whole percent, rounded down so 100 % means really done.
+    pub(crate) fn percent_done(&self) -> u64 {
+        if self.total == 0 { 0 } else { self.done * 100 / self.total }
+    }
+
+    /// Each status's share of the bar in percent (0–100, summing to 100 when not empty).
+    pub(crate) fn shares(&self) -> Vec<(TestStatus, f64)> {
+        let sum: u64 = self.counts.iter().map(|(_, n)| n).sum();
+        self.counts
+            .iter()
+            .map(|(s, n)| (s.clone(), if sum == 0 { 0.0 } else { *n as f64 * 100.0 / sum as f64 }))
+            .collect()
+    }
+}
+
+/// Whether the report may still change: the run is scheduled or running, or its job is
+/// known and not finished. An undocumented run status counts as finished unless the job
+/// says otherwise.
+pub(crate) fn is_live(run: &RunStatus, job: Option<&JobStatus>) -> bool {
+    run.is_live() || job.is_some_and(|j| !j.is_terminal())
+}
+
+/// How long the run has taken: until `now_ms` while live, else until the last test
+/// ended (start plus duration). `None` without a start time.
+pub(crate) fn elapsed_ms(run: &TestRun, live: bool, now_ms: i64) -> Option<u64> {
+    let start = parse_iso_ms(run.start_time.as_deref()?)?;
+    let end = if live {
+        now_ms
+    } else {
+        run.tests
+            .iter()
+            .filter_map(|t| Some(parse_iso_ms(t.start_time.as_deref()?)? + t.duration? as i64))
+            .max()?
+    };
+    u64::try_from(end - start).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use runboard_shared::{StatusCount, TestResult};
+
+    use super::*;
+
+    fn run(statuses: &[(&str, u64)], tests: Vec<TestResult>) -> TestRun {
+        TestRun {
+            run_id: "r".into(),
+            project_id: "p".into(),
+            status: RunStatus::Running,
+            start_time: Some("2026-04-20T10:15:31.000Z".into()),
+            tests_in_project_count: 24,
+            title: "t".into(),
+            statuses: statuses
+                .iter()
+                .map(|(l, c)| StatusCount { label: TestStatus::parse(l), count: *c })
+                .collect(),
+            tests,
+        }
+    }
+
+    fn test(status: &str, start: &str, duration: u64) -> TestResult {
+        TestResult {
+            id: "x".into(),
+            title: "x".into(),
+            status: TestStatus::parse(status),
+            duration: Some(duration),
+            has_video: false,
+            video_link: None,
+            start_time: Some(start.into()),
+            timeline: vec![],
+            error: None,
+        }
+    }
+
+    #[test]
+    fn counts_come_from_the_summary() {
+        let s = Summary::of(&run(&[("Passed", 18), ("Failed", 2), ("Skipped", 4)], vec![]));
+        assert_eq!(s.counts[0], (TestStatus::Passed, 18));
+        assert_eq!(s.counts[3], (TestStatus::Running, 0));
+        assert_eq!((s.total, s.done, s.percent_done()), (24, 24, 100));
+        let shares = s.shares();
+        assert!((shares[0].1 - 75.0).abs() < 1e-9);
+        assert!((shares.iter().map(|(_, p)| p).sum::<f64>() - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn progress_counts_only_finished_tests() {
+        let s = Summary::of(&run(&[("Passed", 5), ("Running", 2), ("Scheduled", 3)], vec![]));
+        assert_eq!((s.total, s.done, s.percent_done()), (10, 5, 50));
+        let empty = Summary::of(&run(&[], vec![]));
+        assert_eq!((empty.total, empty.percent_done()), (0, 0));
+        assert!(empty.shares().iter().all(|(_, p)| *p == 0.0));
+    }
+
+    #[test]
+    fn without_a_summary_the_tests_are_counted() {
+        let s = Summary::of(&run(&[], vec![test("Failed", "2026-04-20T10:15:31Z", 1), test("Passed", "2026-04-20T10:15:31Z", 1)]));
+        assert_eq!(s.counts[1], (TestStatus::Failed, 1));
+        assert_eq!(s.total, 2);
+    }
+
+    #[test]
+    fn liveness_follows_run_and_job() {
+        assert!(is_live(&RunStatus::Running, None));
+        assert!(!is_live(&RunStatus::Completed, None));
+        assert!(!is_live(&RunStatus::Other("Weird".into()), None));
+        assert!(is_live(&RunStatus::Other("Weird".into()), Some(&JobStatus::InProgress)));
+        assert!(is_live(&RunStatus::Completed, Some(&JobStatus::InProgress)));
+        assert!(!is_live(&RunStatus::Completed, Some(&JobStatus::Failed)));
+    }
+
+    #[test]
+    fn elapsed_runs_to_now_or_to_the_last_test() {
+        let r = run(&[], vec![test("Passed", "2026-04-20T10:15:40Z", 2000), test("Failed", "2026-04-20T10:16:00Z", 1500)]);
+        let start = parse_iso_ms("2026-04-20T10:15:31Z").unwrap_or_default();
+        assert_eq!(elapsed_ms(&r, true, start + 252_000), Some(252_000));
+        assert_eq!(elapsed_ms(&r, false, 0), Some(30_500));
+        let mut no_start = r.clone();
+        no_start.start_time = None;
+        assert_eq!(elapsed_ms(&no_start, true, 0), None);
+    }
+}

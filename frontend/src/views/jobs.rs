@@ -1,0 +1,163 @@
+//! The jobs view: the jobs this browser started and the project's active jobs, polled
+//! in one batched request per tick; opens the run of a job just started from here.
+
+use leptos::prelude::*;
+use leptos_router::{NavigateOptions, hooks::{use_navigate, use_params_map}};
+use runboard_shared::ProjectInfo;
+
+use crate::{
+    api, browser,
+    components::{banner::ErrorBanner, chip::Chip},
+    context::{self, Clock, Flash},
+    logic::{
+        format,
+        jobs::{JobBook, TrackedJob},
+        links::{Prefs, run_path, start_path},
+        look,
+    },
+    poller,
+    views::not_found::UnknownProject,
+};
+
+fn storage_key(project: &str) -> String {
+    format!("runboard.jobs.{project}")
+}
+
+/// This browser's remembered jobs of `project`.
+pub(crate) fn load_book(project: &str) -> JobBook {
+    JobBook::from_storage(browser::storage_get(&storage_key(project)).as_deref())
+}
+
+/// Remembers this browser's jobs of `project`.
+pub(crate) fn save_book(project: &str, book: &JobBook) {
+    browser::storage_set(&storage_key(project), &book.to_storage());
+}
+
+/// `/p/:proj/jobs`.
+#[component]
+pub(crate) fn JobsView() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let id = params.read().get("proj").unwrap_or_default();
+        match context::boot().project(&id) {
+            Some(project) => view! { <JobsPage project=project /> }.into_any(),
+            None => view! { <UnknownProject id=id /> }.into_any(),
+        }
+    }
+}
+
+/// The jobs of one project.
+#[component]
+fn JobsPage(
+    /// The project whose jobs are shown.
+    project: ProjectInfo,
+) -> impl IntoView {
+    let prefs = expect_context::<Prefs>();
+    let Flash(flash) = expect_context::<Flash>();
+    let proj = project.id.clone();
+    let book = RwSignal::new(load_book(proj.as_str()));
+    let loaded = RwSignal::new(false);
+    let interval = context::boot().0.poll.jobs_ms;
+    let tick_proj = proj.clone();
+    let status = poller::start(interval, move |n| {
+        let proj = tick_proj.clone();
+        async move {
+            let request = book.with_untracked(|b| b.request(n));
+            let answer = api::jobs(&proj, &request).await?;
+            book.update(|b| b.apply(&answer));
+            book.with_untracked(|b| save_book(proj.as_str(), b));
+            loaded.set(true);
+            Ok(false)
+        }
+    });
+
+    let navigate = use_navigate();
+    let follow_proj = proj.to_string();
+    Effect::new(move |_| {
+        let Some(notice) = flash.get().filter(|n| n.follow && n.project == follow_proj) else { return };
+        let run = book.with(|b| b.get(&notice.job_id).and_then(|j| j.test_run_id.clone()));
+        if let Some(run) = run {
+            flash.update(|n| if let Some(n) = n { n.follow = false });
+            let href = prefs.href(&run_path(&follow_proj, &run), &[("job", notice.job_id.as_str())]);
+            navigate(&href, NavigateOptions::default());
+        }
+    });
+
+    let notice_proj = proj.to_string();
+    let row_proj = StoredValue::new(proj.to_string());
+    let empty_proj = proj.to_string();
+    view! {
+        <section class="rb-jobs-view" aria-labelledby="rb-jobs-title">
+            <h1 id="rb-jobs-title" class="rb-title">"Jobs"</h1>
+            {move || flash.get().filter(|n| n.project == notice_proj).map(|n| view! {
+                <p class="rb-notice rb-notice-ok" role="status" data-testid="start-notice">{n.text}</p>
+            })}
+            <ErrorBanner status=status />
+            <Show when=move || !book.with(|b| b.jobs().is_empty())
+                fallback=move || {
+                    let href = prefs.href(&start_path(&empty_proj), &[]);
+                    view! {
+                        <div class="rb-empty" data-testid="jobs-empty">
+                            <p>{move || if loaded.get() { "No jobs yet." } else { "Looking for jobs…" }}</p>
+                            <p class="rb-muted">"Jobs you start from this browser, and every active job of the project, appear here. "
+                                <a href=href.clone()>"Start a run"</a>"."</p>
+                        </div>
+                    }
+                }>
+                <ul class="rb-jobs" aria-label="Jobs, newest first">
+                    <For each=move || book.with(|b| b.jobs().to_vec())
+                        key=|j| (j.job_id.clone(), j.status.clone(), j.updated_at.clone(), j.test_run_id.clone(), j.missing, j.agent.clone())
+                        let:job>
+                        <JobRow job=job project=row_proj.get_value() />
+                    </For>
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+/// One job: status chip, what, plain-words status, agent, last update, report link.
+#[component]
+fn JobRow(
+    /// The job.
+    job: TrackedJob,
+    /// Its project's id.
+    project: String,
+) -> impl IntoView {
+    let prefs = expect_context::<Prefs>();
+    let Clock(now) = expect_context::<Clock>();
+    let wire = job.status.as_ref().map_or("Starting", |s| s.as_str()).to_owned();
+    let description = if job.missing {
+        "the platform no longer knows this job".to_owned()
+    } else {
+        job.status.as_ref().map_or_else(|| "starting…".to_owned(), |s| s.describe(job.agent.as_deref()))
+    };
+    let what = job.what.clone().unwrap_or_else(|| format!("Job {}", short(&job.job_id)));
+    let changed = job.last_change_ms();
+    let full = changed.map(|ms| format::timestamp(ms, browser::local_offset_min(ms)));
+    let link = job.test_run_id.clone().map(|run| {
+        let href = prefs.href(&run_path(&project, &run), &[("job", job.job_id.as_str())]);
+        view! { <a class="rb-job-link" data-testid="job-run-link" href=href>"Open report →"</a> }
+    });
+    view! {
+        <li class="rb-job" data-testid="job-row" data-job-id=job.job_id.clone() data-status=wire>
+            <Chip look=look::job(job.status.as_ref()) />
+            <div class="rb-job-main">
+                <span class="rb-job-what" title=job.job_id.clone()>{what}
+                    {(!job.mine).then(|| view! { <span class="rb-muted">" · started elsewhere"</span> })}
+                </span>
+                <span class="rb-job-desc" data-testid="job-description">{description}</span>
+            </div>
+            <span class="rb-job-agent">{job.agent.clone().map(|a| format!("agent {a}"))}</span>
+            <span class="rb-job-when rb-num" title=full>{move || changed.map(|ms| format::ago(now.get(), ms))}</span>
+            <span class="rb-job-run">{match link {
+                Some(link) => link.into_any(),
+                None => view! { <span class="rb-muted">"no report yet"</span> }.into_any(),
+            }}</span>
+        </li>
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(id.len().saturating_sub(6)..).unwrap_or(id)
+}

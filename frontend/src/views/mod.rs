@@ -1,0 +1,7 @@
+//! The routed views: start a run, follow jobs, read a run report.
+
+pub(crate) mod home;
+pub(crate) mod jobs;
+pub(crate) mod not_found;
+pub(crate) mod run;
+pub(crate) mod start;

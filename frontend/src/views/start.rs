@@ -1,0 +1,210 @@
+//! The start view: one-click presets and the advanced form (scope, ids checked as you
+//! type, optional agent). Starting remembers the job, leaves a notice and opens the
+//! jobs view, which opens the run by itself as soon as it exists.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{NavigateOptions, hooks::{use_navigate, use_params_map}};
+use runboard_shared::{AgentName, ExecuteRequest, ProjectInfo, ScheduleStatus, Selector};
+
+use crate::{
+    api, browser,
+    context::{self, Flash, Notice},
+    logic::{
+        failure::Failure,
+        form::{self, Prefill, Scope},
+        jobs::TrackedJob,
+        links::{Prefs, jobs_path, parse_query},
+    },
+    views::{jobs::{load_book, save_book}, not_found::UnknownProject},
+};
+
+/// `/p/:proj/start`.
+#[component]
+pub(crate) fn StartView() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let id = params.read().get("proj").unwrap_or_default();
+        match context::boot().project(&id) {
+            Some(project) => view! { <StartPage project=project /> }.into_any(),
+            None => view! { <UnknownProject id=id /> }.into_any(),
+        }
+    }
+}
+
+/// One start, from a preset or the form.
+#[derive(Clone)]
+struct StartRequest {
+    selector: Selector,
+    agent: Option<AgentName>,
+    what: String,
+}
+
+/// The start view of one project.
+#[component]
+fn StartPage(
+    /// The project runs start in.
+    project: ProjectInfo,
+) -> impl IntoView {
+    let prefs = expect_context::<Prefs>();
+    let Flash(flash) = expect_context::<Flash>();
+    let sending = RwSignal::new(false);
+    let failure: RwSignal<Option<Failure>> = RwSignal::new(None);
+    let can_run = project.can_run;
+    let navigate = use_navigate();
+    let proj = project.id.clone();
+
+    let start = Callback::new(move |request: StartRequest| {
+        if sending.get_untracked() || !can_run {
+            return;
+        }
+        sending.set(true);
+        failure.set(None);
+        let (proj, navigate) = (proj.clone(), navigate.clone());
+        spawn_local(async move {
+            let body = ExecuteRequest::new(request.selector.clone(), request.agent.clone());
+            let result = api::execute(&proj, &body).await;
+            sending.set(false);
+            let answer = match result {
+                Ok(answer) if !answer.job_id.is_empty() => answer,
+                Ok(_) => return failure.set(Some(Failure::BadAnswer("no job id came back".into()))),
+                Err(f) => return failure.set(Some(f)),
+            };
+            let agent = request.agent.as_ref().map(ToString::to_string);
+            let mut book = load_book(proj.as_str());
+            book.remember(TrackedJob::started(&answer.job_id, request.what.clone(), agent, browser::now_ms()));
+            save_book(proj.as_str(), &book);
+            let text = if answer.schedule_status == ScheduleStatus::AlreadyExists {
+                format!("{} is already queued — following the existing job {}.", request.what, answer.job_id)
+            } else {
+                format!("Started {} — job {}. Its report opens as soon as the run exists.", request.what, answer.job_id)
+            };
+            flash.set(Some(Notice { project: proj.to_string(), job_id: answer.job_id, text, follow: true }));
+            navigate(&prefs.href(&jobs_path(proj.as_str()), &[]), NavigateOptions::default());
+        });
+    });
+
+    let presets = project.presets.clone();
+    view! {
+        <section class="rb-start" aria-labelledby="rb-start-title">
+            <h1 id="rb-start-title" class="rb-title">"Start a run"</h1>
+            {(!can_run).then(|| view! {
+                <p class="rb-notice rb-notice-info" id="rb-viewer" data-testid="start-disabled-reason">
+                    "You may view runs but not start them in this project. Ask the Runboard administrator if you need to start runs."
+                </p>
+            })}
+            {move || failure.get().map(|f| view! {
+                <p class="rb-notice rb-notice-error" role="alert" data-testid="start-notice" data-kind="error">
+                    "Could not start the run: "{f.message()}
+                </p>
+            })}
+            {if presets.is_empty() {
+                view! { <p class="rb-muted">"No presets are configured for this project; choose what to run below."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="rb-presets">
+                        {presets.into_iter().map(|p| {
+                            let request = StartRequest { selector: p.selector.clone(), agent: p.agent_name.clone(), what: p.name.clone() };
+                            view! {
+                                <button type="button" class="rb-preset" data-testid="preset"
+                                    disabled=move || sending.get() || !can_run
+                                    on:click=move |_| start.run(request.clone())>
+                                    <span class="rb-preset-name">"▶ "{p.name}</span>
+                                    <span class="rb-preset-desc">{p.description}</span>
+                                </button>
+                            }
+                        }).collect_view()}
+                    </div>
+                }.into_any()
+            }}
+            <AdvancedForm start=start sending=sending can_run=can_run />
+        </section>
+    }
+}
+
+/// The advanced form: what to run, checked as the user types.
+#[component]
+fn AdvancedForm(
+    /// Starts a run.
+    start: Callback<StartRequest>,
+    /// Whether a start is in flight (the button is disabled meanwhile).
+    sending: RwSignal<bool>,
+    /// Whether this user may start runs.
+    can_run: bool,
+) -> impl IntoView {
+    let prefill = Prefill::from_query(&parse_query(&browser::location_search()));
+    let scope = RwSignal::new(prefill.as_ref().map_or(Scope::Suite, |p| p.scope));
+    let ids = RwSignal::new(prefill.as_ref().map(|p| p.ids.clone()).unwrap_or_default());
+    let agent = RwSignal::new(prefill.as_ref().map(|p| p.agent.clone()).unwrap_or_default());
+    let checked = Memo::new(move |_| form::selector(scope.get(), &ids.read()));
+    let agent_checked = Memo::new(move |_| form::agent(&agent.read()));
+    let id_error = move || match checked.get() {
+        Err(e) if !ids.read().trim().is_empty() => Some(e),
+        _ => None,
+    };
+    let ready = move || checked.with(Result::is_ok) && agent_checked.with(Result::is_ok);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let (Ok(selector), Ok(agent)) = (checked.get_untracked(), agent_checked.get_untracked()) {
+            let what = selector.describe();
+            start.run(StartRequest { selector, agent, what });
+        }
+    };
+    let input_class = move || if id_error().is_some() { "rb-input rb-invalid" } else { "rb-input" };
+    view! {
+        <details class="rb-advanced" open>
+            <summary>"Advanced: run a feature, a suite, a test or a list"</summary>
+            <form class="rb-form" on:submit=submit novalidate>
+                <div class="rb-field">
+                    <label for="rb-scope">"What to run"</label>
+                    <select id="rb-scope" class="rb-input" data-testid="scope"
+                        on:change=move |ev| scope.set(Scope::parse(&event_target_value(&ev)).unwrap_or(Scope::Suite))
+                        prop:value=move || scope.get().as_str()>
+                        {Scope::ALL.into_iter().map(|s| view! {
+                            <option value=s.as_str() selected=move || scope.get() == s>{s.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="rb-field rb-grow">
+                    <label for="rb-ids">{move || scope.get().field_label()}</label>
+                    {move || if scope.get() == Scope::Tests {
+                        view! {
+                            <textarea id="rb-ids" class=input_class data-testid="selector-input" rows="3"
+                                aria-describedby="rb-ids-error" spellcheck="false"
+                                aria-invalid=move || id_error().is_some().to_string()
+                                prop:value=move || ids.get()
+                                on:input=move |ev| ids.set(event_target_value(&ev))></textarea>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <input id="rb-ids" class=input_class data-testid="selector-input" type="text"
+                                autocomplete="off" spellcheck="false" aria-describedby="rb-ids-error"
+                                aria-invalid=move || id_error().is_some().to_string()
+                                prop:value=move || ids.get()
+                                on:input=move |ev| ids.set(event_target_value(&ev)) />
+                        }.into_any()
+                    }}
+                    <p id="rb-ids-error" class="rb-field-error" aria-live="polite">
+                        {move || id_error().map(|e| view! { <span data-testid="field-error">{e}</span> })}
+                    </p>
+                </div>
+                <div class="rb-field">
+                    <label for="rb-agent">"Agent "<span class="rb-muted">"(optional)"</span></label>
+                    <input id="rb-agent" class="rb-input" data-testid="agent-input" type="text" autocomplete="off"
+                        placeholder="any agent" aria-describedby="rb-agent-error"
+                        prop:value=move || agent.get() on:input=move |ev| agent.set(event_target_value(&ev)) />
+                    <p id="rb-agent-error" class="rb-field-error" aria-live="polite">
+                        {move || agent_checked.get().err().map(|e| view! { <span data-testid="field-error">{e}</span> })}
+                    </p>
+                </div>
+                <div class="rb-field rb-actions">
+                    <button type="submit" class="rb-btn rb-btn-primary" data-testid="start-button"
+                        aria-describedby=(!can_run).then_some("rb-viewer")
+                        title=(!can_run).then_some("You may view runs but not start them")
+                        disabled=move || sending.get() || !can_run || !ready()>
+                        {move || if sending.get() { "Starting…" } else { "Start" }}
+                    </button>
+                </div>
+            </form>
+        </details>
+    }
+}
