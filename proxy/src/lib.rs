@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 pub mod config;
 mod csrf;
+pub mod demo;
 
 mod error;
 mod extract;

@@ -1,0 +1,147 @@
+//! The integration-test harness: an in-process `runboard-sim` as the upstream and a real
+//! Runboard server in front of it, both on `127.0.0.1:0`, plus small HTTP helpers.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use runboard_proxy::{
+    Config, Server,
+    config::{ApiKey, ProjectConfig},
+};
+use runboard_shared::ProjectId;
+use runboard_sim::{RunningSim, SimConfig, SimProject, Simulator, Stats};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The project every test uses.
+pub const PROJECT: &str = "67f8cb3fe236b8d41b7700ac";
+/// Its key at the simulator (and, unless a test says otherwise, in Runboard's config).
+pub const KEY: &str = "sim-key-0123456789abcdef";
+
+/// A simulator and a Runboard in front of it.
+pub struct Harness {
+    pub sim: RunningSim,
+    pub server: Server,
+    pub client: reqwest::Client,
+}
+
+/// Starts both with the default test config, adjusted by `adjust`.
+pub async fn start(adjust: impl FnOnce(&mut Config)) -> Harness {
+    start_with_key(KEY, KEY, adjust).await
+}
+
+/// Starts both; the simulator expects `sim_key`, Runboard is configured with `proxy_key`.
+pub async fn start_with_key(sim_key: &str, proxy_key: &str, adjust: impl FnOnce(&mut Config)) -> Harness {
+    let sim_config = SimConfig {
+        speed: 2000.0,
+        tests_per_project: 6,
+        projects: vec![SimProject::new(PROJECT, sim_key)],
+        ..SimConfig::default()
+    };
+    let sim = runboard_sim::spawn(Simulator::new(sim_config), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("simulator starts");
+    let mut config = config_for(&sim.url(), proxy_key);
+    adjust(&mut config);
+    let server = Server::start(config).await.expect("runboard starts");
+    Harness {
+        sim,
+        server,
+        client: reqwest::Client::new(),
+    }
+}
+
+/// A Runboard configuration pointing at `upstream`, on a free port, with one project.
+pub fn config_for(upstream: &str, key: &str) -> Config {
+    let project = ProjectConfig::new(
+        ProjectId::parse(PROJECT).unwrap(),
+        "Test shop",
+        ApiKey::new(key).unwrap(),
+    );
+    let mut config = Config::new(upstream.parse().unwrap(), vec![project]);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.upstream.timeout = Duration::from_millis(2000);
+    config.widget_dir = "/nonexistent-widget-dir".into();
+    config
+}
+
+impl Harness {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.sim.sim.stats()
+    }
+
+    /// The first feature of the project's catalog (not the "everything" one).
+    pub fn feature_id(&self) -> String {
+        let catalog = self.sim.sim.catalog(PROJECT).unwrap();
+        catalog.features.iter().find(|f| !f.all).unwrap().id.clone()
+    }
+
+    /// POSTs `body` as JSON; returns status and JSON answer.
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self.client.post(self.url(path)).json(body).send().await.unwrap();
+        read(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        read(response).await
+    }
+
+    pub async fn stop(self) {
+        self.server.shutdown().await;
+        self.sim.shutdown().await;
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// The `error.code` of an error body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// Sends raw bytes as an HTTP/1.1 request (so nothing normalises the path) and returns
+/// the status code and the whole raw answer.
+pub async fn raw_request(addr: SocketAddr, request: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+/// Polls `check` until it yields a value or `deadline` passes.
+pub async fn wait_for<T, F, Fut>(deadline: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let end = Instant::now() + deadline;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < end, "condition not met within {deadline:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
