@@ -1,0 +1,58 @@
+//! The `/api/` layers that are not faults: request counting and the key check.
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use super::faults::Interrupted;
+use crate::{Simulator, stats::Endpoint};
+
+/// Counts every `/api/` request as it arrives and again by how it was answered.
+pub(super) async fn count(State(sim): State<Simulator>, req: Request, next: Next) -> Response {
+    let counter = sim.stats_counter();
+    counter.arrived(Endpoint::of(req.uri().path()));
+    let response = next.run(req).await;
+    match response.extensions().get::<Interrupted>() {
+        Some(Interrupted::Dropped) => counter.answered("dropped"),
+        // Counted as "hung" when the hang began, since the client usually gives up first.
+        Some(Interrupted::Hung) => {}
+        None => counter.answered(response.status().as_str()),
+    }
+    response
+}
+
+/// Rejects a missing or wrong `x-api-key` before anything else looks at the request
+/// (its body is not even read).
+pub(super) async fn authorize(State(sim): State<Simulator>, req: Request, next: Next) -> Response {
+    let project = project_segment(req.uri().path());
+    // A key that is not valid text can match no project: treat it as wrong, not missing.
+    let key = req
+        .headers()
+        .get("x-api-key")
+        .map(|value| value.to_str().unwrap_or(""));
+    let verdict = sim.store().authorize(project, key);
+    match verdict {
+        Ok(()) => next.run(req).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The `{projId}` of `/api/{endpoint}/{projId}/…`, if the path has one.
+fn project_segment(path: &str) -> Option<&str> {
+    path.split('/').nth(3).filter(|segment| !segment.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::project_segment;
+
+    #[test]
+    fn project_is_the_third_segment() {
+        assert_eq!(project_segment("/api/jobs/abc"), Some("abc"));
+        assert_eq!(project_segment("/api/testRun/abc/run"), Some("abc"));
+        assert_eq!(project_segment("/api/jobs/"), None);
+        assert_eq!(project_segment("/api/nope"), None);
+    }
+}
