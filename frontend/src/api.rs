@@ -3,7 +3,8 @@
 
 use gloo_net::http::{Request, Response};
 use runboard_shared::{
-    Bootstrap, ExecuteRequest, ExecuteResponse, JobsRequest, JobsResponse, ProjectId, RunId, TestRun,
+    Bootstrap, ExecuteRequest, ExecuteResponse, JobsRequest, JobsResponse, ProjectId, RunId,
+    TestRun,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -15,18 +16,29 @@ pub(crate) async fn bootstrap() -> Result<Bootstrap, Failure> {
 }
 
 /// `POST /api/testExecution/{projId}`: starts a run.
-pub(crate) async fn execute(project: &ProjectId, request: &ExecuteRequest) -> Result<ExecuteResponse, Failure> {
+pub(crate) async fn execute(
+    project: &ProjectId,
+    request: &ExecuteRequest,
+) -> Result<ExecuteResponse, Failure> {
     post(&format!("/api/testExecution/{project}"), request).await
 }
 
 /// `POST /api/jobs/{projId}`: the state of several jobs in one request.
-pub(crate) async fn jobs(project: &ProjectId, request: &JobsRequest) -> Result<JobsResponse, Failure> {
+pub(crate) async fn jobs(
+    project: &ProjectId,
+    request: &JobsRequest,
+) -> Result<JobsResponse, Failure> {
     post(&format!("/api/jobs/{project}"), request).await
 }
 
 /// `GET /api/testRun/{projId}/{runId}`: a run report.
 pub(crate) async fn test_run(project: &ProjectId, run: &RunId) -> Result<TestRun, Failure> {
-    read(Request::get(&format!("/api/testRun/{project}/{run}")).send().await).await
+    read(
+        Request::get(&format!("/api/testRun/{project}/{run}"))
+            .send()
+            .await,
+    )
+    .await
 }
 
 /// POSTs JSON; `json()` sets `Content-Type: application/json`, which the proxy's CSRF

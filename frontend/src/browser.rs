@@ -37,22 +37,30 @@ pub(crate) fn storage_set(key: &str, value: &str) {
 
 /// Whether the tab is hidden (polling pauses then).
 pub(crate) fn is_hidden() -> bool {
-    window().and_then(|w| w.document()).is_some_and(|d| d.hidden())
+    window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
 }
 
 /// The address bar's query, with its `?`.
 pub(crate) fn location_search() -> String {
-    window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+    window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
 }
 
 /// The address bar's full URL.
 pub(crate) fn location_href() -> String {
-    window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+    window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default()
 }
 
 /// This page's origin, "https://host".
 pub(crate) fn location_origin() -> String {
-    window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+    window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
 }
 
 /// Replaces the address bar's URL without navigating, so view state (filter, sort,
@@ -80,11 +88,14 @@ pub(crate) async fn copy_text(text: &str) -> bool {
 /// Offers `contents` as a file download named `filename`.
 pub(crate) fn download(filename: &str, mime: &str, contents: &str) -> Result<(), String> {
     let fail = |what: &str| format!("could not prepare the download ({what})");
-    let document = window().and_then(|w| w.document()).ok_or_else(|| fail("no document"))?;
+    let document = window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| fail("no document"))?;
     let parts = js_sys::Array::of1(&JsValue::from_str(contents));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| fail("blob"))?;
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|_| fail("blob"))?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("url"))?;
     let anchor: web_sys::HtmlAnchorElement = document
         .create_element("a")
@@ -100,7 +111,10 @@ pub(crate) fn download(filename: &str, mime: &str, contents: &str) -> Result<(),
 
 /// Applies the theme and the embed flag to `<html>`, where the stylesheet reads them.
 pub(crate) fn apply_prefs(prefs: Prefs) {
-    let Some(root) = window().and_then(|w| w.document()).and_then(|d| d.document_element()) else {
+    let Some(root) = window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
         return;
     };
     if let Some(theme) = prefs.theme {

@@ -3,8 +3,8 @@
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use send_wrapper::SendWrapper;
 use runboard_shared::{Bootstrap, ProjectInfo};
+use send_wrapper::SendWrapper;
 
 use crate::browser;
 
@@ -15,7 +15,11 @@ pub(crate) struct Boot(pub(crate) Bootstrap);
 impl Boot {
     /// The project with this id, if this user may see it.
     pub(crate) fn project(&self, id: &str) -> Option<ProjectInfo> {
-        self.0.projects.iter().find(|p| p.id.as_str() == id).cloned()
+        self.0
+            .projects
+            .iter()
+            .find(|p| p.id.as_str() == id)
+            .cloned()
     }
 }
 

@@ -124,7 +124,10 @@ fn decide(state: &Rc<RefCell<Loop>>, next: Next) {
         }
         Next::After(ms) => {
             let again = state.clone();
-            inner.timer = Some(Timeout::new(u32::try_from(ms).unwrap_or(u32::MAX), move || run(&again)));
+            inner.timer = Some(Timeout::new(
+                u32::try_from(ms).unwrap_or(u32::MAX),
+                move || run(&again),
+            ));
             status.next_at.set(Some(browser::now_ms() + ms as i64));
         }
         Next::Paused => status.next_at.set(None),

@@ -18,8 +18,15 @@ pub(crate) fn Chrome() -> impl IntoView {
     let boot = context::boot();
     let prefs = expect_context::<Prefs>();
     let location = use_location();
-    let first = boot.0.projects.first().map(|p| p.id.to_string()).unwrap_or_default();
-    let project = Memo::new(move |_| project_in_path(&location.pathname.get()).unwrap_or_else(|| first.clone()));
+    let first = boot
+        .0
+        .projects
+        .first()
+        .map(|p| p.id.to_string())
+        .unwrap_or_default();
+    let project = Memo::new(move |_| {
+        project_in_path(&location.pathname.get()).unwrap_or_else(|| first.clone())
+    });
     let here = move |suffix: &'static str| {
         move || (location.pathname.get().ends_with(suffix)).then_some("page")
     };
@@ -65,7 +72,10 @@ fn ProjectPicker(
     let navigate = use_navigate();
     let change = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
-        navigate(&prefs.href(&start_path(&id), &[]), NavigateOptions::default());
+        navigate(
+            &prefs.href(&start_path(&id), &[]),
+            NavigateOptions::default(),
+        );
     };
     view! {
         <label class="rb-visually-hidden" for="rb-project">"Project"</label>

@@ -17,7 +17,9 @@ pub(crate) fn EmbedResize(
             if started == Some(true) {
                 return true;
             }
-            let Some(element) = root.get() else { return false };
+            let Some(element) = root.get() else {
+                return false;
+            };
             let last = std::cell::Cell::new(0u32);
             browser::observe_height(&element, move |height| {
                 if height != last.get() {

@@ -5,7 +5,11 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     browser,
-    logic::{csv::run_csv, junit::run_junit, links::{parse_query, with_query}},
+    logic::{
+        csv::run_csv,
+        junit::run_junit,
+        links::{parse_query, with_query},
+    },
     views::run::Report,
 };
 
@@ -17,10 +21,20 @@ pub(crate) fn ExportBar(
 ) -> impl IntoView {
     let message = RwSignal::new(String::new());
     let export = move |kind: &'static str| {
-        let Some(run) = report.get_untracked() else { return };
+        let Some(run) = report.get_untracked() else {
+            return;
+        };
         let (name, mime, text) = match kind {
-            "csv" => (format!("run-{}.csv", run.run_id), "text/csv;charset=utf-8", run_csv(&run)),
-            _ => (format!("run-{}.junit.xml", run.run_id), "application/xml;charset=utf-8", run_junit(&run)),
+            "csv" => (
+                format!("run-{}.csv", run.run_id),
+                "text/csv;charset=utf-8",
+                run_csv(&run),
+            ),
+            _ => (
+                format!("run-{}.junit.xml", run.run_id),
+                "application/xml;charset=utf-8",
+                run_junit(&run),
+            ),
         };
         message.set(match browser::download(&name, mime, &text) {
             Ok(()) => format!("Saved {name}."),
@@ -31,7 +45,11 @@ pub(crate) fn ExportBar(
         spawn_local(async move {
             let link = shareable(&browser::location_href());
             let copied = browser::copy_text(&link).await;
-            message.set(if copied { "Link copied.".into() } else { format!("Copy this link: {link}") });
+            message.set(if copied {
+                "Link copied.".into()
+            } else {
+                format!("Copy this link: {link}")
+            });
         });
     };
     view! {
@@ -50,7 +68,13 @@ fn shareable(href: &str) -> String {
     let origin = browser::location_origin();
     let rest = href.strip_prefix(&origin).unwrap_or(href);
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let pairs: Vec<(String, String)> = parse_query(query).into_iter().filter(|(k, _)| k != "embed").collect();
-    let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(String, String)> = parse_query(query)
+        .into_iter()
+        .filter(|(k, _)| k != "embed")
+        .collect();
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     format!("{origin}{}", with_query(path, &borrowed))
 }

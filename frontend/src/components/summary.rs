@@ -9,8 +9,7 @@ use crate::{
     components::chip::Chip,
     context::Clock,
     logic::{
-        format,
-        look,
+        format, look,
         summary::{Summary, elapsed_ms, is_live},
         time::parse_iso_ms,
     },
@@ -30,8 +29,23 @@ pub(crate) fn RunHeader(
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
     let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| Summary::of(r))));
-    let live = Memo::new(move |_| report.with(|r| r.as_ref().is_some_and(|r| is_live(&r.status, job_status.get().as_ref()))));
-    let title = move || report.with(|r| r.as_ref().map(|r| if r.title.is_empty() { format!("Run {}", r.run_id) } else { r.title.clone() }));
+    let live = Memo::new(move |_| {
+        report.with(|r| {
+            r.as_ref()
+                .is_some_and(|r| is_live(&r.status, job_status.get().as_ref()))
+        })
+    });
+    let title = move || {
+        report.with(|r| {
+            r.as_ref().map(|r| {
+                if r.title.is_empty() {
+                    format!("Run {}", r.run_id)
+                } else {
+                    r.title.clone()
+                }
+            })
+        })
+    };
     let status = move || {
         report.with(|r| {
             r.as_ref().map(|r| {
@@ -48,9 +62,19 @@ pub(crate) fn RunHeader(
             Some(view! { <span>"started "<time title=format::timestamp(ms, offset)>{format::clock_short(ms, offset)}</time></span> })
         })
     };
-    let elapsed = move || report.with(|r| r.as_ref().and_then(|r| elapsed_ms(r, live.get(), now.get())).map(|ms| format!(" · {}", format::elapsed(ms))));
+    let elapsed = move || {
+        report.with(|r| {
+            r.as_ref()
+                .and_then(|r| elapsed_ms(r, live.get(), now.get()))
+                .map(|ms| format!(" · {}", format::elapsed(ms)))
+        })
+    };
     let in_project = move || report.with(|r| r.as_ref().map(|r| r.tests_in_project_count));
-    let updated = move || poll.last_ok.get().map(|at| format!("updated {}", format::ago(now.get(), at)));
+    let updated = move || {
+        poll.last_ok
+            .get()
+            .map(|at| format!("updated {}", format::ago(now.get(), at)))
+    };
     view! {
         <header class="rb-run-head">
             <h1 class="rb-title" data-testid="run-title">{title}</h1>
@@ -71,7 +95,11 @@ pub(crate) fn RunHeader(
 }
 
 fn count(summary: &Summary, status: &TestStatus) -> u64 {
-    summary.counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n)
+    summary
+        .counts
+        .iter()
+        .find(|(s, _)| s == status)
+        .map_or(0, |(_, n)| *n)
 }
 
 /// The stacked, proportional bar and its legend of labelled counts.
@@ -83,7 +111,11 @@ fn SummaryBar(
     let label = move || {
         summary.with(|s| {
             s.as_ref().map(|s| {
-                s.counts.iter().map(|(st, n)| format!("{n} {}", st.as_str().to_lowercase())).collect::<Vec<_>>().join(", ")
+                s.counts
+                    .iter()
+                    .map(|(st, n)| format!("{n} {}", st.as_str().to_lowercase()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             })
         })
     };

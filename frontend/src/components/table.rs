@@ -19,7 +19,10 @@ use crate::{
 };
 
 /// Row sizes; `style.css` gives `.rb-row` and `.rb-detail` the same heights.
-const SIZES: RowSizes = RowSizes { row: 40, detail: 260 };
+const SIZES: RowSizes = RowSizes {
+    row: 40,
+    detail: 260,
+};
 /// The scroll area's height before it is first measured (its CSS max-height).
 const DEFAULT_VIEWPORT: u32 = 560;
 /// Rows rendered beyond each edge of the viewport.
@@ -40,10 +43,19 @@ pub(crate) fn TestsTable(
     let offs = Memo::new(move |_| {
         report.with(|r| {
             let tests: &[TestResult] = r.as_ref().map_or(&[], |r| &r.tests);
-            expanded.with(|open| order.with(|o| offsets(o.iter().map(|&i| tests.get(i).is_some_and(|t| open.contains(&t.id))), SIZES)))
+            expanded.with(|open| {
+                order.with(|o| {
+                    offsets(
+                        o.iter()
+                            .map(|&i| tests.get(i).is_some_and(|t| open.contains(&t.id))),
+                        SIZES,
+                    )
+                })
+            })
         })
     });
-    let win = Memo::new(move |_| offs.with(|o| window(o, scroll_top.get(), viewport.get(), OVERSCAN)));
+    let win =
+        Memo::new(move |_| offs.with(|o| window(o, scroll_top.get(), viewport.get(), OVERSCAN)));
     let visible = move || {
         let w = win.get();
         report.with(|r| {
@@ -102,7 +114,8 @@ fn TestRow(
     /// Ids of the expanded tests.
     expanded: RwSignal<HashSet<String>>,
 ) -> impl IntoView {
-    let test = Memo::new(move |_| report.with(|r| r.as_ref().and_then(|r| r.tests.get(index).cloned())));
+    let test =
+        Memo::new(move |_| report.with(|r| r.as_ref().and_then(|r| r.tests.get(index).cloned())));
     let open_id = id.clone();
     let open = Memo::new(move |_| expanded.with(|s| s.contains(&open_id)));
     let toggle_id = id.clone();
@@ -117,9 +130,25 @@ fn TestRow(
     let status = move || test.with(|t| t.as_ref().map(|t| t.status.as_str().to_owned()));
     let title = move || test.with(|t| t.as_ref().map(|t| t.title.clone()));
     let duration = move || test.with(|t| t.as_ref().and_then(|t| t.duration).map(format::duration));
-    let start_ms = move || test.with(|t| t.as_ref().and_then(|t| t.start_time.as_deref().and_then(parse_iso_ms)));
-    let chip = move || test.with(|t| t.as_ref().map(|t| view! { <Chip look=look::test(&t.status) /> }));
-    let label = move || format!("{} details of {}", if open.get() { "Hide" } else { "Show" }, title().unwrap_or_default());
+    let start_ms = move || {
+        test.with(|t| {
+            t.as_ref()
+                .and_then(|t| t.start_time.as_deref().and_then(parse_iso_ms))
+        })
+    };
+    let chip = move || {
+        test.with(|t| {
+            t.as_ref()
+                .map(|t| view! { <Chip look=look::test(&t.status) /> })
+        })
+    };
+    let label = move || {
+        format!(
+            "{} details of {}",
+            if open.get() { "Hide" } else { "Show" },
+            title().unwrap_or_default()
+        )
+    };
     view! {
         <div role="row" class="rb-test" class:rb-open=move || open.get() data-testid="test-row" data-test-id=id data-status=status>
             <div class="rb-row" on:click=toggle>

@@ -22,7 +22,13 @@ pub(crate) fn Toolbar(
     /// The tests matching now, in order.
     order: Memo<Vec<usize>>,
 ) -> impl IntoView {
-    let counts = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| chip_counts(&r.tests)).unwrap_or_default()));
+    let counts = Memo::new(move |_| {
+        report.with(|r| {
+            r.as_ref()
+                .map(|r| chip_counts(&r.tests))
+                .unwrap_or_default()
+        })
+    });
     let total = move || report.with(|r| r.as_ref().map_or(0, |r| r.tests.len()));
     let search = NodeRef::<Input>::new();
     let listener = window_event_listener(ev::keydown, move |e| {
@@ -39,7 +45,11 @@ pub(crate) fn Toolbar(
     });
     on_cleanup(move || listener.remove());
 
-    let chip = move |filter: StatusFilter, label: String, icon: &'static str, tone: &'static str, count: usize| {
+    let chip = move |filter: StatusFilter,
+                     label: String,
+                     icon: &'static str,
+                     tone: &'static str,
+                     count: usize| {
         let value = filter.as_str().to_owned();
         let pressed_filter = filter.clone();
         let pressed = move || state.filter.with(|f| *f == pressed_filter);

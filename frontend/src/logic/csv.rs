@@ -4,7 +4,16 @@ use runboard_shared::{TestResult, TestRun};
 
 use crate::logic::timeline::error_text;
 
-const HEADER: [&str; 8] = ["id", "title", "status", "duration_ms", "start_time", "has_video", "video_link", "error"];
+const HEADER: [&str; 8] = [
+    "id",
+    "title",
+    "status",
+    "duration_ms",
+    "start_time",
+    "has_video",
+    "video_link",
+    "error",
+];
 
 /// Every test of `run` as one CSV row, with a header, CRLF line ends.
 pub(crate) fn run_csv(run: &TestRun) -> String {
@@ -25,9 +34,15 @@ fn row(test: &TestResult) -> impl Iterator<Item = String> {
         test.start_time.clone().unwrap_or_default(),
         test.has_video.to_string(),
         test.video_link.clone().unwrap_or_default(),
-        test.error.as_ref().map(|e| error_text(e).0).unwrap_or_default(),
+        test.error.as_ref().map(full_error).unwrap_or_default(),
     ]
     .into_iter()
+}
+
+/// The whole error text: a spreadsheet cell has room for every line.
+fn full_error(error: &serde_json::Value) -> String {
+    let (headline, details) = error_text(error);
+    details.unwrap_or(headline)
 }
 
 fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
@@ -49,7 +64,10 @@ fn cell_text(cell: &str) -> String {
     } else {
         cell.to_owned()
     };
-    if defused.contains([',', '"', '\n', '\r']) || defused.starts_with(' ') || defused.ends_with(' ') {
+    if defused.contains([',', '"', '\n', '\r'])
+        || defused.starts_with(' ')
+        || defused.ends_with(' ')
+    {
         format!("\"{}\"", defused.replace('"', "\"\""))
     } else {
         defused
@@ -76,7 +94,12 @@ mod tests {
         }
     }
 
-    fn test(id: &str, title: &str, status: TestStatus, error: Option<serde_json::Value>) -> TestResult {
+    fn test(
+        id: &str,
+        title: &str,
+        status: TestStatus,
+        error: Option<serde_json::Value>,
+    ) -> TestResult {
         TestResult {
             id: id.into(),
             title: title.into(),
@@ -92,7 +115,12 @@ mod tests {
 
     #[test]
     fn writes_a_header_and_one_row_per_test() {
-        let csv = run_csv(&run(vec![test("a", "Login works", TestStatus::Passed, None)]));
+        let csv = run_csv(&run(vec![test(
+            "a",
+            "Login works",
+            TestStatus::Passed,
+            None,
+        )]));
         assert_eq!(
             csv,
             "id,title,status,duration_ms,start_time,has_video,video_link,error\r\n\
@@ -103,13 +131,35 @@ mod tests {
     #[test]
     fn quotes_and_defuses() {
         let csv = run_csv(&run(vec![
-            test("b", "Says \"hi\", twice", TestStatus::Failed, Some(json!("line 1\nline 2"))),
-            test("c", "=HYPERLINK(\"x\")", TestStatus::Failed, Some(json!({"message": "boom"}))),
+            test(
+                "b",
+                "Says \"hi\", twice",
+                TestStatus::Failed,
+                Some(json!("line 1\nline 2")),
+            ),
+            test(
+                "c",
+                "=HYPERLINK(\"x\")",
+                TestStatus::Failed,
+                Some(json!({"message": "boom"})),
+            ),
         ]));
         let lines: Vec<&str> = csv.split("\r\n").collect();
-        assert!(lines[1].starts_with("b,\"Says \"\"hi\"\", twice\",Failed"), "{}", lines[1]);
+        assert!(
+            lines[1].starts_with("b,\"Says \"\"hi\"\", twice\",Failed"),
+            "{}",
+            lines[1]
+        );
         assert!(lines[1].ends_with(",\"line 1\nline 2\""), "{}", lines[1]);
-        assert!(lines[2].starts_with("c,\"'=HYPERLINK(\"\"x\"\")\",Failed"), "{}", lines[2]);
-        assert!(lines[2].ends_with(",boom"), "{}", lines[2]);
+        assert!(
+            lines[2].starts_with("c,\"'=HYPERLINK(\"\"x\"\")\",Failed"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[2].contains(",Failed,") && lines[2].contains("\"\"message\"\": \"\"boom\"\""),
+            "{}",
+            lines[2]
+        );
     }
 }

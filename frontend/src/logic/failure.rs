@@ -36,12 +36,17 @@ impl Failure {
             .filter(|m| !m.trim().is_empty());
         match status {
             401 => Self::SessionExpired,
-            403 => Self::Forbidden(message.unwrap_or_else(|| "you may view runs but not start them".into())),
+            403 => Self::Forbidden(
+                message.unwrap_or_else(|| "you may view runs but not start them".into()),
+            ),
             404 => Self::NotFound(message.unwrap_or_else(|| "not found".into())),
-            400 | 422 => Self::Invalid(message.unwrap_or_else(|| "the request was refused as invalid".into())),
+            400 | 422 => Self::Invalid(
+                message.unwrap_or_else(|| "the request was refused as invalid".into()),
+            ),
             _ => Self::Server {
                 status,
-                message: message.unwrap_or_else(|| format!("the server answered with status {status}")),
+                message: message
+                    .unwrap_or_else(|| format!("the server answered with status {status}")),
             },
         }
     }
@@ -49,19 +54,26 @@ impl Failure {
     /// A sentence saying what happened, written for a person.
     pub(crate) fn message(&self) -> String {
         match self {
-            Self::Offline => "Runboard cannot be reached: the server may be down or your network offline.".into(),
+            Self::Offline => {
+                "Runboard cannot be reached: the server may be down or your network offline.".into()
+            }
             Self::SessionExpired => "Your session expired — sign in again.".into(),
             Self::Forbidden(_) => "You may view runs but not start them.".into(),
             Self::NotFound(message) => capitalise(message),
             Self::Invalid(message) => capitalise(message),
             Self::Server { message, .. } => capitalise(message),
-            Self::BadAnswer(detail) => format!("Runboard sent an answer this page cannot read ({detail})."),
+            Self::BadAnswer(detail) => {
+                format!("Runboard sent an answer this page cannot read ({detail}).")
+            }
         }
     }
 
     /// Whether trying again later can help.
     pub(crate) fn retries(&self) -> bool {
-        !matches!(self, Self::Forbidden(_) | Self::NotFound(_) | Self::Invalid(_))
+        !matches!(
+            self,
+            Self::Forbidden(_) | Self::NotFound(_) | Self::Invalid(_)
+        )
     }
 }
 
@@ -88,19 +100,35 @@ mod tests {
 
     #[test]
     fn statuses_map_to_what_people_need_to_know() {
-        assert_eq!(Failure::from_response(401, &body("unauthorized", "x")).message(), "Your session expired — sign in again.");
-        assert_eq!(Failure::from_response(403, "").message(), "You may view runs but not start them.");
+        assert_eq!(
+            Failure::from_response(401, &body("unauthorized", "x")).message(),
+            "Your session expired — sign in again."
+        );
+        assert_eq!(
+            Failure::from_response(403, "").message(),
+            "You may view runs but not start them."
+        );
         assert_eq!(
             Failure::from_response(404, &body("not_found", "run 42 not found")).message(),
             "Run 42 not found."
         );
         assert_eq!(
-            Failure::from_response(502, &body("upstream_auth", "the server's key for project X was rejected; tell the Runboard administrator")).message(),
+            Failure::from_response(
+                502,
+                &body(
+                    "upstream_auth",
+                    "the server's key for project X was rejected; tell the Runboard administrator"
+                )
+            )
+            .message(),
             "The server's key for project X was rejected; tell the Runboard administrator."
         );
         assert_eq!(
             Failure::from_response(504, "<html>gateway</html>"),
-            Failure::Server { status: 504, message: "the server answered with status 504".into() }
+            Failure::Server {
+                status: 504,
+                message: "the server answered with status 504".into()
+            }
         );
         assert!(Failure::Offline.message().contains("cannot be reached"));
     }

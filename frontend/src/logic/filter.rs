@@ -65,7 +65,12 @@ pub(crate) enum SortKey {
 
 impl SortKey {
     /// Every key, in the order the picker shows them.
-    pub(crate) const ALL: [SortKey; 4] = [SortKey::Status, SortKey::Duration, SortKey::Title, SortKey::Start];
+    pub(crate) const ALL: [SortKey; 4] = [
+        SortKey::Status,
+        SortKey::Duration,
+        SortKey::Title,
+        SortKey::Start,
+    ];
 
     /// The option value.
     pub(crate) fn as_str(self) -> &'static str {
@@ -89,7 +94,10 @@ impl SortKey {
 
     /// Parses an option value; anything unknown is the default.
     pub(crate) fn parse(value: &str) -> Self {
-        Self::ALL.into_iter().find(|k| k.as_str() == value).unwrap_or(Self::Status)
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == value)
+            .unwrap_or(Self::Status)
     }
 }
 
@@ -131,7 +139,8 @@ pub(crate) fn select(
         .enumerate()
         .filter(|(i, t)| {
             filter.admits(&t.status)
-                && (needle.is_empty() || index.haystacks.get(*i).is_some_and(|h| h.contains(&needle)))
+                && (needle.is_empty()
+                    || index.haystacks.get(*i).is_some_and(|h| h.contains(&needle)))
         })
         .map(|(i, _)| i)
         .collect();
@@ -147,7 +156,10 @@ fn compare(tests: &[TestResult], index: &TestIndex, sort: SortKey, a: usize, b: 
         SortKey::Duration => tb.duration.cmp(&ta.duration),
         SortKey::Title => ta.title.to_lowercase().cmp(&tb.title.to_lowercase()),
         // Earliest first; tests that have not started go last.
-        SortKey::Start => match (index.starts.get(a).copied().flatten(), index.starts.get(b).copied().flatten()) {
+        SortKey::Start => match (
+            index.starts.get(a).copied().flatten(),
+            index.starts.get(b).copied().flatten(),
+        ) {
             (Some(x), Some(y)) => x.cmp(&y),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
@@ -169,7 +181,13 @@ pub(crate) fn chip_counts(tests: &[TestResult]) -> Vec<(TestStatus, usize)> {
 mod tests {
     use super::*;
 
-    fn test(id: &str, title: &str, status: &str, duration: Option<u64>, start: Option<&str>) -> TestResult {
+    fn test(
+        id: &str,
+        title: &str,
+        status: &str,
+        duration: Option<u64>,
+        start: Option<&str>,
+    ) -> TestResult {
         TestResult {
             id: id.into(),
             title: title.into(),
@@ -185,11 +203,35 @@ mod tests {
 
     fn sample() -> Vec<TestResult> {
         vec![
-            test("a", "Login works", "Passed", Some(1200), Some("2026-04-20T10:15:40Z")),
-            test("b", "Checkout rejects expired card", "Failed", Some(3400), Some("2026-04-20T10:15:52Z")),
+            test(
+                "a",
+                "Login works",
+                "Passed",
+                Some(1200),
+                Some("2026-04-20T10:15:40Z"),
+            ),
+            test(
+                "b",
+                "Checkout rejects expired card",
+                "Failed",
+                Some(3400),
+                Some("2026-04-20T10:15:52Z"),
+            ),
             test("c", "Search finds shoes", "Skipped", None, None),
-            test("d", "Cart keeps items", "Running", None, Some("2026-04-20T10:15:30Z")),
-            test("e", "Another failure", "Failed", Some(500), Some("2026-04-20T10:15:35Z")),
+            test(
+                "d",
+                "Cart keeps items",
+                "Running",
+                None,
+                Some("2026-04-20T10:15:30Z"),
+            ),
+            test(
+                "e",
+                "Another failure",
+                "Failed",
+                Some(500),
+                Some("2026-04-20T10:15:35Z"),
+            ),
         ]
     }
 
@@ -205,23 +247,58 @@ mod tests {
 
     #[test]
     fn failed_tests_come_first_by_default() {
-        check(StatusFilter::All, "", SortKey::Status, &["b", "e", "d", "a", "c"]);
+        check(
+            StatusFilter::All,
+            "",
+            SortKey::Status,
+            &["b", "e", "d", "a", "c"],
+        );
     }
 
     #[test]
     fn other_sorts() {
-        check(StatusFilter::All, "", SortKey::Duration, &["b", "a", "e", "c", "d"]);
-        check(StatusFilter::All, "", SortKey::Title, &["e", "d", "b", "a", "c"]);
-        check(StatusFilter::All, "", SortKey::Start, &["d", "e", "a", "b", "c"]);
+        check(
+            StatusFilter::All,
+            "",
+            SortKey::Duration,
+            &["b", "a", "e", "c", "d"],
+        );
+        check(
+            StatusFilter::All,
+            "",
+            SortKey::Title,
+            &["e", "d", "b", "a", "c"],
+        );
+        check(
+            StatusFilter::All,
+            "",
+            SortKey::Start,
+            &["d", "e", "a", "b", "c"],
+        );
     }
 
     #[test]
     fn filters_and_search_combine() {
-        check(StatusFilter::Only(TestStatus::Failed), "", SortKey::Status, &["b", "e"]);
+        check(
+            StatusFilter::Only(TestStatus::Failed),
+            "",
+            SortKey::Status,
+            &["b", "e"],
+        );
         check(StatusFilter::All, "CART", SortKey::Status, &["d"]);
         check(StatusFilter::All, "  card ", SortKey::Title, &["b"]);
-        check(StatusFilter::Only(TestStatus::Passed), "card", SortKey::Status, &[]);
-        check(StatusFilter::All, "e", SortKey::Title, &["e", "d", "b", "a", "c"]);
+        check(
+            StatusFilter::Only(TestStatus::Passed),
+            "card",
+            SortKey::Status,
+            &[],
+        );
+        check(
+            StatusFilter::All,
+            "e",
+            SortKey::Title,
+            &["e", "d", "b", "c"],
+        );
     }
 
     #[test]
@@ -235,7 +312,10 @@ mod tests {
     #[test]
     fn query_values_parse_leniently() {
         assert_eq!(StatusFilter::parse(""), StatusFilter::All);
-        assert_eq!(StatusFilter::parse("Failed"), StatusFilter::Only(TestStatus::Failed));
+        assert_eq!(
+            StatusFilter::parse("Failed"),
+            StatusFilter::Only(TestStatus::Failed)
+        );
         assert_eq!(SortKey::parse("duration"), SortKey::Duration);
         assert_eq!(SortKey::parse("bogus"), SortKey::Status);
     }
@@ -243,13 +323,31 @@ mod tests {
     #[test]
     fn ten_thousand_tests_filter_quickly() {
         let tests: Vec<TestResult> = (0..10_000)
-            .map(|i| test(&format!("t{i}"), &format!("Test number {i}"), if i % 7 == 0 { "Failed" } else { "Passed" }, Some(i), None))
+            .map(|i| {
+                test(
+                    &format!("t{i}"),
+                    &format!("Test number {i}"),
+                    if i % 7 == 0 { "Failed" } else { "Passed" },
+                    Some(i),
+                    None,
+                )
+            })
             .collect();
         let index = TestIndex::new(&tests);
         let started = std::time::Instant::now();
-        let picked = select(&tests, &index, &StatusFilter::All, "number 9", SortKey::Duration);
+        let picked = select(
+            &tests,
+            &index,
+            &StatusFilter::All,
+            "number 9",
+            SortKey::Duration,
+        );
         assert_eq!(picked.len(), 1111);
         assert_eq!(tests[picked[0]].id, "t9999");
-        assert!(started.elapsed().as_millis() < 500, "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed().as_millis() < 500,
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }

@@ -132,10 +132,18 @@ impl Prefill {
             .find_map(|scope| get(scope.as_str()).map(|ids| (scope, ids)));
         match picked {
             Some((scope, ids)) => {
-                let ids = if scope == Scope::Tests { split_ids(&ids).join("\n") } else { ids };
+                let ids = if scope == Scope::Tests {
+                    split_ids(&ids).join("\n")
+                } else {
+                    ids
+                };
                 Some(Self { scope, ids, agent })
             }
-            None if !agent.is_empty() => Some(Self { scope: Scope::Suite, ids: String::new(), agent }),
+            None if !agent.is_empty() => Some(Self {
+                scope: Scope::Suite,
+                ids: String::new(),
+                agent,
+            }),
             None => None,
         }
     }
@@ -147,7 +155,8 @@ mod tests {
 
     #[test]
     fn ids_split_on_commas_spaces_and_newlines() {
-        let check = |text: &str, expected: &[&str]| assert_eq!(split_ids(text), expected, "{text:?}");
+        let check =
+            |text: &str, expected: &[&str]| assert_eq!(split_ids(text), expected, "{text:?}");
         check("", &[]);
         check("a", &["a"]);
         check("a,b , c", &["a", "b", "c"]);
@@ -157,11 +166,23 @@ mod tests {
 
     #[test]
     fn single_ids_use_the_shared_rules() {
-        assert_eq!(selector(Scope::Suite, " s1 "), Ok(Selector::TestSuite(Id::parse("x", "s1").unwrap_or_else(|_| unreachable!()))));
+        assert_eq!(
+            selector(Scope::Suite, " s1 "),
+            Ok(Selector::TestSuite(
+                Id::parse("x", "s1").unwrap_or_else(|_| unreachable!())
+            ))
+        );
         let err = selector(Scope::Feature, "a b").unwrap_err();
         assert!(err.starts_with("Feature id contains ' '"), "{err}");
-        assert_eq!(selector(Scope::Test, "").unwrap_err(), "Test id must not be empty");
-        assert!(selector(Scope::Test, &"x".repeat(65)).unwrap_err().contains("at most 64"));
+        assert_eq!(
+            selector(Scope::Test, "").unwrap_err(),
+            "Test id must not be empty"
+        );
+        assert!(
+            selector(Scope::Test, &"x".repeat(65))
+                .unwrap_err()
+                .contains("at most 64")
+        );
     }
 
     #[test]
@@ -174,32 +195,60 @@ mod tests {
         assert!(err.starts_with("Test id 2 (“t/2”) contains '/'"), "{err}");
         let err = selector(Scope::Tests, "t1 t1").unwrap_err();
         assert!(err.contains("repeats t1"), "{err}");
-        assert!(selector(Scope::Tests, " ").unwrap_err().starts_with("The list must list at least one"));
+        assert!(
+            selector(Scope::Tests, " ")
+                .unwrap_err()
+                .starts_with("The list must list at least one")
+        );
     }
 
     #[test]
     fn agent_is_optional_but_checked() {
         assert_eq!(agent("  "), Ok(None));
-        assert_eq!(agent(" staging ").map(|a| a.map(|a| a.to_string())), Ok(Some("staging".to_owned())));
-        assert!(agent("bad\u{7}").unwrap_err().starts_with("Agent name contains a control"));
+        assert_eq!(
+            agent(" staging ").map(|a| a.map(|a| a.to_string())),
+            Ok(Some("staging".to_owned()))
+        );
+        assert!(
+            agent("bad\u{7}")
+                .unwrap_err()
+                .starts_with("Agent name contains a control")
+        );
     }
 
     #[test]
     fn deep_links_prefill_without_starting() {
         let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
         };
         assert_eq!(Prefill::from_query(&q(&[("embed", "1")])), None);
         assert_eq!(
             Prefill::from_query(&q(&[("suite", "s1"), ("agent", "staging-agent")])),
-            Some(Prefill { scope: Scope::Suite, ids: "s1".into(), agent: "staging-agent".into() })
+            Some(Prefill {
+                scope: Scope::Suite,
+                ids: "s1".into(),
+                agent: "staging-agent".into()
+            })
         );
         assert_eq!(
             Prefill::from_query(&q(&[("tests", "a,b,c")])),
-            Some(Prefill { scope: Scope::Tests, ids: "a\nb\nc".into(), agent: String::new() })
+            Some(Prefill {
+                scope: Scope::Tests,
+                ids: "a\nb\nc".into(),
+                agent: String::new()
+            })
         );
-        assert_eq!(Prefill::from_query(&q(&[("test", "t9")])).map(|p| p.scope), Some(Scope::Test));
-        assert_eq!(Prefill::from_query(&q(&[("feature", "f1")])).map(|p| p.scope), Some(Scope::Feature));
+        assert_eq!(
+            Prefill::from_query(&q(&[("test", "t9")])).map(|p| p.scope),
+            Some(Scope::Test)
+        );
+        assert_eq!(
+            Prefill::from_query(&q(&[("feature", "f1")])).map(|p| p.scope),
+            Some(Scope::Feature)
+        );
     }
 
     #[test]

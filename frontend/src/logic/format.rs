@@ -88,7 +88,9 @@ mod tests {
 
     #[test]
     fn relative_times_count_up() {
-        let check = |diff: i64, expected: &str| assert_eq!(ago(1_000_000_000 + diff, 1_000_000_000), expected);
+        let check = |diff: i64, expected: &str| {
+            assert_eq!(ago(1_000_000_000 + diff, 1_000_000_000), expected)
+        };
         check(0, "0 s ago");
         check(12_400, "12 s ago");
         check(59_999, "59 s ago");

@@ -67,7 +67,10 @@ impl TrackedJob {
 
     /// When it last changed, for "12 s ago" and for ordering.
     pub(crate) fn last_change_ms(&self) -> Option<i64> {
-        self.updated_at.as_deref().and_then(parse_iso_ms).or(self.started_ms)
+        self.updated_at
+            .as_deref()
+            .and_then(parse_iso_ms)
+            .or(self.started_ms)
     }
 
     fn absorb(&mut self, job: &Job) {
@@ -90,9 +93,14 @@ pub(crate) struct JobBook {
 impl JobBook {
     /// Reads this browser's remembered jobs; unreadable storage means none.
     pub(crate) fn from_storage(text: Option<&str>) -> Self {
-        let jobs: Vec<TrackedJob> = text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+        let jobs: Vec<TrackedJob> = text
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
         let mut book = Self {
-            jobs: jobs.into_iter().filter(|j| j.mine && JobId::parse(j.job_id.as_str()).is_ok()).collect(),
+            jobs: jobs
+                .into_iter()
+                .filter(|j| j.mine && JobId::parse(j.job_id.as_str()).is_ok())
+                .collect(),
         };
         book.order();
         book
@@ -100,7 +108,12 @@ impl JobBook {
 
     /// The jobs this browser started, as stored.
     pub(crate) fn to_storage(&self) -> String {
-        let mine: Vec<&TrackedJob> = self.jobs.iter().filter(|j| j.mine).take(MAX_REMEMBERED).collect();
+        let mine: Vec<&TrackedJob> = self
+            .jobs
+            .iter()
+            .filter(|j| j.mine)
+            .take(MAX_REMEMBERED)
+            .collect();
         serde_json::to_string(&mine).unwrap_or_else(|_| "[]".into())
     }
 
@@ -116,7 +129,11 @@ impl JobBook {
 
     /// Remembers a job started here (again, for `AlreadyExists`), moving it to the top.
     pub(crate) fn remember(&mut self, job: TrackedJob) {
-        let previous = self.jobs.iter().position(|j| j.job_id == job.job_id).map(|i| self.jobs.remove(i));
+        let previous = self
+            .jobs
+            .iter()
+            .position(|j| j.job_id == job.job_id)
+            .map(|i| self.jobs.remove(i));
         let mut job = job;
         if let Some(previous) = previous {
             job.status = previous.status;
@@ -139,7 +156,9 @@ impl JobBook {
         if open.is_empty() || tick % DISCOVERY_EVERY == 0 {
             JobsRequest { job_ids: None }
         } else {
-            JobsRequest { job_ids: Some(open) }
+            JobsRequest {
+                job_ids: Some(open),
+            }
         }
     }
 
@@ -175,7 +194,8 @@ impl JobBook {
     }
 
     fn order(&mut self) {
-        self.jobs.sort_by_key(|j| std::cmp::Reverse(j.last_change_ms().unwrap_or(i64::MIN)));
+        self.jobs
+            .sort_by_key(|j| std::cmp::Reverse(j.last_change_ms().unwrap_or(i64::MIN)));
     }
 }
 
@@ -197,12 +217,29 @@ mod tests {
     fn remembers_started_jobs_across_reloads() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 1000));
-        book.remember(TrackedJob::started("j2", "test t1".into(), Some("a".into()), 2000));
+        book.remember(TrackedJob::started(
+            "j2",
+            "test t1".into(),
+            Some("a".into()),
+            2000,
+        ));
         let stored = book.to_storage();
         let again = JobBook::from_storage(Some(&stored));
-        assert_eq!(again.jobs().iter().map(|j| j.job_id.as_str()).collect::<Vec<_>>(), ["j2", "j1"]);
+        assert_eq!(
+            again
+                .jobs()
+                .iter()
+                .map(|j| j.job_id.as_str())
+                .collect::<Vec<_>>(),
+            ["j2", "j1"]
+        );
         assert_eq!(JobBook::from_storage(Some("not json")).jobs().len(), 0);
-        assert_eq!(JobBook::from_storage(Some(r#"[{"jobId":"bad id","mine":true}]"#)).jobs().len(), 0);
+        assert_eq!(
+            JobBook::from_storage(Some(r#"[{"jobId":"bad id","mine":true}]"#))
+                .jobs()
+                .len(),
+            0
+        );
         assert_eq!(JobBook::from_storage(None), JobBook::default());
     }
 
@@ -213,7 +250,10 @@ mod tests {
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 1000));
         book.remember(TrackedJob::started("j2", "Smoke".into(), None, 2000));
         let ids = book.request(1).job_ids.unwrap_or_default();
-        assert_eq!(ids.iter().map(|i| i.as_str()).collect::<Vec<_>>(), ["j2", "j1"]);
+        assert_eq!(
+            ids.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
+            ["j2", "j1"]
+        );
         assert_eq!(book.request(5).job_ids, None);
         book.apply(&JobsResponse {
             success: true,
@@ -233,19 +273,31 @@ mod tests {
         book.remember(TrackedJob::started("mine", "Smoke".into(), None, 0));
         book.apply(&JobsResponse {
             success: true,
-            jobs: vec![job("other", "PendingAgentConnection", "2026-04-20T10:15:30Z", None)],
+            jobs: vec![job(
+                "other",
+                "PendingAgentConnection",
+                "2026-04-20T10:15:30Z",
+                None,
+            )],
             missing_job_ids: vec![],
         });
         let ids: Vec<&str> = book.jobs().iter().map(|j| j.job_id.as_str()).collect();
         assert_eq!(ids, ["other", "mine"]);
-        assert!(!book.to_storage().contains("other"), "only this browser's jobs are stored");
+        assert!(
+            !book.to_storage().contains("other"),
+            "only this browser's jobs are stored"
+        );
     }
 
     #[test]
     fn already_existing_jobs_keep_what_was_learnt() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
-        book.apply(&JobsResponse { success: true, jobs: vec![job("j1", "InProgress", "2026-04-20T10:15:30Z", Some("r1"))], missing_job_ids: vec![] });
+        book.apply(&JobsResponse {
+            success: true,
+            jobs: vec![job("j1", "InProgress", "2026-04-20T10:15:30Z", Some("r1"))],
+            missing_job_ids: vec![],
+        });
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 5));
         assert_eq!(book.jobs().len(), 1);
         assert_eq!(book.jobs()[0].test_run_id.as_deref(), Some("r1"));

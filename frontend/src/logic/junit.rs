@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use runboard_shared::{TestStatus, TestRun};
+use runboard_shared::{TestRun, TestStatus};
 
 use crate::logic::timeline::error_text;
 
@@ -12,10 +12,18 @@ use crate::logic::timeline::error_text;
 pub(crate) fn run_junit(run: &TestRun) -> String {
     let count = |s: &TestStatus| run.tests.iter().filter(|t| &t.status == s).count();
     let failures = count(&TestStatus::Failed);
-    let skipped = run.tests.iter().filter(|t| !matches!(t.status, TestStatus::Passed | TestStatus::Failed)).count();
+    let skipped = run
+        .tests
+        .iter()
+        .filter(|t| !matches!(t.status, TestStatus::Passed | TestStatus::Failed))
+        .count();
     let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     let total_ms: u64 = run.tests.iter().filter_map(|t| t.duration).sum();
-    let name = if run.title.is_empty() { &run.run_id } else { &run.title };
+    let name = if run.title.is_empty() {
+        &run.run_id
+    } else {
+        &run.title
+    };
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -31,7 +39,11 @@ pub(crate) fn run_junit(run: &TestRun) -> String {
         id = escape(&run.run_id),
         t = run.tests.len(),
         time = seconds(total_ms),
-        stamp = run.start_time.as_deref().map(|s| format!(" timestamp=\"{}\"", escape(s))).unwrap_or_default(),
+        stamp = run
+            .start_time
+            .as_deref()
+            .map(|s| format!(" timestamp=\"{}\"", escape(s)))
+            .unwrap_or_default(),
     );
     for test in &run.tests {
         let _ = write!(
@@ -123,7 +135,12 @@ mod tests {
             statuses: vec![],
             tests: vec![
                 test("a", "Login & logout", "Passed", None),
-                test("b", "Checkout", "Failed", Some(json!("expected \"Declined\"\u{1}"))),
+                test(
+                    "b",
+                    "Checkout",
+                    "Failed",
+                    Some(json!("expected \"Declined\"\u{1}")),
+                ),
                 test("c", "Search", "Skipped", None),
                 test("d", "Cart", "Running", None),
             ],
@@ -131,9 +148,13 @@ mod tests {
         let xml = run_junit(&run);
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"Regression &lt;nightly&gt;\" tests=\"4\" failures=\"1\" skipped=\"2\" time=\"6.000\">"), "{xml}");
         assert!(xml.contains("timestamp=\"2026-04-20T10:15:31.000Z\""));
-        assert!(xml.contains("<testcase name=\"Login &amp; logout\" classname=\"a\" time=\"1.500\"/>"));
+        assert!(
+            xml.contains("<testcase name=\"Login &amp; logout\" classname=\"a\" time=\"1.500\"/>")
+        );
         assert!(xml.contains("<failure message=\"expected &quot;Declined&quot;\">expected &quot;Declined&quot;</failure>"), "{xml}");
-        assert!(xml.contains("<testcase name=\"Search\" classname=\"c\" time=\"1.500\">\n      <skipped/>"));
+        assert!(xml.contains(
+            "<testcase name=\"Search\" classname=\"c\" time=\"1.500\">\n      <skipped/>"
+        ));
         assert!(xml.contains("<skipped message=\"not finished: Running\"/>"));
         assert!(xml.ends_with("  </testsuite>\n</testsuites>\n"));
         assert_eq!(xml.matches("<testcase ").count(), 4);

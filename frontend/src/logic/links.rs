@@ -32,7 +32,12 @@ pub(crate) struct Prefs {
 impl Prefs {
     /// Reads `embed` and `theme` from query pairs.
     pub(crate) fn from_query(pairs: &[(String, String)]) -> Self {
-        let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let get = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
         Self {
             embed: matches!(get("embed"), Some("1" | "true" | "yes")),
             theme: match get("theme") {
@@ -45,7 +50,11 @@ impl Prefs {
 
     /// `path` with these preferences and `extra` pairs as its query.
     pub(crate) fn href(&self, path: &str, extra: &[(&str, &str)]) -> String {
-        let mut pairs: Vec<(&str, &str)> = extra.iter().filter(|(_, v)| !v.is_empty()).copied().collect();
+        let mut pairs: Vec<(&str, &str)> = extra
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .copied()
+            .collect();
         if self.embed {
             pairs.push(("embed", "1"));
         }
@@ -61,7 +70,10 @@ pub(crate) fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
     if pairs.is_empty() {
         return path.to_owned();
     }
-    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
     format!("{path}?{}", query.join("&"))
 }
 
@@ -142,25 +154,46 @@ mod tests {
 
     #[test]
     fn queries_round_trip() {
-        assert_eq!(pairs("?suite=s1&agent=my%20agent&x"), vec![
-            ("suite".to_owned(), "s1".to_owned()),
-            ("agent".to_owned(), "my agent".to_owned()),
-            ("x".to_owned(), String::new()),
-        ]);
-        assert_eq!(pairs("tests=a%2Cb+c"), vec![("tests".to_owned(), "a,b c".to_owned())]);
-        assert_eq!(pairs("bad=%zz%"), vec![("bad".to_owned(), "%zz%".to_owned())]);
+        assert_eq!(
+            pairs("?suite=s1&agent=my%20agent&x"),
+            vec![
+                ("suite".to_owned(), "s1".to_owned()),
+                ("agent".to_owned(), "my agent".to_owned()),
+                ("x".to_owned(), String::new()),
+            ]
+        );
+        assert_eq!(
+            pairs("tests=a%2Cb+c"),
+            vec![("tests".to_owned(), "a,b c".to_owned())]
+        );
+        assert_eq!(
+            pairs("bad=%zz%"),
+            vec![("bad".to_owned(), "%zz%".to_owned())]
+        );
         assert_eq!(pairs(""), vec![]);
         let href = with_query("/p/x/start", &[("q", "a b&c/é")]);
         assert_eq!(href, "/p/x/start?q=a%20b%26c%2F%C3%A9");
-        assert_eq!(pairs(href.split_once('?').map(|(_, q)| q).unwrap_or_default())[0].1, "a b&c/é");
+        assert_eq!(
+            pairs(href.split_once('?').map(|(_, q)| q).unwrap_or_default())[0].1,
+            "a b&c/é"
+        );
     }
 
     #[test]
     fn prefs_travel_with_every_link() {
         let prefs = Prefs::from_query(&pairs("?embed=1&theme=dark"));
-        assert_eq!(prefs, Prefs { embed: true, theme: Some(Theme::Dark) });
+        assert_eq!(
+            prefs,
+            Prefs {
+                embed: true,
+                theme: Some(Theme::Dark)
+            }
+        );
         assert_eq!(prefs.href("/p/a/jobs", &[]), "/p/a/jobs?embed=1&theme=dark");
-        assert_eq!(prefs.href("/p/a/runs/r", &[("job", "j1"), ("q", "")]), "/p/a/runs/r?job=j1&embed=1&theme=dark");
+        assert_eq!(
+            prefs.href("/p/a/runs/r", &[("job", "j1"), ("q", "")]),
+            "/p/a/runs/r?job=j1&embed=1&theme=dark"
+        );
         let plain = Prefs::from_query(&pairs("?theme=blue"));
         assert_eq!(plain, Prefs::default());
         assert_eq!(plain.href("/p/a/start", &[]), "/p/a/start");
@@ -177,7 +210,10 @@ mod tests {
 /// The project id in a widget path (`/p/{proj}/…`), for the header's picker.
 pub(crate) fn project_in_path(path: &str) -> Option<String> {
     let mut parts = path.trim_start_matches('/').split('/');
-    (parts.next() == Some("p")).then(|| parts.next().map(decode)).flatten().filter(|p| !p.is_empty())
+    (parts.next() == Some("p"))
+        .then(|| parts.next().map(decode))
+        .flatten()
+        .filter(|p| !p.is_empty())
 }
 
 #[cfg(test)]

@@ -46,7 +46,11 @@ pub(crate) struct Look {
 }
 
 fn look(icon: &'static str, word: &str, tone: Tone) -> Look {
-    Look { icon, word: word.to_owned(), tone }
+    Look {
+        icon,
+        word: word.to_owned(),
+        tone,
+    }
 }
 
 /// A test's status.
@@ -97,7 +101,10 @@ mod tests {
             assert!(!l.icon.is_empty() && l.word == status.as_str(), "{status}");
         }
         assert_eq!(test(&TestStatus::Failed).tone, Tone::Failed);
-        assert_eq!(job(Some(&JobStatus::PendingAgentConnection)).word, "Waiting");
+        assert_eq!(
+            job(Some(&JobStatus::PendingAgentConnection)).word,
+            "Waiting"
+        );
         assert_eq!(job(None).word, "Starting");
         assert_eq!(run(&RunStatus::Completed, 2).tone, Tone::Failed);
         assert_eq!(run(&RunStatus::Completed, 0).tone, Tone::Passed);

@@ -73,13 +73,21 @@ impl PollMachine {
     /// The tab was hidden: stop asking until it is shown.
     pub(crate) fn on_hidden(&mut self) -> Next {
         self.hidden = true;
-        if self.stopped { Next::Stopped } else { Next::Paused }
+        if self.stopped {
+            Next::Stopped
+        } else {
+            Next::Paused
+        }
     }
 
     /// The tab was shown again: refresh at once.
     pub(crate) fn on_visible(&mut self) -> Next {
         self.hidden = false;
-        if self.stopped { Next::Stopped } else { Next::Now }
+        if self.stopped {
+            Next::Stopped
+        } else {
+            Next::Now
+        }
     }
 
     /// The user pressed "retry now", or the watched thing changed: ask at once, even
@@ -118,10 +126,16 @@ mod tests {
         let waits: Vec<Next> = (0..6).map(|_| m.on_failure(true)).collect();
         assert_eq!(
             waits,
-            [4000, 8000, 16_000, 30_000, 30_000, 30_000].map(Next::After).to_vec()
+            [4000, 8000, 16_000, 30_000, 30_000, 30_000]
+                .map(Next::After)
+                .to_vec()
         );
         assert_eq!(m.on_success(false), Next::After(2000));
-        assert_eq!(m.on_failure(true), Next::After(4000), "a success resets the backoff");
+        assert_eq!(
+            m.on_failure(true),
+            Next::After(4000),
+            "a success resets the backoff"
+        );
     }
 
     #[test]

@@ -31,20 +31,40 @@ impl Summary {
         let counts: Vec<(TestStatus, u64)> = if run.statuses.is_empty() {
             BAR_STATUSES
                 .iter()
-                .map(|s| (s.clone(), run.tests.iter().filter(|t| &t.status == s).count() as u64))
+                .map(|s| {
+                    (
+                        s.clone(),
+                        run.tests.iter().filter(|t| &t.status == s).count() as u64,
+                    )
+                })
                 .collect()
         } else {
-            BAR_STATUSES.iter().map(|s| (s.clone(), run.count(s))).collect()
+            BAR_STATUSES
+                .iter()
+                .map(|s| (s.clone(), run.count(s)))
+                .collect()
         };
         let known: u64 = counts.iter().map(|(_, n)| n).sum();
         let total = known.max(run.tests.len() as u64);
-        let done = counts.iter().filter(|(s, _)| s.is_finished()).map(|(_, n)| n).sum();
-        Self { counts, total, done }
+        let done = counts
+            .iter()
+            .filter(|(s, _)| s.is_finished())
+            .map(|(_, n)| n)
+            .sum();
+        Self {
+            counts,
+            total,
+            done,
+        }
     }
 
     /// Finished share in whole percent, rounded down so 100 % means really done.
     pub(crate) fn percent_done(&self) -> u64 {
-        if self.total == 0 { 0 } else { self.done * 100 / self.total }
+        if self.total == 0 {
+            0
+        } else {
+            self.done * 100 / self.total
+        }
     }
 
     /// Each status's share of the bar in percent (0–100, summing to 100 when not empty).
@@ -52,7 +72,16 @@ impl Summary {
         let sum: u64 = self.counts.iter().map(|(_, n)| n).sum();
         self.counts
             .iter()
-            .map(|(s, n)| (s.clone(), if sum == 0 { 0.0 } else { *n as f64 * 100.0 / sum as f64 }))
+            .map(|(s, n)| {
+                (
+                    s.clone(),
+                    if sum == 0 {
+                        0.0
+                    } else {
+                        *n as f64 * 100.0 / sum as f64
+                    },
+                )
+            })
             .collect()
     }
 }
@@ -95,7 +124,10 @@ mod tests {
             title: "t".into(),
             statuses: statuses
                 .iter()
-                .map(|(l, c)| StatusCount { label: TestStatus::parse(l), count: *c })
+                .map(|(l, c)| StatusCount {
+                    label: TestStatus::parse(l),
+                    count: *c,
+                })
                 .collect(),
             tests,
         }
@@ -117,7 +149,10 @@ mod tests {
 
     #[test]
     fn counts_come_from_the_summary() {
-        let s = Summary::of(&run(&[("Passed", 18), ("Failed", 2), ("Skipped", 4)], vec![]));
+        let s = Summary::of(&run(
+            &[("Passed", 18), ("Failed", 2), ("Skipped", 4)],
+            vec![],
+        ));
         assert_eq!(s.counts[0], (TestStatus::Passed, 18));
         assert_eq!(s.counts[3], (TestStatus::Running, 0));
         assert_eq!((s.total, s.done, s.percent_done()), (24, 24, 100));
@@ -128,7 +163,10 @@ mod tests {
 
     #[test]
     fn progress_counts_only_finished_tests() {
-        let s = Summary::of(&run(&[("Passed", 5), ("Running", 2), ("Scheduled", 3)], vec![]));
+        let s = Summary::of(&run(
+            &[("Passed", 5), ("Running", 2), ("Scheduled", 3)],
+            vec![],
+        ));
         assert_eq!((s.total, s.done, s.percent_done()), (10, 5, 50));
         let empty = Summary::of(&run(&[], vec![]));
         assert_eq!((empty.total, empty.percent_done()), (0, 0));
@@ -137,7 +175,13 @@ mod tests {
 
     #[test]
     fn without_a_summary_the_tests_are_counted() {
-        let s = Summary::of(&run(&[], vec![test("Failed", "2026-04-20T10:15:31Z", 1), test("Passed", "2026-04-20T10:15:31Z", 1)]));
+        let s = Summary::of(&run(
+            &[],
+            vec![
+                test("Failed", "2026-04-20T10:15:31Z", 1),
+                test("Passed", "2026-04-20T10:15:31Z", 1),
+            ],
+        ));
         assert_eq!(s.counts[1], (TestStatus::Failed, 1));
         assert_eq!(s.total, 2);
     }
@@ -147,14 +191,23 @@ mod tests {
         assert!(is_live(&RunStatus::Running, None));
         assert!(!is_live(&RunStatus::Completed, None));
         assert!(!is_live(&RunStatus::Other("Weird".into()), None));
-        assert!(is_live(&RunStatus::Other("Weird".into()), Some(&JobStatus::InProgress)));
+        assert!(is_live(
+            &RunStatus::Other("Weird".into()),
+            Some(&JobStatus::InProgress)
+        ));
         assert!(is_live(&RunStatus::Completed, Some(&JobStatus::InProgress)));
         assert!(!is_live(&RunStatus::Completed, Some(&JobStatus::Failed)));
     }
 
     #[test]
     fn elapsed_runs_to_now_or_to_the_last_test() {
-        let r = run(&[], vec![test("Passed", "2026-04-20T10:15:40Z", 2000), test("Failed", "2026-04-20T10:16:00Z", 1500)]);
+        let r = run(
+            &[],
+            vec![
+                test("Passed", "2026-04-20T10:15:40Z", 2000),
+                test("Failed", "2026-04-20T10:16:00Z", 1500),
+            ],
+        );
         let start = parse_iso_ms("2026-04-20T10:15:31Z").unwrap_or_default();
         assert_eq!(elapsed_ms(&r, true, start + 252_000), Some(252_000));
         assert_eq!(elapsed_ms(&r, false, 0), Some(30_500));

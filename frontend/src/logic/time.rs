@@ -14,8 +14,17 @@ pub(crate) fn parse_iso_ms(text: &str) -> Option<i64> {
     let year = digits(&s[0..4])?;
     let month = digits(&s[5..7])?;
     let day = digits(&s[8..10])?;
-    let (hour, minute, second) = (digits(&s[11..13])?, digits(&s[14..16])?, digits(&s[17..19])?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    let (hour, minute, second) = (
+        digits(&s[11..13])?,
+        digits(&s[14..16])?,
+        digits(&s[17..19])?,
+    );
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &s[19..];
@@ -139,11 +148,19 @@ mod tests {
     fn civil_round_trips_and_applies_the_offset() {
         let ms = 1_776_680_130_000;
         let utc = civil(ms, 0);
-        assert_eq!((utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second), (2026, 4, 20, 10, 15, 30));
+        assert_eq!(
+            (
+                utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second
+            ),
+            (2026, 4, 20, 10, 15, 30)
+        );
         let east = civil(ms, 120);
         assert_eq!((east.hour, east.minute), (12, 15));
         let west = civil(0, -60);
-        assert_eq!((west.year, west.month, west.day, west.hour), (1969, 12, 31, 23));
+        assert_eq!(
+            (west.year, west.month, west.day, west.hour),
+            (1969, 12, 31, 23)
+        );
         let leap = civil(parse_iso_ms("2024-02-29T23:59:59Z").unwrap_or_default(), 0);
         assert_eq!((leap.month, leap.day), (2, 29));
     }

@@ -50,7 +50,11 @@ const TIME_KEYS: [&str; 5] = ["time", "timestamp", "startTime", "start", "at"];
 
 /// Renders timeline entries generically from whatever fields they carry.
 pub(crate) fn steps(entries: &[Value]) -> Vec<Step> {
-    entries.iter().enumerate().map(|(i, e)| step(i, e)).collect()
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| step(i, e))
+        .collect()
 }
 
 fn step(index: usize, entry: &Value) -> Step {
@@ -71,7 +75,9 @@ fn step(index: usize, entry: &Value) -> Step {
         }
         found
     };
-    let name = take(&NAME_KEYS).map(|(_, v)| scalar(v)).unwrap_or_else(|| format!("Step {}", index + 1));
+    let name = take(&NAME_KEYS)
+        .map(|(_, v)| scalar(v))
+        .unwrap_or_else(|| format!("Step {}", index + 1));
     let status = take(&STATUS_KEYS).map(|(_, v)| scalar(v));
     let duration = take(&DURATION_KEYS).map(|(_, v)| match v.as_u64() {
         Some(ms) => duration(ms),
@@ -108,8 +114,11 @@ pub(crate) fn safe_video_url(link: &str) -> Option<&str> {
     let link = link.trim();
     let lower = link.get(..8).unwrap_or(link).to_ascii_lowercase();
     let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+    let has_host = link
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'));
     let clean = !link.chars().any(|c| c.is_whitespace() || c.is_control());
-    (scheme_ok && clean && link.len() > "http://".len()).then_some(link)
+    (scheme_ok && has_host && clean).then_some(link)
 }
 
 #[cfg(test)]
@@ -128,7 +137,10 @@ mod tests {
         let (headline, details) = error_text(&json!({"message": "Declined", "step": 4}));
         assert_eq!(headline, "Declined");
         assert!(details.is_some_and(|d| d.contains("\"step\": 4")));
-        assert_eq!(error_text(&json!({"code": 7})).0, "the test failed; details below");
+        assert_eq!(
+            error_text(&json!({"code": 7})).0,
+            "the test failed; details below"
+        );
         assert_eq!(error_text(&json!(42)).0, "42");
     }
 
@@ -144,9 +156,15 @@ mod tests {
         assert_eq!(rendered[0].status.as_deref(), Some("Passed"));
         assert_eq!(rendered[0].duration.as_deref(), Some("400 ms"));
         assert_eq!(rendered[0].time.as_deref(), Some("10:15:40"));
-        assert_eq!(rendered[0].extras, vec![("url".to_owned(), "/cart".to_owned())]);
+        assert_eq!(
+            rendered[0].extras,
+            vec![("url".to_owned(), "/cart".to_owned())]
+        );
         assert_eq!(rendered[1].status.as_deref(), Some("Failed"));
-        assert_eq!(rendered[1].extras, vec![("screenshot".to_owned(), "true".to_owned())]);
+        assert_eq!(
+            rendered[1].extras,
+            vec![("screenshot".to_owned(), "true".to_owned())]
+        );
         assert_eq!(rendered[2].name, "plain text step");
         assert_eq!(rendered[3].name, "Step 4");
         assert_eq!(rendered[3].extras, vec![("foo".to_owned(), "—".to_owned())]);
@@ -154,8 +172,14 @@ mod tests {
 
     #[test]
     fn only_http_video_links_are_opened() {
-        assert_eq!(safe_video_url("https://example.com/v/1"), Some("https://example.com/v/1"));
-        assert_eq!(safe_video_url(" HTTP://cdn/v.mp4 "), Some("HTTP://cdn/v.mp4"));
+        assert_eq!(
+            safe_video_url("https://example.com/v/1"),
+            Some("https://example.com/v/1")
+        );
+        assert_eq!(
+            safe_video_url(" HTTP://cdn/v.mp4 "),
+            Some("HTTP://cdn/v.mp4")
+        );
         assert_eq!(safe_video_url("javascript:alert(1)"), None);
         assert_eq!(safe_video_url("data:text/html,hi"), None);
         assert_eq!(safe_video_url("//evil.example/x"), None);

@@ -41,10 +41,20 @@ pub(crate) fn window(offsets: &[u32], scroll_top: u32, height: u32, overscan: us
     let rows = offsets.len().saturating_sub(1);
     let total = offsets.last().copied().unwrap_or(0);
     if rows == 0 {
-        return Window { start: 0, end: 0, pad_top: 0, pad_bottom: 0 };
+        return Window {
+            start: 0,
+            end: 0,
+            pad_top: 0,
+            pad_bottom: 0,
+        };
     }
     // The row containing `y`: the last offset not after it.
-    let row_at = |y: u32| offsets.partition_point(|&top| top <= y).saturating_sub(1).min(rows - 1);
+    let row_at = |y: u32| {
+        offsets
+            .partition_point(|&top| top <= y)
+            .saturating_sub(1)
+            .min(rows - 1)
+    };
     let first = row_at(scroll_top);
     let last = row_at(scroll_top.saturating_add(height.saturating_sub(1)));
     let start = first.saturating_sub(overscan);
@@ -61,11 +71,17 @@ pub(crate) fn window(offsets: &[u32], scroll_top: u32, height: u32, overscan: us
 mod tests {
     use super::*;
 
-    const SIZES: RowSizes = RowSizes { row: 40, detail: 200 };
+    const SIZES: RowSizes = RowSizes {
+        row: 40,
+        detail: 200,
+    };
 
     #[test]
     fn offsets_add_detail_panels() {
-        assert_eq!(offsets([false, true, false].into_iter(), SIZES), vec![0, 40, 280, 320]);
+        assert_eq!(
+            offsets([false, true, false].into_iter(), SIZES),
+            vec![0, 40, 280, 320]
+        );
         assert_eq!(offsets(std::iter::empty(), SIZES), vec![0]);
     }
 
@@ -77,7 +93,10 @@ mod tests {
         assert_eq!(w.pad_bottom, (10_000 - 15) * 40);
         let w = window(&offs, 40_000, 400, 5);
         assert_eq!((w.start, w.end), (995, 1015));
-        assert_eq!(w.pad_top + (w.end - w.start) as u32 * 40 + w.pad_bottom, 400_000);
+        assert_eq!(
+            w.pad_top + (w.end - w.start) as u32 * 40 + w.pad_bottom,
+            400_000
+        );
         let w = window(&offs, 10_000_000, 400, 5);
         assert_eq!((w.start, w.end, w.pad_bottom), (9994, 10_000, 0));
     }
@@ -92,7 +111,23 @@ mod tests {
     #[test]
     fn small_lists_render_whole() {
         let offs = offsets(std::iter::repeat_n(false, 3), SIZES);
-        assert_eq!(window(&offs, 0, 600, 5), Window { start: 0, end: 3, pad_top: 0, pad_bottom: 0 });
-        assert_eq!(window(&[0], 0, 600, 5), Window { start: 0, end: 0, pad_top: 0, pad_bottom: 0 });
+        assert_eq!(
+            window(&offs, 0, 600, 5),
+            Window {
+                start: 0,
+                end: 3,
+                pad_top: 0,
+                pad_bottom: 0
+            }
+        );
+        assert_eq!(
+            window(&[0], 0, 600, 5),
+            Window {
+                start: 0,
+                end: 0,
+                pad_top: 0,
+                pad_bottom: 0
+            }
+        );
     }
 }

@@ -2,7 +2,10 @@
 //! in one batched request per tick; opens the run of a job just started from here.
 
 use leptos::prelude::*;
-use leptos_router::{NavigateOptions, hooks::{use_navigate, use_params_map}};
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_navigate, use_params_map},
+};
 use runboard_shared::ProjectInfo;
 
 use crate::{
@@ -74,11 +77,20 @@ fn JobsPage(
     let navigate = use_navigate();
     let follow_proj = proj.to_string();
     Effect::new(move |_| {
-        let Some(notice) = flash.get().filter(|n| n.follow && n.project == follow_proj) else { return };
+        let Some(notice) = flash.get().filter(|n| n.follow && n.project == follow_proj) else {
+            return;
+        };
         let run = book.with(|b| b.get(&notice.job_id).and_then(|j| j.test_run_id.clone()));
         if let Some(run) = run {
-            flash.update(|n| if let Some(n) = n { n.follow = false });
-            let href = prefs.href(&run_path(&follow_proj, &run), &[("job", notice.job_id.as_str())]);
+            flash.update(|n| {
+                if let Some(n) = n {
+                    n.follow = false
+                }
+            });
+            let href = prefs.href(
+                &run_path(&follow_proj, &run),
+                &[("job", notice.job_id.as_str())],
+            );
             navigate(&href, NavigateOptions::default());
         }
     });
@@ -126,13 +138,23 @@ fn JobRow(
 ) -> impl IntoView {
     let prefs = expect_context::<Prefs>();
     let Clock(now) = expect_context::<Clock>();
-    let wire = job.status.as_ref().map_or("Starting", |s| s.as_str()).to_owned();
+    let wire = job
+        .status
+        .as_ref()
+        .map_or("Starting", |s| s.as_str())
+        .to_owned();
     let description = if job.missing {
         "the platform no longer knows this job".to_owned()
     } else {
-        job.status.as_ref().map_or_else(|| "starting…".to_owned(), |s| s.describe(job.agent.as_deref()))
+        job.status.as_ref().map_or_else(
+            || "starting…".to_owned(),
+            |s| s.describe(job.agent.as_deref()),
+        )
     };
-    let what = job.what.clone().unwrap_or_else(|| format!("Job {}", short(&job.job_id)));
+    let what = job
+        .what
+        .clone()
+        .unwrap_or_else(|| format!("Job {}", short(&job.job_id)));
     let changed = job.last_change_ms();
     let full = changed.map(|ms| format::timestamp(ms, browser::local_offset_min(ms)));
     let link = job.test_run_id.clone().map(|run| {

@@ -12,10 +12,7 @@ use runboard_shared::{JobId, JobStatus, JobsRequest, ProjectInfo, RunId, TestRun
 use crate::{
     api, browser,
     components::{
-        banner::ErrorBanner,
-        export::ExportBar,
-        summary::RunHeader,
-        table::TestsTable,
+        banner::ErrorBanner, export::ExportBar, summary::RunHeader, table::TestsTable,
         toolbar::Toolbar,
     },
     context::{self, Flash},
@@ -49,7 +46,12 @@ pub(crate) struct TableState {
 pub(crate) fn RunView() -> impl IntoView {
     let params = use_params_map();
     move || {
-        let (id, run) = params.with(|p| (p.get("proj").unwrap_or_default(), p.get("run").unwrap_or_default()));
+        let (id, run) = params.with(|p| {
+            (
+                p.get("proj").unwrap_or_default(),
+                p.get("run").unwrap_or_default(),
+            )
+        });
         match (context::boot().project(&id), RunId::parse(run)) {
             (Some(project), Ok(run)) => view! { <RunPage project=project run=run /> }.into_any(),
             (None, _) => view! { <UnknownProject id=id /> }.into_any(),
@@ -89,9 +91,16 @@ fn RunPage(
         let (proj, run, job) = (proj.clone(), tick_run.clone(), tick_job.clone());
         async move {
             let answer = api::test_run(&proj, &run).await?;
-            let known_terminal = job_status.with_untracked(|s| s.as_ref().is_some_and(JobStatus::is_terminal));
+            let known_terminal =
+                job_status.with_untracked(|s| s.as_ref().is_some_and(JobStatus::is_terminal));
             if let (Some(job), false) = (job, known_terminal) {
-                let jobs = api::jobs(&proj, &JobsRequest { job_ids: Some(vec![job.clone()]) }).await?;
+                let jobs = api::jobs(
+                    &proj,
+                    &JobsRequest {
+                        job_ids: Some(vec![job.clone()]),
+                    },
+                )
+                .await?;
                 if let Some(found) = jobs.jobs.into_iter().find(|j| j.job_id == job.as_str()) {
                     job_status.set(Some(found.status));
                 }
@@ -104,13 +113,25 @@ fn RunPage(
 
     // The filter, sort and search live in the address, so a reload or a copied link
     // shows the same table.
-    let (url_proj, url_run, url_job) = (project.id.to_string(), run.to_string(), job.as_ref().map(ToString::to_string));
+    let (url_proj, url_run, url_job) = (
+        project.id.to_string(),
+        run.to_string(),
+        job.as_ref().map(ToString::to_string),
+    );
     Effect::new(move |_| {
         let filter = state.filter.get();
         let sort = state.sort.get();
         let query = state.query.get();
-        let sort_value = if sort == SortKey::Status { "" } else { sort.as_str() };
-        let filter_value = if filter == StatusFilter::All { "" } else { filter.as_str() };
+        let sort_value = if sort == SortKey::Status {
+            ""
+        } else {
+            sort.as_str()
+        };
+        let filter_value = if filter == StatusFilter::All {
+            ""
+        } else {
+            filter.as_str()
+        };
         let extra = [
             ("job", url_job.as_deref().unwrap_or_default()),
             ("status", filter_value),
@@ -120,10 +141,24 @@ fn RunPage(
         browser::replace_url(&prefs.href(&run_path(&url_proj, &url_run), &extra));
     });
 
-    let index = Memo::new(move |_| report.with(|r| Arc::new(r.as_ref().map(|r| TestIndex::new(&r.tests)).unwrap_or_default())));
+    let index = Memo::new(move |_| {
+        report.with(|r| {
+            Arc::new(
+                r.as_ref()
+                    .map(|r| TestIndex::new(&r.tests))
+                    .unwrap_or_default(),
+            )
+        })
+    });
     let order = Memo::new(move |_| {
         report.with(|r| match r {
-            Some(r) => index.with(|i| state.filter.with(|f| state.query.with(|q| select(&r.tests, i, f, q, state.sort.get())))),
+            Some(r) => index.with(|i| {
+                state.filter.with(|f| {
+                    state
+                        .query
+                        .with(|q| select(&r.tests, i, f, q, state.sort.get()))
+                })
+            }),
             None => Vec::new(),
         })
     });

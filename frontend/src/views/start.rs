@@ -3,7 +3,10 @@
 //! jobs view, which opens the run by itself as soon as it exists.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{NavigateOptions, hooks::{use_navigate, use_params_map}};
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_navigate, use_params_map},
+};
 use runboard_shared::{AgentName, ExecuteRequest, ProjectInfo, ScheduleStatus, Selector};
 
 use crate::{
@@ -15,7 +18,10 @@ use crate::{
         jobs::TrackedJob,
         links::{Prefs, jobs_path, parse_query},
     },
-    views::{jobs::{load_book, save_book}, not_found::UnknownProject},
+    views::{
+        jobs::{load_book, save_book},
+        not_found::UnknownProject,
+    },
 };
 
 /// `/p/:proj/start`.
@@ -66,20 +72,41 @@ fn StartPage(
             sending.set(false);
             let answer = match result {
                 Ok(answer) if !answer.job_id.is_empty() => answer,
-                Ok(_) => return failure.set(Some(Failure::BadAnswer("no job id came back".into()))),
+                Ok(_) => {
+                    return failure.set(Some(Failure::BadAnswer("no job id came back".into())));
+                }
                 Err(f) => return failure.set(Some(f)),
             };
             let agent = request.agent.as_ref().map(ToString::to_string);
             let mut book = load_book(proj.as_str());
-            book.remember(TrackedJob::started(&answer.job_id, request.what.clone(), agent, browser::now_ms()));
+            book.remember(TrackedJob::started(
+                &answer.job_id,
+                request.what.clone(),
+                agent,
+                browser::now_ms(),
+            ));
             save_book(proj.as_str(), &book);
             let text = if answer.schedule_status == ScheduleStatus::AlreadyExists {
-                format!("{} is already queued — following the existing job {}.", request.what, answer.job_id)
+                format!(
+                    "{} is already queued — following the existing job {}.",
+                    request.what, answer.job_id
+                )
             } else {
-                format!("Started {} — job {}. Its report opens as soon as the run exists.", request.what, answer.job_id)
+                format!(
+                    "Started {} — job {}. Its report opens as soon as the run exists.",
+                    request.what, answer.job_id
+                )
             };
-            flash.set(Some(Notice { project: proj.to_string(), job_id: answer.job_id, text, follow: true }));
-            navigate(&prefs.href(&jobs_path(proj.as_str()), &[]), NavigateOptions::default());
+            flash.set(Some(Notice {
+                project: proj.to_string(),
+                job_id: answer.job_id,
+                text,
+                follow: true,
+            }));
+            navigate(
+                &prefs.href(&jobs_path(proj.as_str()), &[]),
+                NavigateOptions::default(),
+            );
         });
     });
 
@@ -134,7 +161,12 @@ fn AdvancedForm(
     let prefill = Prefill::from_query(&parse_query(&browser::location_search()));
     let scope = RwSignal::new(prefill.as_ref().map_or(Scope::Suite, |p| p.scope));
     let ids = RwSignal::new(prefill.as_ref().map(|p| p.ids.clone()).unwrap_or_default());
-    let agent = RwSignal::new(prefill.as_ref().map(|p| p.agent.clone()).unwrap_or_default());
+    let agent = RwSignal::new(
+        prefill
+            .as_ref()
+            .map(|p| p.agent.clone())
+            .unwrap_or_default(),
+    );
     let checked = Memo::new(move |_| form::selector(scope.get(), &ids.read()));
     let agent_checked = Memo::new(move |_| form::agent(&agent.read()));
     let id_error = move || match checked.get() {
@@ -144,12 +176,23 @@ fn AdvancedForm(
     let ready = move || checked.with(Result::is_ok) && agent_checked.with(Result::is_ok);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if let (Ok(selector), Ok(agent)) = (checked.get_untracked(), agent_checked.get_untracked()) {
+        if let (Ok(selector), Ok(agent)) = (checked.get_untracked(), agent_checked.get_untracked())
+        {
             let what = selector.describe();
-            start.run(StartRequest { selector, agent, what });
+            start.run(StartRequest {
+                selector,
+                agent,
+                what,
+            });
         }
     };
-    let input_class = move || if id_error().is_some() { "rb-input rb-invalid" } else { "rb-input" };
+    let input_class = move || {
+        if id_error().is_some() {
+            "rb-input rb-invalid"
+        } else {
+            "rb-input"
+        }
+    };
     view! {
         <details class="rb-advanced" open>
             <summary>"Advanced: run a feature, a suite, a test or a list"</summary>
