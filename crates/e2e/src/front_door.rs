@@ -1,0 +1,187 @@
+//! A stand-in for the company's SSO proxy (oauth2-proxy, an ingress with auth): the browser
+//! talks to it, it forwards to `runboard`, optionally adding identity headers, and it
+//! records every response byte the browser receives.
+//!
+//! It asks `runboard` for uncompressed answers, so a search of the recording for the
+//! canary key is a search of exactly what the browser was sent.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use anyhow::Result;
+use axum::{
+    Router,
+    body::{Body, to_bytes},
+    extract::{Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use tokio::{net::TcpListener, sync::oneshot};
+
+/// Who the front door says the user is.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Sent as `X-Forwarded-Email`.
+    pub email: String,
+    /// Sent as `X-Forwarded-Groups`, comma separated.
+    pub groups: Vec<String>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    target: Arc<Mutex<SocketAddr>>,
+    identity: Arc<Mutex<Option<Identity>>>,
+    recorded: Arc<Mutex<Vec<u8>>>,
+    client: reqwest::Client,
+}
+
+/// The running front door.
+pub struct FrontDoor {
+    addr: SocketAddr,
+    shared: Shared,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl FrontDoor {
+    /// Starts forwarding from a free loopback port to `target`.
+    pub async fn start(target: SocketAddr, identity: Option<Identity>) -> Result<Self> {
+        let shared = Shared {
+            target: Arc::new(Mutex::new(target)),
+            identity: Arc::new(Mutex::new(identity)),
+            recorded: Arc::default(),
+            client: reqwest::Client::builder().no_proxy().build()?,
+        };
+        let app = Router::new().fallback(forward).with_state(shared.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            addr,
+            shared,
+            stop: Some(stop),
+        })
+    }
+
+    /// The URL the browser opens.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes who the user is, as a new SSO sign-in would.
+    pub fn set_identity(&self, identity: Option<Identity>) {
+        *self.shared.identity.lock().expect("identity lock") = identity;
+    }
+
+    /// Points the front door at a restarted `runboard`.
+    pub fn set_target(&self, target: SocketAddr) {
+        *self.shared.target.lock().expect("target lock") = target;
+    }
+
+    /// Every response byte (status line, headers, body) the browser has received so far.
+    pub fn recorded(&self) -> Vec<u8> {
+        self.shared.recorded.lock().expect("record lock").clone()
+    }
+}
+
+impl Drop for FrontDoor {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Headers that describe one connection and are not forwarded by any proxy.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+    "content-length",
+];
+
+async fn forward(State(shared): State<Shared>, request: Request) -> Response {
+    match relay(&shared, request).await {
+        Ok(response) => response,
+        // What nginx or oauth2-proxy would answer when the server behind is down.
+        Err(_) => (StatusCode::BAD_GATEWAY, "502 Bad Gateway\n").into_response(),
+    }
+}
+
+async fn relay(shared: &Shared, request: Request) -> Result<Response> {
+    let (parts, body) = request.into_parts();
+    let body = to_bytes(body, 16 * 1024 * 1024).await?;
+    let target = *shared.target.lock().expect("target lock");
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut headers = forwarded_headers(&parts.headers);
+    if let Some(identity) = shared.identity.lock().expect("identity lock").clone() {
+        headers.insert("x-forwarded-email", HeaderValue::from_str(&identity.email)?);
+        headers.insert(
+            "x-forwarded-groups",
+            HeaderValue::from_str(&identity.groups.join(","))?,
+        );
+    }
+    let upstream = shared
+        .client
+        .request(parts.method, format!("http://{target}{path}"))
+        .headers(headers)
+        .body(body)
+        .send()
+        .await?;
+    let status = upstream.status();
+    let response_headers = upstream.headers().clone();
+    let bytes = upstream.bytes().await?;
+    record(shared, status, &response_headers, &bytes);
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    for (name, value) in &response_headers {
+        if !is_hop_by_hop(name) {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(response)
+}
+
+/// The browser's headers minus hop-by-hop ones, compression and any identity it tried to
+/// claim itself (an SSO proxy overwrites those).
+fn forwarded_headers(incoming: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for (name, value) in incoming {
+        let skip = is_hop_by_hop(name)
+            || name == header::ACCEPT_ENCODING
+            || name.as_str().starts_with("x-forwarded-");
+        if !skip {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+}
+
+fn record(shared: &Shared, status: StatusCode, headers: &HeaderMap, body: &[u8]) {
+    let mut recorded = shared.recorded.lock().expect("record lock");
+    recorded.extend_from_slice(format!("HTTP/1.1 {status}\r\n").as_bytes());
+    for (name, value) in headers {
+        recorded.extend_from_slice(name.as_str().as_bytes());
+        recorded.extend_from_slice(b": ");
+        recorded.extend_from_slice(value.as_bytes());
+        recorded.extend_from_slice(b"\r\n");
+    }
+    recorded.extend_from_slice(b"\r\n");
+    recorded.extend_from_slice(body);
+}

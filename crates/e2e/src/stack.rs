@@ -1,0 +1,259 @@
+//! One test's world: an in-process simulator holding a canary key, a `runboard` server
+//! configured from a real TOML file, and the front door the browser talks to.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, Result, ensure};
+use runboard_proxy::{Config, Server};
+use runboard_shared::TestRun;
+use runboard_sim::{Catalog, RunningSim, SimConfig, SimProject, Simulator};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::front_door::{FrontDoor, Identity};
+
+/// The project every stack serves.
+pub const PROJECT: &str = "67f8cb3fe236b8d41b7700ac";
+
+/// Preset names the scenarios click.
+pub mod presets {
+    /// Every test of the project on `staging-agent`.
+    pub const FULL: &str = "Full regression";
+    /// The first suite on `staging-agent`.
+    pub const SMOKE: &str = "Smoke suite";
+    /// The first suite on `offline-agent`, which connects only when a test says so.
+    pub const OFFLINE: &str = "Suite on offline agent";
+}
+
+/// How a scenario wants its stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// Simulated-time factor.
+    pub sim_speed: f64,
+    /// Tests in the project's catalog.
+    pub sim_tests: usize,
+    /// `auth.mode = "header"` with these runners (users), or `"none"` when `None`.
+    pub run_users: Option<Vec<String>>,
+    /// Who the front door says the user is.
+    pub identity: Option<Identity>,
+    /// `embed.frame_ancestors`.
+    pub frame_ancestors: Vec<String>,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            sim_speed: 40.0,
+            sim_tests: 36,
+            run_users: None,
+            identity: None,
+            frame_ancestors: Vec::new(),
+        }
+    }
+}
+
+/// The running world of one test.
+pub struct Stack {
+    /// The simulator, reachable directly by the test (never by the browser).
+    pub sim: RunningSim,
+    /// What the browser talks to.
+    pub front: FrontDoor,
+    /// The project's key: a canary that must never reach the browser.
+    pub key: String,
+    /// The simulator's catalog for [`PROJECT`].
+    pub catalog: Catalog,
+    proxy: Option<Server>,
+    proxy_addr: SocketAddr,
+    options: StackOptions,
+    dir: TempDir,
+    http: reqwest::Client,
+}
+
+impl Stack {
+    /// Starts the simulator, `runboard` and the front door.
+    pub async fn start(options: StackOptions) -> Result<Self> {
+        let key = format!("CANARY-{:032x}", rand::random::<u128>());
+        let sim = Simulator::new(SimConfig {
+            seed: 7,
+            speed: options.sim_speed,
+            tests_per_project: options.sim_tests,
+            projects: vec![SimProject {
+                id: PROJECT.into(),
+                key: key.clone(),
+            }],
+            ..SimConfig::default()
+        });
+        let sim = runboard_sim::spawn(sim, "127.0.0.1:0".parse()?).await?;
+        let catalog = sim
+            .sim
+            .catalog(PROJECT)
+            .context("the simulator serves the project")?;
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("key"), &key)?;
+        let mut stack = Self {
+            front: FrontDoor::start("127.0.0.1:9".parse()?, options.identity.clone()).await?,
+            sim,
+            key,
+            catalog,
+            proxy: None,
+            proxy_addr: "127.0.0.1:0".parse()?,
+            options,
+            dir,
+            http: reqwest::Client::builder().no_proxy().build()?,
+        };
+        stack.start_proxy().await?;
+        Ok(stack)
+    }
+
+    /// The widget's URL for `path` (which starts with `/`), through the front door.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.front.url())
+    }
+
+    /// Stops `runboard`; the front door then answers 502, as nginx would.
+    pub async fn stop_proxy(&mut self) {
+        if let Some(server) = self.proxy.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// Starts `runboard` again, on the port it had before when it ran already.
+    pub async fn start_proxy(&mut self) -> Result<()> {
+        let config = Config::from_toml_str(&self.config_toml()?, |_| None)
+            .context("the e2e configuration is valid")?;
+        let server = Server::start(config).await?;
+        self.proxy_addr = server.addr();
+        self.front.set_target(server.addr());
+        self.proxy = Some(server);
+        Ok(())
+    }
+
+    /// The simulator's own report for `run_id`, read with the key.
+    pub async fn sim_report(&self, run_id: &str) -> Result<TestRun> {
+        let url = format!("{}/api/testRun/{PROJECT}/{run_id}", self.sim.url());
+        let response = self
+            .http
+            .get(url)
+            .header("x-api-key", &self.key)
+            .send()
+            .await?;
+        ensure!(
+            response.status().is_success(),
+            "simulator answered {}",
+            response.status()
+        );
+        Ok(response.json().await?)
+    }
+
+    /// The project's active jobs according to the simulator.
+    pub async fn sim_active_jobs(&self) -> Result<Vec<Value>> {
+        let url = format!("{}/api/jobs/{PROJECT}", self.sim.url());
+        let response = self
+            .http
+            .post(url)
+            .header("x-api-key", &self.key)
+            .json(&json!({}))
+            .send()
+            .await?;
+        let body: Value = response.json().await?;
+        Ok(body["jobs"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Connects an agent in the simulator, as if its machine came online.
+    pub fn connect_agent(&self, agent: &str) -> Result<()> {
+        ensure!(
+            self.sim.sim.set_agent_connected(PROJECT, agent, true),
+            "the simulator knows agent {agent}"
+        );
+        Ok(())
+    }
+
+    /// Stops everything.
+    pub async fn shutdown(mut self) {
+        self.stop_proxy().await;
+        self.sim.shutdown().await;
+    }
+
+    fn config_toml(&self) -> Result<String> {
+        let all = self
+            .catalog
+            .all_feature()
+            .context("catalog has an all-tests feature")?;
+        let (_, suite) = self
+            .catalog
+            .suites()
+            .next()
+            .context("catalog has a suite")?;
+        let auth = match &self.options.run_users {
+            None => "mode = \"none\"".to_owned(),
+            Some(users) => format!(
+                "mode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\nrun_users = {}\nrun_groups = []",
+                toml_list(users)
+            ),
+        };
+        Ok(format!(
+            r#"listen = "{listen}"
+widget_dir = "{widget}"
+[upstream]
+url = "{upstream}"
+timeout_ms = 5000
+[poll]
+jobs_ms = 300
+run_ms = 300
+[auth]
+{auth}
+[embed]
+frame_ancestors = {ancestors}
+[[projects]]
+id = "{PROJECT}"
+name = "Web shop"
+api_key_file = "{key_file}"
+[[projects.presets]]
+name = "{full}"
+featureId = "{all}"
+agentName = "staging-agent"
+[[projects.presets]]
+name = "{smoke}"
+testSuiteId = "{suite}"
+agentName = "staging-agent"
+[[projects.presets]]
+name = "{offline}"
+testSuiteId = "{suite}"
+agentName = "offline-agent"
+"#,
+            listen = self.proxy_addr,
+            widget = widget_dir().display(),
+            upstream = self.sim.url(),
+            ancestors = toml_list(&self.options.frame_ancestors),
+            key_file = self.dir.path().join("key").display(),
+            full = presets::FULL,
+            all = all.id,
+            smoke = presets::SMOKE,
+            suite = suite.id,
+            offline = presets::OFFLINE,
+        ))
+    }
+}
+
+/// The built widget. The suite needs it: `./x test` builds it before running tests.
+pub fn widget_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../frontend/dist")
+}
+
+/// Fails with instructions when the widget has not been built.
+pub fn require_widget() -> Result<()> {
+    ensure!(
+        widget_dir().join("index.html").is_file(),
+        "the widget is not built ({}): run `./x test`, or `./x widget` first",
+        widget_dir().display()
+    );
+    Ok(())
+}
+
+fn toml_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// A generous deadline for a whole simulated run to finish.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(90);
