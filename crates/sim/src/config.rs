@@ -114,7 +114,12 @@ impl SimProject {
 
     fn validate(&self) -> Result<(), ConfigError> {
         ProjectId::parse(self.id.as_str()).map_err(|e| ConfigError::ProjectId(e.to_string()))?;
-        if self.key.is_empty() || self.key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if self.key.is_empty()
+            || self
+                .key
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(ConfigError::Key(self.id.clone()));
         }
         Ok(())
@@ -176,7 +181,13 @@ impl Faults {
     }
 
     pub(crate) fn clamped(self) -> Self {
-        let rate = |r: f64| if r.is_finite() { r.clamp(0.0, 1.0) } else { 0.0 };
+        let rate = |r: f64| {
+            if r.is_finite() {
+                r.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
         Self {
             latency_ms: self.latency_ms.min(MAX_LATENCY_MS),
             jitter_ms: self.jitter_ms.min(MAX_LATENCY_MS),
@@ -248,12 +259,21 @@ mod tests {
         assert!(config.validate().unwrap_err().to_string().contains("speed"));
         config.speed = 1.0;
         config.faults.drop_rate = 1.5;
-        assert!(config.validate().unwrap_err().to_string().contains("dropRate"));
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("dropRate")
+        );
         let clamped = config.clone().clamped();
         assert_eq!(clamped.faults.drop_rate, 1.0);
         config.faults = Faults::default();
         config.projects.push(config.projects[0].clone());
-        assert!(matches!(config.validate(), Err(ConfigError::DuplicateProject(_))));
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::DuplicateProject(_))
+        ));
     }
 
     #[test]

@@ -115,8 +115,14 @@ mod tests {
         struct Body {
             n: u32,
         }
-        assert!(matches!(parse_json::<Body>(b"{"), Err(SimError::InvalidJson(_))));
-        assert!(matches!(parse_json::<Body>(b""), Err(SimError::InvalidJson(_))));
+        assert!(matches!(
+            parse_json::<Body>(b"{"),
+            Err(SimError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(b""),
+            Err(SimError::InvalidJson(_))
+        ));
         assert!(matches!(
             parse_json::<Body>(br#"{"n":"x"}"#),
             Err(SimError::InvalidRequest(_))

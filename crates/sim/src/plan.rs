@@ -94,7 +94,10 @@ pub(crate) fn plan(data: &ProjectData, selection: &[usize], rng: &mut StdRng, sp
         }
         tests.push(planned);
     }
-    let total_ms = tests.iter().map(PlannedTest::end_ms).fold(first_start_ms, u64::max);
+    let total_ms = tests
+        .iter()
+        .map(PlannedTest::end_ms)
+        .fold(first_start_ms, u64::max);
     let failed = tests.iter().any(|t| t.outcome == Outcome::Failed);
     Plan {
         tests,
@@ -104,7 +107,13 @@ pub(crate) fn plan(data: &ProjectData, selection: &[usize], rng: &mut StdRng, sp
     }
 }
 
-fn plan_test(index: usize, spec: &TestSpec, start_ms: u64, rng: &mut StdRng, speed: f64) -> PlannedTest {
+fn plan_test(
+    index: usize,
+    spec: &TestSpec,
+    start_ms: u64,
+    rng: &mut StdRng,
+    speed: f64,
+) -> PlannedTest {
     let outcome = if rng.gen_bool(SKIP_CHANCE) {
         Outcome::Skipped
     } else if rng.gen_bool(spec.fail_chance) {
@@ -216,8 +225,14 @@ mod tests {
         let selection: Vec<usize> = (0..36).collect();
         let slow = plan(&data, &selection, &mut rng_for(3, &[1]), 1.0);
         let fast = plan(&data, &selection, &mut rng_for(3, &[1]), 100.0);
-        assert!(slow.total_ms > 20_000, "a real-pace run takes tens of seconds");
-        assert!(fast.total_ms < 2_000, "at speed 100 it takes about a second");
+        assert!(
+            slow.total_ms > 20_000,
+            "a real-pace run takes tens of seconds"
+        );
+        assert!(
+            fast.total_ms < 2_000,
+            "at speed 100 it takes about a second"
+        );
         assert_eq!(slow.failed, fast.failed);
     }
 }

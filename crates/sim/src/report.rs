@@ -43,7 +43,12 @@ pub(crate) fn phase(job: &JobRecord, now: DateTime<Utc>) -> (Phase, DateTime<Utc
     if now < done_at {
         (Phase::InProgress, run_start)
     } else {
-        (Phase::Done { failed: job.plan.failed }, done_at)
+        (
+            Phase::Done {
+                failed: job.plan.failed,
+            },
+            done_at,
+        )
     }
 }
 
@@ -68,14 +73,26 @@ pub(crate) fn job_view(job: &JobRecord, now: DateTime<Utc>) -> Job {
 }
 
 /// The run report at `now`, or `None` while the run record does not exist yet.
-pub(crate) fn run_report(job: &JobRecord, data: &ProjectData, now: DateTime<Utc>) -> Option<TestRun> {
+pub(crate) fn run_report(
+    job: &JobRecord,
+    data: &ProjectData,
+    now: DateTime<Utc>,
+) -> Option<TestRun> {
     let run_start = job.run_start.filter(|start| *start <= now)?;
     let elapsed = u64::try_from((now - run_start).num_milliseconds()).unwrap_or(0);
     let plan = &job.plan;
     let tests: Vec<TestResult> = plan
         .tests
         .iter()
-        .map(|planned| test_result(planned, &data.tests[planned.test], run_start, elapsed, &job.run_id))
+        .map(|planned| {
+            test_result(
+                planned,
+                &data.tests[planned.test],
+                run_start,
+                elapsed,
+                &job.run_id,
+            )
+        })
         .collect();
     let status = if elapsed < plan.first_start_ms {
         RunStatus::Scheduled
@@ -154,7 +171,10 @@ fn test_result(
     result.error = planned.error.clone();
     if planned.has_video {
         result.has_video = true;
-        result.video_link = Some(format!("https://videos.example.com/runs/{run_id}/{}.mp4", spec.id));
+        result.video_link = Some(format!(
+            "https://videos.example.com/runs/{run_id}/{}.mp4",
+            spec.id
+        ));
     }
     result
 }
@@ -162,7 +182,12 @@ fn test_result(
 /// The steps of a test `into` milliseconds after it started: done steps with their
 /// durations, the current one `Running`; once finished, the failing step `Failed` and
 /// the steps after it `Skipped`.
-fn timeline(planned: &PlannedTest, spec: &TestSpec, test_start: DateTime<Utc>, into: u64) -> Vec<Value> {
+fn timeline(
+    planned: &PlannedTest,
+    spec: &TestSpec,
+    test_start: DateTime<Utc>,
+    into: u64,
+) -> Vec<Value> {
     let mut steps = Vec::with_capacity(spec.steps.len());
     let mut step_start = 0;
     let last_run = planned.step_ends.len().saturating_sub(1);

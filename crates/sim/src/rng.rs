@@ -13,7 +13,9 @@ fn mix(mut z: u64) -> u64 {
 
 /// A generator for the stream named by `labels` under `seed`.
 pub(crate) fn rng_for(seed: u64, labels: &[u64]) -> StdRng {
-    let state = labels.iter().fold(mix(seed), |acc, label| mix(acc ^ mix(*label)));
+    let state = labels
+        .iter()
+        .fold(mix(seed), |acc, label| mix(acc ^ mix(*label)));
     StdRng::seed_from_u64(state)
 }
 

@@ -86,7 +86,10 @@ async fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<
         }
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("simulator connections still busy after the grace period; closing them");
     }
     connections.abort_all();

@@ -9,9 +9,7 @@ use std::{
 
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
-use runboard_shared::{
-    ExecuteRequest, ExecuteResponse, JobsResponse, ScheduleStatus, Selector,
-};
+use runboard_shared::{ExecuteRequest, ExecuteResponse, JobsResponse, ScheduleStatus, Selector};
 
 use crate::{
     catalog::{self, Agent, Catalog, ProjectData},
@@ -99,16 +97,26 @@ impl Store {
     }
 
     fn project(&self, id: &str) -> Option<&ProjectState> {
-        self.projects.iter().find(|(pid, _)| pid == id).map(|(_, p)| p)
+        self.projects
+            .iter()
+            .find(|(pid, _)| pid == id)
+            .map(|(_, p)| p)
     }
 
     fn project_mut(&mut self, id: &str) -> Option<&mut ProjectState> {
-        self.projects.iter_mut().find(|(pid, _)| pid == id).map(|(_, p)| p)
+        self.projects
+            .iter_mut()
+            .find(|(pid, _)| pid == id)
+            .map(|(_, p)| p)
     }
 
     /// Checks `key` against the project named in the path, or against any project when
     /// the path names none. Unknown projects get the same answer as wrong keys.
-    pub(crate) fn authorize(&self, project_id: Option<&str>, key: Option<&str>) -> Result<(), SimError> {
+    pub(crate) fn authorize(
+        &self,
+        project_id: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<(), SimError> {
         let Some(key) = key else {
             return Err(SimError::Unauthorized(
                 "missing x-api-key header; send the project's API key".to_owned(),
@@ -144,10 +152,16 @@ impl Store {
             None => None,
             Some(name) => Some(find_agent(&project.agents, name.as_str())?.clone()),
         };
-        let request_key = (normalise(request.selector), agent.as_ref().map(|a| a.name.clone()));
+        let request_key = (
+            normalise(request.selector),
+            agent.as_ref().map(|a| a.name.clone()),
+        );
         let queued = project.jobs.iter().rev().find(|job| {
             job.request_key == request_key
-                && matches!(report::phase(job, now).0, Phase::Pending | Phase::WaitingForAgent)
+                && matches!(
+                    report::phase(job, now).0,
+                    Phase::Pending | Phase::WaitingForAgent
+                )
         });
         if let Some(job) = queued {
             return Ok(ExecuteResponse {
@@ -169,7 +183,9 @@ impl Store {
             run_id: run_id.clone(),
             created_at,
             pending_end,
-            run_start: agent.as_ref().map_or(Some(pending_end), |a| run_start_for(a, pending_end, speed)),
+            run_start: agent
+                .as_ref()
+                .map_or(Some(pending_end), |a| run_start_for(a, pending_end, speed)),
             agent: agent.map(|a| a.name),
             title: selection.title,
             request_key,
@@ -207,7 +223,9 @@ impl Store {
                 let mut seen = HashSet::with_capacity(ids.len());
                 for id in ids.into_iter().filter(|id| seen.insert(id.clone())) {
                     match project.job_index.get(&id) {
-                        Some(&index) => response.jobs.push(report::job_view(&project.jobs[index], now)),
+                        Some(&index) => response
+                            .jobs
+                            .push(report::job_view(&project.jobs[index], now)),
                         None => response.missing_job_ids.push(id),
                     }
                 }
@@ -234,7 +252,8 @@ impl Store {
         run_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(JobRecord, Arc<ProjectData>), SimError> {
-        let not_found = || SimError::NotFound(format!("test run {run_id} was not found in this project"));
+        let not_found =
+            || SimError::NotFound(format!("test run {run_id} was not found in this project"));
         let project = self.project(project_id).ok_or_else(not_found)?;
         let index = *project.run_index.get(run_id).ok_or_else(not_found)?;
         let job = &project.jobs[index];
@@ -256,7 +275,13 @@ impl Store {
 
     /// Connects or disconnects an agent, moving the start of the jobs that wait for it.
     /// Returns whether the project and agent exist.
-    pub(crate) fn set_agent(&mut self, project_id: &str, name: &str, connected: bool, now: DateTime<Utc>) -> bool {
+    pub(crate) fn set_agent(
+        &mut self,
+        project_id: &str,
+        name: &str,
+        connected: bool,
+        now: DateTime<Utc>,
+    ) -> bool {
         let speed = self.speed;
         let Some(project) = self.project_mut(project_id) else {
             return false;
@@ -266,7 +291,11 @@ impl Store {
         };
         agent.connected = connected;
         let agent = agent.clone();
-        for job in project.jobs.iter_mut().filter(|j| j.agent.as_deref() == Some(name)) {
+        for job in project
+            .jobs
+            .iter_mut()
+            .filter(|j| j.agent.as_deref() == Some(name))
+        {
             if job.run_start.is_some_and(|start| start <= now) {
                 continue; // Started runs carry on whatever the agent does now.
             }
@@ -283,7 +312,9 @@ fn run_start_for(agent: &Agent, ready: DateTime<Utc>, speed: f64) -> Option<Date
     if agent.connected {
         return Some(ready);
     }
-    agent.connects_after_ms.map(|ms| after(ready, wall_ms(ms, speed)))
+    agent
+        .connects_after_ms
+        .map(|ms| after(ready, wall_ms(ms, speed)))
 }
 
 fn find_agent<'a>(agents: &'a [Agent], name: &str) -> Result<&'a Agent, SimError> {

@@ -53,7 +53,10 @@ pub(crate) fn generate(project_id: &str, seed: u64, test_count: usize) -> Projec
 /// Adds one feature of `size` tests, split into a few suites.
 fn add_feature(data: &mut ProjectData, area: &Area, size: usize, rng: &mut StdRng) {
     let feature_start = data.tests.len();
-    let suite_count = size.div_ceil(TESTS_PER_SUITE).clamp(1, MAX_SUITES).min(size);
+    let suite_count = size
+        .div_ceil(TESTS_PER_SUITE)
+        .clamp(1, MAX_SUITES)
+        .min(size);
     let mut suite_titles: Vec<&str> = SUITES.to_vec();
     suite_titles[1..].shuffle(rng);
     let mut phrases: Vec<&str> = area.phrases.to_vec();
@@ -76,7 +79,8 @@ fn add_feature(data: &mut ProjectData, area: &Area, size: usize, rng: &mut StdRn
         }
         let id = object_id(rng);
         let run_title = format!("{} › {suite_title} · suite run", area.name);
-        data.suites.insert(id.clone(), (run_title, suite_start..data.tests.len()));
+        data.suites
+            .insert(id.clone(), (run_title, suite_start..data.tests.len()));
         suites.push(Suite {
             id,
             title: suite_title.to_owned(),
@@ -85,7 +89,8 @@ fn add_feature(data: &mut ProjectData, area: &Area, size: usize, rng: &mut StdRn
     }
     let id = object_id(rng);
     let run_title = format!("{} · regression run", area.name);
-    data.features.insert(id.clone(), (run_title, feature_start..data.tests.len()));
+    data.features
+        .insert(id.clone(), (run_title, feature_start..data.tests.len()));
     data.catalog.features.push(Feature {
         id,
         title: area.name.to_owned(),

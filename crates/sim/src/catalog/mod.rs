@@ -168,8 +168,10 @@ impl ProjectData {
         };
         let selection = match selector {
             Selector::Feature(id) => {
-                let (title, range) =
-                    self.features.get(id.as_str()).ok_or_else(|| unknown("featureId", id, "a feature"))?;
+                let (title, range) = self
+                    .features
+                    .get(id.as_str())
+                    .ok_or_else(|| unknown("featureId", id, "a feature"))?;
                 Selection {
                     tests: range.clone().collect(),
                     title: title.clone(),
@@ -206,10 +208,9 @@ impl ProjectData {
     }
 
     fn find_test(&self, field: &str, id: &str) -> Result<usize, SimError> {
-        self.test_index
-            .get(id)
-            .copied()
-            .ok_or_else(|| SimError::UnknownId(format!("{field} {id:?} is not a test of this project")))
+        self.test_index.get(id).copied().ok_or_else(|| {
+            SimError::UnknownId(format!("{field} {id:?} is not a test of this project"))
+        })
     }
 }
 

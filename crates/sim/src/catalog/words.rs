@@ -37,7 +37,10 @@ pub(super) const AREAS: &[Area] = &[
             "select shipping method",
             "click \"Pay now\"",
         ],
-        checks: &[("Order confirmed", "Payment declined"), ("Declined", "Approved")],
+        checks: &[
+            ("Order confirmed", "Payment declined"),
+            ("Declined", "Approved"),
+        ],
     },
     Area {
         name: "Login",
@@ -58,7 +61,10 @@ pub(super) const AREAS: &[Area] = &[
             "wait for redirect",
             "tick \"Remember me\"",
         ],
-        checks: &[("Welcome back", "Invalid credentials"), ("Dashboard", "Sign in")],
+        checks: &[
+            ("Welcome back", "Invalid credentials"),
+            ("Dashboard", "Sign in"),
+        ],
     },
     Area {
         name: "Search",
@@ -79,7 +85,10 @@ pub(super) const AREAS: &[Area] = &[
             "set price 20–80",
             "click \"Next page\"",
         ],
-        checks: &[("24 results", "0 results"), ("Sorted by: Newest", "Sorted by: Relevance")],
+        checks: &[
+            ("24 results", "0 results"),
+            ("Sorted by: Newest", "Sorted by: Relevance"),
+        ],
     },
     Area {
         name: "Cart",
@@ -98,7 +107,10 @@ pub(super) const AREAS: &[Area] = &[
             "click \"Remove\"",
             "reload page",
         ],
-        checks: &[("Subtotal: €89.97", "Subtotal: €29.99"), ("Your cart is empty", "1 item")],
+        checks: &[
+            ("Subtotal: €89.97", "Subtotal: €29.99"),
+            ("Your cart is empty", "1 item"),
+        ],
     },
     Area {
         name: "Payments",
@@ -137,7 +149,10 @@ pub(super) const AREAS: &[Area] = &[
             "scan QR code",
             "choose language \"Deutsch\"",
         ],
-        checks: &[("Saved", "Something went wrong"), ("Two-factor is on", "Two-factor is off")],
+        checks: &[
+            ("Saved", "Something went wrong"),
+            ("Two-factor is on", "Two-factor is off"),
+        ],
     },
     Area {
         name: "Notifications",
@@ -155,7 +170,10 @@ pub(super) const AREAS: &[Area] = &[
             "toggle \"Quiet hours\"",
             "wait for push",
         ],
-        checks: &[("No new notifications", "3 new notifications"), ("Muted", "Unmuted")],
+        checks: &[
+            ("No new notifications", "3 new notifications"),
+            ("Muted", "Unmuted"),
+        ],
     },
     Area {
         name: "Onboarding",
@@ -173,7 +191,10 @@ pub(super) const AREAS: &[Area] = &[
             "fill teammate email",
             "click \"Create project\"",
         ],
-        checks: &[("You're all set", "Step 2 of 4"), ("Invitation sent", "Invalid email")],
+        checks: &[
+            ("You're all set", "Step 2 of 4"),
+            ("Invitation sent", "Invalid email"),
+        ],
     },
     Area {
         name: "Orders",
@@ -210,7 +231,10 @@ pub(super) const AREAS: &[Area] = &[
             "toggle \"Compare\"",
             "click \"Schedule\"",
         ],
-        checks: &[("Export ready", "Export failed"), ("vs. previous period", "No data")],
+        checks: &[
+            ("Export ready", "Export failed"),
+            ("vs. previous period", "No data"),
+        ],
     },
     Area {
         name: "Admin console",
@@ -228,7 +252,10 @@ pub(super) const AREAS: &[Area] = &[
             "choose role \"Editor\"",
             "click \"Revoke\"",
         ],
-        checks: &[("Role updated", "Permission denied"), ("Token revoked", "Token active")],
+        checks: &[
+            ("Role updated", "Permission denied"),
+            ("Token revoked", "Token active"),
+        ],
     },
     Area {
         name: "Inventory",
@@ -246,7 +273,10 @@ pub(super) const AREAS: &[Area] = &[
             "set stock to 4",
             "choose warehouse \"Berlin\"",
         ],
-        checks: &[("Low stock", "In stock"), ("Import complete", "Row 12 is invalid")],
+        checks: &[
+            ("Low stock", "In stock"),
+            ("Import complete", "Row 12 is invalid"),
+        ],
     },
 ];
 

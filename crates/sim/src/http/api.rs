@@ -46,7 +46,9 @@ pub(super) async fn jobs(
 ) -> Result<Json<JobsResponse>, SimError> {
     let request: JobsBody = parse_json(&body)?;
     let now = sim.now();
-    sim.store().jobs(&project_id, request.job_ids, now).map(Json)
+    sim.store()
+        .jobs(&project_id, request.job_ids, now)
+        .map(Json)
 }
 
 /// `GET /api/testRun/{projId}/{runId}`. A completed report never changes, so its JSON
@@ -60,7 +62,8 @@ pub(super) async fn test_run(
     if let Some(cached) = job.final_report.get() {
         return Ok(json_bytes(cached.clone()));
     }
-    let not_found = || SimError::NotFound(format!("test run {run_id} was not found in this project"));
+    let not_found =
+        || SimError::NotFound(format!("test run {run_id} was not found in this project"));
     let report = report::run_report(&job, &data, now).ok_or_else(not_found)?;
     let bytes = Bytes::from(serde_json::to_vec(&report).map_err(|e| {
         tracing::error!(error = %e, "run report did not serialise");

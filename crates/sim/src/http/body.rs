@@ -18,6 +18,8 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         Bytes::from_request(req, state)
             .await
             .map(Self)
-            .map_err(|rejection| SimError::UnreadableBody(rejection.status(), rejection.body_text()))
+            .map_err(|rejection| {
+                SimError::UnreadableBody(rejection.status(), rejection.body_text())
+            })
     }
 }

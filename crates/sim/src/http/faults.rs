@@ -65,7 +65,9 @@ pub(crate) fn roll(faults: &Faults, rng: &mut StdRng) -> FaultRoll {
             StatusCode::BAD_GATEWAY,
             StatusCode::SERVICE_UNAVAILABLE,
         ];
-        Some(FaultAction::Error(statuses[rng.gen_range(0..statuses.len())]))
+        Some(FaultAction::Error(
+            statuses[rng.gen_range(0..statuses.len())],
+        ))
     } else if rng.gen_bool(faults.malformed_json_rate) {
         Some(FaultAction::Malformed)
     } else {
@@ -114,16 +116,19 @@ fn interrupted(kind: Interrupted) -> Response {
 /// parses, like an answer cut off by a failing proxy.
 async fn truncate(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let cut = if bytes.len() >= 4 {
         bytes.slice(..bytes.len() / 2)
     } else {
         Bytes::from_static(b"{\"success\":tr")
     };
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Response::from_parts(parts, Body::from(cut))
 }
 
@@ -142,15 +147,39 @@ mod tests {
                 assert!(expected(roll(&faults, &mut rng).action), "{faults:?}");
             }
         };
-        check(Faults { drop_rate: 1.0, ..Faults::default() }, |a| a == Some(FaultAction::Drop));
-        check(Faults { hang_rate: 1.0, ..Faults::default() }, |a| a == Some(FaultAction::Hang));
-        check(Faults { error5xx_rate: 1.0, ..Faults::default() }, |a| {
-            matches!(a, Some(FaultAction::Error(s)) if s.is_server_error())
-        });
-        check(Faults { malformed_json_rate: 1.0, ..Faults::default() }, |a| {
-            a == Some(FaultAction::Malformed)
-        });
-        let slow = Faults { latency_ms: 20, jitter_ms: 5, ..Faults::default() };
+        check(
+            Faults {
+                drop_rate: 1.0,
+                ..Faults::default()
+            },
+            |a| a == Some(FaultAction::Drop),
+        );
+        check(
+            Faults {
+                hang_rate: 1.0,
+                ..Faults::default()
+            },
+            |a| a == Some(FaultAction::Hang),
+        );
+        check(
+            Faults {
+                error5xx_rate: 1.0,
+                ..Faults::default()
+            },
+            |a| matches!(a, Some(FaultAction::Error(s)) if s.is_server_error()),
+        );
+        check(
+            Faults {
+                malformed_json_rate: 1.0,
+                ..Faults::default()
+            },
+            |a| a == Some(FaultAction::Malformed),
+        );
+        let slow = Faults {
+            latency_ms: 20,
+            jitter_ms: 5,
+            ..Faults::default()
+        };
         let delay = roll(&slow, &mut rng).delay;
         assert!((20..=25).contains(&(delay.as_millis() as u64)));
     }

@@ -24,7 +24,9 @@ pub(super) async fn count(State(sim): State<Simulator>, req: Request, next: Next
 }
 
 /// Rejects a missing or wrong `x-api-key` before anything else looks at the request
-/// (its body is not even read).
+/// (its body is not even read). On the documented endpoints the key must be the one of
+/// the project in the path; elsewhere under `/api/` any project's key lets the request
+/// through to its 404.
 pub(super) async fn authorize(State(sim): State<Simulator>, req: Request, next: Next) -> Response {
     let project = project_segment(req.uri().path());
     // A key that is not valid text can match no project: treat it as wrong, not missing.
@@ -39,9 +41,14 @@ pub(super) async fn authorize(State(sim): State<Simulator>, req: Request, next: 
     }
 }
 
-/// The `{projId}` of `/api/{endpoint}/{projId}/…`, if the path has one.
+/// The `{projId}` of `/api/{endpoint}/{projId}/…` for the documented endpoints.
 fn project_segment(path: &str) -> Option<&str> {
-    path.split('/').nth(3).filter(|segment| !segment.is_empty())
+    let mut segments = path.split('/').skip(2);
+    let endpoint = segments.next()?;
+    if !matches!(endpoint, "testExecution" | "jobs" | "testRun") {
+        return None;
+    }
+    segments.next().filter(|segment| !segment.is_empty())
 }
 
 #[cfg(test)]
@@ -54,5 +61,6 @@ mod tests {
         assert_eq!(project_segment("/api/testRun/abc/run"), Some("abc"));
         assert_eq!(project_segment("/api/jobs/"), None);
         assert_eq!(project_segment("/api/nope"), None);
+        assert_eq!(project_segment("/api/nothing/here"), None);
     }
 }

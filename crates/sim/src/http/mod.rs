@@ -40,5 +40,7 @@ pub(crate) fn router(sim: Simulator) -> Router {
         .route("/__sim/agents", post(admin::set_agent))
         .method_not_allowed_fallback(api::method_not_allowed);
 
-    api.merge(admin).fallback(api::unknown_route).with_state(sim)
+    api.merge(admin)
+        .fallback(api::unknown_route)
+        .with_state(sim)
 }
