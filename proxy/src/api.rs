@@ -8,6 +8,7 @@ use crate::{
     AppError, AppState,
     audit::{self, Outcome},
     auth::Identity,
+    csrf::SameOrigin,
     extract::{ApiJson, ProjectPath, RunPath},
     upstream::Endpoint,
 };
@@ -16,6 +17,7 @@ use crate::{
 pub(crate) async fn execute(
     State(state): State<AppState>,
     identity: Identity,
+    _: SameOrigin,
     ProjectPath(proj): ProjectPath,
     ApiJson(request): ApiJson<ExecuteRequest>,
 ) -> Result<Json<ExecuteResponse>, AppError> {
@@ -48,6 +50,7 @@ pub(crate) async fn execute(
 pub(crate) async fn jobs(
     State(state): State<AppState>,
     _identity: Identity,
+    _: SameOrigin,
     ProjectPath(proj): ProjectPath,
     ApiJson(request): ApiJson<JobsRequest>,
 ) -> Result<Json<JobsResponse>, AppError> {

@@ -4,24 +4,22 @@
 //! Clients that send neither header (scripts, curl) are not browsers and pass.
 
 use axum::{
-    extract::{Request, State},
-    http::{HeaderMap, Method, header},
-    middleware::Next,
-    response::{IntoResponse, Response},
+    extract::FromRequestParts,
+    http::{HeaderMap, header, request::Parts},
 };
 
 use crate::{AppError, AppState};
 
-/// Middleware: refuses unsafe-method requests that fail the checks with 403.
-pub(crate) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe {
-        let allowlist = &state.config().embed.frame_ancestors;
-        if let Err(err) = check(request.headers(), allowlist) {
-            return err.into_response();
-        }
+/// Proof that a state-changing request passed the checks; extracting it refuses the
+/// request with 403 otherwise. Every POST handler takes it first.
+pub(crate) struct SameOrigin;
+
+impl FromRequestParts<AppState> for SameOrigin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        check(&parts.headers, &state.config().embed.frame_ancestors).map(|()| Self)
     }
-    next.run(request).await
 }
 
 /// The checks themselves, on the request's headers.

@@ -3,13 +3,13 @@
 use axum::{
     Json,
     extract::State,
-    http::header,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use runboard_shared::{Bootstrap, ProjectInfo};
+use runboard_shared::{ApiError, Bootstrap, ProjectInfo};
 use serde_json::{Value, json};
 
-use crate::{AppError, AppState, VERSION, auth::Identity};
+use crate::{AppState, VERSION, auth::Identity};
 
 /// `GET /runboard/bootstrap`: the projects this user sees, whether they may run, presets,
 /// poll intervals, version. Never a key.
@@ -38,10 +38,16 @@ pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the upstream answers HTTP.
-pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    state.upstream().probe().await?;
-    Ok(Json(json!({ "status": "ready" })))
+/// `GET /readyz`: the upstream answers HTTP (any status); 503 `not_ready` otherwise.
+pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
+    match state.upstream().probe().await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(err) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(ApiError::new("not_ready", err.to_string())),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.

@@ -1,0 +1,121 @@
+//! Both auth modes over real sockets: no identity, a spoofed header from an untrusted
+//! peer, a viewer against a runner, and cross-origin POSTs.
+
+mod common;
+
+use common::{PROJECT, code, start};
+use runboard_proxy::config::AuthMode;
+use serde_json::{Value, json};
+
+fn header_mode(trusted: &str) -> impl FnOnce(&mut runboard_proxy::Config) {
+    let trusted = trusted.parse().unwrap();
+    move |c| {
+        c.auth.mode = AuthMode::Header;
+        c.auth.trusted_proxies = vec![trusted];
+        c.auth.run_groups = vec!["qa".to_owned()];
+        c.embed.frame_ancestors = vec!["https://portal.example.com".to_owned()];
+    }
+}
+
+async fn execute(h: &common::Harness, headers: &[(&str, &str)]) -> (u16, Value) {
+    let mut request = h
+        .client
+        .post(h.url(&format!("/api/testExecution/{PROJECT}")))
+        .json(&json!({"action": "executeTests", "featureId": h.feature_id()}));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    common::read(request.send().await.unwrap()).await
+}
+
+async fn bootstrap(h: &common::Harness, headers: &[(&str, &str)]) -> (u16, Value) {
+    let mut request = h.client.get(h.url("/runboard/bootstrap"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    common::read(request.send().await.unwrap()).await
+}
+
+const VIEWER: &[(&str, &str)] = &[("x-forwarded-email", "viewer@example.com"), ("x-forwarded-groups", "sales")];
+const RUNNER: &[(&str, &str)] = &[("x-forwarded-email", "tester@example.com"), ("x-forwarded-groups", "sales,qa")];
+
+#[tokio::test]
+async fn header_mode_viewer_and_runner() {
+    let h = start(header_mode("127.0.0.1/32")).await;
+    // No identity at all.
+    let (status, body) = execute(&h, &[]).await;
+    assert_eq!((status, code(&body)), (401, "unauthenticated"));
+    let (status, _) = bootstrap(&h, &[]).await;
+    assert_eq!(status, 401);
+    let (status, _) = h.get(&format!("/api/testRun/{PROJECT}/r1")).await;
+    assert_eq!(status, 401);
+
+    // A viewer sees the project but may not start runs.
+    let (status, boot) = bootstrap(&h, VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(boot["user"], "viewer@example.com");
+    assert_eq!(boot["projects"][0]["canRun"], false);
+    let (status, body) = execute(&h, VIEWER).await;
+    assert_eq!((status, code(&body)), (403, "forbidden"));
+    assert_eq!(h.stats().total, 0, "a refused execution never reaches the upstream");
+    let mut request = h.client.post(h.url(&format!("/api/jobs/{PROJECT}"))).json(&json!({}));
+    for (name, value) in VIEWER {
+        request = request.header(*name, *value);
+    }
+    assert_eq!(request.send().await.unwrap().status(), 200, "viewers may watch");
+
+    // A runner may.
+    let (_, boot) = bootstrap(&h, RUNNER).await;
+    assert_eq!(boot["projects"][0]["canRun"], true);
+    let (status, body) = execute(&h, RUNNER).await;
+    assert_eq!(status, 200, "{body}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn identity_headers_from_an_untrusted_peer_are_refused() {
+    let h = start(header_mode("10.0.0.0/8")).await;
+    let (status, body) = execute(&h, RUNNER).await;
+    assert_eq!((status, code(&body)), (401, "unauthenticated"));
+    let (status, _) = bootstrap(&h, RUNNER).await;
+    assert_eq!(status, 401);
+    assert_eq!(h.stats().total, 0);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn cross_origin_posts_are_forbidden_in_both_modes() {
+    for header in [true, false] {
+        let h = if header { start(header_mode("127.0.0.1/32")).await } else { start(|_| {}).await };
+        let same = format!("http://{}", h.server.addr());
+        let cases = [
+            (("origin", "https://evil.example.net"), 403),
+            (("sec-fetch-site", "cross-site"), 403),
+            (("origin", same.as_str()), 200),
+            // The embed allowlist (only configured in the header-mode setup).
+            (("origin", "https://portal.example.com"), if header { 200 } else { 403 }),
+        ];
+        for (extra, expected) in cases {
+            let mut headers = RUNNER.to_vec();
+            headers.push(extra);
+            let (status, body) = execute(&h, &headers).await;
+            assert_eq!(status, expected, "{extra:?}: {body}");
+            if expected == 403 {
+                assert_eq!(code(&body), "forbidden");
+            }
+        }
+        // A form post (not JSON) is refused even without an Origin.
+        let response = h
+            .client
+            .post(h.url(&format!("/api/testExecution/{PROJECT}")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-email", "tester@example.com")
+            .header("x-forwarded-groups", "qa")
+            .body("action=executeTests")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403);
+        h.stop().await;
+    }
+}
