@@ -1,0 +1,152 @@
+//! Router-level behaviour through `tower::ServiceExt::oneshot`, no socket: the widget's
+//! files and their headers, the bootstrap, metrics, body limits and JSON errors.
+
+mod common;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, Response, header},
+};
+use http_body_util::BodyExt;
+use runboard_proxy::{AppState, BODY_LIMIT, app, config::ApiKey};
+use runboard_shared::{Bootstrap, Preset};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// A router whose upstream is a closed port: these tests never reach it.
+fn router(widget: Option<&std::path::Path>) -> Router {
+    let mut config = common::config_for("http://127.0.0.1:9", "router-test-key");
+    config.projects[0].presets = vec![
+        serde_json::from_value::<Preset>(serde_json::json!({"name": "Smoke", "testSuiteId": "s1"})).unwrap(),
+    ];
+    config.embed.frame_ancestors = vec!["https://portal.example.com".into()];
+    if let Some(dir) = widget {
+        config.widget_dir = dir.to_owned();
+    }
+    let _ = ApiKey::new("unused");
+    app(AppState::new(config).unwrap())
+}
+
+fn widget() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| std::fs::write(dir.path().join(name), bytes).unwrap();
+    write("index.html", b"<html><script type=\"module\">init()</script><div id=app></div></html>");
+    write("app-0123456789abcdef.js", "export function init() { return 1; }\n".repeat(100).as_bytes());
+    write("app-0123456789abcdef_bg.wasm", b"\0asm\x01\0\0\0");
+    write("favicon.ico", b"icon");
+    dir
+}
+
+async fn send(router: &Router, request: Request<Body>) -> (Response<Body>, Vec<u8>) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+    (Response::from_parts(parts, Body::empty()), bytes)
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+fn header_of<'a>(response: &'a Response<Body>, name: header::HeaderName) -> &'a str {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+#[tokio::test]
+async fn index_for_client_routes_never_cached_with_its_script_hash() {
+    let dir = widget();
+    let router = router(Some(dir.path()));
+    for uri in ["/", "/index.html", "/p/abc/start?embed=1&theme=dark", "/p/abc/runs/def", "/p/abc/jobs"] {
+        let (response, body) = send(&router, get(uri)).await;
+        assert_eq!(response.status(), 200, "{uri}");
+        assert!(String::from_utf8_lossy(&body).contains("id=app"), "{uri}");
+        assert_eq!(header_of(&response, header::CACHE_CONTROL), "no-store");
+        assert!(header_of(&response, header::CONTENT_TYPE).starts_with("text/html"));
+        let csp = header_of(&response, header::CONTENT_SECURITY_POLICY);
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{csp}");
+        assert!(csp.contains("frame-ancestors https://portal.example.com"), "{csp}");
+    }
+}
+
+#[tokio::test]
+async fn assets_have_types_caching_and_compression() {
+    let dir = widget();
+    let router = router(Some(dir.path()));
+    let (response, _) = send(&router, get("/app-0123456789abcdef_bg.wasm")).await;
+    assert_eq!(header_of(&response, header::CONTENT_TYPE), "application/wasm");
+    assert!(header_of(&response, header::CACHE_CONTROL).contains("immutable"));
+    let (response, _) = send(&router, get("/favicon.ico")).await;
+    assert_eq!(header_of(&response, header::CACHE_CONTROL), "no-cache");
+    let request = Request::get("/app-0123456789abcdef.js")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let (response, body) = send(&router, request).await;
+    assert_eq!(header_of(&response, header::CONTENT_ENCODING), "gzip");
+    assert!(header_of(&response, header::CONTENT_TYPE).contains("javascript"));
+    assert!(body.len() < 1000, "compressed to {} bytes", body.len());
+    assert_eq!(header_of(&response, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+}
+
+#[tokio::test]
+async fn a_missing_widget_is_explained_and_the_api_still_works() {
+    let router = router(None);
+    let (response, body) = send(&router, get("/")).await;
+    assert_eq!(response.status(), 503);
+    assert!(String::from_utf8_lossy(&body).contains("trunk build"));
+    let (response, _) = send(&router, get("/runboard/bootstrap")).await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn bootstrap_lists_projects_presets_and_poll_intervals() {
+    let router = router(None);
+    let (response, body) = send(&router, get("/runboard/bootstrap")).await;
+    assert!(!String::from_utf8_lossy(&body).contains("router-test-key"));
+    let boot: Bootstrap = serde_json::from_slice(&body).unwrap();
+    assert_eq!(boot.version, runboard_proxy::VERSION);
+    assert_eq!(boot.user, None);
+    assert_eq!(boot.projects.len(), 1);
+    assert_eq!(boot.projects[0].id.as_str(), common::PROJECT);
+    assert!(boot.projects[0].can_run);
+    assert_eq!(boot.projects[0].presets[0].name, "Smoke");
+    assert_eq!((boot.poll.jobs_ms, boot.poll.run_ms), (2000, 3000));
+    let csp = header_of(&response, header::CONTENT_SECURITY_POLICY);
+    assert!(csp.contains("frame-ancestors"));
+    assert_eq!(header_of(&response, header::REFERRER_POLICY), "same-origin");
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_and_other_methods_are_json_errors() {
+    let router = router(None);
+    let big = format!(r#"{{"jobIds":["{}"]}}"#, "a".repeat(BODY_LIMIT));
+    let request = Request::post(format!("/api/jobs/{}", common::PROJECT))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(big))
+        .unwrap();
+    let (response, body) = send(&router, request).await;
+    assert_eq!(response.status(), 413);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "body_too_large");
+    let (response, body) = send(&router, Request::post("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), 405);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    let (response, _) = send(&router, Request::put("/api/jobs/p1").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), 405);
+}
+
+#[tokio::test]
+async fn metrics_count_by_route_template_without_ids() {
+    let router = router(None);
+    send(&router, get(&format!("/api/testRun/{}/6804f1e2d2d4e0a1c1a0d456", common::PROJECT))).await;
+    send(&router, get("/healthz")).await;
+    let (response, body) = send(&router, get("/metrics")).await;
+    let text = String::from_utf8(body).unwrap();
+    assert!(header_of(&response, header::CONTENT_TYPE).contains("openmetrics"));
+    assert!(text.contains(r#"route="/api/testRun/{projId}/{runId}""#), "{text}");
+    assert!(text.contains("runboard_upstream_request_duration_seconds_bucket"), "{text}");
+    assert!(!text.contains(common::PROJECT) && !text.contains("6804f1e2d2d4e0a1c1a0d456"));
+    assert!(!text.contains("router-test-key"));
+}
