@@ -36,6 +36,9 @@ pub(crate) enum SimError {
     /// The body could not be read (too large, or the connection broke).
     #[error("{1}")]
     UnreadableBody(StatusCode, String),
+    /// A failure inside the simulator itself; the detail is logged.
+    #[error("the simulator failed to answer; see its log")]
+    Internal,
     /// A server error injected by the faults configuration.
     #[error("simulated upstream failure (injected by the simulator's faults)")]
     Injected(StatusCode),
@@ -50,6 +53,7 @@ impl SimError {
             | Self::UnknownId(_)
             | Self::UnknownAgent(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnreadableBody(status, _) | Self::Injected(status) => *status,
         }
@@ -65,7 +69,7 @@ impl SimError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::UnreadableBody(..) => "unreadable_body",
-            Self::Injected(_) => "internal_error",
+            Self::Internal | Self::Injected(_) => "internal_error",
         }
     }
 }

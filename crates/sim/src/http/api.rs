@@ -52,7 +52,8 @@ pub(super) async fn jobs(
 }
 
 /// `GET /api/testRun/{projId}/{runId}`. A completed report never changes, so its JSON
-/// is built once and reused (a 10,000-test report is megabytes).
+/// is built once and reused; building runs off the async workers, since a 10,000-test
+/// report is megabytes.
 pub(super) async fn test_run(
     State(sim): State<Simulator>,
     Path((project_id, run_id)): Path<(String, String)>,
@@ -62,18 +63,30 @@ pub(super) async fn test_run(
     if let Some(cached) = job.final_report.get() {
         return Ok(json_bytes(cached.clone()));
     }
-    let not_found =
-        || SimError::NotFound(format!("test run {run_id} was not found in this project"));
-    let report = report::run_report(&job, &data, now).ok_or_else(not_found)?;
-    let bytes = Bytes::from(serde_json::to_vec(&report).map_err(|e| {
-        tracing::error!(error = %e, "run report did not serialise");
-        SimError::Injected(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
-    })?);
-    if report.status == RunStatus::Completed {
-        // Another request may have won the race; both built the same bytes.
-        let _ = job.final_report.set(bytes.clone());
+    let built = tokio::task::spawn_blocking(move || -> Result<Option<Bytes>, String> {
+        let Some(report) = report::run_report(&job, &data, now) else {
+            return Ok(None);
+        };
+        let bytes = Bytes::from(serde_json::to_vec(&report).map_err(|e| e.to_string())?);
+        if report.status == RunStatus::Completed {
+            // Another request may have won the race; both built the same bytes.
+            let _ = job.final_report.set(bytes.clone());
+        }
+        Ok(Some(bytes))
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|built| built);
+    match built {
+        Ok(Some(bytes)) => Ok(json_bytes(bytes)),
+        Ok(None) => Err(SimError::NotFound(format!(
+            "test run {run_id} was not found in this project"
+        ))),
+        Err(error) => {
+            tracing::error!(%error, "building a run report failed");
+            Err(SimError::Internal)
+        }
     }
-    Ok(json_bytes(bytes))
 }
 
 fn json_bytes(bytes: Bytes) -> Response {
