@@ -33,7 +33,13 @@ pub(crate) async fn execute(
     let path = format!("/api/testExecution/{proj}");
     let result: Result<ExecuteResponse, AppError> = state
         .upstream()
-        .call(state.metrics(), project, Endpoint::Execute, &path, Some(&request))
+        .call(
+            state.metrics(),
+            project,
+            Endpoint::Execute,
+            &path,
+            Some(&request),
+        )
         .await;
     let outcome = match &result {
         Ok(answer) => Outcome::Accepted {
@@ -58,7 +64,13 @@ pub(crate) async fn jobs(
     let path = format!("/api/jobs/{proj}");
     state
         .upstream()
-        .call(state.metrics(), project, Endpoint::Jobs, &path, Some(&request))
+        .call(
+            state.metrics(),
+            project,
+            Endpoint::Jobs,
+            &path,
+            Some(&request),
+        )
         .await
         .map(Json)
 }
@@ -73,7 +85,13 @@ pub(crate) async fn test_run(
     let path = format!("/api/testRun/{proj}/{run}");
     state
         .upstream()
-        .call(state.metrics(), project, Endpoint::TestRun, &path, None::<&()>)
+        .call(
+            state.metrics(),
+            project,
+            Endpoint::TestRun,
+            &path,
+            None::<&()>,
+        )
         .await
         .map(Json)
 }

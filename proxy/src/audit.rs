@@ -14,9 +14,18 @@ pub(crate) enum Outcome<'a> {
 }
 
 /// Writes the audit line.
-pub(crate) fn execution(user: &str, project: &ProjectId, request: &ExecuteRequest, outcome: Outcome<'_>) {
+pub(crate) fn execution(
+    user: &str,
+    project: &ProjectId,
+    request: &ExecuteRequest,
+    outcome: Outcome<'_>,
+) {
     let selector = request.selector.describe();
-    let agent = request.agent_name.as_ref().map(AgentName::as_str).unwrap_or("");
+    let agent = request
+        .agent_name
+        .as_ref()
+        .map(AgentName::as_str)
+        .unwrap_or("");
     match outcome {
         Outcome::Accepted { job_id, schedule } => tracing::info!(
             target: "runboard::audit",

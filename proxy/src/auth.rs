@@ -60,7 +60,8 @@ impl Identity {
                 mode: AuthMode::None,
             });
         }
-        let trusted = peer.is_some_and(|p| auth.trusted_proxies.iter().any(|net| net.contains(&p.ip())));
+        let trusted =
+            peer.is_some_and(|p| auth.trusted_proxies.iter().any(|net| net.contains(&p.ip())));
         if !trusted {
             return Err(AppError::Unauthenticated(
                 "sign in through the company's SSO: this request did not come through it",

@@ -37,7 +37,8 @@ pub(crate) fn check(headers: &HeaderMap, allowlist: &[String]) -> Result<(), App
     }
     if let Some(origin) = text(header::ORIGIN) {
         let host = text(header::HOST).unwrap_or_default();
-        if same_origin(origin, host) || allowlist.iter().any(|a| a.trim_end_matches('/') == origin) {
+        if same_origin(origin, host) || allowlist.iter().any(|a| a.trim_end_matches('/') == origin)
+        {
             return Ok(());
         }
         return Err(AppError::Forbidden(format!(
@@ -59,7 +60,11 @@ fn same_origin(origin: &str, host: &str) -> bool {
         return false;
     };
     let default_port = if scheme == "https" { ":443" } else { ":80" };
-    let normalise = |a: &str| a.to_ascii_lowercase().trim_end_matches(default_port).to_owned();
+    let normalise = |a: &str| {
+        a.to_ascii_lowercase()
+            .trim_end_matches(default_port)
+            .to_owned()
+    };
     !host.is_empty() && normalise(authority) == normalise(host)
 }
 
@@ -86,11 +91,24 @@ mod tests {
         check_case(&[json, host], true);
         check_case(&[host], false);
         check_case(&[("content-type", "text/plain"), host], false);
-        check_case(&[json, host, ("origin", "https://runboard.example.com")], true);
-        check_case(&[json, ("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")], true);
+        check_case(
+            &[json, host, ("origin", "https://runboard.example.com")],
+            true,
+        );
+        check_case(
+            &[
+                json,
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8080"),
+            ],
+            true,
+        );
         check_case(&[json, host, ("origin", "https://evil.example.net")], false);
         check_case(&[json, host, ("origin", "null")], false);
-        check_case(&[json, host, ("origin", "https://portal.example.com")], true);
+        check_case(
+            &[json, host, ("origin", "https://portal.example.com")],
+            true,
+        );
         check_case(&[json, host, ("sec-fetch-site", "cross-site")], false);
         check_case(&[json, host, ("sec-fetch-site", "same-origin")], true);
     }

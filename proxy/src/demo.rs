@@ -1,10 +1,7 @@
 //! `runboard --demo`: an in-process simulator as the upstream, one "Demo shop" project
 //! with a generated key, presets taken from the simulator's catalog, and no sign-in.
 
-use std::{
-    net::SocketAddr,
-    path::PathBuf,
-};
+use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context;
 use runboard_shared::{AgentName, Id, Preset, ProjectId, Selector};
@@ -16,10 +13,8 @@ use crate::{
 };
 
 /// Where the demo listens unless told otherwise.
-pub const DEFAULT_ADDR: SocketAddr = SocketAddr::new(
-    std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-    8080,
-);
+pub const DEFAULT_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
 /// Simulated time per real time: a 36-test run takes some seconds.
 pub const DEFAULT_SPEED: f64 = 20.0;
 /// Tests in the demo project.
@@ -153,7 +148,10 @@ fn presets(catalog: &Catalog) -> anyhow::Result<Vec<Preset>> {
     if let Some(feature) = catalog.features.iter().find(|f| !f.all) {
         out.push(preset(
             format!("{} on staging", feature.title),
-            &format!("every test of the {} feature, on staging-agent", feature.title),
+            &format!(
+                "every test of the {} feature, on staging-agent",
+                feature.title
+            ),
             Selector::Feature(id("featureId", &feature.id)?),
             Some("staging-agent"),
         )?);
@@ -161,7 +159,10 @@ fn presets(catalog: &Catalog) -> anyhow::Result<Vec<Preset>> {
     if let Some((feature, suite)) = catalog.suites().find(|(f, _)| !f.all) {
         out.push(preset(
             format!("{} suite", suite.title),
-            &format!("the {} suite of {}, on any agent", suite.title, feature.title),
+            &format!(
+                "the {} suite of {}, on any agent",
+                suite.title, feature.title
+            ),
             Selector::TestSuite(id("testSuiteId", &suite.id)?),
             None,
         )?);

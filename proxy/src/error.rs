@@ -102,10 +102,18 @@ mod tests {
         };
         let proj = ProjectId::parse("p1").unwrap();
         check(AppError::InvalidBody("x".into()), 400, "invalid_body");
-        check(AppError::UnknownProject(proj.clone()), 404, "unknown_project");
+        check(
+            AppError::UnknownProject(proj.clone()),
+            404,
+            "unknown_project",
+        );
         check(AppError::UpstreamAuth(proj), 502, "upstream_auth");
         check(AppError::UpstreamTimeout(10), 504, "upstream_timeout");
         check(AppError::UpstreamInvalid, 502, "upstream_invalid");
-        check(AppError::UpstreamRejected(StatusCode::NOT_FOUND, "x".into()), 404, "upstream_rejected");
+        check(
+            AppError::UpstreamRejected(StatusCode::NOT_FOUND, "x".into()),
+            404,
+            "upstream_rejected",
+        );
     }
 }

@@ -21,7 +21,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(AppError::InvalidBody("the request needs a JSON body".to_owned()));
+            return Err(AppError::InvalidBody(
+                "the request needs a JSON body".to_owned(),
+            ));
         }
         serde_json::from_slice(&bytes)
             .map(ApiJson)
@@ -60,7 +62,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ProjectPath {
         let Path(proj) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| AppError::InvalidId(ValidationError::new("path", e.body_text())))?;
-        ProjectId::parse(proj).map(Self).map_err(AppError::InvalidId)
+        ProjectId::parse(proj)
+            .map(Self)
+            .map_err(AppError::InvalidId)
     }
 }
 

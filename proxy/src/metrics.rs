@@ -47,8 +47,9 @@ impl Metrics {
             "HTTP requests answered, by route template, method and status",
             requests.clone(),
         );
-        let upstream =
-            Family::<UpstreamLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let upstream = Family::<UpstreamLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
         registry.register(
             "upstream_request_duration_seconds",
             "Time for the test platform to answer, by endpoint and outcome",
@@ -82,7 +83,10 @@ impl Metrics {
     /// The OpenMetrics text exposition.
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
-        let registry = self.registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let registry = self
+            .registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &registry);
         out

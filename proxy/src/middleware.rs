@@ -37,7 +37,9 @@ async fn count_request(State(state): State<AppState>, request: Request, next: Ne
         .to_owned();
     let method = request.method().as_str().to_owned();
     let response = next.run(request).await;
-    state.metrics().request(&route, &method, response.status().as_u16());
+    state
+        .metrics()
+        .request(&route, &method, response.status().as_u16());
     response
 }
 
@@ -51,7 +53,10 @@ async fn trace_request(request: Request, next: Next) -> Response {
 }
 
 /// The CSP for `frame_ancestors` and extra `script-src` sources (inline-script hashes).
-pub(crate) fn content_security_policy(frame_ancestors: &[String], script_hashes: &[String]) -> String {
+pub(crate) fn content_security_policy(
+    frame_ancestors: &[String],
+    script_hashes: &[String],
+) -> String {
     let ancestors = if frame_ancestors.is_empty() {
         "'self'".to_owned()
     } else {
@@ -78,8 +83,14 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     headers.insert(
         HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),

@@ -13,7 +13,10 @@ use crate::{AppState, VERSION, auth::Identity};
 
 /// `GET /runboard/bootstrap`: the projects this user sees, whether they may run, presets,
 /// poll intervals, version. Never a key.
-pub(crate) async fn bootstrap(State(state): State<AppState>, identity: Identity) -> Json<Bootstrap> {
+pub(crate) async fn bootstrap(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Json<Bootstrap> {
     let config = state.config();
     let projects = config
         .projects

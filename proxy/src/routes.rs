@@ -15,13 +15,19 @@ pub fn app(state: AppState) -> Router {
             "/api/testExecution/{projId}",
             post(api::execute).fallback(method_not_allowed),
         )
-        .route("/api/jobs/{projId}", post(api::jobs).fallback(method_not_allowed))
+        .route(
+            "/api/jobs/{projId}",
+            post(api::jobs).fallback(method_not_allowed),
+        )
         .route(
             "/api/testRun/{projId}/{runId}",
             get(api::test_run).fallback(method_not_allowed),
         );
     let own = Router::new()
-        .route("/runboard/bootstrap", get(own::bootstrap).fallback(method_not_allowed))
+        .route(
+            "/runboard/bootstrap",
+            get(own::bootstrap).fallback(method_not_allowed),
+        )
         .route("/healthz", get(own::healthz).fallback(method_not_allowed))
         .route("/readyz", get(own::readyz).fallback(method_not_allowed))
         .route("/metrics", get(own::metrics).fallback(method_not_allowed));

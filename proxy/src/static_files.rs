@@ -53,7 +53,11 @@ fn is_reserved(path: &str) -> bool {
 
 fn with_cache_rule(mut response: Response, path: &str) -> Response {
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
-        let rule = if is_hashed(path) { IMMUTABLE } else { REVALIDATE };
+        let rule = if is_hashed(path) {
+            IMMUTABLE
+        } else {
+            REVALIDATE
+        };
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
@@ -85,7 +89,9 @@ async fn index(dir: &Path, frame_ancestors: &[String]) -> Response {
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&csp) {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
 }
@@ -101,7 +107,9 @@ pub(crate) fn inline_script_hashes(html: &str) -> Vec<String> {
         let Some(tag_end) = rest.find('>') else { break };
         let attributes = &rest[..tag_end];
         rest = &rest[tag_end + 1..];
-        let Some(close) = rest.find("</script>") else { break };
+        let Some(close) = rest.find("</script>") else {
+            break;
+        };
         let body = &rest[..close];
         rest = &rest[close..];
         if attributes.contains("src=") || body.is_empty() {

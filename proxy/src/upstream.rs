@@ -89,7 +89,11 @@ impl Upstream {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, AppError> {
-        let method = if body.is_some() { Method::POST } else { Method::GET };
+        let method = if body.is_some() {
+            Method::POST
+        } else {
+            Method::GET
+        };
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -98,13 +102,22 @@ impl Upstream {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| self.transport_error(endpoint, &e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(endpoint, &e))?;
         let status = response.status();
-        if response.content_length().is_some_and(|len| len > MAX_ANSWER_BYTES) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_ANSWER_BYTES)
+        {
             tracing::warn!(endpoint = endpoint.label(), "upstream answer too large");
             return Err(AppError::UpstreamInvalid);
         }
-        let bytes = response.bytes().await.map_err(|e| self.transport_error(endpoint, &e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(endpoint, &e))?;
         if !status.is_success() {
             return Err(status_error(project, endpoint, status, &bytes));
         }
@@ -146,7 +159,12 @@ impl Upstream {
 }
 
 /// Maps a non-2xx upstream answer.
-fn status_error(project: &ProjectConfig, endpoint: Endpoint, status: StatusCode, body: &[u8]) -> AppError {
+fn status_error(
+    project: &ProjectConfig,
+    endpoint: Endpoint,
+    status: StatusCode,
+    body: &[u8],
+) -> AppError {
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         tracing::error!(
             project = %project.id,
@@ -159,10 +177,19 @@ fn status_error(project: &ProjectConfig, endpoint: Endpoint, status: StatusCode,
     if status.is_client_error() {
         let message = upstream_message(body)
             .map(|m| project.key.scrub(&m))
-            .unwrap_or_else(|| format!("the test platform refused the request (HTTP {})", status.as_u16()));
+            .unwrap_or_else(|| {
+                format!(
+                    "the test platform refused the request (HTTP {})",
+                    status.as_u16()
+                )
+            });
         return AppError::UpstreamRejected(status, message);
     }
-    tracing::warn!(endpoint = endpoint.label(), status = status.as_u16(), "upstream error status");
+    tracing::warn!(
+        endpoint = endpoint.label(),
+        status = status.as_u16(),
+        "upstream error status"
+    );
     AppError::UpstreamUnavailable(format!("HTTP {}", status.as_u16()))
 }
 
@@ -186,9 +213,16 @@ mod tests {
     #[test]
     fn upstream_messages_in_their_shapes() {
         let check = |body: &str, expected: Option<&str>| {
-            assert_eq!(upstream_message(body.as_bytes()).as_deref(), expected, "{body}");
+            assert_eq!(
+                upstream_message(body.as_bytes()).as_deref(),
+                expected,
+                "{body}"
+            );
         };
-        check(r#"{"success":false,"error":{"code":"not_found","message":"run x not found"}}"#, Some("run x not found"));
+        check(
+            r#"{"success":false,"error":{"code":"not_found","message":"run x not found"}}"#,
+            Some("run x not found"),
+        );
         check(r#"{"error":"bad"}"#, Some("bad"));
         check(r#"{"message":"nope"}"#, Some("nope"));
         check("<html>", None);

@@ -36,8 +36,14 @@ async fn bootstrap(h: &common::Harness, headers: &[(&str, &str)]) -> (u16, Value
     common::read(request.send().await.unwrap()).await
 }
 
-const VIEWER: &[(&str, &str)] = &[("x-forwarded-email", "viewer@example.com"), ("x-forwarded-groups", "sales")];
-const RUNNER: &[(&str, &str)] = &[("x-forwarded-email", "tester@example.com"), ("x-forwarded-groups", "sales,qa")];
+const VIEWER: &[(&str, &str)] = &[
+    ("x-forwarded-email", "viewer@example.com"),
+    ("x-forwarded-groups", "sales"),
+];
+const RUNNER: &[(&str, &str)] = &[
+    ("x-forwarded-email", "tester@example.com"),
+    ("x-forwarded-groups", "sales,qa"),
+];
 
 #[tokio::test]
 async fn header_mode_viewer_and_runner() {
@@ -57,12 +63,23 @@ async fn header_mode_viewer_and_runner() {
     assert_eq!(boot["projects"][0]["canRun"], false);
     let (status, body) = execute(&h, VIEWER).await;
     assert_eq!((status, code(&body)), (403, "forbidden"));
-    assert_eq!(h.stats().total, 0, "a refused execution never reaches the upstream");
-    let mut request = h.client.post(h.url(&format!("/api/jobs/{PROJECT}"))).json(&json!({}));
+    assert_eq!(
+        h.stats().total,
+        0,
+        "a refused execution never reaches the upstream"
+    );
+    let mut request = h
+        .client
+        .post(h.url(&format!("/api/jobs/{PROJECT}")))
+        .json(&json!({}));
     for (name, value) in VIEWER {
         request = request.header(*name, *value);
     }
-    assert_eq!(request.send().await.unwrap().status(), 200, "viewers may watch");
+    assert_eq!(
+        request.send().await.unwrap().status(),
+        200,
+        "viewers may watch"
+    );
 
     // A runner may.
     let (_, boot) = bootstrap(&h, RUNNER).await;
@@ -86,14 +103,21 @@ async fn identity_headers_from_an_untrusted_peer_are_refused() {
 #[tokio::test]
 async fn cross_origin_posts_are_forbidden_in_both_modes() {
     for header in [true, false] {
-        let h = if header { start(header_mode("127.0.0.1/32")).await } else { start(|_| {}).await };
+        let h = if header {
+            start(header_mode("127.0.0.1/32")).await
+        } else {
+            start(|_| {}).await
+        };
         let same = format!("http://{}", h.server.addr());
         let cases = [
             (("origin", "https://evil.example.net"), 403),
             (("sec-fetch-site", "cross-site"), 403),
             (("origin", same.as_str()), 200),
             // The embed allowlist (only configured in the header-mode setup).
-            (("origin", "https://portal.example.com"), if header { 200 } else { 403 }),
+            (
+                ("origin", "https://portal.example.com"),
+                if header { 200 } else { 403 },
+            ),
         ];
         for (extra, expected) in cases {
             let mut headers = RUNNER.to_vec();

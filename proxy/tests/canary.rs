@@ -41,7 +41,10 @@ fn widget_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, bytes: &[u8]| std::fs::write(dir.path().join(name), bytes).unwrap();
     write("index.html", b"<html><script type=\"module\">import init from '/app-0123456789abcdef.js'; init();</script></html>");
-    write("app-0123456789abcdef.js", "export default function init() {}\n".repeat(50).as_bytes());
+    write(
+        "app-0123456789abcdef.js",
+        "export default function init() {}\n".repeat(50).as_bytes(),
+    );
     write("app-0123456789abcdef_bg.wasm", b"\0asm\x01\0\0\0");
     dir
 }
@@ -50,7 +53,10 @@ fn widget_dir() -> tempfile::TempDir {
 async fn everything(response: reqwest::Response) -> String {
     let mut text = format!("{}\n", response.status());
     for (name, value) in response.headers() {
-        text.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
+        text.push_str(&format!(
+            "{name}: {}\n",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
     }
     text.push_str(&String::from_utf8_lossy(&response.bytes().await.unwrap()));
     text
@@ -70,7 +76,8 @@ async fn the_key_never_leaves_the_server() {
     assert!(!format!("{:?}", h.server.addr()).is_empty());
     let mut seen = Vec::new();
     let get = |path: String| h.client.get(h.url(&path)).send();
-    let post = |path: String, body: serde_json::Value| h.client.post(h.url(&path)).json(&body).send();
+    let post =
+        |path: String, body: serde_json::Value| h.client.post(h.url(&path)).json(&body).send();
 
     // The workflow, Runboard's own endpoints, the widget's files.
     let started = post(
@@ -81,8 +88,22 @@ async fn the_key_never_leaves_the_server() {
     .unwrap();
     let started: serde_json::Value = started.json().await.unwrap();
     let job = started["jobId"].as_str().unwrap().to_owned();
-    seen.push(everything(post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]})).await.unwrap()).await);
-    seen.push(everything(post(format!("/api/jobs/{PROJECT}"), json!({})).await.unwrap()).await);
+    seen.push(
+        everything(
+            post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]}))
+                .await
+                .unwrap(),
+        )
+        .await,
+    );
+    seen.push(
+        everything(
+            post(format!("/api/jobs/{PROJECT}"), json!({}))
+                .await
+                .unwrap(),
+        )
+        .await,
+    );
     for path in [
         "/".to_owned(),
         "/p/x/runs/y?embed=1".to_owned(),
@@ -98,16 +119,42 @@ async fn the_key_never_leaves_the_server() {
     ] {
         seen.push(everything(get(path).await.unwrap()).await);
     }
-    seen.push(everything(post(format!("/api/testExecution/{PROJECT}"), json!({"action": "x"})).await.unwrap()).await);
+    seen.push(
+        everything(
+            post(
+                format!("/api/testExecution/{PROJECT}"),
+                json!({"action": "x"}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await,
+    );
 
     // Every upstream fault.
     for faults in [
-        Faults { error5xx_rate: 1.0, ..Faults::default() },
-        Faults { malformed_json_rate: 1.0, ..Faults::default() },
-        Faults { drop_rate: 1.0, ..Faults::default() },
+        Faults {
+            error5xx_rate: 1.0,
+            ..Faults::default()
+        },
+        Faults {
+            malformed_json_rate: 1.0,
+            ..Faults::default()
+        },
+        Faults {
+            drop_rate: 1.0,
+            ..Faults::default()
+        },
     ] {
         h.sim.sim.set_faults(faults);
-        seen.push(everything(post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]})).await.unwrap()).await);
+        seen.push(
+            everything(
+                post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]}))
+                    .await
+                    .unwrap(),
+            )
+            .await,
+        );
     }
     h.sim.sim.set_faults(Faults::default());
     seen.push(everything(get("/metrics".to_owned()).await.unwrap()).await);

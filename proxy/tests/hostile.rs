@@ -62,9 +62,18 @@ async fn hostile_ids_are_400_and_the_upstream_sees_nothing() {
         }
     }
     // Hostile ids inside bodies, in JSON's own escapes.
-    for id in ["..", "a/b", "a?b", "a#b", "a b", "caf\u{e9}", &"a".repeat(65)] {
+    for id in [
+        "..",
+        "a/b",
+        "a?b",
+        "a#b",
+        "a b",
+        "caf\u{e9}",
+        &"a".repeat(65),
+    ] {
         let body = serde_json::json!({"action": "executeTests", "testId": id}).to_string();
-        let (status, answer) = raw_request(addr, &post(&format!("/api/testExecution/{PROJECT}"), &body)).await;
+        let (status, answer) =
+            raw_request(addr, &post(&format!("/api/testExecution/{PROJECT}"), &body)).await;
         assert_eq!(status, 400, "{id:?} => {answer}");
         let body = serde_json::json!({"jobIds": [id]}).to_string();
         let (status, _) = raw_request(addr, &post(&format!("/api/jobs/{PROJECT}"), &body)).await;

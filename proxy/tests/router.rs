@@ -18,7 +18,8 @@ use tower::ServiceExt;
 fn router(widget: Option<&std::path::Path>) -> Router {
     let mut config = common::config_for("http://127.0.0.1:9", "router-test-key");
     config.projects[0].presets = vec![
-        serde_json::from_value::<Preset>(serde_json::json!({"name": "Smoke", "testSuiteId": "s1"})).unwrap(),
+        serde_json::from_value::<Preset>(serde_json::json!({"name": "Smoke", "testSuiteId": "s1"}))
+            .unwrap(),
     ];
     config.embed.frame_ancestors = vec!["https://portal.example.com".into()];
     if let Some(dir) = widget {
@@ -31,8 +32,16 @@ fn router(widget: Option<&std::path::Path>) -> Router {
 fn widget() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, bytes: &[u8]| std::fs::write(dir.path().join(name), bytes).unwrap();
-    write("index.html", b"<html><script type=\"module\">init()</script><div id=app></div></html>");
-    write("app-0123456789abcdef.js", "export function init() { return 1; }\n".repeat(100).as_bytes());
+    write(
+        "index.html",
+        b"<html><script type=\"module\">init()</script><div id=app></div></html>",
+    );
+    write(
+        "app-0123456789abcdef.js",
+        "export function init() { return 1; }\n"
+            .repeat(100)
+            .as_bytes(),
+    );
     write("app-0123456789abcdef_bg.wasm", b"\0asm\x01\0\0\0");
     write("favicon.ico", b"icon");
     dir
@@ -49,23 +58,39 @@ fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).unwrap()
 }
 
-fn header_of<'a>(response: &'a Response<Body>, name: header::HeaderName) -> &'a str {
-    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+fn header_of(response: &Response<Body>, name: header::HeaderName) -> &str {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 #[tokio::test]
 async fn index_for_client_routes_never_cached_with_its_script_hash() {
     let dir = widget();
     let router = router(Some(dir.path()));
-    for uri in ["/", "/index.html", "/p/abc/start?embed=1&theme=dark", "/p/abc/runs/def", "/p/abc/jobs"] {
+    for uri in [
+        "/",
+        "/index.html",
+        "/p/abc/start?embed=1&theme=dark",
+        "/p/abc/runs/def",
+        "/p/abc/jobs",
+    ] {
         let (response, body) = send(&router, get(uri)).await;
         assert_eq!(response.status(), 200, "{uri}");
         assert!(String::from_utf8_lossy(&body).contains("id=app"), "{uri}");
         assert_eq!(header_of(&response, header::CACHE_CONTROL), "no-store");
         assert!(header_of(&response, header::CONTENT_TYPE).starts_with("text/html"));
         let csp = header_of(&response, header::CONTENT_SECURITY_POLICY);
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{csp}");
-        assert!(csp.contains("frame-ancestors https://portal.example.com"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("frame-ancestors https://portal.example.com"),
+            "{csp}"
+        );
     }
 }
 
@@ -74,7 +99,10 @@ async fn assets_have_types_caching_and_compression() {
     let dir = widget();
     let router = router(Some(dir.path()));
     let (response, _) = send(&router, get("/app-0123456789abcdef_bg.wasm")).await;
-    assert_eq!(header_of(&response, header::CONTENT_TYPE), "application/wasm");
+    assert_eq!(
+        header_of(&response, header::CONTENT_TYPE),
+        "application/wasm"
+    );
     assert!(header_of(&response, header::CACHE_CONTROL).contains("immutable"));
     let (response, _) = send(&router, get("/favicon.ico")).await;
     assert_eq!(header_of(&response, header::CACHE_CONTROL), "no-cache");
@@ -86,7 +114,10 @@ async fn assets_have_types_caching_and_compression() {
     assert_eq!(header_of(&response, header::CONTENT_ENCODING), "gzip");
     assert!(header_of(&response, header::CONTENT_TYPE).contains("javascript"));
     assert!(body.len() < 1000, "compressed to {} bytes", body.len());
-    assert_eq!(header_of(&response, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+    assert_eq!(
+        header_of(&response, header::X_CONTENT_TYPE_OPTIONS),
+        "nosniff"
+    );
 }
 
 #[tokio::test]
@@ -133,20 +164,37 @@ async fn bodies_over_the_limit_and_other_methods_are_json_errors() {
     assert_eq!(response.status(), 405);
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["error"]["code"], "method_not_allowed");
-    let (response, _) = send(&router, Request::put("/api/jobs/p1").body(Body::empty()).unwrap()).await;
+    let (response, _) = send(
+        &router,
+        Request::put("/api/jobs/p1").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), 405);
 }
 
 #[tokio::test]
 async fn metrics_count_by_route_template_without_ids() {
     let router = router(None);
-    send(&router, get(&format!("/api/testRun/{}/6804f1e2d2d4e0a1c1a0d456", common::PROJECT))).await;
+    send(
+        &router,
+        get(&format!(
+            "/api/testRun/{}/6804f1e2d2d4e0a1c1a0d456",
+            common::PROJECT
+        )),
+    )
+    .await;
     send(&router, get("/healthz")).await;
     let (response, body) = send(&router, get("/metrics")).await;
     let text = String::from_utf8(body).unwrap();
     assert!(header_of(&response, header::CONTENT_TYPE).contains("openmetrics"));
-    assert!(text.contains(r#"route="/api/testRun/{projId}/{runId}""#), "{text}");
-    assert!(text.contains("runboard_upstream_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains(r#"route="/api/testRun/{projId}/{runId}""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("runboard_upstream_request_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(!text.contains(common::PROJECT) && !text.contains("6804f1e2d2d4e0a1c1a0d456"));
     assert!(!text.contains("router-test-key"));
 }

@@ -18,17 +18,38 @@ async fn stops_promptly_and_restarts_on_the_same_port() {
     // Leave a keep-alive connection idle in the client's pool.
     let (status, _) = h.get("/healthz").await;
     assert_eq!(status, 200);
-    let common::Harness { sim, server, client } = h;
+    let common::Harness {
+        sim,
+        server,
+        client,
+    } = h;
     let before = Instant::now();
     server.shutdown().await;
-    assert!(before.elapsed() < Duration::from_secs(1), "took {:?}", before.elapsed());
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "refused while stopped");
-    assert!(client.get(format!("http://{addr}/healthz")).send().await.is_err());
+    assert!(
+        before.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        before.elapsed()
+    );
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "refused while stopped"
+    );
+    assert!(
+        client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_err()
+    );
 
     let mut config = common::config_for(&sim.url(), common::KEY);
     config.listen = addr;
     let server = Server::start(config).await.expect("the same port again");
-    let response = client.get(format!("http://{addr}/healthz")).send().await.unwrap();
+    let response = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     server.shutdown().await;
     sim.shutdown().await;
@@ -37,11 +58,17 @@ async fn stops_promptly_and_restarts_on_the_same_port() {
 #[tokio::test]
 async fn requests_in_flight_finish_during_shutdown() {
     let h = start(|_| {}).await;
-    h.sim.sim.set_faults(Faults { latency_ms: 400, ..Faults::default() });
+    h.sim.sim.set_faults(Faults {
+        latency_ms: 400,
+        ..Faults::default()
+    });
     let client = h.client.clone();
     let url = h.url(&format!("/api/jobs/{PROJECT}"));
     let pending = tokio::spawn(async move { client.post(url).json(&json!({})).send().await });
-    wait_for(Duration::from_secs(5), || async { (h.stats().total > 0).then_some(()) }).await;
+    wait_for(Duration::from_secs(5), || async {
+        (h.stats().total > 0).then_some(())
+    })
+    .await;
     let common::Harness { sim, server, .. } = h;
     server.shutdown().await;
     let response = pending.await.unwrap().expect("answered, not cut");
@@ -65,7 +92,11 @@ async fn the_demo_serves_presets_from_the_simulators_catalog() {
     assert_eq!(presets.len(), 4, "{presets:?}");
     assert!(presets.iter().any(|p| p["featureId"].is_string()));
     assert!(presets.iter().any(|p| p["testSuiteId"].is_string()));
-    assert!(presets.iter().any(|p| p["testId"].is_string() && p["agentName"] == "nightly-agent"));
+    assert!(
+        presets
+            .iter()
+            .any(|p| p["testId"].is_string() && p["agentName"] == "nightly-agent")
+    );
     assert!(presets.iter().any(|p| p["name"] == "Full regression"));
     let catalog = demo.sim().catalog(demo.project_id().as_str()).unwrap();
     let all = catalog.all_feature().unwrap();

@@ -32,7 +32,12 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
 
     // 2. Poll the job until it is terminal and has a run id.
     let job: Value = wait_for(Duration::from_secs(15), || async {
-        let (status, body) = h.post(&format!("/api/jobs/{PROJECT}"), &json!({"jobIds": [job_id]})).await;
+        let (status, body) = h
+            .post(
+                &format!("/api/jobs/{PROJECT}"),
+                &json!({"jobIds": [job_id]}),
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
         let job = body["jobs"][0].clone();
         let terminal = matches!(job["status"].as_str(), Some("Success" | "Failed"));
@@ -60,13 +65,23 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
 async fn unknown_ids_in_jobs_come_back_missing_and_unknown_runs_404() {
     let h = start(|_| {}).await;
     let (status, body) = h
-        .post(&format!("/api/jobs/{PROJECT}"), &json!({"jobIds": ["6804f1d1d2d4e0a1c1a0d123"]}))
+        .post(
+            &format!("/api/jobs/{PROJECT}"),
+            &json!({"jobIds": ["6804f1d1d2d4e0a1c1a0d123"]}),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(body["missingJobIds"], json!(["6804f1d1d2d4e0a1c1a0d123"]));
-    let (status, body) = h.get(&format!("/api/testRun/{PROJECT}/6804f1e2d2d4e0a1c1a0d456")).await;
+    let (status, body) = h
+        .get(&format!("/api/testRun/{PROJECT}/6804f1e2d2d4e0a1c1a0d456"))
+        .await;
     assert_eq!((status, code(&body)), (404, "upstream_rejected"), "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("not found"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not found")
+    );
     let (status, body) = h.post(&format!("/api/jobs/{PROJECT}"), &json!({})).await;
     assert_eq!(status, 200, "{body}");
     h.stop().await;
@@ -77,7 +92,10 @@ async fn an_unknown_project_is_404_and_never_reaches_the_upstream() {
     let h = start(|_| {}).await;
     let other = "aaaaaaaaaaaaaaaaaaaaaaaa";
     let (status, body) = h
-        .post(&format!("/api/testExecution/{other}"), &json!({"action": "executeTests", "testId": "t1"}))
+        .post(
+            &format!("/api/testExecution/{other}"),
+            &json!({"action": "executeTests", "testId": "t1"}),
+        )
         .await;
     assert_eq!((status, code(&body)), (404, "unknown_project"));
     let (status, body) = h.post(&format!("/api/jobs/{other}"), &json!({})).await;
@@ -93,11 +111,23 @@ async fn malformed_bodies_are_400_with_the_field_named() {
     let h = start(|_| {}).await;
     let path = format!("/api/testExecution/{PROJECT}");
     let cases = [
-        (json!({"action": "executeTests", "featureId": "f1", "colour": "red"}), "colour"),
-        (json!({"action": "executeTests", "featureId": "f1", "testId": "t1"}), "only one"),
-        (json!({"action": "deleteEverything", "featureId": "f1"}), "action"),
+        (
+            json!({"action": "executeTests", "featureId": "f1", "colour": "red"}),
+            "colour",
+        ),
+        (
+            json!({"action": "executeTests", "featureId": "f1", "testId": "t1"}),
+            "only one",
+        ),
+        (
+            json!({"action": "deleteEverything", "featureId": "f1"}),
+            "action",
+        ),
         (json!({"action": "executeTests"}), "selector"),
-        (json!({"action": "executeTests", "featureId": "../etc"}), "featureId"),
+        (
+            json!({"action": "executeTests", "featureId": "../etc"}),
+            "featureId",
+        ),
         (json!({"action": "executeTests", "tests": []}), "tests"),
     ];
     for (body, needle) in cases {
@@ -107,7 +137,9 @@ async fn malformed_bodies_are_400_with_the_field_named() {
         assert!(message.contains(needle), "{message:?} should name {needle}");
         assert!(!message.contains("line 1"), "{message}");
     }
-    let (status, answer) = h.post(&format!("/api/jobs/{PROJECT}"), &json!({"jobIds": ["a/b"]})).await;
+    let (status, answer) = h
+        .post(&format!("/api/jobs/{PROJECT}"), &json!({"jobIds": ["a/b"]}))
+        .await;
     assert_eq!((status, code(&answer)), (400, "invalid_body"), "{answer}");
     let response = h
         .client
@@ -126,7 +158,12 @@ async fn malformed_bodies_are_400_with_the_field_named() {
 #[tokio::test]
 async fn other_methods_and_paths_get_json_errors() {
     let h = start(|_| {}).await;
-    let response = h.client.get(h.url(&format!("/api/jobs/{PROJECT}"))).send().await.unwrap();
+    let response = h
+        .client
+        .get(h.url(&format!("/api/jobs/{PROJECT}")))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = common::read(response).await;
     assert_eq!((status, code(&body)), (405, "method_not_allowed"));
     let response = h

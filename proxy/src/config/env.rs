@@ -54,10 +54,9 @@ fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigErro
 }
 
 fn number(var: &str, value: &str) -> Result<u64, ConfigError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::invalid(var, format!("{value:?} is not a number of milliseconds")))
+    value.trim().parse().map_err(|_| {
+        ConfigError::invalid(var, format!("{value:?} is not a number of milliseconds"))
+    })
 }
 
 fn list(value: &str) -> Vec<String> {

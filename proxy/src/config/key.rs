@@ -21,7 +21,9 @@ impl ApiKey {
             return Err("the key is empty".to_owned());
         }
         if !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err("the key contains spaces or characters an HTTP header cannot carry".to_owned());
+            return Err(
+                "the key contains spaces or characters an HTTP header cannot carry".to_owned(),
+            );
         }
         Ok(Self(SecretString::from(trimmed.to_owned())))
     }

@@ -123,7 +123,10 @@ fn upstream(raw: RawUpstream) -> Result<UpstreamConfig, ConfigError> {
     let url = Url::parse(text.trim())
         .map_err(|e| ConfigError::invalid("upstream.url", format!("{text:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ConfigError::invalid("upstream.url", "must start with https:// or http://"));
+        return Err(ConfigError::invalid(
+            "upstream.url",
+            "must start with https:// or http://",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(ConfigError::invalid(
@@ -175,8 +178,11 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
         }
     };
     let user_header = header_name("auth.user_header", raw.user_header, defaults.user_header)?;
-    let groups_header =
-        header_name("auth.groups_header", raw.groups_header, defaults.groups_header)?;
+    let groups_header = header_name(
+        "auth.groups_header",
+        raw.groups_header,
+        defaults.groups_header,
+    )?;
     let trusted_proxies = raw
         .trusted_proxies
         .unwrap_or_default()
@@ -200,7 +206,11 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
     })
 }
 
-fn header_name(setting: &str, value: Option<String>, default: String) -> Result<String, ConfigError> {
+fn header_name(
+    setting: &str,
+    value: Option<String>,
+    default: String,
+) -> Result<String, ConfigError> {
     let value = value.unwrap_or(default);
     HeaderName::from_bytes(value.trim().as_bytes())
         .map(|_| value.trim().to_owned())
@@ -259,7 +269,8 @@ fn project(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ProjectConfig, ConfigError> {
     let at = |field: &str| format!("projects[{index}].{field}");
-    let id = ProjectId::parse(raw.id.trim()).map_err(|e| ConfigError::invalid(at("id"), e.problem))?;
+    let id =
+        ProjectId::parse(raw.id.trim()).map_err(|e| ConfigError::invalid(at("id"), e.problem))?;
     let key = project_key(index, &raw, env)?;
     let name = raw
         .name
@@ -272,7 +283,10 @@ fn project(
         .enumerate()
         .map(|(j, value)| {
             value.try_into::<Preset>().map_err(|e| {
-                ConfigError::invalid(format!("projects[{index}].presets[{j}]"), e.message().trim().to_owned())
+                ConfigError::invalid(
+                    format!("projects[{index}].presets[{j}]"),
+                    e.message().trim().to_owned(),
+                )
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -301,7 +315,10 @@ fn project_key(
     match (&raw.api_key_env, &raw.api_key_file) {
         (Some(var), None) => {
             let value = env(var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
-                ConfigError::invalid(at("api_key_env"), format!("the variable {var} is not set or empty"))
+                ConfigError::invalid(
+                    at("api_key_env"),
+                    format!("the variable {var} is not set or empty"),
+                )
             })?;
             ApiKey::new(value).map_err(|problem| {
                 ConfigError::invalid(at("api_key_env"), format!("{problem} (variable {var})"))
@@ -309,10 +326,16 @@ fn project_key(
         }
         (None, Some(path)) => {
             let value = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError::invalid(at("api_key_file"), format!("cannot read {}: {e}", path.display()))
+                ConfigError::invalid(
+                    at("api_key_file"),
+                    format!("cannot read {}: {e}", path.display()),
+                )
             })?;
             ApiKey::new(value).map_err(|problem| {
-                ConfigError::invalid(at("api_key_file"), format!("{problem} (file {})", path.display()))
+                ConfigError::invalid(
+                    at("api_key_file"),
+                    format!("{problem} (file {})", path.display()),
+                )
             })
         }
         (Some(_), Some(_)) => Err(ConfigError::invalid(

@@ -47,7 +47,13 @@ fn defaults() {
     let config = Config::from_toml_str(MINIMAL, env_of(&[("KEY_ONE", "k")])).unwrap();
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.widget_dir, PathBuf::from("frontend/dist"));
-    assert_eq!(config.poll, PollIntervals { jobs_ms: 2000, run_ms: 3000 });
+    assert_eq!(
+        config.poll,
+        PollIntervals {
+            jobs_ms: 2000,
+            run_ms: 3000
+        }
+    );
     assert_eq!(config.upstream.timeout, Duration::from_secs(10));
     assert_eq!(config.auth.mode, AuthMode::None);
     assert_eq!(config.auth.user_header, "X-Forwarded-Email");
@@ -88,21 +94,51 @@ fn keys_from_files() {
 fn each_bad_setting_is_named() {
     let key = [("KEY_ONE", "k")];
     refused(MINIMAL, &[], "projects[0].api_key_env");
-    refused(&MINIMAL.replace("api_key_env = \"KEY_ONE\"", "api_key = \"inline\""), &key, "projects[0].api_key");
-    refused(&MINIMAL.replace("api_key_env = \"KEY_ONE\"", ""), &key, "projects[0].api_key_env");
-    refused(&MINIMAL.replace("id = \"p1\"", "id = \"../x\""), &key, "projects[0].id");
-    refused(&MINIMAL.replace("http://127.0.0.1:9", "ftp://x"), &key, "upstream.url");
+    refused(
+        &MINIMAL.replace("api_key_env = \"KEY_ONE\"", "api_key = \"inline\""),
+        &key,
+        "projects[0].api_key",
+    );
+    refused(
+        &MINIMAL.replace("api_key_env = \"KEY_ONE\"", ""),
+        &key,
+        "projects[0].api_key_env",
+    );
+    refused(
+        &MINIMAL.replace("id = \"p1\"", "id = \"../x\""),
+        &key,
+        "projects[0].id",
+    );
+    refused(
+        &MINIMAL.replace("http://127.0.0.1:9", "ftp://x"),
+        &key,
+        "upstream.url",
+    );
     refused(&format!("listen = \"nowhere\"\n{MINIMAL}"), &key, "listen");
-    refused(&format!("{MINIMAL}\n[auth]\nmode = \"header\"\n"), &key, "auth.trusted_proxies");
-    refused(&format!("{MINIMAL}\n[auth]\nmode = \"magic\"\n"), &key, "auth.mode");
-    refused(&format!("{MINIMAL}\n[poll]\njobs_ms = 5\n"), &key, "poll.jobs_ms");
+    refused(
+        &format!("{MINIMAL}\n[auth]\nmode = \"header\"\n"),
+        &key,
+        "auth.trusted_proxies",
+    );
+    refused(
+        &format!("{MINIMAL}\n[auth]\nmode = \"magic\"\n"),
+        &key,
+        "auth.mode",
+    );
+    refused(
+        &format!("{MINIMAL}\n[poll]\njobs_ms = 5\n"),
+        &key,
+        "poll.jobs_ms",
+    );
     refused(
         &format!("{MINIMAL}\n[embed]\nframe_ancestors = [\"https://a.com; script-src *\"]\n"),
         &key,
         "embed.frame_ancestors[0]",
     );
     refused(
-        &format!("{MINIMAL}\n[[projects.presets]]\nname = \"Two\"\nfeatureId = \"a\"\ntestId = \"b\"\n"),
+        &format!(
+            "{MINIMAL}\n[[projects.presets]]\nname = \"Two\"\nfeatureId = \"a\"\ntestId = \"b\"\n"
+        ),
         &key,
         "projects[0].presets[0]",
     );
@@ -116,6 +152,9 @@ fn each_bad_setting_is_named() {
 
 #[test]
 fn unknown_keys_are_refused() {
-    let err = Config::from_toml_str(&format!("colour = 1\n{MINIMAL}"), env_of(&[("KEY_ONE", "k")]));
+    let err = Config::from_toml_str(
+        &format!("colour = 1\n{MINIMAL}"),
+        env_of(&[("KEY_ONE", "k")]),
+    );
     assert!(matches!(err, Err(ConfigError::Syntax(m)) if m.contains("colour")));
 }

@@ -36,7 +36,11 @@ pub async fn start(adjust: impl FnOnce(&mut Config)) -> Harness {
 }
 
 /// Starts both; the simulator expects `sim_key`, Runboard is configured with `proxy_key`.
-pub async fn start_with_key(sim_key: &str, proxy_key: &str, adjust: impl FnOnce(&mut Config)) -> Harness {
+pub async fn start_with_key(
+    sim_key: &str,
+    proxy_key: &str,
+    adjust: impl FnOnce(&mut Config),
+) -> Harness {
     let sim_config = SimConfig {
         speed: 2000.0,
         tests_per_project: 6,
@@ -87,7 +91,13 @@ impl Harness {
 
     /// POSTs `body` as JSON; returns status and JSON answer.
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let response = self.client.post(self.url(path)).json(body).send().await.unwrap();
+        let response = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         read(response).await
     }
 
@@ -141,7 +151,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(Instant::now() < end, "condition not met within {deadline:?}");
+        assert!(
+            Instant::now() < end,
+            "condition not met within {deadline:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
