@@ -176,7 +176,8 @@ impl Config {
 
     /// Reads and validates `path`, with `RUNBOARD_*` overrides and keys from the
     /// process environment.
-    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
