@@ -30,5 +30,6 @@ fi
 hash="$(sha256sum "$loader" | cut -c1-16)"
 name="runboard-loader-$hash.js"
 cp "$loader" "$dir/$name"
+chmod 644 "$dir/$name"
 sed "s|@@RUNBOARD_LOADER@@|<script type=\"module\" src=\"${public_url%/}/$name\"></script>|" "$page" > "$html"
 echo "csp-loader: moved the inline loader to $name"

@@ -36,11 +36,10 @@ pub(crate) fn Toolbar(
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if e.key() == "/" && !typing && !e.ctrl_key() && !e.meta_key() && !e.alt_key() {
-            if let Some(input) = search.get_untracked() {
-                e.prevent_default();
-                let _ = input.focus();
-            }
+        let shortcut = e.key() == "/" && !typing && !e.ctrl_key() && !e.meta_key() && !e.alt_key();
+        if let (true, Some(input)) = (shortcut, search.get_untracked()) {
+            e.prevent_default();
+            let _ = input.focus();
         }
     });
     on_cleanup(move || listener.remove());

@@ -153,7 +153,7 @@ impl JobBook {
             .filter(|j| j.is_open())
             .filter_map(|j| JobId::parse(j.job_id.as_str()).ok())
             .collect();
-        if open.is_empty() || tick % DISCOVERY_EVERY == 0 {
+        if open.is_empty() || tick.is_multiple_of(DISCOVERY_EVERY) {
             JobsRequest { job_ids: None }
         } else {
             JobsRequest {

@@ -60,11 +60,7 @@ impl Summary {
 
     /// Finished share in whole percent, rounded down so 100 % means really done.
     pub(crate) fn percent_done(&self) -> u64 {
-        if self.total == 0 {
-            0
-        } else {
-            self.done * 100 / self.total
-        }
+        (self.done * 100).checked_div(self.total).unwrap_or(0)
     }
 
     /// Each status's share of the bar in percent (0–100, summing to 100 when not empty).
