@@ -12,7 +12,10 @@ fn root() -> PathBuf {
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).expect("readable source folder") {
         let path = entry.expect("dir entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if path.is_dir() && !matches!(name, "target" | "dist" | "node_modules") {
             rust_files(&path, out);
         } else if name.ends_with(".rs") {
@@ -40,7 +43,12 @@ fn dependencies(krate: &str) -> Vec<String> {
         if line.starts_with('[') {
             in_deps = line == "[dependencies]";
         } else if in_deps && !line.is_empty() && !line.starts_with('#') {
-            names.push(line.split(['=', '.', ' ']).next().unwrap_or_default().to_owned());
+            names.push(
+                line.split(['=', '.', ' '])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
         }
     }
     names
@@ -50,7 +58,11 @@ fn dependencies(krate: &str) -> Vec<String> {
 fn every_rust_file_says_what_it_owns() {
     for file in sources() {
         let text = fs::read_to_string(&file).expect("readable");
-        assert!(text.starts_with("//!"), "{} does not start with a //! line", file.display());
+        assert!(
+            text.starts_with("//!"),
+            "{} does not start with a //! line",
+            file.display()
+        );
     }
 }
 
@@ -60,7 +72,11 @@ fn no_unfinished_code_on_user_paths() {
     for file in sources().into_iter().filter(|f| !f.ends_with("tidy.rs")) {
         let text = fs::read_to_string(&file).expect("readable");
         for marker in ["todo!(", "unimplemented!(", "dbg!("] {
-            assert!(!text.contains(marker), "{} contains {marker}", file.display());
+            assert!(
+                !text.contains(marker),
+                "{} contains {marker}",
+                file.display()
+            );
         }
     }
 }
@@ -78,8 +94,16 @@ fn shared_depends_on_serde_and_little_else() {
 #[test]
 fn the_widget_and_the_server_do_not_depend_on_each_other() {
     let frontend = dependencies("frontend");
-    assert!(!frontend.iter().any(|d| d == "runboard-proxy" || d == "runboard-sim"));
-    assert!(!dependencies("proxy").iter().any(|d| d == "runboard-frontend"));
+    assert!(
+        !frontend
+            .iter()
+            .any(|d| d == "runboard-proxy" || d == "runboard-sim")
+    );
+    assert!(
+        !dependencies("proxy")
+            .iter()
+            .any(|d| d == "runboard-frontend")
+    );
 }
 
 #[test]
@@ -88,7 +112,13 @@ fn only_the_server_side_knows_the_key_header() {
     rust_files(&root().join("frontend"), &mut files);
     rust_files(&root().join("shared"), &mut files);
     for file in files {
-        let text = fs::read_to_string(&file).expect("readable").to_ascii_lowercase();
-        assert!(!text.contains("x-api-key"), "{} mentions x-api-key", file.display());
+        let text = fs::read_to_string(&file)
+            .expect("readable")
+            .to_ascii_lowercase();
+        assert!(
+            !text.contains("x-api-key"),
+            "{} mentions x-api-key",
+            file.display()
+        );
     }
 }
