@@ -200,6 +200,7 @@ fn error_text(error: &Value) -> String {
 async fn preset_run_from_start_to_report() {
     scenario("preset_run", StackOptions::default(), async |b, s| {
         open_start(b, s).await?;
+        b.screenshot(&artifacts_dir().join("screens/start.png")).await?;
         click_preset(b, presets::FULL).await?;
         // Watch the job on its way: whatever states are shown must only move forward.
         let seen = RefCell::new(Vec::<String>::new());
