@@ -18,7 +18,8 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use tokio::{net::TcpListener, sync::oneshot};
+
+use crate::serve::{Served, serve};
 
 /// Who the front door says the user is.
 #[derive(Debug, Clone)]
@@ -39,9 +40,8 @@ struct Shared {
 
 /// The running front door.
 pub struct FrontDoor {
-    addr: SocketAddr,
+    server: Served,
     shared: Shared,
-    stop: Option<oneshot::Sender<()>>,
 }
 
 impl FrontDoor {
@@ -54,26 +54,13 @@ impl FrontDoor {
             client: reqwest::Client::builder().no_proxy().build()?,
         };
         let app = Router::new().fallback(forward).with_state(shared.clone());
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-        Ok(Self {
-            addr,
-            shared,
-            stop: Some(stop),
-        })
+        let server = serve(app).await?;
+        Ok(Self { server, shared })
     }
 
     /// The URL the browser opens.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr)
     }
 
     /// Changes who the user is, as a new SSO sign-in would.
@@ -89,14 +76,6 @@ impl FrontDoor {
     /// Every response byte (status line, headers, body) the browser has received so far.
     pub fn recorded(&self) -> Vec<u8> {
         self.shared.recorded.lock().expect("record lock").clone()
-    }
-}
-
-impl Drop for FrontDoor {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod front_door;
 pub mod portal;
+pub mod serve;
 pub mod stack;
 pub mod wait;
 

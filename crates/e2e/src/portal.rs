@@ -1,17 +1,15 @@
 //! A team portal that embeds the widget in an iframe, on an origin of its own, and
 //! records the height the widget posts so tests can see the resize protocol work.
 
-use std::net::SocketAddr;
-
 use anyhow::Result;
 use axum::{Router, extract::Query, response::Html, routing::get};
 use serde::Deserialize;
-use tokio::{net::TcpListener, sync::oneshot};
+
+use crate::serve::{Served, serve};
 
 /// A running portal page.
 pub struct Portal {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
+    server: Served,
 }
 
 #[derive(Deserialize)]
@@ -23,25 +21,14 @@ impl Portal {
     /// Serves the portal page on a free loopback port.
     pub async fn start() -> Result<Self> {
         let app = Router::new().route("/", get(page));
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(Self {
-            addr,
-            stop: Some(stop),
+            server: serve(app).await?,
         })
     }
 
     /// The portal's origin, as `frame_ancestors` lists it.
     pub fn origin(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr)
     }
 
     /// The portal page embedding `widget_url`.
@@ -49,14 +36,6 @@ impl Portal {
         let mut url = reqwest::Url::parse(&self.origin()).expect("portal origin is a URL");
         url.query_pairs_mut().append_pair("src", widget_url);
         url.into()
-    }
-}
-
-impl Drop for Portal {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -121,6 +121,25 @@ async fn wait_for_report(browser: &Browser) -> Result<String> {
     Ok(run.split(['?', '/']).next().unwrap_or_default().to_owned())
 }
 
+/// Waits until the run report shows a finished run.
+async fn wait_run_completed(browser: &Browser) -> Result<()> {
+    wait_attr(
+        browser,
+        "[data-testid=run-status]",
+        "data-status",
+        "Completed",
+        RUN_TIMEOUT,
+    )
+    .await
+}
+
+/// Waits for the run report to open and its run to finish; returns the run id.
+async fn wait_for_finished_report(browser: &Browser) -> Result<String> {
+    let run_id = wait_for_report(browser).await?;
+    wait_run_completed(browser).await?;
+    Ok(run_id)
+}
+
 async fn attr(browser: &Browser, css: &str, name: &str) -> Result<String> {
     browser
         .wait_css(css)
@@ -200,7 +219,8 @@ fn error_text(error: &Value) -> String {
 async fn preset_run_from_start_to_report() {
     scenario("preset_run", StackOptions::default(), async |b, s| {
         open_start(b, s).await?;
-        b.screenshot(&artifacts_dir().join("screens/start.png")).await?;
+        b.screenshot(&artifacts_dir().join("screens/start.png"))
+            .await?;
         click_preset(b, presets::FULL).await?;
         // Watch the job on its way: whatever states are shown must only move forward.
         let seen = RefCell::new(Vec::<String>::new());
@@ -223,15 +243,7 @@ async fn preset_run_from_start_to_report() {
                 .all(|w| lifecycle_rank(&w[0]) <= lifecycle_rank(&w[1])),
             "job states went backwards: {seen:?}"
         );
-        let run_id = wait_for_report(b).await?;
-        wait_attr(
-            b,
-            "[data-testid=run-status]",
-            "data-status",
-            "Completed",
-            RUN_TIMEOUT,
-        )
-        .await?;
+        let run_id = wait_for_finished_report(b).await?;
 
         // The page agrees with the simulator's own report.
         let report: TestRun = s.sim_report(&run_id).await?;
@@ -427,15 +439,7 @@ async fn a_job_waits_for_its_agent_then_runs() {
         )
         .await?;
         s.connect_agent("offline-agent")?;
-        let run_id = wait_for_report(b).await?;
-        wait_attr(
-            b,
-            "[data-testid=run-status]",
-            "data-status",
-            "Completed",
-            RUN_TIMEOUT,
-        )
-        .await?;
+        let run_id = wait_for_finished_report(b).await?;
         let report = s.sim_report(&run_id).await?;
         check_summary(b, &report).await
     })
@@ -452,15 +456,7 @@ async fn thousands_of_tests_filter_search_and_sort() {
     scenario("large_run", options, async |b, s| {
         open_start(b, s).await?;
         click_preset(b, presets::FULL).await?;
-        let run_id = wait_for_report(b).await?;
-        wait_attr(
-            b,
-            "[data-testid=run-status]",
-            "data-status",
-            "Completed",
-            RUN_TIMEOUT,
-        )
-        .await?;
+        let run_id = wait_for_finished_report(b).await?;
         let report = s.sim_report(&run_id).await?;
         ensure!(report.tests.len() == 3000, "the run holds every test");
         wait_match_count(b, 3000).await?;
@@ -643,14 +639,7 @@ async fn the_widget_recovers_when_the_proxy_comes_back() {
                 .then_some(()))
         })
         .await?;
-        wait_attr(
-            b,
-            "[data-testid=run-status]",
-            "data-status",
-            "Completed",
-            RUN_TIMEOUT,
-        )
-        .await?;
+        wait_run_completed(b).await?;
         Ok(())
     })
     .await;
