@@ -127,7 +127,7 @@ fn SummaryBar(
                     .filter(|(_, share)| *share > 0.0)
                     .map(|(status, share)| {
                         let class = format!("rb-seg {}", look::test(&status).tone.class());
-                        view! { <span class=class style:width=format!("{share:.3}%")></span> }
+                        view! { <span class=class style:width=format::css_percent(share)></span> }
                     })
                     .collect_view()
             })

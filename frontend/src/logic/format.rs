@@ -66,6 +66,13 @@ pub(crate) fn elapsed(ms: u64) -> String {
     duration(ms)
 }
 
+/// `share` (0–100) as a CSS percentage with three decimals, like `{share:.3}%`, but
+/// through integers: core's float formatter would add ~9 KB to the widget's wasm.
+pub(crate) fn css_percent(share: f64) -> String {
+    let thousandths = (share * 1000.0).round() as u64;
+    format!("{}.{:03}%", thousandths / 1000, thousandths % 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +120,20 @@ mod tests {
     fn elapsed_drops_fractions() {
         assert_eq!(elapsed(42_700), "42 s");
         assert_eq!(elapsed(252_000), "4 m 12 s");
+    }
+
+    #[test]
+    fn css_percent_matches_three_decimal_formatting() {
+        for share in [
+            0.0,
+            100.0,
+            33.333_333,
+            66.666_666_7,
+            0.012_5,
+            12.5,
+            99.999_9,
+        ] {
+            assert_eq!(css_percent(share), format!("{share:.3}%"));
+        }
     }
 }
