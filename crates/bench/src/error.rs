@@ -1,0 +1,30 @@
+//! The one error type of the benchmark: what kept it from measuring at all. Failed
+//! requests during a measurement are counted in the report instead.
+
+/// Why the benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A setting is out of range.
+    #[error("invalid option: {0}")]
+    Options(String),
+    /// The simulator or `runboard` did not start.
+    #[error("cannot start {what}: {message}")]
+    Start {
+        /// Which server.
+        what: &'static str,
+        /// Why, as the server said.
+        message: String,
+    },
+    /// The runs and jobs the requests read could not be set up.
+    #[error("cannot prepare the fixture: {0}")]
+    Fixture(String),
+    /// An id from the simulator's catalog or answers is not a valid id.
+    #[error("invalid id: {0}")]
+    Id(#[from] runboard_shared::ValidationError),
+    /// The HTTP client could not be built or a set-up request failed outright.
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+    /// A file or a temporary directory could not be written.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}

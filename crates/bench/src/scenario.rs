@@ -1,0 +1,90 @@
+//! The request mix: what the widget sends while people watch runs, as method, path and
+//! body, the same bytes for both paths.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use runboard_shared::{AgentName, ExecuteRequest, Id, JobId, JobsRequest, Selector};
+
+use crate::{BenchError, stack::Fixture};
+
+/// One request kind.
+#[derive(Debug, Clone)]
+pub(crate) struct Scenario {
+    /// How the report names it.
+    pub(crate) label: String,
+    pub(crate) method: Method,
+    /// The path under the target's base, the same for the simulator and `runboard`.
+    pub(crate) path: String,
+    /// Request `i` sends `bodies[i % len]`; empty for a GET.
+    bodies: Arc<[String]>,
+}
+
+impl Scenario {
+    /// The body of request `index`, if this kind has one.
+    pub(crate) fn body(&self, index: usize) -> Option<String> {
+        if self.bodies.is_empty() {
+            return None;
+        }
+        self.bodies.get(index % self.bodies.len()).cloned()
+    }
+
+    /// The widget's polling of ten jobs, the two run reports, and starting one test
+    /// (a different test each time, so each request queues a new job).
+    pub(crate) fn all(fixture: &Fixture) -> Result<Vec<Self>, BenchError> {
+        let proj = &fixture.project;
+        let run = |label: String, run_id: &str| Self {
+            label,
+            method: Method::GET,
+            path: format!("/api/testRun/{proj}/{run_id}"),
+            bodies: Arc::from(Vec::new()),
+        };
+        Ok(vec![
+            Self {
+                label: format!("jobs, {} ids", fixture.job_ids.len()),
+                method: Method::POST,
+                path: format!("/api/jobs/{proj}"),
+                bodies: Arc::from(vec![jobs_body(&fixture.job_ids)?]),
+            },
+            run(
+                format!("testRun, {} tests", fixture.small_run.tests),
+                &fixture.small_run.id,
+            ),
+            run(
+                format!("testRun, {} tests", fixture.large_run.tests),
+                &fixture.large_run.id,
+            ),
+            Self {
+                label: "testExecution".to_owned(),
+                method: Method::POST,
+                path: format!("/api/testExecution/{proj}"),
+                bodies: fixture
+                    .test_ids
+                    .iter()
+                    .map(|id| execute_body(Selector::Test(Id::parse("testId", id.as_str())?)))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .into(),
+            },
+        ])
+    }
+}
+
+/// `{"jobIds":[…]}`.
+pub(crate) fn jobs_body(ids: &[String]) -> Result<String, BenchError> {
+    let job_ids = ids
+        .iter()
+        .map(|id| JobId::parse(id.as_str()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = JobsRequest {
+        job_ids: Some(job_ids),
+    };
+    serde_json::to_string(&request).map_err(|e| BenchError::Fixture(e.to_string()))
+}
+
+/// `{"action":"executeTests", <selector>, "agentName":"staging-agent"}`; the staging
+/// agent is always connected, so the job starts at once.
+pub(crate) fn execute_body(selector: Selector) -> Result<String, BenchError> {
+    let agent = AgentName::parse("staging-agent")?;
+    serde_json::to_string(&ExecuteRequest::new(selector, Some(agent)))
+        .map_err(|e| BenchError::Fixture(e.to_string()))
+}
