@@ -9,6 +9,7 @@ use crate::{
     components::chip::Chip,
     context::Clock,
     logic::{
+        case::lower,
         format, look,
         summary::{Summary, elapsed_ms, is_live},
         time::parse_iso_ms,
@@ -113,7 +114,7 @@ fn SummaryBar(
             s.as_ref().map(|s| {
                 s.counts
                     .iter()
-                    .map(|(st, n)| format!("{n} {}", st.as_str().to_lowercase()))
+                    .map(|(st, n)| format!("{n} {}", lower(st.as_str())))
                     .collect::<Vec<_>>()
                     .join(", ")
             })
@@ -144,7 +145,7 @@ fn SummaryBar(
                         view! {
                             <li class=class data-testid="summary-count" data-status=status.as_str().to_owned() data-count=n.to_string()>
                                 <span class="rb-chip-icon" aria-hidden="true">{l.icon}</span>
-                                <span class="rb-num">{n.to_string()}</span>" "{l.word.to_lowercase()}
+                                <span class="rb-num">{n.to_string()}</span>" "{lower(&l.word)}
                             </li>
                         }
                     })

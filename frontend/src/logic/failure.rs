@@ -3,6 +3,8 @@
 
 use runboard_shared::ApiError;
 
+use crate::logic::case::upper;
+
 /// A failed request, as the views need to tell it apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Failure {
@@ -81,7 +83,7 @@ fn capitalise(message: &str) -> String {
     let message = message.trim();
     let mut chars = message.chars();
     let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        Some(first) => upper(first.encode_utf8(&mut [0; 4])) + chars.as_str(),
         None => return String::new(),
     };
     if !out.ends_with(['.', '!', '?']) {

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use runboard_shared::{TestResult, TestStatus};
 
-use crate::logic::time::parse_iso_ms;
+use crate::logic::{case::lower, time::parse_iso_ms};
 
 /// The statuses a filter chip can pick, in the order the chips are shown.
 pub(crate) const CHIP_STATUSES: [TestStatus; 5] = [
@@ -105,17 +105,20 @@ impl SortKey {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct TestIndex {
     haystacks: Vec<String>,
+    titles: Vec<String>,
     starts: Vec<Option<i64>>,
 }
 
 impl TestIndex {
-    /// Indexes `tests`: lower-cased title and id for search, parsed start times.
+    /// Indexes `tests`: lower-cased title and id for search, lower-cased titles for
+    /// sorting, parsed start times.
     pub(crate) fn new(tests: &[TestResult]) -> Self {
         Self {
             haystacks: tests
                 .iter()
-                .map(|t| format!("{}\u{1f}{}", t.title.to_lowercase(), t.id.to_lowercase()))
+                .map(|t| format!("{}\u{1f}{}", lower(&t.title), lower(&t.id)))
                 .collect(),
+            titles: tests.iter().map(|t| lower(&t.title)).collect(),
             starts: tests
                 .iter()
                 .map(|t| t.start_time.as_deref().and_then(parse_iso_ms))
@@ -133,7 +136,7 @@ pub(crate) fn select(
     query: &str,
     sort: SortKey,
 ) -> Vec<usize> {
-    let needle = query.trim().to_lowercase();
+    let needle = lower(query.trim());
     let mut picked: Vec<usize> = tests
         .iter()
         .enumerate()
@@ -154,7 +157,7 @@ fn compare(tests: &[TestResult], index: &TestIndex, sort: SortKey, a: usize, b: 
         SortKey::Status => ta.status.rank().cmp(&tb.status.rank()),
         // Slowest first; tests without a duration go last.
         SortKey::Duration => tb.duration.cmp(&ta.duration),
-        SortKey::Title => ta.title.to_lowercase().cmp(&tb.title.to_lowercase()),
+        SortKey::Title => index.titles.get(a).cmp(&index.titles.get(b)),
         // Earliest first; tests that have not started go last.
         SortKey::Start => match (
             index.starts.get(a).copied().flatten(),

@@ -1,6 +1,7 @@
 //! Pure logic of the widget: everything that can be decided without a browser, so it
 //! compiles natively and is unit-tested by `cargo test -p runboard-frontend`.
 
+pub(crate) mod case;
 pub(crate) mod csv;
 pub(crate) mod failure;
 pub(crate) mod filter;
