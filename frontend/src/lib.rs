@@ -10,6 +10,7 @@ mod browser;
 #[allow(unreachable_pub)]
 mod components;
 mod context;
+mod live;
 pub(crate) mod logic;
 mod poller;
 #[allow(unreachable_pub)]
@@ -25,6 +26,7 @@ use runboard_shared::Bootstrap;
 use crate::{
     components::{banner::ErrorBanner, chrome::Chrome, embed::EmbedResize},
     context::{Clock, Flash},
+    live::live,
     logic::links::{Prefs, parse_query},
     views::{home::Home, jobs::JobsView, not_found::NotFound, run::RunView, start::StartView},
 };
@@ -48,15 +50,15 @@ pub fn App() -> impl IntoView {
     let root = NodeRef::<leptos::html::Div>::new();
     view! {
         <div class="rb-app" class:rb-embed=prefs.embed node_ref=root
-            data-ready=move || boot.with(|b| if b.is_some() { "1" } else { "0" })>
+            data-ready=live(move || boot.with(|b| if b.is_some() { "1" } else { "0" }))>
             <EmbedResize root=root />
-            {move || match boot.get() {
+            {live(move || match boot.get() {
                 Some(bootstrap) => view! { <Shell bootstrap=bootstrap /> }.into_any(),
                 None => view! {
                     <ErrorBanner status=status />
                     <p class="rb-loading" role="status">"Loading Runboard…"</p>
                 }.into_any(),
-            }}
+            })}
         </div>
     }
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::{browser, context::Clock, logic::failure::Failure, poller::PollStatus};
+use crate::{browser, context::Clock, live::live, logic::failure::Failure, poller::PollStatus};
 
 /// Shows the poll loop's failure, if any.
 #[component]
@@ -12,18 +12,18 @@ pub(crate) fn ErrorBanner(
     status: PollStatus,
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
-    move || {
+    live(move || {
         status.error.get().map(|failure| {
             let retries = failure.retries();
             let expired = failure == Failure::SessionExpired;
-            let when = move || match (retries, status.next_at.get()) {
+            let when = live(move || match (retries, status.next_at.get()) {
                 (false, _) => String::new(),
                 (true, Some(at)) => {
                     let secs = ((at - now.get()).max(0) + 999) / 1000;
                     format!("Retrying in {secs} s…")
                 }
                 (true, None) => "Retrying as soon as this tab is visible again.".into(),
-            };
+            });
             view! {
                 <div class="rb-banner" role="alert" data-testid="error-banner"
                     data-retrying=if retries { "1" } else { "0" }>
@@ -41,6 +41,7 @@ pub(crate) fn ErrorBanner(
                     })}
                 </div>
             }
+            .into_any()
         })
-    }
+    })
 }

@@ -9,6 +9,7 @@ use leptos_router::{
 
 use crate::{
     context,
+    live::live,
     logic::links::{Prefs, jobs_path, project_in_path, start_path},
 };
 
@@ -28,9 +29,9 @@ pub(crate) fn Chrome() -> impl IntoView {
         project_in_path(&location.pathname.get()).unwrap_or_else(|| first.clone())
     });
     let here = move |suffix: &'static str| {
-        move || (location.pathname.get().ends_with(suffix)).then_some("page")
+        live(move || (location.pathname.get().ends_with(suffix)).then_some("page"))
     };
-    let nav = move || {
+    let nav = live(move || {
         let proj = project.get();
         view! {
             <nav class="rb-nav" aria-label="Views">
@@ -38,7 +39,8 @@ pub(crate) fn Chrome() -> impl IntoView {
                 <a href=prefs.href(&jobs_path(&proj), &[]) aria-current=here("/jobs")>"Jobs"</a>
             </nav>
         }
-    };
+        .into_any()
+    });
     if prefs.embed {
         return view! { <div class="rb-embed-nav">{nav}</div> }.into_any();
     }
@@ -80,10 +82,10 @@ fn ProjectPicker(
     view! {
         <label class="rb-visually-hidden" for="rb-project">"Project"</label>
         <select id="rb-project" class="rb-project-picker" data-testid="project-picker" on:change=change
-            prop:value=move || project.get()>
+            prop:value=live(move || project.get())>
             {projects.into_iter().map(|p| {
                 let id = p.id.to_string();
-                view! { <option value=id.clone() selected=move || project.get() == id>{p.name}</option> }
+                view! { <option value=id.clone() selected=live(move || project.get() == id)>{p.name}</option> }
             }).collect_view()}
         </select>
     }

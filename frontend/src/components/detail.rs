@@ -4,9 +4,12 @@
 use leptos::prelude::*;
 use runboard_shared::{TestResult, TestStatus};
 
-use crate::logic::{
-    look,
-    timeline::{error_text, safe_video_url, steps},
+use crate::{
+    live::live,
+    logic::{
+        look,
+        timeline::{error_text, safe_video_url, steps},
+    },
 };
 
 /// The detail panel of one test.
@@ -17,7 +20,7 @@ pub(crate) fn TestDetail(
     /// The panel's DOM id (the toggle's `aria-controls`).
     id: String,
 ) -> impl IntoView {
-    let error = move || {
+    let error = live(move || {
         test.with(|t| {
             t.as_ref().and_then(|t| t.error.as_ref()).map(|e| {
                 let (headline, details) = error_text(e);
@@ -27,10 +30,11 @@ pub(crate) fn TestDetail(
                         {details.map(|d| view! { <pre class="rb-pre">{d}</pre> })}
                     </div>
                 }
+                .into_any()
             })
         })
-    };
-    let timeline = move || {
+    });
+    let timeline = live(move || {
         test.with(|t| {
             let entries = t.as_ref().map(|t| steps(&t.timeline)).unwrap_or_default();
             if entries.is_empty() {
@@ -61,8 +65,8 @@ pub(crate) fn TestDetail(
             }
             .into_any()
         })
-    };
-    let video = move || {
+    });
+    let video = live(move || {
         test.with(|t| {
             let t = t.as_ref().filter(|t| t.has_video)?;
             Some(match t.video_link.as_deref().and_then(safe_video_url) {
@@ -73,7 +77,7 @@ pub(crate) fn TestDetail(
                 None => view! { <p class="rb-muted">"A video exists, but its link is not a web address that can be opened safely."</p> }.into_any(),
             })
         })
-    };
+    });
     view! {
         <div class="rb-detail" id=id role="region" aria-label="Test details">
             {error}

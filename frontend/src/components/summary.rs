@@ -8,6 +8,7 @@ use crate::{
     browser,
     components::chip::Chip,
     context::Clock,
+    live::live,
     logic::{
         case::lower,
         format, look,
@@ -30,13 +31,13 @@ pub(crate) fn RunHeader(
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
     let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| Summary::of(r))));
-    let live = Memo::new(move |_| {
+    let running = Memo::new(move |_| {
         report.with(|r| {
             r.as_ref()
                 .is_some_and(|r| is_live(&r.status, job_status.get().as_ref()))
         })
     });
-    let title = move || {
+    let title = live(move || {
         report.with(|r| {
             r.as_ref().map(|r| {
                 if r.title.is_empty() {
@@ -46,36 +47,37 @@ pub(crate) fn RunHeader(
                 }
             })
         })
-    };
-    let status = move || {
+    });
+    let status = live(move || {
         report.with(|r| {
             r.as_ref().map(|r| {
                 let failed = summary.with(|s| s.as_ref().map_or(0, |s| count(s, &TestStatus::Failed)));
                 let wire = r.status.as_str().to_owned();
-                view! { <span class="rb-run-status" data-testid="run-status" data-status=wire><Chip look=look::run(&r.status, failed) /></span> }
+                view! { <span class="rb-run-status" data-testid="run-status" data-status=wire><Chip look=look::run(&r.status, failed) /></span> }.into_any()
             })
         })
-    };
-    let started = move || {
+    });
+    let started = live(move || {
         report.with(|r| {
             let ms = r.as_ref()?.start_time.as_deref().and_then(parse_iso_ms)?;
             let offset = browser::local_offset_min(ms);
-            Some(view! { <span>"started "<time title=format::timestamp(ms, offset)>{format::clock_short(ms, offset)}</time></span> })
+            Some(view! { <span>"started "<time title=format::timestamp(ms, offset)>{format::clock_short(ms, offset)}</time></span> }.into_any())
         })
-    };
-    let elapsed = move || {
+    });
+    let elapsed = live(move || {
         report.with(|r| {
             r.as_ref()
-                .and_then(|r| elapsed_ms(r, live.get(), now.get()))
+                .and_then(|r| elapsed_ms(r, running.get(), now.get()))
                 .map(|ms| format!(" · {}", format::elapsed(ms)))
         })
-    };
-    let in_project = move || report.with(|r| r.as_ref().map(|r| r.tests_in_project_count));
-    let updated = move || {
+    });
+    let in_project =
+        live(move || report.with(|r| r.as_ref().map(|r| r.tests_in_project_count.to_string())));
+    let updated = live(move || {
         poll.last_ok
             .get()
             .map(|at| format!("updated {}", format::ago(now.get(), at)))
-    };
+    });
     view! {
         <header class="rb-run-head">
             <h1 class="rb-title" data-testid="run-title">{title}</h1>
@@ -85,11 +87,11 @@ pub(crate) fn RunHeader(
         </header>
         <SummaryBar summary=summary />
         <div class="rb-progress-line rb-num">
-            <span>{move || summary.with(|s| s.as_ref().map(|s| format!("{} of {} done · {}%", s.done, s.total, s.percent_done())))}</span>
+            <span>{live(move || summary.with(|s| s.as_ref().map(|s| format!("{} of {} done · {}%", s.done, s.total, s.percent_done()))))}</span>
             <span class="rb-spacer"></span>
-            <span class="rb-updated" data-testid="updated-ago" data-live=move || if live.get() { "1" } else { "0" }>
-                <span class=move || if live.get() { "rb-live-dot" } else { "rb-live-dot rb-final" } aria-hidden="true"></span>
-                {move || if live.get() { "live · " } else { "final · " }}{updated}
+            <span class="rb-updated" data-testid="updated-ago" data-live=live(move || if running.get() { "1" } else { "0" })>
+                <span class=live(move || if running.get() { "rb-live-dot" } else { "rb-live-dot rb-final" }) aria-hidden="true"></span>
+                {live(move || if running.get() { "live · " } else { "final · " })}{updated}
             </span>
         </div>
     }
@@ -109,7 +111,7 @@ fn SummaryBar(
     /// The numbers.
     summary: Memo<Option<Summary>>,
 ) -> impl IntoView {
-    let label = move || {
+    let label = live(move || {
         summary.with(|s| {
             s.as_ref().map(|s| {
                 s.counts
@@ -119,8 +121,8 @@ fn SummaryBar(
                     .join(", ")
             })
         })
-    };
-    let segments = move || {
+    });
+    let segments = live(move || {
         summary.with(|s| {
             s.as_ref().map(|s| {
                 s.shares()
@@ -131,10 +133,11 @@ fn SummaryBar(
                         view! { <span class=class style:width=format::css_percent(share)></span> }
                     })
                     .collect_view()
+                    .into_any()
             })
         })
-    };
-    let legend = move || {
+    });
+    let legend = live(move || {
         summary.with(|s| {
             s.as_ref().map(|s| {
                 s.counts
@@ -150,9 +153,10 @@ fn SummaryBar(
                         }
                     })
                     .collect_view()
+                    .into_any()
             })
         })
-    };
+    });
     view! {
         <div class="rb-summary">
             <div class="rb-bar" role="img" aria-label=label>{segments}</div>

@@ -10,6 +10,7 @@ use runboard_shared::TestResult;
 use crate::{
     browser,
     components::{chip::Chip, detail::TestDetail},
+    live::live,
     logic::{
         format, look,
         time::parse_iso_ms,
@@ -77,7 +78,7 @@ pub(crate) fn TestsTable(
     let empty = move || order.with(Vec::is_empty);
     let no_tests = move || report.with(|r| r.as_ref().is_none_or(|r| r.tests.is_empty()));
     view! {
-        <div class="rb-table" role="table" aria-label="Tests" aria-rowcount=move || order.with(Vec::len) + 1>
+        <div class="rb-table" role="table" aria-label="Tests" aria-rowcount=live(move || (order.with(Vec::len) + 1).to_string())>
             <div role="rowgroup">
                 <div role="row" class="rb-row rb-head">
                     <span role="columnheader">"Status"</span>
@@ -87,15 +88,15 @@ pub(crate) fn TestsTable(
                 </div>
             </div>
             <div class="rb-scroll" role="rowgroup" on:scroll=on_scroll>
-                <div class="rb-spacer-row" aria-hidden="true" style:height=move || format!("{}px", win.get().pad_top)></div>
+                <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_top))></div>
                 <For each=visible key=|row| row.clone() let:row>
                     <TestRow report=report index=row.0 id=row.1 expanded=expanded />
                 </For>
-                <div class="rb-spacer-row" aria-hidden="true" style:height=move || format!("{}px", win.get().pad_bottom)></div>
+                <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_bottom))></div>
             </div>
             <Show when=empty>
                 <p class="rb-empty rb-empty-table" data-testid="tests-empty">
-                    {move || if no_tests() { "This run has no tests yet." } else { "No test matches this filter and search." }}
+                    {live(move || if no_tests() { "This run has no tests yet." } else { "No test matches this filter and search." })}
                 </p>
             </Show>
         </div>
@@ -136,33 +137,33 @@ fn TestRow(
                 .and_then(|t| t.start_time.as_deref().and_then(parse_iso_ms))
         })
     };
-    let chip = move || {
+    let chip = live(move || {
         test.with(|t| {
             t.as_ref()
-                .map(|t| view! { <Chip look=look::test(&t.status) /> })
+                .map(|t| view! { <Chip look=look::test(&t.status) /> }.into_any())
         })
-    };
-    let label = move || {
+    });
+    let label = live(move || {
         format!(
             "{} details of {}",
             if open.get() { "Hide" } else { "Show" },
             title().unwrap_or_default()
         )
-    };
+    });
     view! {
-        <div role="row" class="rb-test" class:rb-open=move || open.get() data-testid="test-row" data-test-id=id data-status=status>
+        <div role="row" class="rb-test" class:rb-open=live(move || open.get()) data-testid="test-row" data-test-id=id data-status=live(status)>
             <div class="rb-row" on:click=toggle>
                 <span role="cell" class="rb-cell-status">
                     <button type="button" class="rb-toggle" data-testid="test-toggle" aria-label=label
-                        aria-expanded=move || open.get().to_string() aria-controls=detail_id.clone()>
-                        <span class="rb-caret" aria-hidden="true">{move || if open.get() { "▾" } else { "▸" }}</span>
+                        aria-expanded=live(move || open.get().to_string()) aria-controls=detail_id.clone()>
+                        <span class="rb-caret" aria-hidden="true">{live(move || if open.get() { "▾" } else { "▸" })}</span>
                         {chip}
                     </button>
                 </span>
-                <span role="cell" class="rb-cell-title" title=title>{title}</span>
-                <span role="cell" class="rb-cell-num">{move || duration().unwrap_or_else(|| "—".into())}</span>
-                <span role="cell" class="rb-cell-num" title=move || start_ms().map(|ms| format::timestamp(ms, browser::local_offset_min(ms)))>
-                    {move || start_ms().map_or_else(|| "—".into(), |ms| format::clock(ms, browser::local_offset_min(ms)))}
+                <span role="cell" class="rb-cell-title" title=live(title)>{live(title)}</span>
+                <span role="cell" class="rb-cell-num">{live(move || duration().unwrap_or_else(|| "—".into()))}</span>
+                <span role="cell" class="rb-cell-num" title=live(move || start_ms().map(|ms| format::timestamp(ms, browser::local_offset_min(ms))))>
+                    {live(move || start_ms().map_or_else(|| "—".into(), |ms| format::clock(ms, browser::local_offset_min(ms))))}
                 </span>
             </div>
             <Show when=move || open.get()>

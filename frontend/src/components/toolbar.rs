@@ -5,6 +5,7 @@ use leptos::{ev, html::Input, prelude::*};
 use wasm_bindgen::JsCast;
 
 use crate::{
+    live::live,
     logic::{
         filter::{SortKey, StatusFilter, chip_counts},
         look,
@@ -54,7 +55,7 @@ pub(crate) fn Toolbar(
         let pressed = move || state.filter.with(|f| *f == pressed_filter);
         view! {
             <button type="button" class=format!("rb-filter {tone}") data-testid="filter-chip" data-status=value
-                aria-pressed=move || pressed().to_string() on:click=move |_| state.filter.set(filter.clone())>
+                aria-pressed=live(move || pressed().to_string()) on:click=move |_| state.filter.set(filter.clone())>
                 <span class="rb-chip-icon" aria-hidden="true">{icon}</span>{label}" "<span class="rb-num rb-count">{count}</span>
             </button>
         }
@@ -62,34 +63,34 @@ pub(crate) fn Toolbar(
     view! {
         <div class="rb-toolbar">
             <div class="rb-filters" role="group" aria-label="Filter by status">
-                {move || {
+                {live(move || {
                     let all = chip(StatusFilter::All, "All".into(), "", "", total());
                     let others = counts.get().into_iter().map(|(status, n)| {
                         let l = look::test(&status);
                         chip(StatusFilter::Only(status), l.word, l.icon, l.tone.class(), n)
                     }).collect_view();
-                    view! { {all}{others} }
-                }}
+                    view! { {all}{others} }.into_any()
+                })}
             </div>
             <span class="rb-spacer"></span>
             <label class="rb-visually-hidden" for="rb-search">"Search tests by title"</label>
             <input id="rb-search" class="rb-input rb-search" type="search" data-testid="search" node_ref=search
                 placeholder="Search tests…  (press /)" autocomplete="off"
-                prop:value=move || state.query.get() on:input=move |ev| state.query.set(event_target_value(&ev)) />
+                prop:value=live(move || state.query.get()) on:input=move |ev| state.query.set(event_target_value(&ev)) />
             <label class="rb-visually-hidden" for="rb-sort">"Sort tests by"</label>
             <select id="rb-sort" class="rb-input rb-sort" data-testid="sort"
-                prop:value=move || state.sort.get().as_str()
+                prop:value=live(move || state.sort.get().as_str())
                 on:change=move |ev| state.sort.set(SortKey::parse(&event_target_value(&ev)))>
                 {SortKey::ALL.into_iter().map(|k| view! {
-                    <option value=k.as_str() selected=move || state.sort.get() == k>{k.label()}</option>
+                    <option value=k.as_str() selected=live(move || state.sort.get() == k)>{k.label()}</option>
                 }).collect_view()}
             </select>
         </div>
         <p class="rb-match rb-muted" aria-live="polite">
-            {move || {
+            {live(move || {
                 let n = order.with(Vec::len);
-                view! { <span data-testid="match-count" data-count=n.to_string()>{format!("{n} of {} tests shown", total())}</span> }
-            }}
+                view! { <span data-testid="match-count" data-count=n.to_string()>{format!("{n} of {} tests shown", total())}</span> }.into_any()
+            })}
         </p>
     }
 }

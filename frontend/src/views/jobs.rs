@@ -12,6 +12,7 @@ use crate::{
     api, browser,
     components::{banner::ErrorBanner, chip::Chip},
     context::{self, Clock, Flash},
+    live::live,
     logic::{
         format,
         jobs::{JobBook, TrackedJob},
@@ -40,13 +41,13 @@ pub(crate) fn save_book(project: &str, book: &JobBook) {
 #[component]
 pub(crate) fn JobsView() -> impl IntoView {
     let params = use_params_map();
-    move || {
+    live(move || {
         let id = params.read().get("proj").unwrap_or_default();
         match context::boot().project(&id) {
             Some(project) => view! { <JobsPage project=project /> }.into_any(),
             None => view! { <UnknownProject id=id /> }.into_any(),
         }
-    }
+    })
 }
 
 /// The jobs of one project.
@@ -101,16 +102,16 @@ fn JobsPage(
     view! {
         <section class="rb-jobs-view" aria-labelledby="rb-jobs-title">
             <h1 id="rb-jobs-title" class="rb-title">"Jobs"</h1>
-            {move || flash.get().filter(|n| n.project == notice_proj).map(|n| view! {
+            {live(move || flash.get().filter(|n| n.project == notice_proj).map(|n| view! {
                 <p class="rb-notice rb-notice-ok" role="status" data-testid="start-notice">{n.text}</p>
-            })}
+            }.into_any()))}
             <ErrorBanner status=status />
             <Show when=move || !book.with(|b| b.jobs().is_empty())
                 fallback=move || {
                     let href = prefs.href(&start_path(&empty_proj), &[]);
                     view! {
                         <div class="rb-empty" data-testid="jobs-empty">
-                            <p>{move || if loaded.get() { "No jobs yet." } else { "Looking for jobs…" }}</p>
+                            <p>{live(move || if loaded.get() { "No jobs yet." } else { "Looking for jobs…" })}</p>
                             <p class="rb-muted">"Jobs you start from this browser, and every active job of the project, appear here. "
                                 <a href=href.clone()>"Start a run"</a>"."</p>
                         </div>
@@ -171,7 +172,7 @@ fn JobRow(
                 <span class="rb-job-desc" data-testid="job-description">{description}</span>
             </div>
             <span class="rb-job-agent">{job.agent.clone().map(|a| format!("agent {a}"))}</span>
-            <span class="rb-job-when rb-num" title=full>{move || changed.map(|ms| format::ago(now.get(), ms))}</span>
+            <span class="rb-job-when rb-num" title=full>{live(move || changed.map(|ms| format::ago(now.get(), ms)))}</span>
             <span class="rb-job-run">{match link {
                 Some(link) => link.into_any(),
                 None => view! { <span class="rb-muted">"no report yet"</span> }.into_any(),

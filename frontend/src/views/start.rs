@@ -12,6 +12,7 @@ use runboard_shared::{AgentName, ExecuteRequest, ProjectInfo, ScheduleStatus, Se
 use crate::{
     api, browser,
     context::{self, Flash, Notice},
+    live::live,
     logic::{
         failure::Failure,
         form::{self, Prefill, Scope},
@@ -28,13 +29,13 @@ use crate::{
 #[component]
 pub(crate) fn StartView() -> impl IntoView {
     let params = use_params_map();
-    move || {
+    live(move || {
         let id = params.read().get("proj").unwrap_or_default();
         match context::boot().project(&id) {
             Some(project) => view! { <StartPage project=project /> }.into_any(),
             None => view! { <UnknownProject id=id /> }.into_any(),
         }
-    }
+    })
 }
 
 /// One start, from a preset or the form.
@@ -119,11 +120,11 @@ fn StartPage(
                     "You may view runs but not start them in this project. Ask the Runboard administrator if you need to start runs."
                 </p>
             })}
-            {move || failure.get().map(|f| view! {
+            {live(move || failure.get().map(|f| view! {
                 <p class="rb-notice rb-notice-error" role="alert" data-testid="start-notice" data-kind="error">
                     "Could not start the run: "{f.message()}
                 </p>
-            })}
+            }.into_any()))}
             {if presets.is_empty() {
                 view! { <p class="rb-muted">"No presets are configured for this project; choose what to run below."</p> }.into_any()
             } else {
@@ -133,7 +134,7 @@ fn StartPage(
                             let request = StartRequest { selector: p.selector.clone(), agent: p.agent_name.clone(), what: p.name.clone() };
                             view! {
                                 <button type="button" class="rb-preset" data-testid="preset"
-                                    disabled=move || sending.get() || !can_run
+                                    disabled=live(move || sending.get() || !can_run)
                                     on:click=move |_| start.run(request.clone())>
                                     <span class="rb-preset-name">"▶ "{p.name}</span>
                                     <span class="rb-preset-desc">{p.description}</span>
@@ -201,50 +202,50 @@ fn AdvancedForm(
                     <label for="rb-scope">"What to run"</label>
                     <select id="rb-scope" class="rb-input" data-testid="scope"
                         on:change=move |ev| scope.set(Scope::parse(&event_target_value(&ev)).unwrap_or(Scope::Suite))
-                        prop:value=move || scope.get().as_str()>
+                        prop:value=live(move || scope.get().as_str())>
                         {Scope::ALL.into_iter().map(|s| view! {
-                            <option value=s.as_str() selected=move || scope.get() == s>{s.label()}</option>
+                            <option value=s.as_str() selected=live(move || scope.get() == s)>{s.label()}</option>
                         }).collect_view()}
                     </select>
                 </div>
                 <div class="rb-field rb-grow">
-                    <label for="rb-ids">{move || scope.get().field_label()}</label>
-                    {move || if scope.get() == Scope::Tests {
+                    <label for="rb-ids">{live(move || scope.get().field_label())}</label>
+                    {live(move || if scope.get() == Scope::Tests {
                         view! {
-                            <textarea id="rb-ids" class=input_class data-testid="selector-input" rows="3"
+                            <textarea id="rb-ids" class=live(input_class) data-testid="selector-input" rows="3"
                                 aria-describedby="rb-ids-error" spellcheck="false"
-                                aria-invalid=move || id_error().is_some().to_string()
-                                prop:value=move || ids.get()
+                                aria-invalid=live(move || id_error().is_some().to_string())
+                                prop:value=live(move || ids.get())
                                 on:input=move |ev| ids.set(event_target_value(&ev))></textarea>
                         }.into_any()
                     } else {
                         view! {
-                            <input id="rb-ids" class=input_class data-testid="selector-input" type="text"
+                            <input id="rb-ids" class=live(input_class) data-testid="selector-input" type="text"
                                 autocomplete="off" spellcheck="false" aria-describedby="rb-ids-error"
-                                aria-invalid=move || id_error().is_some().to_string()
-                                prop:value=move || ids.get()
+                                aria-invalid=live(move || id_error().is_some().to_string())
+                                prop:value=live(move || ids.get())
                                 on:input=move |ev| ids.set(event_target_value(&ev)) />
                         }.into_any()
-                    }}
+                    })}
                     <p id="rb-ids-error" class="rb-field-error" aria-live="polite">
-                        {move || id_error().map(|e| view! { <span data-testid="field-error">{e}</span> })}
+                        {live(move || id_error().map(|e| view! { <span data-testid="field-error">{e}</span> }.into_any()))}
                     </p>
                 </div>
                 <div class="rb-field">
                     <label for="rb-agent">"Agent "<span class="rb-muted">"(optional)"</span></label>
                     <input id="rb-agent" class="rb-input" data-testid="agent-input" type="text" autocomplete="off"
                         placeholder="any agent" aria-describedby="rb-agent-error"
-                        prop:value=move || agent.get() on:input=move |ev| agent.set(event_target_value(&ev)) />
+                        prop:value=live(move || agent.get()) on:input=move |ev| agent.set(event_target_value(&ev)) />
                     <p id="rb-agent-error" class="rb-field-error" aria-live="polite">
-                        {move || agent_checked.get().err().map(|e| view! { <span data-testid="field-error">{e}</span> })}
+                        {live(move || agent_checked.get().err().map(|e| view! { <span data-testid="field-error">{e}</span> }.into_any()))}
                     </p>
                 </div>
                 <div class="rb-field rb-actions">
                     <button type="submit" class="rb-btn rb-btn-primary" data-testid="start-button"
                         aria-describedby=(!can_run).then_some("rb-viewer")
                         title=(!can_run).then_some("You may view runs but not start them")
-                        disabled=move || sending.get() || !can_run || !ready()>
-                        {move || if sending.get() { "Starting…" } else { "Start" }}
+                        disabled=live(move || sending.get() || !can_run || !ready())>
+                        {live(move || if sending.get() { "Starting…" } else { "Start" })}
                     </button>
                 </div>
             </form>
