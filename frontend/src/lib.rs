@@ -26,7 +26,7 @@ use runboard_shared::Bootstrap;
 use crate::{
     components::{banner::ErrorBanner, chrome::Chrome, embed::EmbedResize},
     context::{Clock, Flash},
-    live::live,
+    live::{live, shown},
     logic::links::{Prefs, parse_query},
     views::{home::Home, jobs::JobsView, not_found::NotFound, run::RunView, start::StartView},
 };
@@ -50,9 +50,9 @@ pub fn App() -> impl IntoView {
     let root = NodeRef::<leptos::html::Div>::new();
     view! {
         <div class="rb-app" class:rb-embed=prefs.embed node_ref=root
-            data-ready=live(move || boot.with(|b| if b.is_some() { "1" } else { "0" }))>
+            data-ready=live(move || boot.with(|b| if b.is_some() { "1" } else { "0" }).to_owned())>
             <EmbedResize root=root />
-            {live(move || match boot.get() {
+            {shown(move || match boot.get() {
                 Some(bootstrap) => view! { <Shell bootstrap=bootstrap /> }.into_any(),
                 None => view! {
                     <ErrorBanner status=status />

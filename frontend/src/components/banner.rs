@@ -3,7 +3,13 @@
 
 use leptos::prelude::*;
 
-use crate::{browser, context::Clock, live::live, logic::failure::Failure, poller::PollStatus};
+use crate::{
+    browser,
+    context::Clock,
+    live::{live, shown},
+    logic::failure::Failure,
+    poller::PollStatus,
+};
 
 /// Shows the poll loop's failure, if any.
 #[component]
@@ -16,7 +22,7 @@ pub(crate) fn ErrorBanner(
         status.error.get().map(|failure| {
             let retries = failure.retries();
             let expired = failure == Failure::SessionExpired;
-            let when = live(move || match (retries, status.next_at.get()) {
+            let when = shown(move || match (retries, status.next_at.get()) {
                 (false, _) => String::new(),
                 (true, Some(at)) => {
                     let secs = ((at - now.get()).max(0) + 999) / 1000;

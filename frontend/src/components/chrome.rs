@@ -29,7 +29,7 @@ pub(crate) fn Chrome() -> impl IntoView {
         project_in_path(&location.pathname.get()).unwrap_or_else(|| first.clone())
     });
     let here = move |suffix: &'static str| {
-        live(move || (location.pathname.get().ends_with(suffix)).then_some("page"))
+        live(move || (location.pathname.get().ends_with(suffix)).then(|| "page".to_owned()))
     };
     let nav = live(move || {
         let proj = project.get();

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use runboard_shared::{TestResult, TestStatus};
 
 use crate::{
-    live::live,
+    live::{live, shown},
     logic::{
         look,
         timeline::{error_text, safe_video_url, steps},
@@ -20,7 +20,7 @@ pub(crate) fn TestDetail(
     /// The panel's DOM id (the toggle's `aria-controls`).
     id: String,
 ) -> impl IntoView {
-    let error = live(move || {
+    let error = shown(move || {
         test.with(|t| {
             t.as_ref().and_then(|t| t.error.as_ref()).map(|e| {
                 let (headline, details) = error_text(e);
@@ -66,7 +66,7 @@ pub(crate) fn TestDetail(
             .into_any()
         })
     });
-    let video = live(move || {
+    let video = shown(move || {
         test.with(|t| {
             let t = t.as_ref().filter(|t| t.has_video)?;
             Some(match t.video_link.as_deref().and_then(safe_video_url) {

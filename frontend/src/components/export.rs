@@ -5,7 +5,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     browser,
-    live::live,
+    live::shown,
     logic::{
         csv::run_csv,
         junit::run_junit,
@@ -58,7 +58,7 @@ pub(crate) fn ExportBar(
             <button type="button" class="rb-btn" data-testid="export-csv" on:click=move |_| export("csv")>"Export CSV"</button>
             <button type="button" class="rb-btn" data-testid="export-junit" on:click=move |_| export("junit")>"Export JUnit XML"</button>
             <button type="button" class="rb-btn" data-testid="copy-link" on:click=copy>"Copy link"</button>
-            <span class="rb-muted" role="status" data-testid="export-message">{live(move || message.get())}</span>
+            <span class="rb-muted" role="status" data-testid="export-message">{shown(move || message.get())}</span>
         </div>
     }
 }

@@ -8,7 +8,7 @@ use crate::{
     browser,
     components::chip::Chip,
     context::Clock,
-    live::live,
+    live::{live, shown},
     logic::{
         case::lower,
         format, look,
@@ -37,7 +37,7 @@ pub(crate) fn RunHeader(
                 .is_some_and(|r| is_live(&r.status, job_status.get().as_ref()))
         })
     });
-    let title = live(move || {
+    let title = shown(move || {
         report.with(|r| {
             r.as_ref().map(|r| {
                 if r.title.is_empty() {
@@ -48,7 +48,7 @@ pub(crate) fn RunHeader(
             })
         })
     });
-    let status = live(move || {
+    let status = shown(move || {
         report.with(|r| {
             r.as_ref().map(|r| {
                 let failed = summary.with(|s| s.as_ref().map_or(0, |s| count(s, &TestStatus::Failed)));
@@ -57,14 +57,14 @@ pub(crate) fn RunHeader(
             })
         })
     });
-    let started = live(move || {
+    let started = shown(move || {
         report.with(|r| {
             let ms = r.as_ref()?.start_time.as_deref().and_then(parse_iso_ms)?;
             let offset = browser::local_offset_min(ms);
             Some(view! { <span>"started "<time title=format::timestamp(ms, offset)>{format::clock_short(ms, offset)}</time></span> }.into_any())
         })
     });
-    let elapsed = live(move || {
+    let elapsed = shown(move || {
         report.with(|r| {
             r.as_ref()
                 .and_then(|r| elapsed_ms(r, running.get(), now.get()))
@@ -72,8 +72,8 @@ pub(crate) fn RunHeader(
         })
     });
     let in_project =
-        live(move || report.with(|r| r.as_ref().map(|r| r.tests_in_project_count.to_string())));
-    let updated = live(move || {
+        shown(move || report.with(|r| r.as_ref().map(|r| r.tests_in_project_count.to_string())));
+    let updated = shown(move || {
         poll.last_ok
             .get()
             .map(|at| format!("updated {}", format::ago(now.get(), at)))
@@ -87,11 +87,11 @@ pub(crate) fn RunHeader(
         </header>
         <SummaryBar summary=summary />
         <div class="rb-progress-line rb-num">
-            <span>{live(move || summary.with(|s| s.as_ref().map(|s| format!("{} of {} done · {}%", s.done, s.total, s.percent_done()))))}</span>
+            <span>{shown(move || summary.with(|s| s.as_ref().map(|s| format!("{} of {} done · {}%", s.done, s.total, s.percent_done()))))}</span>
             <span class="rb-spacer"></span>
-            <span class="rb-updated" data-testid="updated-ago" data-live=live(move || if running.get() { "1" } else { "0" })>
+            <span class="rb-updated" data-testid="updated-ago" data-live=live(move || if running.get() { "1" } else { "0" }.to_owned())>
                 <span class=live(move || if running.get() { "rb-live-dot" } else { "rb-live-dot rb-final" }) aria-hidden="true"></span>
-                {live(move || if running.get() { "live · " } else { "final · " })}{updated}
+                {shown(move || if running.get() { "live · " } else { "final · " })}{updated}
             </span>
         </div>
     }
@@ -122,7 +122,7 @@ fn SummaryBar(
             })
         })
     });
-    let segments = live(move || {
+    let segments = shown(move || {
         summary.with(|s| {
             s.as_ref().map(|s| {
                 s.shares()
@@ -137,7 +137,7 @@ fn SummaryBar(
             })
         })
     });
-    let legend = live(move || {
+    let legend = shown(move || {
         summary.with(|s| {
             s.as_ref().map(|s| {
                 s.counts

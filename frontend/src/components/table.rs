@@ -10,7 +10,7 @@ use runboard_shared::TestResult;
 use crate::{
     browser,
     components::{chip::Chip, detail::TestDetail},
-    live::live,
+    live::{live, shown},
     logic::{
         format, look,
         time::parse_iso_ms,
@@ -96,7 +96,7 @@ pub(crate) fn TestsTable(
             </div>
             <Show when=empty>
                 <p class="rb-empty rb-empty-table" data-testid="tests-empty">
-                    {live(move || if no_tests() { "This run has no tests yet." } else { "No test matches this filter and search." })}
+                    {shown(move || if no_tests() { "This run has no tests yet." } else { "No test matches this filter and search." })}
                 </p>
             </Show>
         </div>
@@ -137,7 +137,7 @@ fn TestRow(
                 .and_then(|t| t.start_time.as_deref().and_then(parse_iso_ms))
         })
     };
-    let chip = live(move || {
+    let chip = shown(move || {
         test.with(|t| {
             t.as_ref()
                 .map(|t| view! { <Chip look=look::test(&t.status) /> }.into_any())
@@ -156,14 +156,14 @@ fn TestRow(
                 <span role="cell" class="rb-cell-status">
                     <button type="button" class="rb-toggle" data-testid="test-toggle" aria-label=label
                         aria-expanded=live(move || open.get().to_string()) aria-controls=detail_id.clone()>
-                        <span class="rb-caret" aria-hidden="true">{live(move || if open.get() { "▾" } else { "▸" })}</span>
+                        <span class="rb-caret" aria-hidden="true">{shown(move || if open.get() { "▾" } else { "▸" })}</span>
                         {chip}
                     </button>
                 </span>
-                <span role="cell" class="rb-cell-title" title=live(title)>{live(title)}</span>
-                <span role="cell" class="rb-cell-num">{live(move || duration().unwrap_or_else(|| "—".into()))}</span>
+                <span role="cell" class="rb-cell-title" title=live(title)>{shown(title)}</span>
+                <span role="cell" class="rb-cell-num">{shown(move || duration().unwrap_or_else(|| "—".into()))}</span>
                 <span role="cell" class="rb-cell-num" title=live(move || start_ms().map(|ms| format::timestamp(ms, browser::local_offset_min(ms))))>
-                    {live(move || start_ms().map_or_else(|| "—".into(), |ms| format::clock(ms, browser::local_offset_min(ms))))}
+                    {shown(move || start_ms().map_or_else(|| "—".into(), |ms| format::clock(ms, browser::local_offset_min(ms))))}
                 </span>
             </div>
             <Show when=move || open.get()>

@@ -5,7 +5,7 @@ use leptos::{ev, html::Input, prelude::*};
 use wasm_bindgen::JsCast;
 
 use crate::{
-    live::live,
+    live::{live, shown},
     logic::{
         filter::{SortKey, StatusFilter, chip_counts},
         look,
@@ -63,7 +63,7 @@ pub(crate) fn Toolbar(
     view! {
         <div class="rb-toolbar">
             <div class="rb-filters" role="group" aria-label="Filter by status">
-                {live(move || {
+                {shown(move || {
                     let all = chip(StatusFilter::All, "All".into(), "", "", total());
                     let others = counts.get().into_iter().map(|(status, n)| {
                         let l = look::test(&status);
@@ -79,7 +79,7 @@ pub(crate) fn Toolbar(
                 prop:value=live(move || state.query.get()) on:input=move |ev| state.query.set(event_target_value(&ev)) />
             <label class="rb-visually-hidden" for="rb-sort">"Sort tests by"</label>
             <select id="rb-sort" class="rb-input rb-sort" data-testid="sort"
-                prop:value=live(move || state.sort.get().as_str())
+                prop:value=live(move || state.sort.get().as_str().to_owned())
                 on:change=move |ev| state.sort.set(SortKey::parse(&event_target_value(&ev)))>
                 {SortKey::ALL.into_iter().map(|k| view! {
                     <option value=k.as_str() selected=live(move || state.sort.get() == k)>{k.label()}</option>
@@ -87,7 +87,7 @@ pub(crate) fn Toolbar(
             </select>
         </div>
         <p class="rb-match rb-muted" aria-live="polite">
-            {live(move || {
+            {shown(move || {
                 let n = order.with(Vec::len);
                 view! { <span data-testid="match-count" data-count=n.to_string()>{format!("{n} of {} tests shown", total())}</span> }.into_any()
             })}

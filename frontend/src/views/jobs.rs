@@ -12,7 +12,7 @@ use crate::{
     api, browser,
     components::{banner::ErrorBanner, chip::Chip},
     context::{self, Clock, Flash},
-    live::live,
+    live::{live, shown},
     logic::{
         format,
         jobs::{JobBook, TrackedJob},
@@ -102,7 +102,7 @@ fn JobsPage(
     view! {
         <section class="rb-jobs-view" aria-labelledby="rb-jobs-title">
             <h1 id="rb-jobs-title" class="rb-title">"Jobs"</h1>
-            {live(move || flash.get().filter(|n| n.project == notice_proj).map(|n| view! {
+            {shown(move || flash.get().filter(|n| n.project == notice_proj).map(|n| view! {
                 <p class="rb-notice rb-notice-ok" role="status" data-testid="start-notice">{n.text}</p>
             }.into_any()))}
             <ErrorBanner status=status />
@@ -111,7 +111,7 @@ fn JobsPage(
                     let href = prefs.href(&start_path(&empty_proj), &[]);
                     view! {
                         <div class="rb-empty" data-testid="jobs-empty">
-                            <p>{live(move || if loaded.get() { "No jobs yet." } else { "Looking for jobs…" })}</p>
+                            <p>{shown(move || if loaded.get() { "No jobs yet." } else { "Looking for jobs…" })}</p>
                             <p class="rb-muted">"Jobs you start from this browser, and every active job of the project, appear here. "
                                 <a href=href.clone()>"Start a run"</a>"."</p>
                         </div>
@@ -172,7 +172,7 @@ fn JobRow(
                 <span class="rb-job-desc" data-testid="job-description">{description}</span>
             </div>
             <span class="rb-job-agent">{job.agent.clone().map(|a| format!("agent {a}"))}</span>
-            <span class="rb-job-when rb-num" title=full>{live(move || changed.map(|ms| format::ago(now.get(), ms)))}</span>
+            <span class="rb-job-when rb-num" title=full>{shown(move || changed.map(|ms| format::ago(now.get(), ms)))}</span>
             <span class="rb-job-run">{match link {
                 Some(link) => link.into_any(),
                 None => view! { <span class="rb-muted">"no report yet"</span> }.into_any(),

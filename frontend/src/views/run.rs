@@ -16,7 +16,7 @@ use crate::{
         toolbar::Toolbar,
     },
     context::{self, Flash},
-    live::live,
+    live::{live, shown},
     logic::{
         filter::{SortKey, StatusFilter, TestIndex, select},
         links::{Prefs, parse_query, run_path},
@@ -167,12 +167,12 @@ fn RunPage(
     let flash_job = job.as_ref().map(ToString::to_string);
     view! {
         <section class="rb-run" aria-label="Run report">
-            {live(move || flash.get().filter(|n| Some(&n.job_id) == flash_job.as_ref()).map(|n| view! {
+            {shown(move || flash.get().filter(|n| Some(&n.job_id) == flash_job.as_ref()).map(|n| view! {
                 <p class="rb-notice rb-notice-ok" role="status" data-testid="start-notice">{n.text}</p>
             }.into_any()))}
             <ErrorBanner status=poll />
             <Show when=move || report.with(Option::is_some)
-                fallback=move || view! { <p class="rb-loading" role="status">{live(move || if poll.error.with(Option::is_none) { "Loading the report…" } else { "" })}</p> }>
+                fallback=move || view! { <p class="rb-loading" role="status">{shown(move || if poll.error.with(Option::is_none) { "Loading the report…" } else { "" })}</p> }>
                 <RunHeader report=report poll=poll job_status=job_status />
                 <Toolbar report=report state=state order=order />
                 <TestsTable report=report order=order expanded=state.expanded />

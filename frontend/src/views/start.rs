@@ -12,7 +12,7 @@ use runboard_shared::{AgentName, ExecuteRequest, ProjectInfo, ScheduleStatus, Se
 use crate::{
     api, browser,
     context::{self, Flash, Notice},
-    live::live,
+    live::{live, shown},
     logic::{
         failure::Failure,
         form::{self, Prefill, Scope},
@@ -120,7 +120,7 @@ fn StartPage(
                     "You may view runs but not start them in this project. Ask the Runboard administrator if you need to start runs."
                 </p>
             })}
-            {live(move || failure.get().map(|f| view! {
+            {shown(move || failure.get().map(|f| view! {
                 <p class="rb-notice rb-notice-error" role="alert" data-testid="start-notice" data-kind="error">
                     "Could not start the run: "{f.message()}
                 </p>
@@ -202,15 +202,15 @@ fn AdvancedForm(
                     <label for="rb-scope">"What to run"</label>
                     <select id="rb-scope" class="rb-input" data-testid="scope"
                         on:change=move |ev| scope.set(Scope::parse(&event_target_value(&ev)).unwrap_or(Scope::Suite))
-                        prop:value=live(move || scope.get().as_str())>
+                        prop:value=live(move || scope.get().as_str().to_owned())>
                         {Scope::ALL.into_iter().map(|s| view! {
                             <option value=s.as_str() selected=live(move || scope.get() == s)>{s.label()}</option>
                         }).collect_view()}
                     </select>
                 </div>
                 <div class="rb-field rb-grow">
-                    <label for="rb-ids">{live(move || scope.get().field_label())}</label>
-                    {live(move || if scope.get() == Scope::Tests {
+                    <label for="rb-ids">{shown(move || scope.get().field_label())}</label>
+                    {shown(move || if scope.get() == Scope::Tests {
                         view! {
                             <textarea id="rb-ids" class=live(input_class) data-testid="selector-input" rows="3"
                                 aria-describedby="rb-ids-error" spellcheck="false"
@@ -228,7 +228,7 @@ fn AdvancedForm(
                         }.into_any()
                     })}
                     <p id="rb-ids-error" class="rb-field-error" aria-live="polite">
-                        {live(move || id_error().map(|e| view! { <span data-testid="field-error">{e}</span> }.into_any()))}
+                        {shown(move || id_error().map(|e| view! { <span data-testid="field-error">{e}</span> }.into_any()))}
                     </p>
                 </div>
                 <div class="rb-field">
@@ -237,7 +237,7 @@ fn AdvancedForm(
                         placeholder="any agent" aria-describedby="rb-agent-error"
                         prop:value=live(move || agent.get()) on:input=move |ev| agent.set(event_target_value(&ev)) />
                     <p id="rb-agent-error" class="rb-field-error" aria-live="polite">
-                        {live(move || agent_checked.get().err().map(|e| view! { <span data-testid="field-error">{e}</span> }.into_any()))}
+                        {shown(move || agent_checked.get().err().map(|e| view! { <span data-testid="field-error">{e}</span> }.into_any()))}
                     </p>
                 </div>
                 <div class="rb-field rb-actions">
@@ -245,7 +245,7 @@ fn AdvancedForm(
                         aria-describedby=(!can_run).then_some("rb-viewer")
                         title=(!can_run).then_some("You may view runs but not start them")
                         disabled=live(move || sending.get() || !can_run || !ready())>
-                        {live(move || if sending.get() { "Starting…" } else { "Start" })}
+                        {shown(move || if sending.get() { "Starting…" } else { "Start" })}
                     </button>
                 </div>
             </form>
