@@ -89,7 +89,7 @@ pub(crate) fn TestsTable(
             </div>
             <div class="rb-scroll" role="rowgroup" on:scroll=on_scroll>
                 <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_top))></div>
-                <For each=visible key=|row| row.clone() let:row>
+                <For each=visible key=|row| format!("{}\u{1f}{}", row.0, row.1) let:row>
                     <TestRow report=report index=row.0 id=row.1 expanded=expanded />
                 </For>
                 <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_bottom))></div>

@@ -45,6 +45,31 @@ pub(crate) struct TrackedJob {
 }
 
 impl TrackedJob {
+    /// What identifies this job's row in the list: a row is rebuilt when any of the
+    /// shown fields changes. One string, so the list's keyed diff shares its code with
+    /// the tests table's.
+    pub(crate) fn row_key(&self) -> String {
+        let mut key = self.job_id.clone();
+        for part in [
+            self.status.as_ref().map(|s| s.as_str()),
+            self.updated_at.as_deref(),
+            self.test_run_id.as_deref(),
+            self.agent.as_deref(),
+        ] {
+            key.push('\u{1f}');
+            if let Some(part) = part {
+                key.push('+');
+                key.push_str(part);
+            }
+        }
+        key.push_str(if self.missing {
+            "\u{1f}missing"
+        } else {
+            "\u{1f}"
+        });
+        key
+    }
+
     /// A job this browser just started.
     pub(crate) fn started(job_id: &str, what: String, agent: Option<String>, now_ms: i64) -> Self {
         Self {
@@ -202,6 +227,44 @@ impl JobBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_key_changes_with_every_shown_field_and_only_then() {
+        let base = TrackedJob::started("j1", "Smoke".into(), None, 1000);
+        assert_eq!(base.row_key(), base.clone().row_key());
+        let variants = [
+            TrackedJob {
+                status: Some(JobStatus::parse("Running")),
+                ..base.clone()
+            },
+            TrackedJob {
+                updated_at: Some("t".into()),
+                ..base.clone()
+            },
+            TrackedJob {
+                test_run_id: Some("r".into()),
+                ..base.clone()
+            },
+            TrackedJob {
+                agent: Some("a".into()),
+                ..base.clone()
+            },
+            TrackedJob {
+                missing: true,
+                ..base.clone()
+            },
+            TrackedJob {
+                agent: Some(String::new()),
+                ..base.clone()
+            },
+        ];
+        let mut keys: Vec<String> = variants.iter().map(TrackedJob::row_key).collect();
+        keys.push(base.row_key());
+        let count = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), count, "every changed field gives a new key");
+    }
 
     fn job(id: &str, status: &str, updated: &str, run: Option<&str>) -> Job {
         Job {

@@ -119,7 +119,7 @@ fn JobsPage(
                 }>
                 <ul class="rb-jobs" aria-label="Jobs, newest first">
                     <For each=move || book.with(|b| b.jobs().to_vec())
-                        key=|j| (j.job_id.clone(), j.status.clone(), j.updated_at.clone(), j.test_run_id.clone(), j.missing, j.agent.clone())
+                        key=TrackedJob::row_key
                         let:job>
                         <JobRow job=job project=row_proj.get_value() />
                     </For>
