@@ -644,3 +644,49 @@ async fn the_widget_recovers_when_the_proxy_comes_back() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deep_link_fills_the_form_but_only_a_click_starts() {
+    scenario("deep_link", StackOptions::default(), async |b, s| {
+        let suite = s
+            .catalog
+            .suites()
+            .nth(1)
+            .map(|(_, suite)| suite.id.clone())
+            .context("a second suite")?;
+        b.open(&s.url(&format!(
+            "/p/{PROJECT}/start?suite={suite}&agent=staging-agent"
+        )))
+        .await?;
+        let scope = b.wait_css("[data-testid=scope]").await?;
+        ensure!(
+            scope.prop("value").await?.as_deref() == Some("suite"),
+            "scope pre-filled"
+        );
+        let input = b.wait_css("[data-testid=selector-input]").await?;
+        ensure!(
+            input.prop("value").await?.as_deref() == Some(suite.as_str()),
+            "id pre-filled"
+        );
+        let agent = b.wait_css("[data-testid=agent-input]").await?;
+        ensure!(
+            agent.prop("value").await?.as_deref() == Some("staging-agent"),
+            "agent pre-filled"
+        );
+        ensure!(
+            s.sim.sim.stats().by_endpoint.test_execution == 0,
+            "opening a link started a run"
+        );
+        b.wait_css("[data-testid=start-button]")
+            .await?
+            .click()
+            .await?;
+        wait_for_report(b).await?;
+        ensure!(
+            s.sim.sim.stats().by_endpoint.test_execution == 1,
+            "the click started exactly one run"
+        );
+        Ok(())
+    })
+    .await;
+}

@@ -112,6 +112,8 @@ fn StartPage(
     });
 
     let presets = project.presets.clone();
+    // ui.md: presets first, the advanced form folded below them (open when there are none).
+    let folded = !presets.is_empty();
     view! {
         <section class="rb-start" aria-labelledby="rb-start-title">
             <h1 id="rb-start-title" class="rb-title">"Start a run"</h1>
@@ -144,7 +146,7 @@ fn StartPage(
                     </div>
                 }.into_any()
             }}
-            <AdvancedForm start=start sending=sending can_run=can_run />
+            <AdvancedForm start=start sending=sending can_run=can_run folded=folded />
         </section>
     }
 }
@@ -158,8 +160,12 @@ fn AdvancedForm(
     sending: RwSignal<bool>,
     /// Whether this user may start runs.
     can_run: bool,
+    /// Whether the form starts folded (presets are shown above it); a deep link that
+    /// pre-fills it opens it anyway.
+    folded: bool,
 ) -> impl IntoView {
     let prefill = Prefill::from_query(&parse_query(&browser::location_search()));
+    let open = !folded || prefill.is_some();
     let scope = RwSignal::new(prefill.as_ref().map_or(Scope::Suite, |p| p.scope));
     let ids = RwSignal::new(prefill.as_ref().map(|p| p.ids.clone()).unwrap_or_default());
     let agent = RwSignal::new(
@@ -195,7 +201,7 @@ fn AdvancedForm(
         }
     };
     view! {
-        <details class="rb-advanced" open>
+        <details class="rb-advanced" open=open>
             <summary>"Advanced: run a feature, a suite, a test or a list"</summary>
             <form class="rb-form" on:submit=submit novalidate>
                 <div class="rb-field">
