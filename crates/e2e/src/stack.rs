@@ -210,14 +210,17 @@ name = "Web shop"
 api_key_file = "{key_file}"
 [[projects.presets]]
 name = "{full}"
+description = "Every test of the project, on staging-agent"
 featureId = "{all}"
 agentName = "staging-agent"
 [[projects.presets]]
 name = "{smoke}"
+description = "The first suite, on staging-agent"
 testSuiteId = "{suite}"
 agentName = "staging-agent"
 [[projects.presets]]
 name = "{offline}"
+description = "The same suite, on an agent that is not connected"
 testSuiteId = "{suite}"
 agentName = "offline-agent"
 "#,

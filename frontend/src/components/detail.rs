@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use runboard_shared::{TestResult, TestStatus};
 
 use crate::{
+    browser,
     live::{live, shown},
     logic::{
-        look,
+        format, look,
+        time::parse_iso_ms,
         timeline::{error_text, safe_video_url, steps},
     },
 };
@@ -54,7 +56,7 @@ pub(crate) fn TestDetail(
                                 })}
                                 <span class="rb-step-name">{step.name}</span>
                                 {step.duration.map(|d| view! { <span class="rb-num rb-muted">{d}</span> })}
-                                {step.time.map(|d| view! { <span class="rb-num rb-muted">{d}</span> })}
+                                {step.time.map(step_time)}
                                 {step.extras.into_iter().map(|(k, v)| view! {
                                     <span class="rb-step-extra"><span class="rb-muted">{k}": "</span>{v}</span>
                                 }).collect_view()}
@@ -84,5 +86,22 @@ pub(crate) fn TestDetail(
             {timeline}
             {video}
         </div>
+    }
+}
+
+/// A step's time: the local time of day with the full timestamp on hover when it is
+/// ISO 8601 (ui.md: times local, full timestamp on hover), otherwise as the platform sent it.
+fn step_time(text: String) -> AnyView {
+    match parse_iso_ms(&text) {
+        Some(ms) => {
+            let offset = browser::local_offset_min(ms);
+            view! {
+                <time class="rb-num rb-muted" title=format::timestamp(ms, offset)>
+                    {format::clock(ms, offset)}
+                </time>
+            }
+            .into_any()
+        }
+        None => view! { <span class="rb-num rb-muted">{text}</span> }.into_any(),
     }
 }
