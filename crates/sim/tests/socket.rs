@@ -26,6 +26,19 @@ fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// Asks for one job's state over the socket.
+async fn job_states(c: &reqwest::Client, url: &str, job_id: &str) -> JobsResponse {
+    c.post(format!("{url}/api/jobs/{PROJECT}"))
+        .header("x-api-key", KEY)
+        .json(&json!({"jobIds": [job_id]}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JobsResponse")
+}
+
 async fn execute(c: &reqwest::Client, url: &str, feature: &str) -> ExecuteResponse {
     c.post(format!("{url}/api/testExecution/{PROJECT}"))
         .header("x-api-key", KEY)
@@ -49,16 +62,7 @@ async fn a_fast_run_completes_over_http() {
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let job = loop {
-        let jobs: JobsResponse = c
-            .post(format!("{url}/api/jobs/{PROJECT}"))
-            .header("x-api-key", KEY)
-            .json(&json!({"jobIds": [job_id]}))
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("JobsResponse");
+        let jobs = job_states(&c, &url, &job_id).await;
         let job = jobs.jobs.into_iter().next().expect("job");
         if job.status.is_terminal() {
             break job;
@@ -212,15 +216,6 @@ async fn run_id_after(
     into_ms: u64,
 ) -> String {
     clock.advance(Duration::from_millis(1_500 + into_ms));
-    let jobs: JobsResponse = c
-        .post(format!("{url}/api/jobs/{PROJECT}"))
-        .header("x-api-key", KEY)
-        .json(&json!({"jobIds": [job_id]}))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("JobsResponse");
+    let jobs = job_states(c, url, job_id).await;
     jobs.jobs[0].test_run_id.clone().expect("run id")
 }
