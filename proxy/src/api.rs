@@ -1,7 +1,7 @@
 //! The guide's three endpoints at the guide's paths: validate, authorise, forward with the
-//! project's key, pass the typed answer on.
+//! project's key, check the answer against the shared types and pass it on as sent.
 
-use axum::{Json, extract::State};
+use axum::extract::State;
 use runboard_shared::{ExecuteRequest, ExecuteResponse, JobsRequest, JobsResponse, TestRun};
 
 use crate::{
@@ -10,7 +10,7 @@ use crate::{
     auth::Identity,
     csrf::SameOrigin,
     extract::{ApiJson, ProjectPath, RunPath},
-    upstream::Endpoint,
+    upstream::{Endpoint, Verified},
 };
 
 /// `POST /api/testExecution/{projId}`: start a run, if this user may.
@@ -20,7 +20,7 @@ pub(crate) async fn execute(
     _: SameOrigin,
     ProjectPath(proj): ProjectPath,
     ApiJson(request): ApiJson<ExecuteRequest>,
-) -> Result<Json<ExecuteResponse>, AppError> {
+) -> Result<Verified<ExecuteResponse>, AppError> {
     let project = state.project(&proj)?;
     if !identity.can_run(&state.config().auth, project) {
         let err = AppError::Forbidden(format!(
@@ -31,7 +31,7 @@ pub(crate) async fn execute(
         return Err(err);
     }
     let path = format!("/api/testExecution/{proj}");
-    let result: Result<ExecuteResponse, AppError> = state
+    let result: Result<Verified<ExecuteResponse>, AppError> = state
         .upstream()
         .call(
             state.metrics(),
@@ -43,13 +43,13 @@ pub(crate) async fn execute(
         .await;
     let outcome = match &result {
         Ok(answer) => Outcome::Accepted {
-            job_id: &answer.job_id,
-            schedule: answer.schedule_status.as_str(),
+            job_id: &answer.value.job_id,
+            schedule: answer.value.schedule_status.as_str(),
         },
         Err(err) => Outcome::Refused(err),
     };
     audit::execution(identity.name(), &proj, &request, outcome);
-    result.map(Json)
+    result
 }
 
 /// `POST /api/jobs/{projId}`: job states.
@@ -59,7 +59,7 @@ pub(crate) async fn jobs(
     _: SameOrigin,
     ProjectPath(proj): ProjectPath,
     ApiJson(request): ApiJson<JobsRequest>,
-) -> Result<Json<JobsResponse>, AppError> {
+) -> Result<Verified<JobsResponse>, AppError> {
     let project = state.project(&proj)?;
     let path = format!("/api/jobs/{proj}");
     state
@@ -72,7 +72,6 @@ pub(crate) async fn jobs(
             Some(&request),
         )
         .await
-        .map(Json)
 }
 
 /// `GET /api/testRun/{projId}/{runId}`: the run report.
@@ -80,7 +79,7 @@ pub(crate) async fn test_run(
     State(state): State<AppState>,
     _identity: Identity,
     RunPath(proj, run): RunPath,
-) -> Result<Json<TestRun>, AppError> {
+) -> Result<Verified<TestRun>, AppError> {
     let project = state.project(&proj)?;
     let path = format!("/api/testRun/{proj}/{run}");
     state
@@ -93,5 +92,4 @@ pub(crate) async fn test_run(
             None::<&()>,
         )
         .await
-        .map(Json)
 }

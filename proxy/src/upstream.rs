@@ -4,6 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use axum::{
+    body::Bytes,
+    response::{IntoResponse, Response},
+};
 use reqwest::{Method, StatusCode, Url, header};
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -34,6 +38,27 @@ impl Endpoint {
     }
 }
 
+/// An upstream answer that parsed as the documented type, kept with its original bytes.
+///
+/// The answer is checked by parsing, then passed on as the upstream sent it: serialising
+/// a multi-megabyte run report again would double the proxy's work for nothing (see
+/// docs/benchmarks.md).
+pub(crate) struct Verified<T> {
+    /// The parsed answer, for the proxy's own use (the audit line).
+    pub(crate) value: T,
+    bytes: Bytes,
+}
+
+impl<T> IntoResponse for Verified<T> {
+    fn into_response(self) -> Response {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            self.bytes,
+        )
+            .into_response()
+    }
+}
+
 /// The upstream client and where it points.
 pub(crate) struct Upstream {
     client: reqwest::Client,
@@ -58,8 +83,8 @@ impl Upstream {
         })
     }
 
-    /// Sends one call for `project` to `path` (which holds only validated ids) and parses
-    /// the answer leniently as `T`.
+    /// Sends one call for `project` to `path` (which holds only validated ids) and checks
+    /// that the answer parses leniently as `T`.
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         metrics: &Metrics,
@@ -67,7 +92,7 @@ impl Upstream {
         endpoint: Endpoint,
         path: &str,
         body: Option<&impl Serialize>,
-    ) -> Result<T, AppError> {
+    ) -> Result<Verified<T>, AppError> {
         let started = Instant::now();
         let result = self.exchange(project, endpoint, path, body).await;
         let outcome = match &result {
@@ -88,7 +113,7 @@ impl Upstream {
         endpoint: Endpoint,
         path: &str,
         body: Option<&impl Serialize>,
-    ) -> Result<T, AppError> {
+    ) -> Result<Verified<T>, AppError> {
         let method = if body.is_some() {
             Method::POST
         } else {
@@ -121,10 +146,13 @@ impl Upstream {
         if !status.is_success() {
             return Err(status_error(project, endpoint, status, &bytes));
         }
-        serde_json::from_slice(&bytes).map_err(|e| {
-            tracing::warn!(endpoint = endpoint.label(), error = %e, "upstream answer is not the documented JSON");
-            AppError::UpstreamInvalid
-        })
+        match serde_json::from_slice(&bytes) {
+            Ok(value) => Ok(Verified { value, bytes }),
+            Err(e) => {
+                tracing::warn!(endpoint = endpoint.label(), error = %e, "upstream answer is not the documented JSON");
+                Err(AppError::UpstreamInvalid)
+            }
+        }
     }
 
     fn transport_error(&self, endpoint: Endpoint, err: &reqwest::Error) -> AppError {

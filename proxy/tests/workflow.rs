@@ -58,6 +58,18 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
     let stats = h.stats();
     assert_eq!(stats.status(401), 0);
     assert!(stats.by_endpoint.test_execution == 1 && stats.by_endpoint.test_run == 1);
+    // A finished report through the proxy is the simulator's own, field for field.
+    let direct: Value = h
+        .client
+        .get(format!("{}/api/testRun/{PROJECT}/{run_id}", h.sim.url()))
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(run, direct);
     h.stop().await;
 }
 
