@@ -26,6 +26,18 @@ fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// Reads a run report over the socket.
+async fn run_report(c: &reqwest::Client, url: &str, run_id: &str) -> TestRun {
+    c.get(format!("{url}/api/testRun/{PROJECT}/{run_id}"))
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("TestRun")
+}
+
 /// Asks for one job's state over the socket.
 async fn job_states(c: &reqwest::Client, url: &str, job_id: &str) -> JobsResponse {
     c.post(format!("{url}/api/jobs/{PROJECT}"))
@@ -71,15 +83,7 @@ async fn a_fast_run_completes_over_http() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let run_id = job.test_run_id.expect("run id");
-    let run: TestRun = c
-        .get(format!("{url}/api/testRun/{PROJECT}/{run_id}"))
-        .header("x-api-key", KEY)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("TestRun");
+    let run = run_report(&c, &url, &run_id).await;
     assert_eq!(run.status, RunStatus::Completed);
     check_report(&run, feature.test_count, PROJECT);
     running.shutdown().await;
@@ -181,15 +185,7 @@ async fn a_ten_thousand_test_run_is_served() {
     let run_id = run_id_after(&c, &url, &job_id, &clock, 10_000).await;
     let get = || async {
         let started = Instant::now();
-        let run: TestRun = c
-            .get(format!("{url}/api/testRun/{PROJECT}/{run_id}"))
-            .header("x-api-key", KEY)
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("TestRun");
+        let run = run_report(&c, &url, &run_id).await;
         (run, started.elapsed())
     };
     let (live, took) = get().await;
