@@ -73,14 +73,21 @@ async fn the_key_never_leaves_the_server() {
     let widget = widget_dir();
     let dir = widget.path().to_owned();
     let h = start_with_key(CANARY, CANARY, move |c| c.widget_dir = dir).await;
-    assert!(!format!("{:?}", h.server.addr()).is_empty());
     let mut seen = Vec::new();
-    let get = |path: String| h.client.get(h.url(&path)).send();
-    let post =
-        |path: String, body: serde_json::Value| h.client.post(h.url(&path)).json(&body).send();
+    let hr = &h;
+    let send_post = move |path: String, body: serde_json::Value| {
+        hr.client.post(hr.url(&path)).json(&body).send()
+    };
+    // Each answer as text: status, headers and body.
+    let get = move |path: String| async move {
+        everything(hr.client.get(hr.url(&path)).send().await.unwrap()).await
+    };
+    let post = move |path: String, body: serde_json::Value| async move {
+        everything(send_post(path, body).await.unwrap()).await
+    };
 
     // The workflow, Runboard's own endpoints, the widget's files.
-    let started = post(
+    let started = send_post(
         format!("/api/testExecution/{PROJECT}"),
         json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"}),
     )
@@ -88,22 +95,8 @@ async fn the_key_never_leaves_the_server() {
     .unwrap();
     let started: serde_json::Value = started.json().await.unwrap();
     let job = started["jobId"].as_str().unwrap().to_owned();
-    seen.push(
-        everything(
-            post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]}))
-                .await
-                .unwrap(),
-        )
-        .await,
-    );
-    seen.push(
-        everything(
-            post(format!("/api/jobs/{PROJECT}"), json!({}))
-                .await
-                .unwrap(),
-        )
-        .await,
-    );
+    seen.push(post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]})).await);
+    seen.push(post(format!("/api/jobs/{PROJECT}"), json!({})).await);
     for path in [
         "/".to_owned(),
         "/p/x/runs/y?embed=1".to_owned(),
@@ -117,16 +110,12 @@ async fn the_key_never_leaves_the_server() {
         "/api/testRun/aaaaaaaaaaaaaaaaaaaaaaaa/r1".to_owned(),
         "/api/nothing".to_owned(),
     ] {
-        seen.push(everything(get(path).await.unwrap()).await);
+        seen.push(get(path).await);
     }
     seen.push(
-        everything(
-            post(
-                format!("/api/testExecution/{PROJECT}"),
-                json!({"action": "x"}),
-            )
-            .await
-            .unwrap(),
+        post(
+            format!("/api/testExecution/{PROJECT}"),
+            json!({"action": "x"}),
         )
         .await,
     );
@@ -147,17 +136,10 @@ async fn the_key_never_leaves_the_server() {
         },
     ] {
         h.sim.sim.set_faults(faults);
-        seen.push(
-            everything(
-                post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]}))
-                    .await
-                    .unwrap(),
-            )
-            .await,
-        );
+        seen.push(post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]})).await);
     }
     h.sim.sim.set_faults(Faults::default());
-    seen.push(everything(get("/metrics".to_owned()).await.unwrap()).await);
+    seen.push(get("/metrics".to_owned()).await);
     h.stop().await;
 
     // The upstream rejecting the key.
