@@ -98,7 +98,13 @@ impl TrackedJob {
             .or(self.started_ms)
     }
 
+    /// Takes in what an answer says about this job, unless the answer is older than
+    /// what is held (see [`supersedes`]).
     fn absorb(&mut self, job: &Job) {
+        let held = (self.status.as_ref(), self.updated_at.as_deref());
+        if !supersedes(held, (&job.status, job.updated_at.as_deref())) {
+            return;
+        }
         self.status = Some(job.status.clone());
         self.updated_at = job.updated_at.clone().or(self.updated_at.take());
         self.test_run_id = job.test_run_id.clone().or(self.test_run_id.take());
@@ -106,6 +112,42 @@ impl TrackedJob {
             self.agent = job.agent_name.clone();
         }
         self.missing = false;
+    }
+}
+
+/// Where a documented status sits in a job's life; an undocumented one has no place.
+fn lifecycle_rank(status: &JobStatus) -> Option<u8> {
+    match status {
+        JobStatus::Pending => Some(0),
+        JobStatus::PendingAgentConnection => Some(1),
+        JobStatus::InProgress => Some(2),
+        JobStatus::Success | JobStatus::Failed => Some(3),
+        JobStatus::Other(_) => None,
+    }
+}
+
+/// Whether an answer about a job (its status and `updatedAt`) may replace the state
+/// held, so a job never moves backwards when answers arrive out of order: an answer
+/// older than the one held is ignored, and when the times tie or either is missing,
+/// so is a documented status earlier in the lifecycle than the held one (a finished
+/// job stays finished). Undocumented statuses have no place in the lifecycle, so only
+/// their time can rule them out.
+pub(crate) fn supersedes(
+    held: (Option<&JobStatus>, Option<&str>),
+    incoming: (&JobStatus, Option<&str>),
+) -> bool {
+    let (Some(held_status), held_time) = held else {
+        return true;
+    };
+    let (status, time) = incoming;
+    let parsed = |t: Option<&str>| t.and_then(parse_iso_ms);
+    match (parsed(held_time), parsed(time)) {
+        (Some(held_ms), Some(ms)) if ms < held_ms => false,
+        (Some(held_ms), Some(ms)) if ms > held_ms => true,
+        _ => match (lifecycle_rank(held_status), lifecycle_rank(status)) {
+            (Some(held_rank), Some(rank)) => rank >= held_rank,
+            _ => true,
+        },
     }
 }
 
@@ -350,6 +392,76 @@ mod tests {
             !book.to_storage().contains("other"),
             "only this browser's jobs are stored"
         );
+    }
+
+    fn answer(jobs: Vec<Job>) -> JobsResponse {
+        JobsResponse {
+            success: true,
+            jobs,
+            missing_job_ids: vec![],
+        }
+    }
+
+    fn status_of(book: &JobBook, id: &str) -> String {
+        book.get(id)
+            .and_then(|j| j.status.as_ref())
+            .map_or_else(String::new, |s| s.as_str().to_owned())
+    }
+
+    #[test]
+    fn an_older_answer_never_moves_a_job_backwards() {
+        let mut book = JobBook::default();
+        book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
+        book.apply(&answer(vec![job(
+            "j1",
+            "InProgress",
+            "2026-04-20T10:15:40Z",
+            Some("r1"),
+        )]));
+        // A slower request that left earlier comes back last.
+        book.apply(&answer(vec![job(
+            "j1",
+            "PendingAgentConnection",
+            "2026-04-20T10:15:30.500Z",
+            None,
+        )]));
+        assert_eq!(status_of(&book, "j1"), "InProgress");
+        assert_eq!(
+            book.get("j1").and_then(|j| j.updated_at.as_deref()),
+            Some("2026-04-20T10:15:40Z")
+        );
+        // A newer answer moves it on, even with a time written without a fraction.
+        book.apply(&answer(vec![job(
+            "j1",
+            "Failed",
+            "2026-04-20T10:16:00Z",
+            Some("r1"),
+        )]));
+        assert_eq!(status_of(&book, "j1"), "Failed");
+    }
+
+    #[test]
+    fn a_finished_job_stays_finished_when_times_tie_or_are_missing() {
+        let mut book = JobBook::default();
+        book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
+        book.apply(&answer(vec![job(
+            "j1",
+            "Success",
+            "2026-04-20T10:16:00Z",
+            Some("r1"),
+        )]));
+        book.apply(&answer(vec![job(
+            "j1",
+            "InProgress",
+            "2026-04-20T10:16:00Z",
+            Some("r1"),
+        )]));
+        assert_eq!(status_of(&book, "j1"), "Success", "same updatedAt");
+        let mut timeless = job("j1", "Pending", "", None);
+        timeless.updated_at = None;
+        book.apply(&answer(vec![timeless]));
+        assert_eq!(status_of(&book, "j1"), "Success", "no updatedAt");
+        assert!(!book.get("j1").is_some_and(TrackedJob::is_open));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::{
     live::{live, shown},
     logic::{
         filter::{SortKey, StatusFilter, TestIndex, select},
+        jobs::supersedes,
         links::{Prefs, parse_query, run_path},
         summary::is_live,
     },
@@ -86,6 +87,8 @@ fn RunPage(
 
     let report: Report = RwSignal::new(None);
     let job_status: RwSignal<Option<JobStatus>> = RwSignal::new(None);
+    // The job's `updatedAt` beside its status, so an older answer never moves it back.
+    let job_updated: StoredValue<Option<String>> = StoredValue::new(None);
     let proj = project.id.clone();
     let (tick_run, tick_job) = (run.clone(), job.clone());
     let poll = poller::start(context::boot().0.poll.run_ms, move |_| {
@@ -102,7 +105,18 @@ fn RunPage(
                     },
                 )
                 .await?;
-                if let Some(found) = jobs.jobs.into_iter().find(|j| j.job_id == job.as_str()) {
+                let found = jobs.jobs.into_iter().find(|j| j.job_id == job.as_str());
+                let newer = |f: &runboard_shared::Job| {
+                    let time = job_updated.get_value();
+                    job_status.with_untracked(|held| {
+                        supersedes(
+                            (held.as_ref(), time.as_deref()),
+                            (&f.status, f.updated_at.as_deref()),
+                        )
+                    })
+                };
+                if let Some(found) = found.filter(newer) {
+                    job_updated.set_value(found.updated_at);
                     job_status.set(Some(found.status));
                 }
             }
