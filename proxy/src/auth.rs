@@ -1,5 +1,7 @@
 //! Who is asking: in `header` mode the user and groups come from headers set by the SSO
-//! proxy, believed only when the TCP peer is one of `auth.trusted_proxies`.
+//! proxy, believed only when the TCP peer is one of `auth.trusted_proxies` and each
+//! header appears at most once (a proxy that appends instead of replacing must not let
+//! the client's copy win).
 
 use std::net::SocketAddr;
 
@@ -29,9 +31,13 @@ impl Identity {
         self.user.as_deref().unwrap_or("anonymous")
     }
 
-    /// Whether this user may start runs in `project`: everyone in mode none; else the
-    /// project's lists (or the global ones), where two empty lists mean everyone.
+    /// Whether this user may start runs in `project`: nobody in a view-only project;
+    /// everyone in mode none; else the project's lists (or the global ones), where two
+    /// empty lists mean every signed-in user.
     pub(crate) fn can_run(&self, auth: &AuthConfig, project: &ProjectConfig) -> bool {
+        if project.view_only {
+            return false;
+        }
         if self.mode == AuthMode::None {
             return true;
         }
@@ -60,17 +66,15 @@ impl Identity {
                 mode: AuthMode::None,
             });
         }
-        let trusted =
-            peer.is_some_and(|p| auth.trusted_proxies.iter().any(|net| net.contains(&p.ip())));
-        if !trusted {
+        if !is_trusted(auth, peer) {
             return Err(AppError::Unauthenticated(
                 "sign in through the company's SSO: this request did not come through it",
             ));
         }
-        let user = header_text(headers, &auth.user_header).ok_or(AppError::Unauthenticated(
+        let user = header_text(headers, &auth.user_header)?.ok_or(AppError::Unauthenticated(
             "sign in through the company's SSO: the request carries no user",
         ))?;
-        let groups = header_text(headers, &auth.groups_header)
+        let groups = header_text(headers, &auth.groups_header)?
             .map(|g| {
                 g.split(',')
                     .map(str::trim)
@@ -87,13 +91,29 @@ impl Identity {
     }
 }
 
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
+/// Whether `peer` is one of the trusted proxies. An IPv4 peer seen on a dual-stack
+/// socket (`::ffff:10.0.0.1`) is compared as the IPv4 address it is.
+pub(crate) fn is_trusted(auth: &AuthConfig, peer: Option<SocketAddr>) -> bool {
+    peer.is_some_and(|p| {
+        let ip = p.ip().to_canonical();
+        auth.trusted_proxies.iter().any(|net| net.contains(&ip))
+    })
+}
+
+/// The header's text, if present once; a second copy is refused rather than guessed.
+fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, AppError> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(AppError::Unauthenticated(
+            "sign in through the company's SSO: the request carries an identity header twice",
+        ));
+    }
+    Ok(first
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+        .map(str::to_owned))
 }
 
 impl FromRequestParts<AppState> for Identity {
@@ -144,6 +164,29 @@ mod tests {
     }
 
     #[test]
+    fn duplicated_identity_headers_are_refused() {
+        let auth = header_auth();
+        let peer = Some("10.0.0.1:1".parse().unwrap());
+        for name in ["x-forwarded-email", "x-forwarded-groups"] {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-forwarded-email", "a@example.com".parse().unwrap());
+            headers.insert("x-forwarded-groups", "qa".parse().unwrap());
+            headers.append(name, "boss@example.com".parse().unwrap());
+            let result = Identity::from_headers(&auth, &headers, peer);
+            assert!(
+                matches!(result, Err(AppError::Unauthenticated(_))),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_match_ipv4_networks() {
+        assert!(identity(Some("a@example.com"), "", "[::ffff:10.0.0.1]:5000").is_ok());
+        assert!(identity(Some("a@example.com"), "", "[::ffff:192.168.0.1]:5000").is_err());
+    }
+
+    #[test]
     fn run_permission_by_user_group_and_project_override() {
         let auth = header_auth();
         let mut project = ProjectConfig::new(
@@ -162,5 +205,12 @@ mod tests {
         project.run_users = Some(vec![]);
         check("viewer@example.com", "sales", &project, true);
         check("tester@example.com", "qa", &project, false);
+        project.view_only = true;
+        check("viewer@example.com", "sales", &project, false);
+        let anyone = Identity::from_headers(&AuthConfig::default(), &HeaderMap::new(), None);
+        assert!(
+            !anyone.unwrap().can_run(&auth, &project),
+            "view-only in mode none"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Cross-site request forgery defence for state-changing requests: a JSON content type
 //! (which a cross-site form cannot send without a CORS preflight Runboard never grants)
 //! and a same-origin `Origin` / `Sec-Fetch-Site`, or an origin in the embed allowlist.
-//! Clients that send neither header (scripts, curl) are not browsers and pass.
+//! With `public_url` set, "same origin" means that URL's origin, not whatever `Host`
+//! the request names (which a DNS-rebinding page controls). Clients that send neither
+//! header (scripts, curl) are not browsers and pass.
 
 use axum::{
     extract::FromRequestParts,
@@ -18,12 +20,26 @@ impl FromRequestParts<AppState> for SameOrigin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        check(&parts.headers, &state.config().embed.frame_ancestors).map(|()| Self)
+        let config = state.config();
+        let public = config
+            .public_url
+            .as_ref()
+            .map(|u| u.origin().ascii_serialization());
+        check(
+            &parts.headers,
+            &config.embed.frame_ancestors,
+            public.as_deref(),
+        )
+        .map(|()| Self)
     }
 }
 
-/// The checks themselves, on the request's headers.
-pub(crate) fn check(headers: &HeaderMap, allowlist: &[String]) -> Result<(), AppError> {
+/// The checks themselves, on the request's headers; `public` is `public_url`'s origin.
+pub(crate) fn check(
+    headers: &HeaderMap,
+    allowlist: &[String],
+    public: Option<&str>,
+) -> Result<(), AppError> {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let json = text(header::CONTENT_TYPE).is_some_and(|ct| {
         ct.split(';')
@@ -36,9 +52,11 @@ pub(crate) fn check(headers: &HeaderMap, allowlist: &[String]) -> Result<(), App
         ));
     }
     if let Some(origin) = text(header::ORIGIN) {
-        let host = text(header::HOST).unwrap_or_default();
-        if same_origin(origin, host) || allowlist.iter().any(|a| a.trim_end_matches('/') == origin)
-        {
+        let ours = match public {
+            Some(public) => public.eq_ignore_ascii_case(origin),
+            None => same_origin(origin, text(header::HOST).unwrap_or_default()),
+        };
+        if ours || allowlist.iter().any(|a| a.trim_end_matches('/') == origin) {
             return Ok(());
         }
         return Err(AppError::Forbidden(format!(
@@ -73,6 +91,10 @@ mod tests {
     use super::*;
 
     fn check_case(pairs: &[(&str, &str)], allowed: bool) {
+        check_with(pairs, None, allowed);
+    }
+
+    fn check_with(pairs: &[(&str, &str)], public: Option<&str>, allowed: bool) {
         let mut headers = HeaderMap::new();
         for (name, value) in pairs {
             headers.insert(
@@ -81,7 +103,11 @@ mod tests {
             );
         }
         let allowlist = vec!["https://portal.example.com".to_owned()];
-        assert_eq!(check(&headers, &allowlist).is_ok(), allowed, "{pairs:?}");
+        assert_eq!(
+            check(&headers, &allowlist, public).is_ok(),
+            allowed,
+            "{pairs:?} {public:?}"
+        );
     }
 
     #[test]
@@ -111,5 +137,29 @@ mod tests {
         );
         check_case(&[json, host, ("sec-fetch-site", "cross-site")], false);
         check_case(&[json, host, ("sec-fetch-site", "same-origin")], true);
+    }
+
+    #[test]
+    fn with_a_public_url_only_its_origin_is_same_origin() {
+        let json = ("content-type", "application/json");
+        let public = Some("https://runboard.example.com");
+        // A rebinding page: Host and Origin agree with each other, not with public_url.
+        let rebound = [
+            json,
+            ("host", "attacker.example.net"),
+            ("origin", "http://attacker.example.net"),
+        ];
+        check_case(&rebound, true);
+        check_with(&rebound, public, false);
+        check_with(
+            &[json, ("origin", "https://runboard.example.com")],
+            public,
+            true,
+        );
+        check_with(
+            &[json, ("origin", "https://portal.example.com")],
+            public,
+            true,
+        );
     }
 }

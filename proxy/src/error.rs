@@ -53,6 +53,32 @@ pub enum AppError {
     /// The upstream refused the request (4xx other than 401/403): its status and message.
     #[error("{1}")]
     UpstreamRejected(StatusCode, String),
+    /// The upstream answered `{"success": false}`: the platform's own reason, key
+    /// scrubbed and cut to length. Not worth retrying as is.
+    #[error("The test platform refused this: {0}")]
+    UpstreamRefused(String),
+    /// An upstream answer held the project's key (raw or encoded), so none of it is sent.
+    #[error(
+        "The test platform's answer contained the project's secret key, so Runboard \
+         withheld it. Tell the Runboard administrator."
+    )]
+    UpstreamWithheld,
+    /// A start was sent but its answer was lost, and no job could be matched to it.
+    #[error(
+        "The test platform did not confirm this start (its answer was lost), so the run \
+         may or may not have started. Check the Jobs page before starting it again."
+    )]
+    StartOutcomeUnknown,
+    /// The circuit breaker is open: consecutive failures, seconds until the next try.
+    #[error("The test platform failed {0} times in a row; Runboard pauses calls to it for {1} s.")]
+    UpstreamCircuitOpen(u32, u64),
+    /// Too many starts or reads from one user: what, and seconds until the next is allowed.
+    #[error("Too many {0} requests; try again in {1} s.")]
+    RateLimited(&'static str, u64),
+    /// `public_url` is set and the request named another host (DNS rebinding, a stray
+    /// name): the expected host.
+    #[error("this server answers only as {0}; open Runboard at that address")]
+    Misdirected(String),
     /// The widget's files are missing (served as text, not JSON).
     #[error("the widget is not built: run ./x demo or trunk build")]
     WidgetMissing,
@@ -76,6 +102,14 @@ impl AppError {
             Self::UpstreamInvalid => (StatusCode::BAD_GATEWAY, "upstream_invalid"),
             Self::UpstreamRejected(status, _) => (*status, "upstream_rejected"),
             Self::WidgetMissing => (StatusCode::SERVICE_UNAVAILABLE, "widget_missing"),
+            Self::RateLimited(..) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Misdirected(_) => (StatusCode::MISDIRECTED_REQUEST, "misdirected"),
+            Self::UpstreamRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "upstream_refused"),
+            Self::UpstreamWithheld => (StatusCode::BAD_GATEWAY, "upstream_withheld"),
+            Self::StartOutcomeUnknown => (StatusCode::GATEWAY_TIMEOUT, "start_outcome_unknown"),
+            Self::UpstreamCircuitOpen(..) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "upstream_circuit_open")
+            }
         }
     }
 }
@@ -86,7 +120,18 @@ impl IntoResponse for AppError {
         if let Self::WidgetMissing = self {
             return (status, self.to_string()).into_response();
         }
-        (status, Json(ApiError::new(code, self.to_string()))).into_response()
+        let retry_after = match &self {
+            Self::RateLimited(_, seconds) => Some(*seconds),
+            Self::UpstreamCircuitOpen(_, seconds) => Some(*seconds),
+            _ => None,
+        };
+        let mut response = (status, Json(ApiError::new(code, self.to_string()))).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -108,7 +153,25 @@ mod tests {
             "unknown_project",
         );
         check(AppError::UpstreamAuth(proj), 502, "upstream_auth");
+        check(AppError::RateLimited("start", 3), 429, "rate_limited");
+        check(
+            AppError::Misdirected("a.example".into()),
+            421,
+            "misdirected",
+        );
         check(AppError::UpstreamTimeout(10), 504, "upstream_timeout");
+        check(
+            AppError::UpstreamRefused("no".into()),
+            422,
+            "upstream_refused",
+        );
+        check(AppError::UpstreamWithheld, 502, "upstream_withheld");
+        check(AppError::StartOutcomeUnknown, 504, "start_outcome_unknown");
+        check(
+            AppError::UpstreamCircuitOpen(5, 9),
+            503,
+            "upstream_circuit_open",
+        );
         check(AppError::UpstreamInvalid, 502, "upstream_invalid");
         check(
             AppError::UpstreamRejected(StatusCode::NOT_FOUND, "x".into()),

@@ -14,6 +14,7 @@ pub mod demo;
 
 mod error;
 mod extract;
+mod limits;
 mod metrics;
 mod middleware;
 mod own;

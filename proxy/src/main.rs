@@ -87,6 +87,17 @@ fn check_config(file: &std::path::Path) -> ExitCode {
                 config.listen,
                 config.upstream.url
             );
+            for project in &config.projects {
+                println!(
+                    "  project {} ({}): {}",
+                    project.id,
+                    project.name,
+                    config.who_may_run(project)
+                );
+            }
+            for warning in config.warnings() {
+                eprintln!("warning: {warning}");
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

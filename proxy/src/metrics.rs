@@ -3,6 +3,7 @@
 
 use std::sync::Mutex;
 
+use axum::http::Method;
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
     metrics::{
@@ -16,8 +17,27 @@ use prometheus_client::{
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: String,
-    method: String,
+    method: &'static str,
     status: u16,
+}
+
+/// The bounded label for `method`: a standard method, or `OTHER`.
+fn method_label(method: &Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "HEAD" => "HEAD",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "PATCH" => "PATCH",
+        _ => "OTHER",
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamEventLabels {
+    event: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -31,6 +51,7 @@ pub(crate) struct Metrics {
     registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     upstream: Family<UpstreamLabels, Histogram>,
+    upstream_events: Family<UpstreamEventLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -55,19 +76,27 @@ impl Metrics {
             "Time for the test platform to answer, by endpoint and outcome",
             upstream.clone(),
         );
+        let upstream_events = Family::<UpstreamEventLabels, Counter>::default();
+        registry.register(
+            "upstream_events",
+            "Retries, circuit breaker openings and refusals, and lost starts found or not",
+            upstream_events.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             requests,
             upstream,
+            upstream_events,
         }
     }
 
-    /// Counts one answered request.
-    pub(crate) fn request(&self, route: &str, method: &str, status: u16) {
+    /// Counts one answered request. The method label is one of the standard methods or
+    /// `OTHER`: a client inventing methods must not grow the label set.
+    pub(crate) fn request(&self, route: &str, method: &Method, status: u16) {
         self.requests
             .get_or_create(&RequestLabels {
                 route: route.to_owned(),
-                method: method.to_owned(),
+                method: method_label(method),
                 status,
             })
             .inc();
@@ -80,6 +109,14 @@ impl Metrics {
             .observe(seconds);
     }
 
+    /// Counts one upstream event (`retry`, `circuit_opened`, `circuit_rejected`,
+    /// `lost_start_found`, `lost_start_unknown`): a fixed set of names, never an id.
+    pub(crate) fn upstream_event(&self, event: &'static str) {
+        self.upstream_events
+            .get_or_create(&UpstreamEventLabels { event })
+            .inc();
+    }
+
     /// The OpenMetrics text exposition.
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
@@ -90,5 +127,25 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let metrics = Metrics::new();
+        for method in ["GET", "get", "BREW", "TRACE", "X-ANYTHING-12345"] {
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            metrics.request("/healthz", &method, 405);
+        }
+        let text = metrics.render();
+        assert!(text.contains(r#"method="GET""#), "{text}");
+        assert!(text.contains(r#"method="OTHER""#), "{text}");
+        for invented in ["get", "BREW", "TRACE", "X-ANYTHING"] {
+            assert!(!text.contains(&format!(r#"method="{invented}"#)), "{text}");
+        }
     }
 }

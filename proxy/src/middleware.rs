@@ -1,16 +1,21 @@
 //! The layer stack, and only that. `.layer()` wraps outward: the last layer added runs
 //! first on the way in, so the order below reads from the innermost to the outermost.
 
+use std::net::SocketAddr;
+
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderName, HeaderValue, header},
     middleware::{Next, from_fn, from_fn_with_state},
-    response::Response,
+    response::{IntoResponse, Response},
 };
-use tower_http::compression::CompressionLayer;
+use tower_http::{compression::CompressionLayer, timeout::RequestBodyTimeoutLayer};
 
-use crate::{AppState, BODY_LIMIT};
+use crate::{
+    AppError, AppState, BODY_LIMIT,
+    limits::{Kind, Who},
+};
 
 /// Wraps `routes` in Runboard's middleware.
 pub(crate) fn stack(routes: Router, state: AppState) -> Router {
@@ -19,10 +24,22 @@ pub(crate) fn stack(routes: Router, state: AppState) -> Router {
         // error format. (CSRF is checked by the `SameOrigin` extractor of POST handlers,
         // so other methods still get their 405 and unknown paths their 404.)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A body that stalls longer than `server.body_timeout_ms` between two pieces
+        // fails to read (a slow client cannot hold a handler forever).
+        .layer(RequestBodyTimeoutLayer::new(
+            state.config().server.body_timeout,
+        ))
+        // Per-user allowances, by the matched route; after the routing so unknown paths
+        // and wrong methods cost nothing.
+        .layer(from_fn_with_state(state.clone(), rate_limit))
+        // Answers that name the user or hold run data are never cached.
+        .layer(from_fn(no_store))
         // Security headers go on every answer, errors and static files included.
         .layer(from_fn_with_state(state.clone(), security_headers))
         // Compress what leaves (wasm, js, JSON); the headers above are unaffected.
         .layer(CompressionLayer::new())
+        // With `public_url`, any other Host is refused before anything else runs.
+        .layer(from_fn_with_state(state.clone(), check_host))
         // Outermost: count every answer by route template and status.
         .layer(from_fn_with_state(state, count_request))
         .layer(from_fn(trace_request))
@@ -35,12 +52,95 @@ async fn count_request(State(state): State<AppState>, request: Request, next: Ne
         .get::<MatchedPath>()
         .map_or("widget", MatchedPath::as_str)
         .to_owned();
-    let method = request.method().as_str().to_owned();
+    let method = request.method().clone();
     let response = next.run(request).await;
     state
         .metrics()
         .request(&route, &method, response.status().as_u16());
     response
+}
+
+/// Spends the user's start or read allowance; 429 `rate_limited` with `Retry-After`.
+async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let kind = match request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+    {
+        Some("/api/testExecution/{projId}") => Kind::Start,
+        Some("/api/jobs/{projId}" | "/api/testRun/{projId}/{runId}" | "/runboard/bootstrap") => {
+            Kind::Read
+        }
+        _ => return next.run(request).await,
+    };
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    let who = Who::of(&state.config().auth, request.headers(), peer);
+    match state.limits().check(kind, &who) {
+        Ok(()) => next.run(request).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+/// `Cache-Control: no-store` on `/api/` and `/runboard/` answers unless the handler
+/// chose its own caching: they name the user or hold private run data.
+async fn no_store(request: Request, next: Next) -> Response {
+    let private = {
+        let path = request.uri().path();
+        path.starts_with("/api/") || path.starts_with("/runboard/")
+    };
+    let mut response = next.run(request).await;
+    if private && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Probes that address the pod or host directly, whatever `public_url` says.
+const ANY_HOST: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
+/// With `public_url` set, a request naming another host is refused 421 `misdirected`:
+/// a page on a rebinding DNS name reaches the listener but never an answer.
+async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (Some(public), Some(expected)) = (
+        &state.config().public_url,
+        state.config().public_authority(),
+    ) else {
+        return next.run(request).await;
+    };
+    if ANY_HOST.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    let named = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            request
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        });
+    let matches = named.is_some_and(|named| same_authority(&named, &expected, public.scheme()));
+    if matches {
+        next.run(request).await
+    } else {
+        AppError::Misdirected(expected).into_response()
+    }
+}
+
+/// Whether `named` (a `Host` value) is `expected`, ignoring case and the scheme's
+/// default port.
+fn same_authority(named: &str, expected: &str, scheme: &str) -> bool {
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let named = named.to_ascii_lowercase();
+    let named = named.strip_suffix(default_port).unwrap_or(&named);
+    named == expected
 }
 
 /// Logs one line per request at debug level, by route template.

@@ -33,6 +33,7 @@ pub(crate) async fn bootstrap(
         user: identity.user.clone(),
         projects,
         poll: config.poll,
+        open_access: config.open_access(),
     })
 }
 
@@ -41,9 +42,14 @@ pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the upstream answers HTTP (any status); 503 `not_ready` otherwise.
+/// `GET /readyz`: the upstream answers HTTP (any status) and the circuit breaker is
+/// closed; 503 `not_ready` with the reason otherwise.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
-    match state.upstream().probe().await {
+    let ready = match state.upstream().circuit_open() {
+        Some(open) => Err(open),
+        None => state.upstream().probe().await,
+    };
+    match ready {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(err) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,40 +1,62 @@
 //! Binding and serving: a listener with `SO_REUSEADDR` (so a restarted server can take
-//! the same port at once), peer addresses for the auth checks, and a graceful shutdown
+//! the same port at once), HTTP/1 connections served with hyper's header-read timer, a
+//! write timeout and a connection cap (slow or stalled clients cannot pile up to the
+//! file-descriptor limit), peer addresses for the auth checks, and a graceful shutdown
 //! that closes the listener and idle connections and lets requests in flight finish.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use tokio::{net::TcpSocket, sync::oneshot, task::JoinHandle};
+use axum::{
+    Router,
+    extract::{ConnectInfo, Request},
+};
+use hyper::{body::Incoming, server::conn::http1};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
+use tokio::{
+    net::{TcpListener, TcpSocket, TcpStream},
+    sync::{Semaphore, oneshot},
+    task::{JoinHandle, JoinSet},
+};
+use tokio_io_timeout::TimeoutStream;
+use tower::ServiceExt;
 
-use crate::{AppState, Config, app};
+use crate::{AppState, Config, app, config::ServerConfig};
+
+/// The largest request head (request line and headers) read; larger ones get 431.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// The pause after an accept error such as "too many open files", so the loop does not
+/// spin while the process is out of descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A running Runboard server.
 pub struct Server {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<()>,
     drain: Duration,
 }
 
 impl Server {
-    /// Binds `config.listen` (port 0 picks a free port) and starts serving.
+    /// Binds `config.listen` (port 0 picks a free port) and starts serving. Risky but
+    /// valid settings (see [`Config::warnings`]) are logged as warnings first.
     pub async fn start(config: Config) -> anyhow::Result<Self> {
         let listen = config.listen;
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
         // In-flight requests are bounded by the upstream timeout; allow a little more.
         let drain = config.upstream.timeout + Duration::from_secs(2);
+        let settings = config.server.clone();
         let state = AppState::new(config)?;
         let listener = bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, service)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let task = tokio::spawn(serve(listener, app(state), settings, stopped, drain));
         tracing::info!(%addr, "runboard listening");
         Ok(Self {
             addr,
@@ -55,30 +77,126 @@ impl Server {
     }
 
     /// Stops accepting (the port is released at once), closes idle connections, lets
-    /// requests in flight finish, then returns.
+    /// requests in flight finish (for at most the drain period), then returns.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        match tokio::time::timeout(self.drain, &mut self.task).await {
-            Ok(Ok(Ok(()))) => tracing::info!("runboard stopped"),
-            Ok(Ok(Err(err))) => tracing::error!(error = %err, "server failed while stopping"),
+        let grace = self.drain + Duration::from_secs(1);
+        match tokio::time::timeout(grace, &mut self.task).await {
+            Ok(Ok(())) => tracing::info!("runboard stopped"),
             Ok(Err(err)) => tracing::error!(error = %err, "server task failed"),
             Err(_) => {
-                tracing::warn!("requests still running after the drain period; closing them");
+                tracing::warn!("the server did not stop within the drain period; aborting");
                 self.task.abort();
             }
         }
     }
 
-    /// Waits until the server stops by itself (it only does on an I/O error).
+    /// Waits until the server stops by itself (only if its task fails).
     pub async fn wait(&mut self) -> anyhow::Result<()> {
-        (&mut self.task).await??;
+        (&mut self.task).await?;
         Ok(())
     }
 }
 
-fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+/// Accepts connections while fewer than `max_connections` are open (the rest wait in
+/// the listen backlog), until `stopped`; then drains.
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    settings: ServerConfig,
+    mut stopped: oneshot::Receiver<()>,
+    drain: Duration,
+) {
+    let permits = Arc::new(Semaphore::new(settings.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let builder = http1_builder(&settings);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut stopped => break,
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
+        while connections.try_join_next().is_some() {}
+        let connection =
+            builder.serve_connection(io(stream, &settings), service(router.clone(), peer));
+        let connection = graceful.watch(connection);
+        connections.spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%peer, error = %err, "connection closed with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after the drain period; closing them");
+        connections.abort_all();
+    }
+}
+
+/// HTTP/1 with hyper's header-read timer: the head must arrive within
+/// `header_timeout`, and the same timer closes a keep-alive connection that sends no
+/// new request for that long.
+fn http1_builder(settings: &ServerConfig) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .keep_alive(true);
+    builder
+}
+
+/// The socket, with a write timeout: a client that stops reading its answer is dropped
+/// after `idle_timeout` instead of holding the connection.
+fn io(
+    stream: TcpStream,
+    settings: &ServerConfig,
+) -> TokioIo<std::pin::Pin<Box<TimeoutStream<TcpStream>>>> {
+    let mut stream = TimeoutStream::new(stream);
+    stream.set_write_timeout(Some(settings.idle_timeout));
+    TokioIo::new(Box::pin(stream))
+}
+
+/// The router for one connection, with its peer address for the auth checks.
+fn service(
+    router: Router,
+    peer: SocketAddr,
+) -> TowerToHyperService<
+    impl tower::Service<
+        Request<Incoming>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future: Send,
+    > + Clone
+    + use<>,
+> {
+    TowerToHyperService::new(router.map_request(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    }))
+}
+
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {

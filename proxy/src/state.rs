@@ -1,4 +1,5 @@
-//! The shared application state: configuration, the pooled upstream client, metrics.
+//! The shared application state: configuration, the pooled upstream client, metrics,
+//! the rate limiters.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use runboard_shared::ProjectId;
 use crate::{
     AppError,
     config::{Config, ProjectConfig},
+    limits::Limits,
     metrics::Metrics,
     upstream::Upstream,
 };
@@ -19,13 +21,15 @@ struct Inner {
     config: Config,
     upstream: Upstream,
     metrics: Metrics,
+    limits: Limits,
 }
 
 impl AppState {
     /// Builds the state, including the upstream HTTP client (rustls, pooled).
     pub fn new(config: Config) -> anyhow::Result<Self> {
-        let upstream = Upstream::new(&config.upstream)?;
+        let upstream = Upstream::new(&config)?;
         Ok(Self(Arc::new(Inner {
+            limits: Limits::new(config.limits),
             config,
             upstream,
             metrics: Metrics::new(),
@@ -43,6 +47,10 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.0.limits
     }
 
     /// The configured project `id`, or `unknown_project`.

@@ -17,6 +17,10 @@ pub struct Bootstrap {
     pub projects: Vec<ProjectInfo>,
     /// How often the widget polls.
     pub poll: PollIntervals,
+    /// Runboard runs without sign-in on an address others can reach: the widget shows
+    /// a warning banner for as long as this holds.
+    #[serde(default)]
+    pub open_access: bool,
 }
 
 /// A project as the widget sees it: never its key.

@@ -6,7 +6,23 @@ use super::{ConfigError, raw::RawConfig};
 /// Every override, with the setting it replaces (listed in `runboard.example.toml`).
 pub(crate) const OVERRIDES: &[(&str, &str)] = &[
     ("RUNBOARD_LISTEN", "listen"),
+    ("RUNBOARD_PUBLIC_URL", "public_url"),
     ("RUNBOARD_WIDGET_DIR", "widget_dir"),
+    (
+        "RUNBOARD_SERVER_HEADER_TIMEOUT_MS",
+        "server.header_timeout_ms",
+    ),
+    ("RUNBOARD_SERVER_BODY_TIMEOUT_MS", "server.body_timeout_ms"),
+    ("RUNBOARD_SERVER_IDLE_TIMEOUT_MS", "server.idle_timeout_ms"),
+    ("RUNBOARD_SERVER_MAX_CONNECTIONS", "server.max_connections"),
+    (
+        "RUNBOARD_LIMITS_STARTS_PER_MINUTE",
+        "limits.starts_per_minute",
+    ),
+    (
+        "RUNBOARD_LIMITS_READS_PER_MINUTE",
+        "limits.reads_per_minute",
+    ),
     ("RUNBOARD_UPSTREAM_URL", "upstream.url"),
     ("RUNBOARD_UPSTREAM_TIMEOUT_MS", "upstream.timeout_ms"),
     ("RUNBOARD_POLL_JOBS_MS", "poll.jobs_ms"),
@@ -36,6 +52,25 @@ pub(crate) fn apply_overrides(
 fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigError> {
     match var {
         "RUNBOARD_LISTEN" => raw.listen = Some(value),
+        "RUNBOARD_PUBLIC_URL" => raw.public_url = Some(value),
+        "RUNBOARD_SERVER_HEADER_TIMEOUT_MS" => {
+            raw.server.header_timeout_ms = Some(number(var, &value)?);
+        }
+        "RUNBOARD_SERVER_BODY_TIMEOUT_MS" => {
+            raw.server.body_timeout_ms = Some(number(var, &value)?)
+        }
+        "RUNBOARD_SERVER_IDLE_TIMEOUT_MS" => {
+            raw.server.idle_timeout_ms = Some(number(var, &value)?)
+        }
+        "RUNBOARD_SERVER_MAX_CONNECTIONS" => {
+            raw.server.max_connections = Some(number(var, &value)?)
+        }
+        "RUNBOARD_LIMITS_STARTS_PER_MINUTE" => {
+            raw.limits.starts_per_minute = Some(number(var, &value)?);
+        }
+        "RUNBOARD_LIMITS_READS_PER_MINUTE" => {
+            raw.limits.reads_per_minute = Some(number(var, &value)?);
+        }
         "RUNBOARD_WIDGET_DIR" => raw.widget_dir = Some(value),
         "RUNBOARD_UPSTREAM_URL" => raw.upstream.url = Some(value),
         "RUNBOARD_UPSTREAM_TIMEOUT_MS" => raw.upstream.timeout_ms = Some(number(var, &value)?),
@@ -53,10 +88,11 @@ fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigErro
     Ok(())
 }
 
-fn number(var: &str, value: &str) -> Result<u64, ConfigError> {
-    value.trim().parse().map_err(|_| {
-        ConfigError::invalid(var, format!("{value:?} is not a number of milliseconds"))
-    })
+fn number<T: std::str::FromStr>(var: &str, value: &str) -> Result<T, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::invalid(var, format!("{value:?} is not a whole number")))
 }
 
 fn list(value: &str) -> Vec<String> {

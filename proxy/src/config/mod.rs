@@ -1,9 +1,11 @@
 //! Runboard's configuration: the TOML file, its environment overrides, and the validated
 //! [`Config`] the server runs with. Everything is checked once, at start-up.
 
+mod edge;
 mod env;
 mod key;
 mod raw;
+mod syntax;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -11,6 +13,7 @@ use ipnet::IpNet;
 use reqwest::Url;
 use runboard_shared::{PollIntervals, Preset, ProjectId};
 
+pub use edge::{LimitsConfig, ServerConfig};
 pub use key::ApiKey;
 
 /// Why a configuration was refused. The message names the setting, so a person can fix it.
@@ -52,6 +55,13 @@ impl ConfigError {
 pub struct Config {
     /// Where to listen; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// The address people open (`public_url`). When set, other `Host`s are refused
+    /// (421) and CSRF compares `Origin` with it: a DNS-rebinding page cannot use it.
+    pub public_url: Option<Url>,
+    /// Slow and idle clients, and the connection cap.
+    pub server: ServerConfig,
+    /// Per-user rate limits.
+    pub limits: LimitsConfig,
     /// The widget's built files (Trunk's output).
     pub widget_dir: PathBuf,
     /// The Test Execution API.
@@ -64,6 +74,8 @@ pub struct Config {
     pub embed: EmbedConfig,
     /// The projects Runboard serves, in display order.
     pub projects: Vec<ProjectConfig>,
+    /// Findings while loading that are not refusals (a key file others may read).
+    pub(crate) load_warnings: Vec<String>,
 }
 
 /// `[upstream]`.
@@ -73,6 +85,14 @@ pub struct UpstreamConfig {
     pub url: Url,
     /// How long one upstream request may take, body included.
     pub timeout: Duration,
+    /// The most upstream calls in flight at once (`max_concurrent`); more wait their turn.
+    pub max_concurrent: usize,
+    /// The largest upstream answer read, streamed or not (`max_answer_bytes`).
+    pub max_answer_bytes: u64,
+    /// Consecutive failed calls that open the circuit breaker (`breaker_failures`).
+    pub breaker_failures: u32,
+    /// How long an open circuit refuses calls before one probe (`breaker_cool_down_ms`).
+    pub breaker_cool_down: Duration,
 }
 
 /// `auth.mode`.
@@ -123,6 +143,8 @@ pub struct ProjectConfig {
     pub run_users: Option<Vec<String>>,
     /// Overrides `auth.run_groups` for this project when set.
     pub run_groups: Option<Vec<String>>,
+    /// Nobody may start runs in this project, whatever the lists say (`view_only`).
+    pub view_only: bool,
 }
 
 impl ProjectConfig {
@@ -135,6 +157,7 @@ impl ProjectConfig {
             presets: Vec::new(),
             run_users: None,
             run_groups: None,
+            view_only: false,
         }
     }
 }
@@ -157,10 +180,17 @@ impl Config {
     pub fn new(upstream: Url, projects: Vec<ProjectConfig>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            server: ServerConfig::default(),
+            limits: LimitsConfig::default(),
             widget_dir: PathBuf::from(raw::DEFAULT_WIDGET_DIR),
             upstream: UpstreamConfig {
                 url: upstream,
                 timeout: Duration::from_millis(raw::DEFAULT_TIMEOUT_MS),
+                max_concurrent: raw::DEFAULT_MAX_CONCURRENT as usize,
+                max_answer_bytes: raw::DEFAULT_MAX_ANSWER_BYTES,
+                breaker_failures: raw::DEFAULT_BREAKER_FAILURES as u32,
+                breaker_cool_down: Duration::from_millis(raw::DEFAULT_BREAKER_COOL_DOWN_MS),
             },
             poll: PollIntervals {
                 jobs_ms: raw::DEFAULT_JOBS_MS,
@@ -171,6 +201,7 @@ impl Config {
                 frame_ancestors: Vec::new(),
             },
             projects,
+            load_warnings: Vec::new(),
         }
     }
 
@@ -192,7 +223,7 @@ impl Config {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let mut file: raw::RawConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(syntax::describe(text, &e)))?;
         env::apply_overrides(&mut file, &env)?;
         raw::validate(file, &env)
     }
@@ -200,6 +231,52 @@ impl Config {
     /// The project with `id`, if configured.
     pub fn project(&self, id: &ProjectId) -> Option<&ProjectConfig> {
         self.projects.iter().find(|p| &p.id == id)
+    }
+
+    /// `host[:port]` of `public_url` as browsers send it in `Host` (no default port).
+    pub fn public_authority(&self) -> Option<String> {
+        self.public_url.as_ref().map(edge::authority)
+    }
+
+    /// Who may start runs in `project`, in words, for `check-config`.
+    pub fn who_may_run(&self, project: &ProjectConfig) -> String {
+        if project.view_only {
+            return "nobody may start runs (view_only)".to_owned();
+        }
+        if self.auth.mode == AuthMode::None {
+            return "anyone who reaches Runboard may start runs (auth.mode = \"none\")".to_owned();
+        }
+        let users = project.run_users.as_ref().unwrap_or(&self.auth.run_users);
+        let groups = project.run_groups.as_ref().unwrap_or(&self.auth.run_groups);
+        if users.is_empty() && groups.is_empty() {
+            return "every signed-in user may start runs".to_owned();
+        }
+        format!(
+            "runs may be started by users [{}] and groups [{}]",
+            users.join(", "),
+            groups.join(", ")
+        )
+    }
+
+    /// Whether anyone who reaches the listener may start runs: no sign-in
+    /// (`auth.mode = "none"`) on an address other than loopback.
+    pub fn open_access(&self) -> bool {
+        self.auth.mode == AuthMode::None && !self.listen.ip().to_canonical().is_loopback()
+    }
+
+    /// What an administrator should hear about at start-up and from `check-config`:
+    /// settings that work but are risky. Never holds a key.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = self.load_warnings.clone();
+        if self.open_access() {
+            warnings.push(format!(
+                "auth.mode = \"none\" on {}: anyone who can reach this address may view and \
+                 start runs with the projects' keys; put an SSO proxy in front and use \
+                 auth.mode = \"header\", or listen on 127.0.0.1",
+                self.listen
+            ));
+        }
+        warnings
     }
 }
 

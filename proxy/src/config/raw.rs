@@ -10,11 +10,16 @@ use serde::Deserialize;
 
 use super::{
     ApiKey, AuthConfig, AuthMode, Config, ConfigError, EmbedConfig, ProjectConfig, UpstreamConfig,
+    edge::{self, RawLimits, RawServer},
 };
 
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub(crate) const DEFAULT_WIDGET_DIR: &str = "frontend/dist";
 pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+pub(crate) const DEFAULT_MAX_CONCURRENT: u64 = 64;
+pub(crate) const DEFAULT_MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const DEFAULT_BREAKER_FAILURES: u64 = 10;
+pub(crate) const DEFAULT_BREAKER_COOL_DOWN_MS: u64 = 15_000;
 pub(crate) const DEFAULT_JOBS_MS: u64 = 2_000;
 pub(crate) const DEFAULT_RUN_MS: u64 = 3_000;
 
@@ -22,7 +27,12 @@ pub(crate) const DEFAULT_RUN_MS: u64 = 3_000;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawConfig {
     pub(crate) listen: Option<String>,
+    pub(crate) public_url: Option<String>,
     pub(crate) widget_dir: Option<String>,
+    #[serde(default)]
+    pub(crate) server: RawServer,
+    #[serde(default)]
+    pub(crate) limits: RawLimits,
     #[serde(default)]
     pub(crate) upstream: RawUpstream,
     #[serde(default)]
@@ -40,6 +50,10 @@ pub(crate) struct RawConfig {
 pub(crate) struct RawUpstream {
     pub(crate) url: Option<String>,
     pub(crate) timeout_ms: Option<u64>,
+    pub(crate) max_concurrent: Option<u64>,
+    pub(crate) max_answer_bytes: Option<u64>,
+    pub(crate) breaker_failures: Option<u64>,
+    pub(crate) breaker_cool_down_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +93,8 @@ pub(crate) struct RawProject {
     presets: Vec<toml::Value>,
     run_users: Option<Vec<String>>,
     run_groups: Option<Vec<String>>,
+    #[serde(default)]
+    view_only: bool,
 }
 
 /// Turns the file into a [`Config`], naming the first bad setting.
@@ -93,15 +109,19 @@ pub(crate) fn validate(
             format!("{listen:?} is not IP:PORT (for example 127.0.0.1:8080, or port 0 for any)"),
         )
     })?;
+    let mut load_warnings = Vec::new();
     let projects = raw
         .projects
         .into_iter()
         .enumerate()
-        .map(|(i, p)| project(i, p, env))
+        .map(|(i, p)| project(i, p, env, &mut load_warnings))
         .collect::<Result<Vec<_>, _>>()?;
     check_projects(&projects)?;
     Ok(Config {
         listen,
+        public_url: edge::public_url(raw.public_url)?,
+        server: edge::server(raw.server)?,
+        limits: edge::limits(raw.limits),
         widget_dir: PathBuf::from(raw.widget_dir.as_deref().unwrap_or(DEFAULT_WIDGET_DIR)),
         upstream: upstream(raw.upstream)?,
         poll: poll(raw.poll)?,
@@ -110,6 +130,7 @@ pub(crate) fn validate(
             frame_ancestors: frame_ancestors(raw.embed.frame_ancestors.unwrap_or_default())?,
         },
         projects,
+        load_warnings,
     })
 }
 
@@ -120,18 +141,26 @@ fn upstream(raw: RawUpstream) -> Result<UpstreamConfig, ConfigError> {
             "is missing; set the platform's base URL, e.g. https://platform.example.com",
         )
     })?;
+    // The text is not quoted back: a mistyped URL may hold a password.
     let url = Url::parse(text.trim())
-        .map_err(|e| ConfigError::invalid("upstream.url", format!("{text:?} is not a URL: {e}")))?;
+        .map_err(|e| ConfigError::invalid("upstream.url", format!("is not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ConfigError::invalid(
             "upstream.url",
             "must start with https:// or http://",
         ));
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if !url.username().is_empty() || url.password().is_some() {
         return Err(ConfigError::invalid(
             "upstream.url",
-            "must be a plain base URL without credentials, query or fragment",
+            "must not hold a user name or password: the platform is called with the \
+             project's key only (and a URL is printed and logged)",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::invalid(
+            "upstream.url",
+            "must be a plain base URL without query or fragment",
         ));
     }
     let timeout_ms = raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
@@ -141,9 +170,48 @@ fn upstream(raw: RawUpstream) -> Result<UpstreamConfig, ConfigError> {
             format!("{timeout_ms} is out of range; use 100 to 600000 milliseconds"),
         ));
     }
+    let ranged = |name: &str, value: Option<u64>, default: u64, min: u64, max: u64| {
+        let value = value.unwrap_or(default);
+        if (min..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError::invalid(
+                name,
+                format!("{value} is out of range; use {min} to {max}"),
+            ))
+        }
+    };
     Ok(UpstreamConfig {
         url,
         timeout: Duration::from_millis(timeout_ms),
+        max_concurrent: ranged(
+            "upstream.max_concurrent",
+            raw.max_concurrent,
+            DEFAULT_MAX_CONCURRENT,
+            1,
+            4096,
+        )? as usize,
+        max_answer_bytes: ranged(
+            "upstream.max_answer_bytes",
+            raw.max_answer_bytes,
+            DEFAULT_MAX_ANSWER_BYTES,
+            1024,
+            1 << 30,
+        )?,
+        breaker_failures: ranged(
+            "upstream.breaker_failures",
+            raw.breaker_failures,
+            DEFAULT_BREAKER_FAILURES,
+            1,
+            1000,
+        )? as u32,
+        breaker_cool_down: Duration::from_millis(ranged(
+            "upstream.breaker_cool_down_ms",
+            raw.breaker_cool_down_ms,
+            DEFAULT_BREAKER_COOL_DOWN_MS,
+            100,
+            600_000,
+        )?),
     })
 }
 
@@ -230,9 +298,21 @@ fn cidr(index: usize, text: &str) -> Result<IpNet, ConfigError> {
 }
 
 /// CSP sources are copied into a header, so only plain origins and two keywords pass:
-/// nothing that could end the directive (`;`, `,`, spaces, quotes) gets through.
+/// nothing that could end the directive (`;`, `,`, spaces, quotes) gets through. A
+/// wildcard host (`*`, `https://*`, `https://*.com`) would let any site frame the widget
+/// and, through the CSRF allowlist, start runs: it is refused by name.
 fn frame_ancestors(values: Vec<String>) -> Result<Vec<String>, ConfigError> {
     for (i, value) in values.iter().enumerate() {
+        if is_wildcard_source(value) {
+            return Err(ConfigError::invalid(
+                format!("embed.frame_ancestors[{i}]"),
+                format!(
+                    "{value:?} would let any site frame Runboard and start runs; list each \
+                     portal's origin, e.g. \"https://portal.example.com\" (a subdomain \
+                     wildcard needs a domain: \"https://*.example.com\")"
+                ),
+            ));
+        }
         if !is_frame_source(value) {
             return Err(ConfigError::invalid(
                 format!("embed.frame_ancestors[{i}]"),
@@ -244,6 +324,26 @@ fn frame_ancestors(values: Vec<String>) -> Result<Vec<String>, ConfigError> {
         }
     }
     Ok(values)
+}
+
+/// Whether `value` is `*`, a bare scheme wildcard, or a `*` that is not the first label
+/// of a host with at least two more labels.
+fn is_wildcard_source(value: &str) -> bool {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .unwrap_or(value);
+    let host = rest.trim_end_matches('/');
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    if !host.contains('*') {
+        return false;
+    }
+    match host.strip_prefix("*.") {
+        Some(domain) => {
+            domain.contains('*') || domain.split('.').filter(|l| !l.is_empty()).count() < 2
+        }
+        None => true,
+    }
 }
 
 pub(crate) fn is_frame_source(value: &str) -> bool {
@@ -267,11 +367,16 @@ fn project(
     index: usize,
     raw: RawProject,
     env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
 ) -> Result<ProjectConfig, ConfigError> {
     let at = |field: &str| format!("projects[{index}].{field}");
     let id =
         ProjectId::parse(raw.id.trim()).map_err(|e| ConfigError::invalid(at("id"), e.problem))?;
+    check_run_lists(index, &raw)?;
     let key = project_key(index, &raw, env)?;
+    if let Some(path) = &raw.api_key_file {
+        warnings.extend(key_file_warning(&at("api_key_file"), path));
+    }
     let name = raw
         .name
         .map(|n| n.trim().to_owned())
@@ -297,7 +402,51 @@ fn project(
         presets,
         run_users: raw.run_users,
         run_groups: raw.run_groups,
+        view_only: raw.view_only,
     })
+}
+
+/// `run_users = []` and `run_groups = []` together on a project read as "nobody" to some
+/// and as "everyone" to others: both are refused, and the message names the two
+/// unambiguous ways to write it.
+fn check_run_lists(index: usize, raw: &RawProject) -> Result<(), ConfigError> {
+    let empty = |list: &Option<Vec<String>>| list.as_ref().is_some_and(Vec::is_empty);
+    if empty(&raw.run_users) && empty(&raw.run_groups) {
+        return Err(ConfigError::invalid(
+            format!("projects[{index}].run_users"),
+            "run_users = [] and run_groups = [] together are ambiguous: write view_only = true \
+             so that nobody may start runs in this project, or remove both lines so that the \
+             [auth] lists apply",
+        ));
+    }
+    if raw.view_only && (raw.run_users.is_some() || raw.run_groups.is_some()) {
+        return Err(ConfigError::invalid(
+            format!("projects[{index}].view_only"),
+            "a view-only project lets nobody start runs; remove its run_users / run_groups",
+        ));
+    }
+    Ok(())
+}
+
+/// A warning when the key file may be read by other users of the machine (mode bits
+/// for group or others). Only the path is named.
+#[cfg(unix)]
+fn key_file_warning(setting: &str, path: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{setting}: {} may be read by other users (mode {:o}); run chmod 600 on it",
+            path.display(),
+            mode & 0o777
+        )
+    })
+}
+
+/// Other systems have no mode bits to check.
+#[cfg(not(unix))]
+fn key_file_warning(_setting: &str, _path: &std::path::Path) -> Option<String> {
+    None
 }
 
 fn project_key(

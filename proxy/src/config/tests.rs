@@ -158,3 +158,145 @@ fn unknown_keys_are_refused() {
     );
     assert!(matches!(err, Err(ConfigError::Syntax(m)) if m.contains("colour")));
 }
+
+#[test]
+fn edge_settings_have_defaults_and_ranges() {
+    let key = [("KEY_ONE", "k")];
+    let config = Config::from_toml_str(MINIMAL, env_of(&key)).unwrap();
+    assert_eq!(config.server.header_timeout, Duration::from_secs(30));
+    assert_eq!(config.server.body_timeout, Duration::from_secs(30));
+    assert_eq!(config.server.idle_timeout, Duration::from_secs(60));
+    assert_eq!(config.server.max_connections, 1024);
+    assert_eq!(config.limits, LimitsConfig::default());
+    assert_eq!(config.public_url, None);
+    let text = format!(
+        "public_url = \"https://Runboard.example.com:8443\"\n{MINIMAL}\n[server]\n\
+         header_timeout_ms = 1000\nmax_connections = 10\n[limits]\nstarts_per_minute = 0\n"
+    );
+    let config = Config::from_toml_str(&text, env_of(&key)).unwrap();
+    assert_eq!(config.server.header_timeout, Duration::from_secs(1));
+    assert_eq!(config.server.max_connections, 10);
+    assert_eq!(config.limits.starts_per_minute, 0);
+    assert_eq!(
+        config.public_authority().as_deref(),
+        Some("runboard.example.com:8443")
+    );
+    refused(
+        &format!("{MINIMAL}\n[server]\nheader_timeout_ms = 5\n"),
+        &key,
+        "server.header_timeout_ms",
+    );
+    refused(
+        &format!("{MINIMAL}\n[server]\nmax_connections = 0\n"),
+        &key,
+        "server.max_connections",
+    );
+    for bad in [
+        "runboard.example.com",
+        "ftp://runboard.example.com",
+        "https://user:pw@runboard.example.com",
+        "https://runboard.example.com/widget",
+    ] {
+        refused(
+            &format!("public_url = \"{bad}\"\n{MINIMAL}"),
+            &key,
+            "public_url",
+        );
+    }
+}
+
+#[test]
+fn wildcard_frame_ancestors_are_refused() {
+    let key = [("KEY_ONE", "k")];
+    for bad in [
+        "*",
+        "https://*",
+        "http://*:443",
+        "https://*.com",
+        "https://a.*.example.com",
+    ] {
+        refused(
+            &format!("{MINIMAL}\n[embed]\nframe_ancestors = [\"{bad}\"]\n"),
+            &key,
+            "embed.frame_ancestors[0]",
+        );
+    }
+    let text = format!("{MINIMAL}\n[embed]\nframe_ancestors = [\"https://*.example.com\"]\n");
+    assert!(Config::from_toml_str(&text, env_of(&key)).is_ok());
+}
+
+#[test]
+fn upstream_credentials_are_refused_without_being_echoed() {
+    let key = [("KEY_ONE", "k")];
+    for url in [
+        "https://admin:hunter2@platform.example.com",
+        "https://:hunter2@platform.example.com",
+        "https://hunter2@platform.example.com",
+        "https://hunter2 platform",
+    ] {
+        let text = MINIMAL.replace("http://127.0.0.1:9", url);
+        refused(&text, &key, "upstream.url");
+        let message = Config::from_toml_str(&text, env_of(&key))
+            .unwrap_err()
+            .to_string();
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}
+
+#[test]
+fn view_only_and_explicitly_empty_run_lists() {
+    let key = [("KEY_ONE", "k")];
+    refused(
+        &format!("{MINIMAL}run_users = []\nrun_groups = []\n"),
+        &key,
+        "projects[0].run_users",
+    );
+    refused(
+        &format!("{MINIMAL}view_only = true\nrun_groups = [\"qa\"]\n"),
+        &key,
+        "projects[0].view_only",
+    );
+    let config =
+        Config::from_toml_str(&format!("{MINIMAL}view_only = true\n"), env_of(&key)).unwrap();
+    assert!(config.projects[0].view_only);
+    assert!(config.who_may_run(&config.projects[0]).contains("nobody"));
+    let config =
+        Config::from_toml_str(&format!("{MINIMAL}run_users = []\n"), env_of(&key)).unwrap();
+    assert_eq!(config.projects[0].run_users, Some(vec![]));
+}
+
+#[test]
+fn risky_settings_are_warned_about() {
+    let key = [("KEY_ONE", "k")];
+    let config = Config::from_toml_str(MINIMAL, env_of(&key)).unwrap();
+    assert!(!config.open_access());
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+    let open = Config::from_toml_str(
+        &format!("listen = \"0.0.0.0:8080\"\n{MINIMAL}"),
+        env_of(&key),
+    )
+    .unwrap();
+    assert!(open.open_access());
+    assert!(open.warnings()[0].contains("auth.mode = \"none\""));
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "file-key\n").unwrap();
+        let text = MINIMAL.replace(
+            "api_key_env = \"KEY_ONE\"",
+            &format!("api_key_file = {:?}", path.display().to_string()),
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let config = Config::from_toml_str(&text, env_of(&[])).unwrap();
+        let warnings = config.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("projects[0].api_key_file") && warnings[0].contains("644"));
+        assert!(!warnings[0].contains("file-key"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let config = Config::from_toml_str(&text, env_of(&[])).unwrap();
+        assert!(config.warnings().is_empty());
+    }
+}
