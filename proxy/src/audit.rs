@@ -1,50 +1,69 @@
-//! The audit trail: one structured line per execution attempt, on the `runboard::audit`
-//! target, with who, where, what, on which agent, and how it ended. Never the key.
+//! The audit trail: exactly one structured line per execution attempt, on the
+//! `runboard::audit` target, with when, who, where, what, on which agent, which job and
+//! how it ended (and why, when it did not start). Never the key: reasons are error
+//! messages, which are scrubbed or Runboard's own words.
 
+use chrono::{SecondsFormat, Utc};
 use runboard_shared::{AgentName, ExecuteRequest, ProjectId};
 
-use crate::AppError;
+use crate::{AppError, upstream::Started};
 
-/// How an execution attempt ended.
-pub(crate) enum Outcome<'a> {
-    /// The upstream accepted it (`Success` or `AlreadyExists`).
-    Accepted { job_id: &'a str, schedule: &'a str },
-    /// Runboard or the upstream refused it.
-    Refused(&'a AppError),
+/// The `outcome` field of a start that did not happen, or may not have.
+fn failed_outcome(err: &AppError) -> &'static str {
+    match err {
+        // Runboard or the platform said no: trying again as is will not help.
+        AppError::Forbidden(_)
+        | AppError::UpstreamRefused(_)
+        | AppError::UpstreamRejected(..)
+        | AppError::InvalidBody(_) => "refused",
+        AppError::StartOutcomeUnknown => "unknown",
+        _ => "failed",
+    }
 }
 
-/// Writes the audit line.
+/// Writes the audit line for one execution attempt and how it ended.
 pub(crate) fn execution(
     user: &str,
     project: &ProjectId,
     request: &ExecuteRequest,
-    outcome: Outcome<'_>,
+    result: &Result<Started, AppError>,
 ) {
+    let time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let selector = request.selector.describe();
     let agent = request
         .agent_name
         .as_ref()
         .map(AgentName::as_str)
         .unwrap_or("");
-    match outcome {
-        Outcome::Accepted { job_id, schedule } => tracing::info!(
+    match result {
+        Ok(started) => {
+            let answer = &started.answer.value;
+            let outcome = if started.recovered {
+                "recovered"
+            } else {
+                answer.schedule_status.as_str()
+            };
+            tracing::info!(
+                target: "runboard::audit",
+                time,
+                user,
+                project = %project,
+                selector,
+                agent,
+                job_id = answer.job_id.as_str(),
+                outcome,
+                "execution"
+            );
+        }
+        Err(err) => tracing::warn!(
             target: "runboard::audit",
-            user,
-            project = %project,
-            selector,
-            agent,
-            job_id,
-            outcome = schedule,
-            "execution"
-        ),
-        Outcome::Refused(err) => tracing::warn!(
-            target: "runboard::audit",
+            time,
             user,
             project = %project,
             selector,
             agent,
             job_id = "",
-            outcome = "refused",
+            outcome = failed_outcome(err),
             reason = %err,
             "execution"
         ),

@@ -41,6 +41,77 @@ impl ApiKey {
     pub(crate) fn scrub(&self, text: &str) -> String {
         text.replace(self.0.expose_secret(), "[redacted]")
     }
+
+    /// Every byte string that would show the key in an upstream answer: raw, JSON-escaped,
+    /// percent-encoded (every non-alphanumeric byte, or only the reserved ones; upper- and
+    /// lower-case hex) and base64 (standard and URL-safe alphabets; at each of the three
+    /// byte alignments, the characters that depend on the key alone, so the key is found
+    /// inside a longer base64 text too, padded or not). Needles shorter than
+    /// [`MIN_NEEDLE`] bytes are left out: they would match ordinary text.
+    pub(crate) fn needles(&self) -> Vec<Vec<u8>> {
+        use base64::{
+            Engine,
+            engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD},
+        };
+        let key = self.0.expose_secret().as_bytes();
+        let mut needles = vec![key.to_vec()];
+        for keep_unreserved in [false, true] {
+            for upper in [false, true] {
+                needles.push(percent_encoded(key, keep_unreserved, upper));
+            }
+        }
+        for engine in [STANDARD_NO_PAD, URL_SAFE_NO_PAD] {
+            for offset in 0..3 {
+                let mut plain = vec![0u8; offset];
+                plain.extend_from_slice(key);
+                let encoded = engine.encode(&plain).into_bytes();
+                // Character i carries bits 6i..6i+6 of `plain`; keep those inside the key.
+                let first = (8 * offset).div_ceil(6);
+                let end = (8 * plain.len() / 6).min(encoded.len());
+                if first < end {
+                    needles.push(encoded[first..end].to_vec());
+                }
+            }
+        }
+        // A JSON writer may escape `/` (base64 and percent forms hold it too) and `"`.
+        let escaped: Vec<Vec<u8>> = needles.iter().map(|n| json_escaped(n)).collect();
+        needles.extend(escaped);
+        needles.retain(|n| n.len() >= MIN_NEEDLE);
+        needles.sort();
+        needles.dedup();
+        needles
+    }
+}
+
+/// The shortest encoded key searched for in upstream answers.
+const MIN_NEEDLE: usize = 8;
+
+/// `text` as it may appear inside a JSON string (`/` may be written `\/`).
+fn json_escaped(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + 4);
+    for &b in text {
+        match b {
+            b'"' | b'\\' | b'/' => out.extend_from_slice(&[b'\\', b]),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+/// `key` percent-encoded: every byte but ASCII alphanumerics (and, with `keep_unreserved`,
+/// RFC 3986's `-._~`) becomes `%XX`.
+fn percent_encoded(key: &[u8], keep_unreserved: bool, upper: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() * 3);
+    for &b in key {
+        if b.is_ascii_alphanumeric() || (keep_unreserved && b"-._~".contains(&b)) {
+            out.push(b);
+        } else if upper {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        } else {
+            out.extend_from_slice(format!("%{b:02x}").as_bytes());
+        }
+    }
+    out
 }
 
 impl fmt::Debug for ApiKey {
