@@ -3,10 +3,12 @@
 //!
 //! The crate does no I/O and builds for native targets and `wasm32-unknown-unknown`.
 //! Requests are strict (a malformed one is refused with a message naming the field);
-//! responses are lenient (unknown statuses and extra fields never break parsing).
+//! responses are lenient (`null`, odd numbers, unknown statuses and extra fields never
+//! break parsing; see `wire`).
 
 pub mod error;
 pub mod ids;
+mod lenient;
 pub mod runboard;
 pub mod selector;
 pub mod status;

@@ -1,7 +1,9 @@
 //! Status vocabularies of the upstream API and what they mean for people.
 //!
 //! Every enum keeps an `Other(String)` arm: a status the guide does not document parses,
-//! round-trips unchanged and is shown as is, instead of breaking the page.
+//! round-trips unchanged and is shown as is, instead of breaking the page. A status that
+//! is `null`, missing or not text at all parses as `Other("")` (numbers keep their JSON
+//! text), which people see as "unknown".
 
 use std::fmt;
 
@@ -51,10 +53,17 @@ macro_rules! string_enum {
             }
         }
 
+        impl Default for $name {
+            /// The unknown status, `Other("")`: what a missing or `null` status reads as.
+            fn default() -> Self {
+                Self::Other(String::new())
+            }
+        }
+
         impl<'de> Deserialize<'de> for $name {
+            /// Never fails on valid JSON; see the module documentation.
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(deserializer)?;
-                Ok(Self::parse(&s))
+                crate::lenient::status_text(deserializer).map(|s| Self::parse(&s))
             }
         }
     };
@@ -82,7 +91,13 @@ impl JobStatus {
         matches!(self, Self::Success | Self::Failed)
     }
 
-    /// A short sentence for a person, naming the agent where it matters.
+    /// A short sentence for a person, naming the agent where it matters. Finished jobs
+    /// read as the guide puts it ("finished") with the status in brackets, since the
+    /// guide gives `Success` and `Failed` no further meaning; an undocumented status is
+    /// shown verbatim, an empty one as "unknown". See also [`Job::describe`], which
+    /// knows about a `Failed` job without a report.
+    ///
+    /// [`Job::describe`]: crate::Job::describe
     pub fn describe(&self, agent: Option<&str>) -> String {
         match (self, agent) {
             (Self::Pending, _) => "queued, waiting to start".to_owned(),
@@ -92,9 +107,10 @@ impl JobStatus {
             (Self::PendingAgentConnection, None) => "waiting for an agent to connect".to_owned(),
             (Self::InProgress, Some(agent)) => format!("running on agent {agent}"),
             (Self::InProgress, None) => "running".to_owned(),
-            (Self::Success, _) => "finished: all tests passed".to_owned(),
-            (Self::Failed, _) => "finished with failures".to_owned(),
-            (Self::Other(s), _) => format!("status reported as {s:?}"),
+            (Self::Success, _) => "finished (Success)".to_owned(),
+            (Self::Failed, _) => "finished (Failed)".to_owned(),
+            (Self::Other(s), _) if s.is_empty() => "unknown".to_owned(),
+            (Self::Other(s), _) => s.clone(),
         }
     }
 }

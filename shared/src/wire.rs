@@ -1,24 +1,57 @@
 //! The upstream API's request and response bodies, field for field with the guide's JSON
-//! names. Responses are lenient: missing optional fields default, unknown fields are
-//! ignored, and the shapes the guide leaves open (`timeline`, `error`) stay JSON values.
+//! names. Requests are strict. Responses are lenient: the guide shows examples, not a
+//! schema, so every field of an answer may be missing, `null`, fractional, negative or of
+//! another type without failing the answer (each field's documentation says what it keeps,
+//! the private `lenient` module how); unknown fields are ignored, and the shapes the guide leaves open (`timeline`,
+//! `error`) stay JSON values. Only a top level that is not an object fails to parse.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::{JobId, JobStatus, RunStatus, ScheduleStatus, TestStatus};
+use crate::{JobId, JobStatus, RunStatus, ScheduleStatus, TestStatus, lenient};
 
 /// The answer of `POST /api/testExecution/{projId}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct ExecuteResponse {
-    /// Whether the request was accepted.
-    #[serde(default)]
+    /// Whether the request was accepted (only `true` is).
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub success: bool,
-    /// `Success` for a new job, `AlreadyExists` when an identical one is queued.
+    /// `Success` for a new job, `AlreadyExists` when an identical one is queued;
+    /// `Other("")` when absent, as in a refusal.
+    #[serde(default)]
     pub schedule_status: ScheduleStatus,
-    /// The job to follow (the existing one for `AlreadyExists`).
+    /// The job to follow (the existing one for `AlreadyExists`); empty when absent, as
+    /// in a refusal.
+    #[serde(default, deserialize_with = "lenient::string")]
     pub job_id: String,
 }
+
+/// Gives each answer type its serde impls: the derived ones (generated as inherent
+/// functions by `remote = "Self"`), with reading restricted to a top-level object.
+macro_rules! answer_object {
+    ($($name:ident),+) => {$(
+        impl lenient::Object for $name {
+            fn from_members<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $name::deserialize(d)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                lenient::object(d)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $name::serialize(self, s)
+            }
+        }
+    )+};
+}
+
+answer_object!(ExecuteResponse, JobsResponse, TestRun);
 
 /// The body of `POST /api/jobs/{projId}`. `None` asks for all active jobs of the last
 /// month, which the guide discourages for regular polling.
@@ -32,16 +65,16 @@ pub struct JobsRequest {
 
 /// The answer of `POST /api/jobs/{projId}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct JobsResponse {
-    /// Whether the request succeeded.
-    #[serde(default)]
+    /// Whether the request succeeded (only `true` is).
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub success: bool,
-    /// The jobs found.
-    #[serde(default)]
+    /// The jobs found; elements that are not objects are skipped.
+    #[serde(default, deserialize_with = "lenient::objects")]
     pub jobs: Vec<Job>,
     /// Requested ids that were invalid, missing or of another project.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::strings")]
     pub missing_job_ids: Vec<String>,
 }
 
@@ -49,46 +82,78 @@ pub struct JobsResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
-    /// The job id.
+    /// The job id (empty when the platform sent none).
+    #[serde(default, deserialize_with = "lenient::string")]
     pub job_id: String,
     /// Where the job is in its lifecycle.
+    #[serde(default)]
     pub status: JobStatus,
     /// When the backend last changed the job record (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated_at: Option<String>,
     /// The run record, once one exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub test_run_id: Option<String>,
     /// The agent the job was routed to. Not in the guide's example; kept when present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub agent_name: Option<String>,
+}
+
+impl Job {
+    /// A short sentence for a person: the status's wording (see
+    /// [`JobStatus::describe`]), except that a `Failed` job without a run record
+    /// "finished without a report", so nobody waits for one.
+    pub fn describe(&self) -> String {
+        if self.status == JobStatus::Failed && self.test_run_id.is_none() {
+            return "finished without a report".to_owned();
+        }
+        self.status.describe(self.agent_name.as_deref())
+    }
 }
 
 /// `GET /api/testRun/{projId}/{runId}`: the run report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct TestRun {
     /// The run id.
+    #[serde(default, deserialize_with = "lenient::string")]
     pub run_id: String,
     /// The project it belongs to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::string")]
     pub project_id: String,
     /// The overall run state.
+    #[serde(default)]
     pub status: RunStatus,
     /// When the run started (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<String>,
-    /// The number of tests in the whole project.
-    #[serde(default)]
+    /// The number of tests in the whole project (0 when unknown).
+    #[serde(default, deserialize_with = "lenient::count")]
     pub tests_in_project_count: u64,
-    /// A title for people.
-    #[serde(default)]
+    /// A title for people (empty when unknown; the widget says "untitled").
+    #[serde(default, deserialize_with = "lenient::string")]
     pub title: String,
-    /// Summary counts by test status.
-    #[serde(default)]
+    /// Summary counts by test status; entries that are not objects are skipped.
+    #[serde(default, deserialize_with = "lenient::objects")]
     pub statuses: Vec<StatusCount>,
-    /// Every test of the run.
-    #[serde(default)]
+    /// Every test of the run; elements that are not objects are skipped.
+    #[serde(default, deserialize_with = "lenient::objects")]
     pub tests: Vec<TestResult>,
 }
 
@@ -107,9 +172,10 @@ impl TestRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusCount {
     /// The test status counted.
-    pub label: TestStatus,
-    /// How many tests have it.
     #[serde(default)]
+    pub label: TestStatus,
+    /// How many tests have it (fractions rounded; negative or unknown is 0).
+    #[serde(default, deserialize_with = "lenient::count")]
     pub count: u64,
 }
 
@@ -117,30 +183,45 @@ pub struct StatusCount {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TestResult {
-    /// The test id.
-    #[serde(rename = "_id")]
+    /// The test id (empty when the platform sent none).
+    #[serde(rename = "_id", default, deserialize_with = "lenient::string")]
     pub id: String,
-    /// The test's title.
-    #[serde(default)]
+    /// The test's title (empty when unknown; the widget says "untitled").
+    #[serde(default, deserialize_with = "lenient::string")]
     pub title: String,
     /// The test's state.
-    pub status: TestStatus,
-    /// How long it ran, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<u64>,
-    /// Whether a recording exists.
     #[serde(default)]
+    pub status: TestStatus,
+    /// How long it ran, in milliseconds: fractions rounded; `None` when not finished
+    /// or unknown (negative or not a number).
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_whole",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub duration: Option<u64>,
+    /// Whether a recording exists (only `true` is).
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub has_video: bool,
     /// Where the recording is, when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_link: Option<String>,
     /// When the test started (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<String>,
-    /// Execution steps; their shape is not documented, so they stay JSON.
-    #[serde(default)]
+    /// Execution steps; their shape is not documented, so they stay JSON (`null` is
+    /// no steps, a single non-list value one step).
+    #[serde(default, deserialize_with = "lenient::values")]
     pub timeline: Vec<Value>,
-    /// Why the test failed: a string or an object, kept as JSON.
+    /// Why the test failed: a string or an object, kept as JSON (`null` is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
 }

@@ -1,6 +1,6 @@
 //! Status semantics and presets: what the widget tells people and what a config may say.
 
-use runboard_shared::{JobStatus, Preset, RunStatus, Selector, TestStatus};
+use runboard_shared::{Job, JobStatus, Preset, RunStatus, Selector, TestStatus};
 use serde_json::json;
 
 #[test]
@@ -19,12 +19,30 @@ fn job_statuses_read_as_sentences() {
         Some("staging"),
         "running on agent staging",
     );
-    check(JobStatus::Failed, None, "finished with failures");
-    check(
-        JobStatus::parse("Cancelled"),
-        None,
-        "status reported as \"Cancelled\"",
-    );
+    // The guide says only that Success and Failed mean "finished".
+    check(JobStatus::Success, None, "finished (Success)");
+    check(JobStatus::Failed, Some("staging"), "finished (Failed)");
+    check(JobStatus::parse("Cancelled"), None, "Cancelled");
+    check(JobStatus::parse(""), None, "unknown");
+}
+
+#[test]
+fn a_failed_job_without_a_run_says_so() {
+    let job = |status: &str, run: Option<&str>| -> Job {
+        serde_json::from_value(json!({
+            "jobId": "j1", "status": status, "testRunId": run, "agentName": "staging"
+        }))
+        .expect("job parses")
+    };
+    let check = |job: Job, expected: &str| assert_eq!(job.describe(), expected, "{job:?}");
+    check(job("Failed", None), "finished without a report");
+    check(job("Failed", Some("r1")), "finished (Failed)");
+    check(job("Success", Some("r1")), "finished (Success)");
+    check(job("InProgress", Some("r1")), "running on agent staging");
+    check(job("Cancelled", None), "Cancelled");
+    let unknown: Job =
+        serde_json::from_value(json!({"jobId": "j1", "status": null})).expect("parses");
+    check(unknown, "unknown");
 }
 
 #[test]

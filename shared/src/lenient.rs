@@ -1,0 +1,314 @@
+//! Lenient field parsers for upstream answers: the guide shows examples, not a schema,
+//! so any field may arrive as `null`, with a fraction or a sign, or with another type.
+//!
+//! Each helper reads one field as whatever JSON it is and keeps what can be kept
+//! (a string, a rounded count, the objects of a list); the rest becomes the field's
+//! "unknown" value (empty, zero, `None`). None of them ever fails on valid JSON, so one
+//! odd field can no longer turn a whole report or job list into an error. They are used
+//! with `#[serde(default, deserialize_with = "…")]`: `default` covers a missing field.
+//!
+//! Values are read in a streaming way (nested arrays and objects that are not wanted
+//! are skipped, not built), so a 10,000-test report costs what it did before.
+
+use std::{fmt, marker::PhantomData};
+
+use serde::{
+    Deserialize, Deserializer,
+    de::{IgnoredAny, MapAccess, SeqAccess, Visitor, value::MapAccessDeserializer},
+};
+use serde_json::Value;
+
+/// One JSON value reduced to what a scalar field can use; containers are skipped.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar {
+    /// `null`, or an array or object where a scalar was expected.
+    Nothing,
+    /// `true` or `false`.
+    Bool(bool),
+    /// Any number, as a float (integers above 2^53 lose precision, which no count or
+    /// duration reaches).
+    Number(f64),
+    /// A string.
+    Text(String),
+}
+
+impl Scalar {
+    /// The value as text a person can read: strings as they are, numbers and booleans
+    /// spelled as JSON spells them, nothing as `None`.
+    fn into_text(self) -> Option<String> {
+        match self {
+            Self::Text(text) => Some(text),
+            Self::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{n:.0}")),
+            Self::Number(n) => Some(n.to_string()),
+            Self::Bool(b) => Some(b.to_string()),
+            Self::Nothing => None,
+        }
+    }
+
+    /// The value as a non-negative whole number: fractions are rounded, numeric
+    /// strings are read; negative, non-finite or non-numeric values are `None`.
+    fn into_whole(self) -> Option<u64> {
+        let n = match self {
+            Self::Number(n) => n,
+            Self::Text(text) => text.trim().parse::<f64>().ok()?,
+            Self::Bool(_) | Self::Nothing => return None,
+        };
+        // `as` saturates at u64::MAX for huge values, which is the honest answer.
+        (n.is_finite() && n >= 0.0).then(|| n.round() as u64)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Number(v as f64))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar::Number(v as f64))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Number(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Text(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::Text(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Nothing)
+    }
+
+    fn visit_none<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Nothing)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        Scalar::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Nothing)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Nothing)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// Reads the wire spelling of a status: a string as it is, a number or boolean as its
+/// JSON text, anything else (`null` included) as the empty string, shown as "unknown".
+pub(crate) fn status_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Scalar::deserialize(d)?.into_text().unwrap_or_default())
+}
+
+/// A text field (a title, an id): numbers and booleans become their JSON text,
+/// anything else the empty string.
+pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    status_text(d)
+}
+
+/// An optional text field (a link, an instant, an id that appears later): like
+/// [`string`], but empty or unusable values are `None`, since an empty link or id
+/// leads nowhere.
+pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Scalar::deserialize(d)?
+        .into_text()
+        .filter(|text| !text.is_empty()))
+}
+
+/// A count: fractions rounded, negative or non-numeric values 0.
+pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(Scalar::deserialize(d)?.into_whole().unwrap_or(0))
+}
+
+/// A measurement that may be unknown (a duration): fractions rounded, negative or
+/// non-numeric values `None`.
+pub(crate) fn opt_whole<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Scalar::deserialize(d)?.into_whole())
+}
+
+/// A flag: only `true` is true.
+pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Scalar::deserialize(d)? == Scalar::Bool(true))
+}
+
+/// A list of text (ids): strings and numbers are kept, other elements skipped, and a
+/// value that is not a list is an empty list.
+pub(crate) fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let items: Vec<Scalar> = list(d)?;
+    Ok(items.into_iter().filter_map(Scalar::into_text).collect())
+}
+
+/// A list of JSON values kept as sent (a timeline): `null` is an empty list, and a
+/// single value that is not a list is kept as a list of one.
+pub(crate) fn values<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Null => Vec::new(),
+        Value::Array(items) => items,
+        other => vec![other],
+    })
+}
+
+/// Visitor methods that answer `$nothing` for every scalar and `null` (and look
+/// through `Some`); each visitor handles arrays and objects itself.
+macro_rules! anything_else_is {
+    ($nothing:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($nothing)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($nothing)
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($nothing)
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($nothing)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($nothing)
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok($nothing)
+        }
+
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok($nothing)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    };
+}
+
+/// A list of `T`: a value that is not a list is an empty list.
+fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct ListVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ListVisitor<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<T>, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Vec::new())
+        }
+
+        anything_else_is!(Vec::new());
+    }
+
+    d.deserialize_any(ListVisitor(PhantomData))
+}
+
+/// One element of a list of records: the record when the element is an object,
+/// nothing (skipped by [`objects`]) when it is anything else.
+struct MaybeObject<T>(Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for MaybeObject<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = MaybeObject<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(|t| MaybeObject(Some(t)))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(MaybeObject(None))
+            }
+
+            anything_else_is!(MaybeObject(None));
+        }
+
+        d.deserialize_any(ObjectVisitor(PhantomData))
+    }
+}
+
+/// A list of records (tests, jobs, summary entries): elements that are not objects
+/// (`null`, a string…) are skipped, and a value that is not a list is an empty list.
+/// The records' own fields are lenient, so an object element never fails.
+pub(crate) fn objects<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let items: Vec<MaybeObject<T>> = list(d)?;
+    Ok(items.into_iter().filter_map(|item| item.0).collect())
+}
+
+/// An answer type whose top level must be a JSON object: the one thing a lenient
+/// answer insists on, since an array, a string or `null` is not an answer at all
+/// (serde would otherwise read an array positionally, and with every field
+/// defaulted, `[]` would pass as an empty report).
+pub(crate) trait Object: Sized {
+    /// The derived, field-by-field reading of the object's members.
+    fn from_members<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
+}
+
+/// Reads `T` when the value is an object; anything else is an error naming it.
+pub(crate) fn object<'de, D: Deserializer<'de>, T: Object>(d: D) -> Result<T, D::Error> {
+    struct ObjectOnly<T>(PhantomData<T>);
+
+    impl<'de, T: Object> Visitor<'de> for ObjectOnly<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::from_members(MapAccessDeserializer::new(map))
+        }
+    }
+
+    d.deserialize_any(ObjectOnly(PhantomData))
+}
