@@ -6,6 +6,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
+CARGO_FUZZ_VERSION="0.13.2"
 BINARYEN_VERSION="132.0.0"
 TOOLS_DIR="${RUNBOARD_TOOLS_DIR:-$HOME/.cache/runboard/tools}"
 
@@ -53,6 +54,14 @@ ensure_wasm_opt() {
   fi
 }
 
+# cargo-fuzz drives libFuzzer over fuzz/ (./x fuzz, and a bounded run in ./x test).
+ensure_cargo_fuzz() {
+  if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}' || true)" != "$CARGO_FUZZ_VERSION" ]; then
+    step "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes on 2 cores, once)"
+    cargo install --locked --force cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+  fi
+}
+
 apt_install() {
   step "installing Debian packages: $*"
   local sudo=""
@@ -74,7 +83,8 @@ tools_path() { printf '%s' "$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 case "${1:-build}" in
   build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt ;;
   browser) ensure_browser ;;
-  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_browser ;;
+  fuzz) ensure_cargo_fuzz ;;
+  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_browser; ensure_cargo_fuzz ;;
   path) tools_path ;;
-  *) echo "usage: scripts/tools.sh [build|browser|all|path]" >&2; exit 2 ;;
+  *) echo "usage: scripts/tools.sh [build|browser|fuzz|all|path]" >&2; exit 2 ;;
 esac

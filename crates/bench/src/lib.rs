@@ -4,13 +4,15 @@
 //! the same run, is the result (absolute numbers depend on the machine and its load).
 //!
 //! Entry points: [`run`] with [`Options`] gives a [`Report`]; [`Report::table`] and
-//! [`Report::markdown`] render it; [`Machine::detect`] describes where it ran.
+//! [`Report::markdown`] render it; [`Machine::detect`] describes where it ran. [`soak`]
+//! with [`SoakOptions`] is the soak: sustained mixed load, then an account of every start.
 
 mod error;
 mod load;
 mod machine;
 mod report;
 mod scenario;
+mod soak;
 mod stack;
 mod stats;
 
@@ -19,6 +21,7 @@ use std::time::Duration;
 pub use error::BenchError;
 pub use machine::Machine;
 pub use report::{Report, Row};
+pub use soak::{SoakOptions, SoakReport, soak};
 pub use stats::{Summary, percentile, ratio};
 
 use crate::{

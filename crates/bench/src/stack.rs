@@ -65,10 +65,19 @@ pub(crate) struct Stack {
 impl Stack {
     /// Starts the simulator at `speed`, then `runboard` configured to forward to it.
     pub(crate) async fn start(speed: f64) -> Result<Self, BenchError> {
+        Self::start_with(speed, LARGE_RUN_TESTS, Auth::None).await
+    }
+
+    /// Like [`Stack::start`], with `tests` tests in the project and the given sign-in.
+    pub(crate) async fn start_with(
+        speed: f64,
+        tests: usize,
+        auth: Auth,
+    ) -> Result<Self, BenchError> {
         let project = SimProject::new(PROJECT_ID, SimProject::random().key);
         let config = SimConfig {
             speed,
-            tests_per_project: LARGE_RUN_TESTS,
+            tests_per_project: tests,
             projects: vec![project.clone()],
             ..SimConfig::default()
         };
@@ -79,7 +88,7 @@ impl Stack {
             .await
             .map_err(|e| start_error("the simulator", e))?;
         let dir = tempfile::tempdir()?;
-        let server = match start_proxy(&dir, &sim, &project).await {
+        let server = match start_proxy(&dir, &sim, &project, auth).await {
             Ok(server) => server,
             Err(err) => {
                 sim.shutdown().await;
@@ -113,6 +122,47 @@ impl Stack {
     /// Every `/api/` request the simulator has received so far.
     pub(crate) fn upstream_requests(&self) -> u64 {
         self.sim.sim.stats().total
+    }
+
+    /// `testExecution` calls the simulator has received so far.
+    pub(crate) fn upstream_starts(&self) -> u64 {
+        self.sim.sim.stats().by_endpoint.test_execution
+    }
+
+    /// The port `runboard` listens on.
+    pub(crate) fn proxy_port(&self) -> u16 {
+        self.server.addr().port()
+    }
+
+    /// The project's id, the same on both paths.
+    pub(crate) fn project_id(&self) -> &str {
+        &self.project.id
+    }
+
+    /// Every test id of the project's catalog.
+    pub(crate) fn test_ids(&self) -> Result<std::sync::Arc<[String]>, BenchError> {
+        let catalog = self
+            .sim
+            .sim
+            .catalog(&self.project.id)
+            .ok_or_else(|| BenchError::Fixture("the simulator has no catalog".to_owned()))?;
+        Ok(catalog.tests().map(|t| t.id.clone()).collect())
+    }
+
+    /// Of `job_ids`, those the simulator does not know (asked straight, with the key).
+    pub(crate) async fn missing_upstream(
+        &self,
+        job_ids: &[String],
+    ) -> Result<Vec<String>, BenchError> {
+        let client = Client::new();
+        let caller = Caller {
+            client: &client,
+            target: self.direct(),
+            project: &self.project.id,
+        };
+        let path = format!("/api/jobs/{}", self.project.id);
+        let answer: JobsResponse = caller.post(&path, jobs_body(job_ids)?).await?;
+        Ok(answer.missing_job_ids)
     }
 
     /// Stops `runboard`, then the simulator.
@@ -173,22 +223,47 @@ fn start_error(what: &'static str, err: impl std::fmt::Display) -> BenchError {
     }
 }
 
+/// How `runboard` knows who is asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Auth {
+    /// `auth.mode = "none"`: everyone is anonymous (the proxy-overhead benchmark).
+    None,
+    /// Behind SSO: the user comes in `X-Forwarded-Email` from a trusted loopback peer, so
+    /// each simulated person has their own identity and their own rate limits.
+    Header,
+}
+
+impl Auth {
+    fn toml(self) -> &'static str {
+        match self {
+            // The overhead benchmark sends thousands of requests a second as one user:
+            // it measures forwarding, not the per-user limits, so they are off.
+            Self::None => {
+                "[auth]\nmode = \"none\"\n[limits]\nstarts_per_minute = 0\nreads_per_minute = 0\n"
+            }
+            Self::Header => "[auth]\nmode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n",
+        }
+    }
+}
+
 /// `runboard` from a TOML text, as an operator would configure it.
 async fn start_proxy(
     dir: &TempDir,
     sim: &RunningSim,
     project: &SimProject,
+    auth: Auth,
 ) -> Result<Server, BenchError> {
     let key_file = dir.path().join("key");
     std::fs::write(&key_file, &project.key)?;
     let text = format!(
         "listen = \"127.0.0.1:0\"\nwidget_dir = {widget:?}\n\
-         [upstream]\nurl = {upstream:?}\n[auth]\nmode = \"none\"\n\
+         [upstream]\nurl = {upstream:?}\n{auth}\
          [[projects]]\nid = {id:?}\nname = \"Bench\"\napi_key_file = {key:?}\n",
         widget = dir.path().join("widget").display().to_string(),
         upstream = sim.url(),
         id = project.id,
         key = key_file.display().to_string(),
+        auth = auth.toml(),
     );
     let config = Config::from_toml_str(&text, |_| None).map_err(|e| start_error("runboard", e))?;
     Server::start(config)

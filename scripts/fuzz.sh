@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Bounded coverage-guided fuzzing of every target in fuzz/ (cargo-fuzz, libFuzzer):
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+# The corpora in fuzz/corpus/ seed each run; new inputs go to a scratch folder, so the
+# checkout stays clean (copy interesting ones into fuzz/corpus/ by hand). A crash stops
+# the run with the input saved under fuzz/artifacts/.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SECONDS_PER_TARGET="${1:-60}"
+shift || true
+TARGETS=("$@")
+[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(wire requests proxy)
+SCRATCH="$(mktemp -d)"
+trap 'rm -rf "$SCRATCH"' EXIT
+
+# cargo-fuzz passes unstable flags to rustc; the stable toolchain accepts them with
+# RUSTC_BOOTSTRAP. Without a sanitizer the build needs no nightly runtime; panics and
+# assertion failures are what the targets check.
+export RUSTC_BOOTSTRAP=1
+TARGET_DIR="${RUNBOARD_FUZZ_TARGET:-$HOME/.cache/runboard/fuzz-target}"
+
+cd "$ROOT/fuzz"
+for target in "${TARGETS[@]}"; do
+  printf '\033[1m==> fuzzing %s for %s s\033[0m\n' "$target" "$SECONDS_PER_TARGET"
+  mkdir -p "$SCRATCH/$target"
+  cargo fuzz run --sanitizer none --target-dir "$TARGET_DIR" "$target" \
+    "$SCRATCH/$target" "corpus/$target" -- \
+    -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -print_final_stats=1 2>&1 |
+    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==|SUMMARY|thread|panicked|Failed|Done)' || true
+  # grep hides the live progress; the pipeline's status is cargo fuzz's.
+  if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+    echo "fuzz target $target failed: see fuzz/artifacts/$target" >&2
+    exit 1
+  fi
+done
