@@ -11,6 +11,9 @@ use crate::logic::time::parse_iso_ms;
 pub(crate) const MAX_REMEMBERED: usize = 50;
 /// Every this many ticks the request asks for all active jobs instead of known ones.
 pub(crate) const DISCOVERY_EVERY: u64 = 5;
+/// How long a job in a status the guide does not document is followed: the guide
+/// cannot say whether such a job will ever change, so it is not polled forever.
+pub(crate) const UNDOCUMENTED_FOLLOW_MS: i64 = 10 * 60 * 1000;
 
 /// One job as the jobs view shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +45,13 @@ pub(crate) struct TrackedJob {
     /// The upstream no longer knows it.
     #[serde(default)]
     pub(crate) missing: bool,
+    /// When this browser first saw the job in its current, undocumented status (epoch
+    /// ms). Stored, so a reload does not restart the [`UNDOCUMENTED_FOLLOW_MS`] clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) undocumented_since_ms: Option<i64>,
+    /// Runboard stopped following it: its status is undocumented and the clock ran out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) unfollowed: bool,
 }
 
 impl TrackedJob {
@@ -67,6 +77,9 @@ impl TrackedJob {
         } else {
             "\u{1f}"
         });
+        if self.unfollowed {
+            key.push_str("\u{1f}unfollowed");
+        }
         key
     }
 
@@ -82,12 +95,73 @@ impl TrackedJob {
             test_run_id: None,
             mine: true,
             missing: false,
+            undocumented_since_ms: None,
+            unfollowed: false,
         }
     }
 
-    /// Whether the job still needs polling.
+    /// Whether storage keeps it: started here, or its undocumented-status clock runs.
+    fn is_kept(&self) -> bool {
+        self.mine || self.undocumented_since_ms.is_some()
+    }
+
+    /// A job first met in an answer, not started here.
+    fn met(job_id: &str) -> Self {
+        Self {
+            mine: false,
+            started_ms: None,
+            what: None,
+            ..Self::started(job_id, String::new(), None, 0)
+        }
+    }
+
+    /// Whether the job still needs polling: not finished, not gone, and not in an
+    /// undocumented status for longer than [`UNDOCUMENTED_FOLLOW_MS`].
     pub(crate) fn is_open(&self) -> bool {
-        !self.missing && !self.status.as_ref().is_some_and(JobStatus::is_terminal)
+        !self.missing
+            && !self.unfollowed
+            && !self.status.as_ref().is_some_and(JobStatus::is_terminal)
+    }
+
+    /// A sentence for a person about where the job is.
+    pub(crate) fn describe(&self) -> String {
+        let Some(status) = &self.status else {
+            return if self.missing {
+                "the platform does not know this job".to_owned()
+            } else {
+                "starting…".to_owned()
+            };
+        };
+        if self.missing {
+            return "the platform no longer knows this job".to_owned();
+        }
+        if self.unfollowed {
+            return match status.as_str() {
+                "" => "Runboard stopped following this job: its status is unknown".to_owned(),
+                text => format!(
+                    "Runboard stopped following this job: its status \"{text}\" is not documented"
+                ),
+            };
+        }
+        Job {
+            job_id: self.job_id.clone(),
+            status: status.clone(),
+            updated_at: None,
+            test_run_id: self.test_run_id.clone(),
+            agent_name: self.agent.clone(),
+        }
+        .describe()
+    }
+
+    /// Stops following the job once it has been in an undocumented status for
+    /// [`UNDOCUMENTED_FOLLOW_MS`] by `now_ms`.
+    fn expire(&mut self, now_ms: i64) {
+        if self
+            .undocumented_since_ms
+            .is_some_and(|since| now_ms.saturating_sub(since) >= UNDOCUMENTED_FOLLOW_MS)
+        {
+            self.unfollowed = true;
+        }
     }
 
     /// When it last changed, for "12 s ago" and for ordering.
@@ -98,12 +172,27 @@ impl TrackedJob {
             .or(self.started_ms)
     }
 
-    /// Takes in what an answer says about this job, unless the answer is older than
-    /// what is held (see [`supersedes`]).
-    fn absorb(&mut self, job: &Job) {
+    /// Takes in what an answer that arrived at `now_ms` says about this job, unless
+    /// the answer is older than what is held (see [`supersedes`]). A new undocumented
+    /// status starts the clock that ends following it.
+    fn absorb(&mut self, job: &Job, now_ms: i64) {
         let held = (self.status.as_ref(), self.updated_at.as_deref());
         if !supersedes(held, (&job.status, job.updated_at.as_deref())) {
             return;
+        }
+        let changed = self.status.as_ref() != Some(&job.status);
+        match (&job.status, changed) {
+            (JobStatus::Other(_), true) => {
+                self.undocumented_since_ms = Some(now_ms);
+                self.unfollowed = false;
+            }
+            (JobStatus::Other(_), false) => {
+                self.undocumented_since_ms.get_or_insert(now_ms);
+            }
+            _ => {
+                self.undocumented_since_ms = None;
+                self.unfollowed = false;
+            }
         }
         self.status = Some(job.status.clone());
         self.updated_at = job.updated_at.clone().or(self.updated_at.take());
@@ -166,19 +255,20 @@ impl JobBook {
         let mut book = Self {
             jobs: jobs
                 .into_iter()
-                .filter(|j| j.mine && JobId::parse(j.job_id.as_str()).is_ok())
+                .filter(|j| j.is_kept() && JobId::parse(j.job_id.as_str()).is_ok())
                 .collect(),
         };
         book.order();
         book
     }
 
-    /// The jobs this browser started, as stored.
+    /// The jobs this browser started, and those whose undocumented-status clock runs
+    /// (so a reload does not restart it), as stored.
     pub(crate) fn to_storage(&self) -> String {
         let mine: Vec<&TrackedJob> = self
             .jobs
             .iter()
-            .filter(|j| j.mine)
+            .filter(|j| j.is_kept())
             .take(MAX_REMEMBERED)
             .collect();
         serde_json::to_string(&mine).unwrap_or_else(|_| "[]".into())
@@ -206,9 +296,16 @@ impl JobBook {
             job.status = previous.status;
             job.updated_at = previous.updated_at;
             job.test_run_id = previous.test_run_id;
+            job.undocumented_since_ms = previous.undocumented_since_ms;
+            job.unfollowed = previous.unfollowed;
         }
         self.jobs.insert(0, job);
         self.order();
+    }
+
+    /// Stops following jobs whose undocumented status has lasted too long by `now_ms`.
+    pub(crate) fn expire(&mut self, now_ms: i64) {
+        self.jobs.iter_mut().for_each(|j| j.expire(now_ms));
     }
 
     /// The request for tick number `tick`: known open jobs in one batch, and every
@@ -229,25 +326,15 @@ impl JobBook {
         }
     }
 
-    /// Merges an answer: known jobs update, unknown active ones join, and ids the
-    /// upstream reports missing stop being polled.
-    pub(crate) fn apply(&mut self, answer: &JobsResponse) {
+    /// Merges an answer that arrived at `now_ms`: known jobs update, unknown active
+    /// ones join, and ids the upstream reports missing stop being polled.
+    pub(crate) fn apply(&mut self, answer: &JobsResponse, now_ms: i64) {
         for job in &answer.jobs {
             match self.jobs.iter_mut().find(|j| j.job_id == job.job_id) {
-                Some(known) => known.absorb(job),
+                Some(known) => known.absorb(job, now_ms),
                 None => {
-                    let mut fresh = TrackedJob {
-                        job_id: job.job_id.clone(),
-                        what: None,
-                        agent: None,
-                        started_ms: None,
-                        status: None,
-                        updated_at: None,
-                        test_run_id: None,
-                        mine: false,
-                        missing: false,
-                    };
-                    fresh.absorb(job);
+                    let mut fresh = TrackedJob::met(&job.job_id);
+                    fresh.absorb(job, now_ms);
                     self.jobs.push(fresh);
                 }
             }
@@ -360,11 +447,14 @@ mod tests {
             ["j2", "j1"]
         );
         assert_eq!(book.request(5).job_ids, None);
-        book.apply(&JobsResponse {
-            success: true,
-            jobs: vec![job("j1", "Success", "2026-04-20T10:15:30Z", Some("r1"))],
-            missing_job_ids: vec!["j2".into()],
-        });
+        book.apply(
+            &JobsResponse {
+                success: true,
+                jobs: vec![job("j1", "Success", "2026-04-20T10:15:30Z", Some("r1"))],
+                missing_job_ids: vec!["j2".into()],
+            },
+            0,
+        );
         assert_eq!(book.request(1).job_ids, None, "nothing open any more");
         let j1 = book.get("j1").cloned().unwrap_or_else(|| panic!("j1 kept"));
         assert_eq!(j1.test_run_id.as_deref(), Some("r1"));
@@ -376,16 +466,19 @@ mod tests {
     fn active_jobs_of_others_join_newest_first() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("mine", "Smoke".into(), None, 0));
-        book.apply(&JobsResponse {
-            success: true,
-            jobs: vec![job(
-                "other",
-                "PendingAgentConnection",
-                "2026-04-20T10:15:30Z",
-                None,
-            )],
-            missing_job_ids: vec![],
-        });
+        book.apply(
+            &JobsResponse {
+                success: true,
+                jobs: vec![job(
+                    "other",
+                    "PendingAgentConnection",
+                    "2026-04-20T10:15:30Z",
+                    None,
+                )],
+                missing_job_ids: vec![],
+            },
+            0,
+        );
         let ids: Vec<&str> = book.jobs().iter().map(|j| j.job_id.as_str()).collect();
         assert_eq!(ids, ["other", "mine"]);
         assert!(
@@ -412,31 +505,40 @@ mod tests {
     fn an_older_answer_never_moves_a_job_backwards() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
-        book.apply(&answer(vec![job(
-            "j1",
-            "InProgress",
-            "2026-04-20T10:15:40Z",
-            Some("r1"),
-        )]));
+        book.apply(
+            &answer(vec![job(
+                "j1",
+                "InProgress",
+                "2026-04-20T10:15:40Z",
+                Some("r1"),
+            )]),
+            0,
+        );
         // A slower request that left earlier comes back last.
-        book.apply(&answer(vec![job(
-            "j1",
-            "PendingAgentConnection",
-            "2026-04-20T10:15:30.500Z",
-            None,
-        )]));
+        book.apply(
+            &answer(vec![job(
+                "j1",
+                "PendingAgentConnection",
+                "2026-04-20T10:15:30.500Z",
+                None,
+            )]),
+            0,
+        );
         assert_eq!(status_of(&book, "j1"), "InProgress");
         assert_eq!(
             book.get("j1").and_then(|j| j.updated_at.as_deref()),
             Some("2026-04-20T10:15:40Z")
         );
         // A newer answer moves it on, even with a time written without a fraction.
-        book.apply(&answer(vec![job(
-            "j1",
-            "Failed",
-            "2026-04-20T10:16:00Z",
-            Some("r1"),
-        )]));
+        book.apply(
+            &answer(vec![job(
+                "j1",
+                "Failed",
+                "2026-04-20T10:16:00Z",
+                Some("r1"),
+            )]),
+            0,
+        );
         assert_eq!(status_of(&book, "j1"), "Failed");
     }
 
@@ -444,22 +546,28 @@ mod tests {
     fn a_finished_job_stays_finished_when_times_tie_or_are_missing() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
-        book.apply(&answer(vec![job(
-            "j1",
-            "Success",
-            "2026-04-20T10:16:00Z",
-            Some("r1"),
-        )]));
-        book.apply(&answer(vec![job(
-            "j1",
-            "InProgress",
-            "2026-04-20T10:16:00Z",
-            Some("r1"),
-        )]));
+        book.apply(
+            &answer(vec![job(
+                "j1",
+                "Success",
+                "2026-04-20T10:16:00Z",
+                Some("r1"),
+            )]),
+            0,
+        );
+        book.apply(
+            &answer(vec![job(
+                "j1",
+                "InProgress",
+                "2026-04-20T10:16:00Z",
+                Some("r1"),
+            )]),
+            0,
+        );
         assert_eq!(status_of(&book, "j1"), "Success", "same updatedAt");
         let mut timeless = job("j1", "Pending", "", None);
         timeless.updated_at = None;
-        book.apply(&answer(vec![timeless]));
+        book.apply(&answer(vec![timeless]), 0);
         assert_eq!(status_of(&book, "j1"), "Success", "no updatedAt");
         assert!(!book.get("j1").is_some_and(TrackedJob::is_open));
     }
@@ -468,13 +576,151 @@ mod tests {
     fn already_existing_jobs_keep_what_was_learnt() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
-        book.apply(&JobsResponse {
-            success: true,
-            jobs: vec![job("j1", "InProgress", "2026-04-20T10:15:30Z", Some("r1"))],
-            missing_job_ids: vec![],
-        });
+        book.apply(
+            &JobsResponse {
+                success: true,
+                jobs: vec![job("j1", "InProgress", "2026-04-20T10:15:30Z", Some("r1"))],
+                missing_job_ids: vec![],
+            },
+            0,
+        );
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 5));
         assert_eq!(book.jobs().len(), 1);
         assert_eq!(book.jobs()[0].test_run_id.as_deref(), Some("r1"));
+    }
+
+    const MINUTE: i64 = 60_000;
+
+    fn ids(request: &JobsRequest) -> Vec<String> {
+        request
+            .job_ids
+            .iter()
+            .flatten()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn an_undocumented_status_is_followed_for_a_bounded_time_across_reloads() {
+        let t0 = 1_800_000_000_000;
+        let mut book = JobBook::default();
+        book.remember(TrackedJob::started("j1", "Smoke".into(), None, t0));
+        book.apply(
+            &answer(vec![job("j1", "Cancelled", "2026-04-20T10:15:30Z", None)]),
+            t0,
+        );
+        book.expire(t0 + 9 * MINUTE);
+        assert_eq!(
+            ids(&book.request(1)),
+            ["j1"],
+            "still followed after 9 minutes"
+        );
+        let j1 = book.get("j1").cloned().unwrap_or_else(|| panic!("j1 kept"));
+        assert_eq!(j1.describe(), "Cancelled", "shown verbatim");
+
+        // A reload 9 minutes in keeps the clock: one more minute, not ten.
+        let mut reloaded = JobBook::from_storage(Some(&book.to_storage()));
+        reloaded.apply(
+            &answer(vec![job("j1", "Cancelled", "2026-04-20T10:15:30Z", None)]),
+            t0 + 9 * MINUTE,
+        );
+        reloaded.expire(t0 + 10 * MINUTE);
+        assert_eq!(
+            reloaded.request(1).job_ids,
+            None,
+            "no longer asked for by id"
+        );
+        let j1 = reloaded
+            .get("j1")
+            .cloned()
+            .unwrap_or_else(|| panic!("j1 kept"));
+        assert!(!j1.is_open());
+        assert_eq!(
+            j1.describe(),
+            "Runboard stopped following this job: its status \"Cancelled\" is not documented"
+        );
+        let stored = JobBook::from_storage(Some(&reloaded.to_storage()));
+        assert!(
+            stored.get("j1").is_some_and(|j| j.unfollowed),
+            "and a reload keeps that"
+        );
+    }
+
+    #[test]
+    fn a_new_status_restarts_or_ends_the_undocumented_clock() {
+        let t0 = 1_800_000_000_000;
+        let mut book = JobBook::default();
+        book.remember(TrackedJob::started("j1", "Smoke".into(), None, t0));
+        book.apply(
+            &answer(vec![job("j1", "Paused", "2026-04-20T10:15:30Z", None)]),
+            t0,
+        );
+        book.apply(
+            &answer(vec![job("j1", "Parked", "2026-04-20T10:16:30Z", None)]),
+            t0 + 8 * MINUTE,
+        );
+        book.expire(t0 + 12 * MINUTE);
+        assert_eq!(
+            ids(&book.request(1)),
+            ["j1"],
+            "Parked was first seen 4 minutes ago"
+        );
+        book.apply(
+            &answer(vec![job(
+                "j1",
+                "InProgress",
+                "2026-04-20T10:17:30Z",
+                Some("r1"),
+            )]),
+            t0 + 13 * MINUTE,
+        );
+        book.expire(t0 + 60 * MINUTE);
+        assert_eq!(
+            ids(&book.request(1)),
+            ["j1"],
+            "documented statuses are followed to their end"
+        );
+        assert_eq!(book.get("j1").and_then(|j| j.undocumented_since_ms), None);
+    }
+
+    #[test]
+    fn jobs_of_others_in_an_undocumented_status_keep_their_clock_too() {
+        let mut book = JobBook::default();
+        book.apply(
+            &answer(vec![job(
+                "other",
+                "Cancelled",
+                "2026-04-20T10:15:30Z",
+                None,
+            )]),
+            5,
+        );
+        let again = JobBook::from_storage(Some(&book.to_storage()));
+        assert_eq!(
+            again.get("other").and_then(|j| j.undocumented_since_ms),
+            Some(5)
+        );
+    }
+
+    #[test]
+    fn descriptions_follow_the_guide() {
+        let described = |status: &str, run: Option<&str>| {
+            let mut book = JobBook::default();
+            book.apply(
+                &answer(vec![job("j", status, "2026-04-20T10:15:30Z", run)]),
+                0,
+            );
+            book.get("j").map(TrackedJob::describe).unwrap_or_default()
+        };
+        assert_eq!(described("Failed", None), "finished without a report");
+        assert_eq!(described("Failed", Some("r")), "finished (Failed)");
+        assert_eq!(described("Success", Some("r")), "finished (Success)");
+        assert_eq!(
+            described("InProgress", None),
+            "running on agent staging-agent"
+        );
+        assert_eq!(described("", None), "unknown");
+        let fresh = TrackedJob::started("j", "Smoke".into(), None, 0);
+        assert_eq!(fresh.describe(), "starting…");
     }
 }

@@ -18,6 +18,8 @@ pub(crate) enum Tone {
     Scheduled,
     /// Amber: waiting on something outside the run.
     Waiting,
+    /// A neutral colour of its own: a status the guide does not document.
+    Other,
 }
 
 impl Tone {
@@ -30,6 +32,7 @@ impl Tone {
             Self::Running => "rb-tone-running",
             Self::Scheduled => "rb-tone-scheduled",
             Self::Waiting => "rb-tone-waiting",
+            Self::Other => "rb-tone-other",
         }
     }
 }
@@ -53,6 +56,11 @@ fn look(icon: &'static str, word: &str, tone: Tone) -> Look {
     }
 }
 
+/// An undocumented status is shown verbatim; a missing one (`null`) as "Unknown".
+fn unknown_if_empty(status: &str) -> &str {
+    if status.is_empty() { "Unknown" } else { status }
+}
+
 /// A test's status.
 pub(crate) fn test(status: &TestStatus) -> Look {
     match status {
@@ -61,7 +69,7 @@ pub(crate) fn test(status: &TestStatus) -> Look {
         TestStatus::Skipped => look("–", "Skipped", Tone::Skipped),
         TestStatus::Running => look("●", "Running", Tone::Running),
         TestStatus::Scheduled => look("○", "Scheduled", Tone::Scheduled),
-        TestStatus::Other(s) => look("?", s, Tone::Scheduled),
+        TestStatus::Other(s) => look("?", unknown_if_empty(s), Tone::Other),
     }
 }
 
@@ -74,7 +82,7 @@ pub(crate) fn job(status: Option<&JobStatus>) -> Look {
         Some(JobStatus::InProgress) => look("●", "Running", Tone::Running),
         Some(JobStatus::Success) => look("✓", "Success", Tone::Passed),
         Some(JobStatus::Failed) => look("✕", "Failed", Tone::Failed),
-        Some(JobStatus::Other(s)) => look("?", s, Tone::Scheduled),
+        Some(JobStatus::Other(s)) => look("?", unknown_if_empty(s), Tone::Other),
     }
 }
 
@@ -86,7 +94,7 @@ pub(crate) fn run(status: &RunStatus, failed: u64) -> Look {
         RunStatus::Completed if failed > 0 => look("✕", "Completed with failures", Tone::Failed),
         RunStatus::Completed => look("✓", "Completed", Tone::Passed),
         RunStatus::Aborted => look("✕", "Aborted", Tone::Failed),
-        RunStatus::Other(s) => look("?", s, Tone::Scheduled),
+        RunStatus::Other(s) => look("?", unknown_if_empty(s), Tone::Other),
     }
 }
 
@@ -109,5 +117,11 @@ mod tests {
         assert_eq!(run(&RunStatus::Completed, 2).tone, Tone::Failed);
         assert_eq!(run(&RunStatus::Completed, 0).tone, Tone::Passed);
         assert_eq!(run(&RunStatus::Other("Paused".into()), 0).word, "Paused");
+        let blocked = test(&TestStatus::Other("Blocked".into()));
+        assert_eq!(
+            (blocked.icon, blocked.word.as_str(), blocked.tone),
+            ("?", "Blocked", Tone::Other)
+        );
+        assert_eq!(job(Some(&JobStatus::Other(String::new()))).word, "Unknown");
     }
 }

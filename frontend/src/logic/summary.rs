@@ -27,23 +27,28 @@ pub(crate) struct Summary {
 
 impl Summary {
     /// Reads the server's `statuses`; when it is empty, counts the tests themselves.
+    /// Labels the guide does not document ("Blocked") get their own entries after the
+    /// documented ones, also when only the tests carry them, so the bar covers every
+    /// test.
     pub(crate) fn of(run: &TestRun) -> Self {
-        let counts: Vec<(TestStatus, u64)> = if run.statuses.is_empty() {
-            BAR_STATUSES
+        let mut counts: Vec<(TestStatus, u64)> =
+            BAR_STATUSES.iter().map(|s| (s.clone(), 0)).collect();
+        if run.statuses.is_empty() {
+            run.tests
                 .iter()
-                .map(|s| {
-                    (
-                        s.clone(),
-                        run.tests.iter().filter(|t| &t.status == s).count() as u64,
-                    )
-                })
-                .collect()
+                .for_each(|t| add(&mut counts, &t.status, 1));
         } else {
-            BAR_STATUSES
+            run.statuses
                 .iter()
-                .map(|s| (s.clone(), run.count(s)))
-                .collect()
-        };
+                .for_each(|s| add(&mut counts, &s.label, s.count));
+            let listed = counts.len();
+            for test in &run.tests {
+                let documented = BAR_STATUSES.contains(&test.status);
+                if !documented && !counts[..listed].iter().any(|(s, _)| s == &test.status) {
+                    add(&mut counts, &test.status, 1);
+                }
+            }
+        }
         let known: u64 = counts.iter().map(|(_, n)| n).sum();
         let total = known.max(run.tests.len() as u64);
         let done = counts
@@ -82,11 +87,21 @@ impl Summary {
     }
 }
 
+/// Adds `n` tests with `status`, as a new entry when the status has none yet.
+fn add(counts: &mut Vec<(TestStatus, u64)>, status: &TestStatus, n: u64) {
+    match counts.iter_mut().find(|(s, _)| s == status) {
+        Some((_, count)) => *count = count.saturating_add(n),
+        None => counts.push((status.clone(), n)),
+    }
+}
+
 /// Whether the report may still change: the run is scheduled or running, or its job is
-/// known and not finished. An undocumented run status counts as finished unless the job
-/// says otherwise.
+/// known and in a documented status that is not finished. An undocumented run status
+/// counts as finished unless the job says otherwise; an undocumented job status
+/// ("Cancelled") says nothing, so the run's own status decides and a final report ends
+/// the refreshing.
 pub(crate) fn is_live(run: &RunStatus, job: Option<&JobStatus>) -> bool {
-    run.is_live() || job.is_some_and(|j| !j.is_terminal())
+    run.is_live() || job.is_some_and(|j| !j.is_terminal() && !matches!(j, JobStatus::Other(_)))
 }
 
 /// How long the run has taken: until `now_ms` while live, else until the last test
@@ -183,6 +198,33 @@ mod tests {
     }
 
     #[test]
+    fn undocumented_labels_get_their_own_share_of_the_bar() {
+        let blocked = TestStatus::Other("Blocked".into());
+        let s = Summary::of(&run(
+            &[("Passed", 34), ("Failed", 1), ("Blocked", 1)],
+            vec![],
+        ));
+        assert_eq!(s.counts.len(), 6);
+        assert_eq!(s.counts[5], (blocked.clone(), 1));
+        assert_eq!(s.total, 36);
+        let shares = s.shares();
+        assert!((shares.iter().map(|(_, p)| p).sum::<f64>() - 100.0).abs() < 1e-9);
+        assert!((shares[5].1 - 100.0 / 36.0).abs() < 1e-9);
+
+        // Counted from the tests when the summary is empty, or when it leaves them out.
+        let tests = vec![
+            test("Passed", "2026-04-20T10:15:31Z", 1),
+            test("Blocked", "2026-04-20T10:15:31Z", 1),
+            test("Blocked", "2026-04-20T10:15:31Z", 1),
+        ];
+        let counted = Summary::of(&run(&[], tests.clone()));
+        assert_eq!(counted.counts[5], (blocked.clone(), 2));
+        let left_out = Summary::of(&run(&[("Passed", 1)], tests));
+        assert_eq!(left_out.counts[5], (blocked, 2));
+        assert_eq!(left_out.counts.iter().map(|(_, n)| n).sum::<u64>(), 3);
+    }
+
+    #[test]
     fn liveness_follows_run_and_job() {
         assert!(is_live(&RunStatus::Running, None));
         assert!(!is_live(&RunStatus::Completed, None));
@@ -193,6 +235,10 @@ mod tests {
         ));
         assert!(is_live(&RunStatus::Completed, Some(&JobStatus::InProgress)));
         assert!(!is_live(&RunStatus::Completed, Some(&JobStatus::Failed)));
+        let cancelled = JobStatus::Other("Cancelled".into());
+        assert!(!is_live(&RunStatus::Completed, Some(&cancelled)));
+        assert!(!is_live(&RunStatus::Aborted, Some(&cancelled)));
+        assert!(is_live(&RunStatus::Running, Some(&cancelled)));
     }
 
     #[test]

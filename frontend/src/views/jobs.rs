@@ -68,7 +68,11 @@ fn JobsPage(
         async move {
             let request = book.with_untracked(|b| b.request(n));
             let answer = api::jobs(&proj, &request).await?;
-            book.update(|b| b.apply(&answer));
+            let now = browser::now_ms();
+            book.update(|b| {
+                b.apply(&answer, now);
+                b.expire(now);
+            });
             book.with_untracked(|b| save_book(proj.as_str(), b));
             loaded.set(true);
             Ok(false)
@@ -144,13 +148,11 @@ fn JobRow(
         .as_ref()
         .map_or("Starting", |s| s.as_str())
         .to_owned();
-    let description = if job.missing {
-        "the platform no longer knows this job".to_owned()
+    let description = job.describe();
+    let no_report = if job.is_open() {
+        "no report yet"
     } else {
-        job.status.as_ref().map_or_else(
-            || "starting…".to_owned(),
-            |s| s.describe(job.agent.as_deref()),
-        )
+        "no report"
     };
     let what = job
         .what
@@ -163,7 +165,8 @@ fn JobRow(
         view! { <a class="rb-job-link" data-testid="job-run-link" href=href>"Open report →"</a> }
     });
     view! {
-        <li class="rb-job" data-testid="job-row" data-job-id=job.job_id.clone() data-status=wire>
+        <li class="rb-job" data-testid="job-row" data-job-id=job.job_id.clone() data-status=wire
+            data-followed=if job.unfollowed { "0" } else { "1" }>
             <Chip look=look::job(job.status.as_ref()) />
             <div class="rb-job-main">
                 <span class="rb-job-what" title=job.job_id.clone()>{what}
@@ -175,7 +178,7 @@ fn JobRow(
             <span class="rb-job-when rb-num" title=full>{shown(move || changed.map(|ms| format::ago(now.get(), ms)))}</span>
             <span class="rb-job-run">{match link {
                 Some(link) => link.into_any(),
-                None => view! { <span class="rb-muted">"no report yet"</span> }.into_any(),
+                None => view! { <span class="rb-muted">{no_report}</span> }.into_any(),
             }}</span>
         </li>
     }
