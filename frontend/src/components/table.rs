@@ -129,7 +129,8 @@ fn TestRow(
     };
     let detail_id = format!("rb-detail-{index}");
     let status = move || test.with(|t| t.as_ref().map(|t| t.status.as_str().to_owned()));
-    let title = move || test.with(|t| t.as_ref().map(|t| t.title.clone()));
+    let title = move || test.with(|t| t.as_ref().map(|t| format::test_title(&t.title).to_owned()));
+    let untitled = move || test.with(|t| t.as_ref().is_some_and(|t| t.title.trim().is_empty()));
     let duration = move || test.with(|t| t.as_ref().and_then(|t| t.duration).map(format::duration));
     let start_ms = move || {
         test.with(|t| {
@@ -160,7 +161,7 @@ fn TestRow(
                         {chip}
                     </button>
                 </span>
-                <span role="cell" class="rb-cell-title" title=live(title)>{shown(title)}</span>
+                <span role="cell" class="rb-cell-title" class:rb-muted=live(untitled) title=live(title)>{shown(title)}</span>
                 <span role="cell" class="rb-cell-num">{shown(move || duration().unwrap_or_else(|| "—".into()))}</span>
                 <span role="cell" class="rb-cell-num" title=live(move || start_ms().map(|ms| format::timestamp(ms, browser::local_offset_min(ms))))>
                     {shown(move || start_ms().map_or_else(|| "—".into(), |ms| format::clock(ms, browser::local_offset_min(ms))))}

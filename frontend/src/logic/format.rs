@@ -3,6 +3,15 @@
 
 use crate::logic::time::civil;
 
+/// A test's title as shown: "untitled test" when the platform sent none.
+pub(crate) fn test_title(title: &str) -> &str {
+    if title.trim().is_empty() {
+        "untitled test"
+    } else {
+        title
+    }
+}
+
 /// A duration in milliseconds, human: "850 ms", "3.4 s", "2 m 05 s", "1 h 02 m".
 pub(crate) fn duration(ms: u64) -> String {
     if ms < 1000 {
@@ -91,6 +100,13 @@ mod tests {
         check(125_000, "2 m 05 s");
         check(3_599_400, "59 m 59 s");
         check(3_720_000, "1 h 02 m");
+    }
+
+    #[test]
+    fn tests_without_a_title_say_so() {
+        assert_eq!(test_title(""), "untitled test");
+        assert_eq!(test_title("  "), "untitled test");
+        assert_eq!(test_title("Login works"), "Login works");
     }
 
     #[test]

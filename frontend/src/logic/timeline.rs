@@ -79,10 +79,14 @@ fn step(index: usize, entry: &Value) -> Step {
         .map(|(_, v)| scalar(v))
         .unwrap_or_else(|| format!("Step {}", index + 1));
     let status = take(&STATUS_KEYS).map(|(_, v)| scalar(v));
-    let duration = take(&DURATION_KEYS).map(|(_, v)| match v.as_u64() {
-        Some(ms) => duration(ms),
-        None => scalar(v),
-    });
+    // Fractions are rounded; a negative number means unknown, shown as a dash.
+    let duration = take(&DURATION_KEYS)
+        .filter(|(_, v)| !v.is_null())
+        .map(|(_, v)| match v.as_f64() {
+            Some(ms) if ms >= 0.0 => duration(ms.round() as u64),
+            Some(_) => "—".to_owned(),
+            None => scalar(v),
+        });
     let time = take(&TIME_KEYS).map(|(_, v)| scalar(v));
     Step {
         name,
@@ -168,6 +172,17 @@ mod tests {
         assert_eq!(rendered[2].name, "plain text step");
         assert_eq!(rendered[3].name, "Step 4");
         assert_eq!(rendered[3].extras, vec![("foo".to_owned(), "—".to_owned())]);
+    }
+
+    #[test]
+    fn odd_step_durations_read_sensibly() {
+        let rendered = steps(&[
+            json!({"name": "a", "duration": 1240.5}),
+            json!({"name": "b", "duration": -1}),
+            json!({"name": "c", "duration": null}),
+        ]);
+        let durations: Vec<Option<&str>> = rendered.iter().map(|s| s.duration.as_deref()).collect();
+        assert_eq!(durations, [Some("1.2 s"), Some("—"), None]);
     }
 
     #[test]
