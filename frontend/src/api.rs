@@ -53,9 +53,14 @@ async fn post<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<
 async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, Failure> {
     let response = sent.map_err(|_| Failure::Offline)?;
     let status = response.status();
+    let retry_after = response.headers().get("retry-after");
     let text = response.text().await.map_err(|_| Failure::Offline)?;
     if !(200..300).contains(&status) {
-        return Err(Failure::from_response(status, &text));
+        return Err(Failure::from_response(
+            status,
+            &text,
+            retry_after.as_deref(),
+        ));
     }
     serde_json::from_str(&text).map_err(|e| Failure::BadAnswer(e.to_string()))
 }

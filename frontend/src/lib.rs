@@ -24,7 +24,11 @@ use leptos_router::{
 use runboard_shared::Bootstrap;
 
 use crate::{
-    components::{banner::ErrorBanner, chrome::Chrome, embed::EmbedResize},
+    components::{
+        banner::{ErrorBanner, OpenAccessBanner},
+        chrome::Chrome,
+        embed::EmbedResize,
+    },
     context::{Clock, Flash},
     live::{live, shown},
     logic::links::{Prefs, parse_query},
@@ -69,11 +73,13 @@ fn Shell(
     /// What the server said about this user, the projects and polling.
     bootstrap: Bootstrap,
 ) -> impl IntoView {
+    let open_access = bootstrap.open_access;
     provide_context(context::Boot(bootstrap));
     view! {
         <Router>
             <Chrome />
             <main class="rb-main">
+                {open_access.then(|| view! { <OpenAccessBanner /> })}
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/p/:proj/start") view=StartView />

@@ -165,7 +165,7 @@ fn run(state: &Rc<RefCell<Loop>>) {
                     inner.machine.on_success(finished)
                 }
                 Err(failure) => {
-                    let retry = failure.retries();
+                    let retry = failure.retry();
                     status.error.set(Some(failure));
                     inner.machine.on_failure(retry)
                 }

@@ -1,5 +1,6 @@
 //! The error banner: says what went wrong and that (and when) it retries, offers
-//! "Retry now", and disappears once an attempt succeeds.
+//! "Retry now" (except while the server asked to wait), and disappears once an attempt
+//! succeeds. Also the open-access warning, shown on every view while it holds.
 
 use leptos::prelude::*;
 
@@ -22,6 +23,9 @@ pub(crate) fn ErrorBanner(
         status.error.get().map(|failure| {
             let retries = failure.retries();
             let expired = failure == Failure::SessionExpired;
+            // The server said how long to wait; asking sooner would only be refused.
+            let can_hurry = retries && !matches!(failure, Failure::Wait { .. });
+            let kind = failure.kind();
             let when = shown(move || match (retries, status.next_at.get()) {
                 (false, _) => String::new(),
                 (true, Some(at)) => {
@@ -31,7 +35,7 @@ pub(crate) fn ErrorBanner(
                 (true, None) => "Retrying as soon as this tab is visible again.".into(),
             });
             view! {
-                <div class="rb-banner" role="alert" data-testid="error-banner"
+                <div class="rb-banner" role="alert" data-testid="error-banner" data-kind=kind
                     data-retrying=if retries { "1" } else { "0" }>
                     <span class="rb-banner-icon" aria-hidden="true">"!"</span>
                     <div class="rb-banner-text">
@@ -42,7 +46,7 @@ pub(crate) fn ErrorBanner(
                     {expired.then(|| view! {
                         <button type="button" class="rb-btn" on:click=|_| browser::reload()>"Sign in again"</button>
                     })}
-                    {retries.then(|| view! {
+                    {can_hurry.then(|| view! {
                         <button type="button" class="rb-btn" on:click=move |_| status.retry_now()>"Retry now"</button>
                     })}
                 </div>
@@ -50,4 +54,16 @@ pub(crate) fn ErrorBanner(
             .into_any()
         })
     })
+}
+
+/// The warning while Runboard runs without sign-in on an address others can reach
+/// (the bootstrap's `open_access`): calm, but on every view for as long as it holds.
+#[component]
+pub(crate) fn OpenAccessBanner() -> impl IntoView {
+    view! {
+        <p class="rb-notice rb-notice-warn rb-open-access" role="note" data-testid="open-access-banner">
+            <span class="rb-chip-icon" aria-hidden="true">"⚠ "</span>
+            "Anyone who can reach this server may start runs: it runs without sign-in (auth.mode = \"none\")."
+        </p>
+    }
 }

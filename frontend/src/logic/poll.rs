@@ -18,6 +18,17 @@ pub(crate) enum Next {
     Stopped,
 }
 
+/// What a failure allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Asking again cannot help (a refusal, a lost start, a missing run).
+    Never,
+    /// Ask again after the usual, growing backoff.
+    Backoff,
+    /// The server said how long to wait (`Retry-After`), in milliseconds.
+    After(u64),
+}
+
 /// The state of one polling loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PollMachine {
@@ -52,13 +63,19 @@ impl PollMachine {
         self.wait(self.interval_ms)
     }
 
-    /// An attempt failed; `retry` says whether trying again can help.
-    pub(crate) fn on_failure(&mut self, retry: bool) -> Next {
+    /// An attempt failed; `retry` says whether trying again can help, and when. A
+    /// server's `Retry-After` is waited exactly (but never less than 250 ms); it
+    /// still counts as a failure for the backoff that follows.
+    pub(crate) fn on_failure(&mut self, retry: Retry) -> Next {
         self.failures = self.failures.saturating_add(1);
-        if !retry {
-            self.stopped = true;
+        match retry {
+            Retry::Never => {
+                self.stopped = true;
+                self.wait(0)
+            }
+            Retry::Backoff => self.wait(self.backoff_ms()),
+            Retry::After(ms) => self.wait(ms.max(250)),
         }
-        self.wait(self.backoff_ms())
     }
 
     /// The wait after the current number of failures: the interval doubled per failure,
@@ -123,7 +140,7 @@ mod tests {
     #[test]
     fn backs_off_on_errors_and_recovers() {
         let mut m = PollMachine::new(2000, false);
-        let waits: Vec<Next> = (0..6).map(|_| m.on_failure(true)).collect();
+        let waits: Vec<Next> = (0..6).map(|_| m.on_failure(Retry::Backoff)).collect();
         assert_eq!(
             waits,
             [4000, 8000, 16_000, 30_000, 30_000, 30_000]
@@ -132,7 +149,7 @@ mod tests {
         );
         assert_eq!(m.on_success(false), Next::After(2000));
         assert_eq!(
-            m.on_failure(true),
+            m.on_failure(Retry::Backoff),
             Next::After(4000),
             "a success resets the backoff"
         );
@@ -141,7 +158,7 @@ mod tests {
     #[test]
     fn long_intervals_are_not_shortened_by_the_cap() {
         let mut m = PollMachine::new(60_000, false);
-        assert_eq!(m.on_failure(true), Next::After(60_000));
+        assert_eq!(m.on_failure(Retry::Backoff), Next::After(60_000));
         let mut tiny = PollMachine::new(0, false);
         assert_eq!(tiny.on_success(false), Next::After(250));
     }
@@ -153,14 +170,33 @@ mod tests {
         assert_eq!(m.on_visible(), Next::Now);
         assert_eq!(m.on_hidden(), Next::Paused);
         assert_eq!(m.on_success(false), Next::Paused);
-        assert_eq!(m.on_failure(true), Next::Paused);
+        assert_eq!(m.on_failure(Retry::Backoff), Next::Paused);
         assert_eq!(m.on_visible(), Next::Now);
+    }
+
+    #[test]
+    fn a_servers_retry_after_is_waited_exactly() {
+        let mut m = PollMachine::new(2000, false);
+        assert_eq!(m.on_failure(Retry::After(12_000)), Next::After(12_000));
+        assert_eq!(
+            m.on_failure(Retry::After(0)),
+            Next::After(250),
+            "never a busy loop"
+        );
+        assert_eq!(
+            m.on_failure(Retry::Backoff),
+            Next::After(16_000),
+            "the waits counted as failures"
+        );
+        assert_eq!(m.on_success(false), Next::After(2000));
+        let mut hidden = PollMachine::new(2000, true);
+        assert_eq!(hidden.on_failure(Retry::After(12_000)), Next::Paused);
     }
 
     #[test]
     fn failures_that_cannot_heal_stop_until_retried() {
         let mut m = PollMachine::new(2000, false);
-        assert_eq!(m.on_failure(false), Next::Stopped);
+        assert_eq!(m.on_failure(Retry::Never), Next::Stopped);
         assert_eq!(m.on_visible(), Next::Stopped);
         assert_eq!(m.on_retry(), Next::Now);
         assert_eq!(m.on_success(false), Next::After(2000));

@@ -59,6 +59,7 @@ fn StartPage(
     let can_run = project.can_run;
     let navigate = use_navigate();
     let proj = project.id.clone();
+    let jobs_proj = project.id.clone();
 
     let start = Callback::new(move |request: StartRequest| {
         if sending.get_untracked() || !can_run {
@@ -122,11 +123,20 @@ fn StartPage(
                     "You may view runs but not start them in this project. Ask the Runboard administrator if you need to start runs."
                 </p>
             })}
-            {shown(move || failure.get().map(|f| view! {
-                <p class="rb-notice rb-notice-error" role="alert" data-testid="start-notice" data-kind="error">
-                    "Could not start the run: "{f.message()}
-                </p>
-            }.into_any()))}
+            {shown(move || failure.get().map(|f| match f {
+                // Not "could not start": it may have started; the Jobs page tells.
+                Failure::OutcomeUnknown => view! {
+                    <p class="rb-notice rb-notice-warn" role="alert" data-testid="start-notice" data-kind="outcome-unknown">
+                        {f.message()}" "<a href=prefs.href(&jobs_path(jobs_proj.as_str()), &[])>"Open the Jobs page"</a>
+                    </p>
+                }.into_any(),
+                f => view! {
+                    <p class="rb-notice rb-notice-error" role="alert" data-testid="start-notice" data-kind="error"
+                        data-failure=f.kind()>
+                        "Could not start the run: "{f.message()}
+                    </p>
+                }.into_any(),
+            }))}
             {if presets.is_empty() {
                 view! { <p class="rb-muted">"No presets are configured for this project; choose what to run below."</p> }.into_any()
             } else {
