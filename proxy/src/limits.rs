@@ -57,10 +57,10 @@ impl Who {
     pub(crate) fn of(auth: &AuthConfig, headers: &HeaderMap, peer: Option<SocketAddr>) -> Self {
         if auth.mode == AuthMode::Header && is_trusted(auth, peer) {
             let mut users = headers.get_all(auth.user_header.as_str()).iter();
-            if let (Some(user), None) = (users.next(), users.next()) {
-                if let Ok(user) = user.to_str() {
-                    return Self::User(user.trim().to_lowercase());
-                }
+            if let (Some(user), None) = (users.next(), users.next())
+                && let Ok(user) = user.to_str()
+            {
+                return Self::User(user.trim().to_lowercase());
             }
         }
         let ip = peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip().to_canonical());

@@ -1,5 +1,6 @@
 //! Both auth modes over real sockets: no identity, a spoofed header from an untrusted
-//! peer, a viewer against a runner, and cross-origin POSTs.
+//! peer, doubled identity headers, a viewer against a runner, a view-only project,
+//! cross-origin POSTs, and the per-user rate limits.
 
 mod common;
 
@@ -142,4 +143,107 @@ async fn cross_origin_posts_are_forbidden_in_both_modes() {
         assert_eq!(response.status(), 403);
         h.stop().await;
     }
+}
+
+#[tokio::test]
+async fn doubled_identity_headers_are_refused_not_first_wins() {
+    let h = start(header_mode("127.0.0.1/32")).await;
+    let doubled_user = [
+        ("x-forwarded-email", "viewer@example.com"),
+        ("x-forwarded-email", "tester@example.com"),
+        ("x-forwarded-groups", "qa"),
+    ];
+    let doubled_groups = [
+        ("x-forwarded-email", "viewer@example.com"),
+        ("x-forwarded-groups", "sales"),
+        ("x-forwarded-groups", "qa"),
+    ];
+    for headers in [&doubled_user[..], &doubled_groups[..]] {
+        let (status, body) = execute(&h, headers).await;
+        assert_eq!(
+            (status, code(&body)),
+            (401, "unauthenticated"),
+            "{headers:?}"
+        );
+        let (status, _) = bootstrap(&h, headers).await;
+        assert_eq!(status, 401, "{headers:?}");
+    }
+    assert_eq!(h.stats().total, 0);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn nobody_starts_runs_in_a_view_only_project() {
+    for header in [true, false] {
+        let h = if header {
+            start(|c| {
+                header_mode("127.0.0.1/32")(c);
+                c.projects[0].view_only = true;
+            })
+            .await
+        } else {
+            start(|c| c.projects[0].view_only = true).await
+        };
+        let (status, boot) = bootstrap(&h, RUNNER).await;
+        assert_eq!(status, 200);
+        assert_eq!(boot["projects"][0]["canRun"], false);
+        let (status, body) = execute(&h, RUNNER).await;
+        assert_eq!((status, code(&body)), (403, "forbidden"), "{body}");
+        assert_eq!(h.stats().total, 0);
+        h.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn each_user_has_a_start_and_a_read_allowance() {
+    let h = start(|c| {
+        header_mode("127.0.0.1/32")(c);
+        c.limits.starts_per_minute = 2;
+        c.limits.reads_per_minute = 3;
+    })
+    .await;
+    for _ in 0..2 {
+        let (status, body) = execute(&h, RUNNER).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let response = {
+        let mut request = h
+            .client
+            .post(h.url(&format!("/api/testExecution/{PROJECT}")))
+            .json(&json!({"action": "executeTests", "featureId": h.feature_id()}));
+        for (name, value) in RUNNER {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    };
+    assert_eq!(response.status(), 429);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After: {retry}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(code(&body), "rate_limited");
+    assert_eq!(
+        h.stats().total,
+        2,
+        "the refused start never reached the upstream"
+    );
+
+    // Another user still has a whole allowance.
+    let other = [
+        ("x-forwarded-email", "second@example.com"),
+        ("x-forwarded-groups", "qa"),
+    ];
+    let (status, body) = execute(&h, &other).await;
+    assert_eq!(status, 200, "{body}");
+
+    // Reads: three bootstraps, then 429.
+    for _ in 0..3 {
+        assert_eq!(bootstrap(&h, VIEWER).await.0, 200);
+    }
+    let (status, body) = bootstrap(&h, VIEWER).await;
+    assert_eq!((status, code(&body)), (429, "rate_limited"));
+    h.stop().await;
 }

@@ -1,5 +1,6 @@
-//! The binary's command line: `check-config` on the shipped example and on a bad file,
-//! and the first stdout line of a server started on port 0.
+//! The binary's command line: `check-config` on the shipped example and on bad files
+//! (never echoing a key or a value from the file), its warnings, and the first stdout
+//! line of a server started on port 0.
 
 use std::{
     io::{BufRead, BufReader},
@@ -24,7 +25,13 @@ fn check_config_accepts_the_example_and_names_a_bad_setting() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    assert!(!String::from_utf8_lossy(&ok.stdout).contains("example-key"));
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(!stdout.contains("example-key"));
+    assert!(!String::from_utf8_lossy(&ok.stderr).contains("example-key"));
+    assert!(
+        stdout.contains("groups [qa, release]"),
+        "who may run is said per project: {stdout}"
+    );
 
     let missing_key = Command::new(BIN)
         .args(["check-config", &example()])
@@ -41,7 +48,68 @@ fn check_config_accepts_the_example_and_names_a_bad_setting() {
         .output()
         .unwrap();
     assert_eq!(bad_timeout.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad_timeout.stderr).contains("upstream.timeout_ms"));
+    let stderr = String::from_utf8_lossy(&bad_timeout.stderr);
+    assert!(stderr.contains("upstream.timeout_ms"));
+    assert!(!stderr.contains("example-key"), "{stderr}");
+}
+
+#[test]
+fn check_config_never_echoes_a_key_or_a_misplaced_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, "file-key-0123456789\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let config = dir.path().join("runboard.toml");
+    let project = format!(
+        "[upstream]\nurl = \"https://platform.example.com\"\n[[projects]]\nid = \"p1\"\n\
+         api_key_file = {:?}\n",
+        key_file.display().to_string()
+    );
+    std::fs::write(&config, &project).unwrap();
+    let output = Command::new(BIN)
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stderr}");
+    #[cfg(unix)]
+    assert!(
+        stderr.contains("warning: projects[0].api_key_file") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("file-key") && !stderr.contains("file-key"));
+
+    // A key pasted into a setting that wants a number: the error names the line and
+    // the setting, never the value.
+    let secret = "sk-live-0123456789abcdef";
+    std::fs::write(
+        &config,
+        format!("{project}[poll]\njobs_ms = \"{secret}\"\n"),
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("line 7") && stderr.contains("`jobs_ms`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(secret) && !stderr.contains("sk-live"),
+        "{stderr}"
+    );
 }
 
 #[test]

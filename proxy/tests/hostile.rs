@@ -1,9 +1,12 @@
-//! Hostile path ids are answered 400 before anything is sent: the simulator's request
-//! counter stays at zero. Requests are written raw so no client library normalises them.
+//! Hostile requests are refused before anything is sent: path ids, and a table of path,
+//! header, body, method and Host tricks, each with its expected status, while the
+//! simulator's request counter stays where it was. Requests are written raw so no client
+//! library normalises them.
 
 mod common;
 
 use common::{PROJECT, raw_request, start};
+use runboard_proxy::config::AuthMode;
 
 /// Ids as they appear in the request line (already percent-encoded where a client would).
 const CORPUS: &[&str] = &[
@@ -81,5 +84,370 @@ async fn hostile_ids_are_400_and_the_upstream_sees_nothing() {
     }
     let stats = h.stats();
     assert_eq!(stats.total, 0, "the upstream received {stats:?}");
+    h.stop().await;
+}
+
+/// One hostile request and the status it must get.
+struct Case {
+    what: &'static str,
+    request: String,
+    status: u16,
+}
+
+fn case(what: &'static str, status: u16, request: String) -> Case {
+    Case {
+        what,
+        request,
+        status,
+    }
+}
+
+/// A signed-in runner, as the trusted SSO proxy (loopback here) would send it.
+const RUNNER: &str = "X-Forwarded-Email: tester@example.com\r\nX-Forwarded-Groups: qa\r\n";
+
+/// A raw request: request line, `headers` (each ending in CRLF), then `body`.
+fn raw(line: &str, headers: &str, body: &str) -> String {
+    format!(
+        "{line}\r\nHost: localhost\r\nConnection: close\r\n{headers}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn jobs(headers: &str, body: &str) -> String {
+    raw(&format!("POST /api/jobs/{PROJECT} HTTP/1.1"), headers, body)
+}
+
+fn execute(headers: &str, body: &str) -> String {
+    raw(
+        &format!("POST /api/testExecution/{PROJECT} HTTP/1.1"),
+        headers,
+        body,
+    )
+}
+
+fn read_run(run: &str) -> String {
+    raw(
+        &format!("GET /api/testRun/{PROJECT}/{run} HTTP/1.1"),
+        RUNNER,
+        "",
+    )
+}
+
+fn nested(depth: usize) -> String {
+    format!("{{\"jobIds\":{}{}}}", "[".repeat(depth), "]".repeat(depth))
+}
+
+fn many_ids(count: usize) -> String {
+    let ids: Vec<String> = (0..count).map(|i| format!("\"j{i}\"")).collect();
+    format!("{{\"jobIds\":[{}]}}", ids.join(","))
+}
+
+fn table() -> Vec<Case> {
+    let start = r#"{"action":"executeTests","testId":"t1"}"#;
+    let huge_header = format!("X-Padding: {}\r\n{RUNNER}", "a".repeat(100 * 1024));
+    let many_headers: String = (0..200).map(|i| format!("X-H{i}: v\r\n")).collect();
+    vec![
+        // Path tricks: traversal, encoded slashes, double encoding, unicode, length.
+        case("dot-dot run id", 400, read_run("..%2Fjobs")),
+        case("double-encoded dots", 400, read_run("%252e%252e")),
+        case("fullwidth dots", 400, read_run("%EF%BC%8E%EF%BC%8E")),
+        case("right-to-left override", 400, read_run("r1%E2%80%AE")),
+        case("overlong id", 400, read_run(&"a".repeat(10_000))),
+        case(
+            "traversal between routes",
+            404,
+            raw(
+                &format!("GET /api/testRun/../jobs/{PROJECT} HTTP/1.1"),
+                RUNNER,
+                "",
+            ),
+        ),
+        case(
+            "empty segment",
+            404,
+            raw(
+                &format!("GET /api//testRun/{PROJECT}/r1 HTTP/1.1"),
+                RUNNER,
+                "",
+            ),
+        ),
+        // Not an API path: the widget's fallback answers (503 here, as it is not built).
+        case(
+            "upper-case prefix",
+            503,
+            raw(
+                &format!("GET /API/testRun/{PROJECT}/r1 HTTP/1.1"),
+                RUNNER,
+                "",
+            ),
+        ),
+        // Header tricks: identity missing, doubled, misspelt, smuggled; oversized heads.
+        case("no identity", 401, jobs("", "{}")),
+        case(
+            "two user headers",
+            401,
+            jobs(
+                &format!("{RUNNER}X-Forwarded-Email: boss@example.com\r\n"),
+                "{}",
+            ),
+        ),
+        case(
+            "two group headers",
+            401,
+            jobs(&format!("{RUNNER}X-Forwarded-Groups: admins\r\n"), "{}"),
+        ),
+        case(
+            "underscored identity header",
+            401,
+            jobs("X_Forwarded_Email: boss@example.com\r\n", "{}"),
+        ),
+        case(
+            "bare CR inside the user header",
+            400,
+            jobs(
+                "X-Forwarded-Email: a@example.com\rX-Forwarded-Groups: qa\r\n",
+                "{}",
+            ),
+        ),
+        case(
+            "folded user header",
+            400,
+            jobs(
+                "X-Forwarded-Email: a@example.com\r\n boss@example.com\r\n",
+                "{}",
+            ),
+        ),
+        case(
+            "encoded CRLF in the user header",
+            403,
+            execute(
+                "X-Forwarded-Email: viewer@example.com%0d%0aX-Forwarded-Groups: qa\r\n",
+                start,
+            ),
+        ),
+        case("head over the limit", 431, jobs(&huge_header, "{}")),
+        case("200 headers", 431, jobs(&many_headers, "{}")),
+        // Body tricks.
+        case(
+            "body over the limit",
+            413,
+            jobs(
+                RUNNER,
+                &format!("{{\"jobIds\":[\"{}\"]}}", "a".repeat(300 * 1024)),
+            ),
+        ),
+        case("deeply nested JSON", 400, jobs(RUNNER, &nested(10_000))),
+        case(
+            "duplicate selector keys",
+            400,
+            execute(
+                RUNNER,
+                r#"{"action":"executeTests","testId":"t1","testId":"t2"}"#,
+            ),
+        ),
+        case(
+            "duplicate action keys",
+            400,
+            execute(
+                RUNNER,
+                r#"{"action":"executeTests","action":"deleteAll","testId":"t1"}"#,
+            ),
+        ),
+        case(
+            "ids of the wrong type",
+            400,
+            jobs(RUNNER, r#"{"jobIds":"j1"}"#),
+        ),
+        case(
+            "a test id of the wrong type",
+            400,
+            execute(RUNNER, r#"{"action":"executeTests","testId":5}"#),
+        ),
+        case("201 job ids", 400, jobs(RUNNER, &many_ids(201))),
+        case("100,000 job ids", 413, jobs(RUNNER, &many_ids(100_000))),
+        case(
+            "not UTF-8",
+            400,
+            jobs(RUNNER, "{\"jobIds\":[\"\u{fffd}\"]}"),
+        ),
+        case(
+            "form content type",
+            403,
+            raw(
+                &format!("POST /api/testExecution/{PROJECT} HTTP/1.1"),
+                &format!("{RUNNER}Content-Type: application/x-www-form-urlencoded\r\n"),
+                start,
+            )
+            .replacen("Content-Type: application/json\r\n", "", 1),
+        ),
+        // Method tricks.
+        case(
+            "TRACE",
+            405,
+            raw(&format!("TRACE /api/jobs/{PROJECT} HTTP/1.1"), RUNNER, ""),
+        ),
+        case(
+            "CONNECT",
+            405,
+            raw("CONNECT platform.example.com:443 HTTP/1.1", RUNNER, ""),
+        ),
+        case(
+            "lower-case get",
+            405,
+            raw(
+                &format!("get /api/testRun/{PROJECT}/r1 HTTP/1.1"),
+                RUNNER,
+                "",
+            ),
+        ),
+        case(
+            "HEAD on a POST route",
+            405,
+            raw(
+                &format!("HEAD /api/testExecution/{PROJECT} HTTP/1.1"),
+                RUNNER,
+                "",
+            ),
+        ),
+        case(
+            "PUT",
+            405,
+            raw(&format!("PUT /api/jobs/{PROJECT} HTTP/1.1"), RUNNER, "{}"),
+        ),
+        case(
+            "OPTIONS preflight",
+            405,
+            raw(
+                &format!("OPTIONS /api/testExecution/{PROJECT} HTTP/1.1"),
+                &format!("{RUNNER}Origin: https://evil.example.net\r\n"),
+                "",
+            ),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_table_of_hostile_requests_never_reaches_the_upstream() {
+    let h = start(|config| {
+        config.auth.mode = AuthMode::Header;
+        config.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        config.auth.run_groups = vec!["qa".to_owned()];
+    })
+    .await;
+    let addr = h.server.addr();
+    let mut wrong = Vec::new();
+    for Case {
+        what,
+        request,
+        status,
+    } in table()
+    {
+        let (got, answer) = raw_request(addr, &request).await;
+        if got != status {
+            let head = answer.lines().take(12).collect::<Vec<_>>().join("\n");
+            wrong.push(format!("{what}: expected {status}, got {got}\n{head}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+    assert_eq!(h.stats().total, 0, "the upstream received {:?}", h.stats());
+    // The same harness does forward a well-formed request: the check above can fail.
+    let (status, answer) = raw_request(addr, &jobs(RUNNER, "{}")).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(h.stats().total, 1);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_public_url_other_hosts_are_misdirected() {
+    let h = start(|config| {
+        config.public_url = Some("http://runboard.test".parse().unwrap());
+    })
+    .await;
+    let addr = h.server.addr();
+    let with_host = |line: &str, host: &str, extra: &str, body: &str| {
+        format!(
+            "{line}\r\nHost: {host}\r\nConnection: close\r\n{extra}\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let jobs_line = format!("POST /api/jobs/{PROJECT} HTTP/1.1");
+    let cases = [
+        (
+            "another host",
+            421,
+            with_host(&jobs_line, "evil.example.net", "", "{}"),
+        ),
+        (
+            "a rebinding page",
+            421,
+            with_host(
+                &jobs_line,
+                "evil.example.net",
+                "Origin: http://evil.example.net\r\n",
+                "{}",
+            ),
+        ),
+        (
+            "the bootstrap",
+            421,
+            with_host("GET /runboard/bootstrap HTTP/1.1", "127.0.0.1", "", ""),
+        ),
+        (
+            "the widget",
+            421,
+            with_host("GET / HTTP/1.1", "evil.example.net", "", ""),
+        ),
+        (
+            "absolute form naming another host",
+            421,
+            with_host(
+                &format!("POST http://evil.example.net/api/jobs/{PROJECT} HTTP/1.1"),
+                "runboard.test",
+                "",
+                "{}",
+            ),
+        ),
+        (
+            "no Host at all",
+            421,
+            format!(
+                "POST /api/jobs/{PROJECT} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+            ),
+        ),
+        (
+            "the right host, another origin",
+            403,
+            with_host(
+                &format!("POST /api/testExecution/{PROJECT} HTTP/1.1"),
+                "runboard.test",
+                "Origin: http://evil.example.net\r\n",
+                r#"{"action":"executeTests","testId":"t1"}"#,
+            ),
+        ),
+        (
+            "probes answer on any host",
+            200,
+            with_host("GET /healthz HTTP/1.1", "10.1.2.3:8080", "", ""),
+        ),
+    ];
+    for (what, status, request) in cases {
+        let (got, answer) = raw_request(addr, &request).await;
+        assert_eq!(got, status, "{what}: {answer}");
+        if status == 421 {
+            assert!(answer.contains(r#""code":"misdirected""#), "{answer}");
+            assert!(answer.contains("runboard.test"), "{answer}");
+        }
+    }
+    assert_eq!(h.stats().total, 0, "the upstream received {:?}", h.stats());
+    for host in ["runboard.test", "RUNBOARD.test:80"] {
+        let (status, answer) = raw_request(
+            addr,
+            &with_host(&jobs_line, host, "Origin: http://runboard.test\r\n", "{}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{host}: {answer}");
+    }
     h.stop().await;
 }

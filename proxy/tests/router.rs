@@ -9,13 +9,18 @@ use axum::{
     http::{Request, Response, header},
 };
 use http_body_util::BodyExt;
-use runboard_proxy::{AppState, BODY_LIMIT, app, config::ApiKey};
+use runboard_proxy::{AppState, BODY_LIMIT, Config, app};
 use runboard_shared::{Bootstrap, Preset};
 use serde_json::Value;
 use tower::ServiceExt;
 
 /// A router whose upstream is a closed port: these tests never reach it.
 fn router(widget: Option<&std::path::Path>) -> Router {
+    router_with(widget, |_| {})
+}
+
+/// The same, with the configuration adjusted by `adjust`.
+fn router_with(widget: Option<&std::path::Path>, adjust: impl FnOnce(&mut Config)) -> Router {
     let mut config = common::config_for("http://127.0.0.1:9", "router-test-key");
     config.projects[0].presets = vec![
         serde_json::from_value::<Preset>(serde_json::json!({"name": "Smoke", "testSuiteId": "s1"}))
@@ -25,7 +30,7 @@ fn router(widget: Option<&std::path::Path>) -> Router {
     if let Some(dir) = widget {
         config.widget_dir = dir.to_owned();
     }
-    let _ = ApiKey::new("unused");
+    adjust(&mut config);
     app(AppState::new(config).unwrap())
 }
 
@@ -143,6 +148,7 @@ async fn bootstrap_lists_projects_presets_and_poll_intervals() {
     assert!(boot.projects[0].can_run);
     assert_eq!(boot.projects[0].presets[0].name, "Smoke");
     assert_eq!((boot.poll.jobs_ms, boot.poll.run_ms), (2000, 3000));
+    assert!(!boot.open_access, "loopback is not open access");
     let csp = header_of(&response, header::CONTENT_SECURITY_POLICY);
     assert!(csp.contains("frame-ancestors"));
     assert_eq!(header_of(&response, header::REFERRER_POLICY), "same-origin");
@@ -197,4 +203,61 @@ async fn metrics_count_by_route_template_without_ids() {
     );
     assert!(!text.contains(common::PROJECT) && !text.contains("6804f1e2d2d4e0a1c1a0d456"));
     assert!(!text.contains("router-test-key"));
+}
+
+#[tokio::test]
+async fn answers_that_name_the_user_or_hold_run_data_are_never_cached() {
+    let router = router(None);
+    let run = format!("/api/testRun/{}/6804f1e2d2d4e0a1c1a0d456", common::PROJECT);
+    for uri in [
+        "/runboard/bootstrap",
+        run.as_str(),
+        "/api/testRun/unknown/r1",
+    ] {
+        let (response, _) = send(&router, get(uri)).await;
+        assert_eq!(
+            header_of(&response, header::CACHE_CONTROL),
+            "no-store",
+            "{uri}: {}",
+            response.status()
+        );
+    }
+    let jobs = Request::post(format!("/api/jobs/{}", common::PROJECT))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    let (response, _) = send(&router, jobs).await;
+    assert_eq!(header_of(&response, header::CACHE_CONTROL), "no-store");
+}
+
+#[tokio::test]
+async fn open_access_is_flagged_in_the_bootstrap() {
+    let open = router_with(None, |config| {
+        config.listen = "0.0.0.0:0".parse().unwrap();
+    });
+    let (_, body) = send(&open, get("/runboard/bootstrap")).await;
+    let boot: Bootstrap = serde_json::from_slice(&body).unwrap();
+    assert!(boot.open_access);
+    let value: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(value["openAccess"], true);
+}
+
+#[tokio::test]
+async fn invented_methods_are_counted_as_other() {
+    let router = router(None);
+    for method in ["BREW", "get", "X-SCAN-1", "X-SCAN-2"] {
+        let request = Request::builder()
+            .method(method)
+            .uri("/healthz")
+            .body(Body::empty())
+            .unwrap();
+        let (response, _) = send(&router, request).await;
+        assert_eq!(response.status(), 405, "{method}");
+    }
+    let (_, body) = send(&router, get("/metrics")).await;
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains(r#"method="OTHER",status="405""#), "{text}");
+    for invented in ["BREW", "get", "X-SCAN"] {
+        assert!(!text.contains(&format!(r#"method="{invented}"#)), "{text}");
+    }
 }

@@ -1,10 +1,10 @@
 //! The server's life cycle over real sockets: a restart on the same port, refused
-//! connections while stopped, idle connections closed promptly, requests in flight
-//! finished. And the demo, which embeds the simulator.
+//! connections while stopped, idle connections closed at shutdown (a hang check, not a
+//! speed check), requests in flight finished. And the demo, which embeds the simulator.
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{PROJECT, start, wait_for};
 use runboard_proxy::{Server, demo};
@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn stops_promptly_and_restarts_on_the_same_port() {
-    let h = start(|_| {}).await;
+    // A drain period (upstream timeout + 2 s) far longer than the hang check below.
+    let h = start(|config| config.upstream.timeout = Duration::from_secs(60)).await;
     let addr = h.server.addr();
     // Leave a keep-alive connection idle in the client's pool.
     let (status, _) = h.get("/healthz").await;
@@ -23,13 +24,11 @@ async fn stops_promptly_and_restarts_on_the_same_port() {
         server,
         client,
     } = h;
-    let before = Instant::now();
-    server.shutdown().await;
-    assert!(
-        before.elapsed() < Duration::from_secs(1),
-        "took {:?}",
-        before.elapsed()
-    );
+    // An idle keep-alive connection must not hold the shutdown up for the 62 s drain
+    // period; 10 s only catches that hang.
+    tokio::time::timeout(Duration::from_secs(10), server.shutdown())
+        .await
+        .expect("shutdown does not wait for idle connections");
     assert!(
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "refused while stopped"
@@ -65,7 +64,7 @@ async fn requests_in_flight_finish_during_shutdown() {
     let client = h.client.clone();
     let url = h.url(&format!("/api/jobs/{PROJECT}"));
     let pending = tokio::spawn(async move { client.post(url).json(&json!({})).send().await });
-    wait_for(Duration::from_secs(5), || async {
+    wait_for(Duration::from_secs(10), || async {
         (h.stats().total > 0).then_some(())
     })
     .await;
