@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod raw_http;
+
 use std::{
     future::Future,
     net::SocketAddr,
