@@ -92,7 +92,8 @@ fn number<T: std::str::FromStr>(var: &str, value: &str) -> Result<T, ConfigError
     value
         .trim()
         .parse()
-        .map_err(|_| ConfigError::invalid(var, format!("{value:?} is not a whole number")))
+        // The value is not quoted back: a variable set by mistake may hold a secret.
+        .map_err(|_| ConfigError::invalid(var, "is not a whole number"))
 }
 
 fn list(value: &str) -> Vec<String> {

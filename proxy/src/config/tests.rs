@@ -241,6 +241,11 @@ fn upstream_credentials_are_refused_without_being_echoed() {
             .to_string();
         assert!(!message.contains("hunter2"), "{message}");
     }
+    let env = [("KEY_ONE", "k"), ("RUNBOARD_POLL_JOBS_MS", "hunter2")];
+    let message = Config::from_toml_str(MINIMAL, env_of(&env))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("RUNBOARD_POLL_JOBS_MS") && !message.contains("hunter2"));
 }
 
 #[test]
