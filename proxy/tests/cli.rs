@@ -133,3 +133,33 @@ fn port_zero_prints_the_address_first() {
         .unwrap_or_else(|| panic!("{first:?}"));
     assert!(addr.parse::<u16>().unwrap() > 0);
 }
+
+#[test]
+fn check_config_warns_about_open_access() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runboard.toml");
+    let text = |listen: &str| {
+        format!(
+            "listen = \"{listen}\"\n[upstream]\nurl = \"https://platform.example.com\"\n\
+             [auth]\nmode = \"none\"\n[[projects]]\nid = \"p1\"\napi_key_env = \"KEY_P1\"\n"
+        )
+    };
+    let check = |listen: &str| {
+        std::fs::write(&config, text(listen)).unwrap();
+        let output = Command::new(BIN)
+            .arg("check-config")
+            .arg(&config)
+            .env("KEY_P1", "open-key-0123")
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let open = check("0.0.0.0:8080");
+    assert!(
+        open.contains("warning: auth.mode = \"none\" on 0.0.0.0:8080"),
+        "{open}"
+    );
+    assert!(!open.contains("open-key"));
+    assert_eq!(check("127.0.0.1:8080"), "");
+}
