@@ -129,7 +129,8 @@ impl SimProject {
 /// Faults injected into every `/api/` request, decided afresh for each request.
 ///
 /// Latency applies first; then at most one of drop, hang, 5xx and malformed JSON is
-/// chosen, tried in that order, each with its own probability.
+/// chosen, tried in that order, each with its own probability. `shapes` and `echo_key`
+/// are not random: they reshape every answer while they are on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Faults {
@@ -145,6 +146,61 @@ pub struct Faults {
     pub hang_rate: f64,
     /// Share of requests whose connection is closed without any response.
     pub drop_rate: f64,
+    /// Whether answers use only the guide's shapes or also the ones it allows but never
+    /// shows (see [`Shapes::Odd`]).
+    pub shapes: Shapes,
+    /// Whether (and how) answers echo the received `x-api-key`, to test that a proxy
+    /// never passes such an answer on.
+    #[serde(rename = "echo_key", alias = "echoKey")]
+    pub echo_key: EchoKey,
+}
+
+/// The JSON shapes the simulator answers in (`"shapes"` in `/__sim/faults`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shapes {
+    /// Exactly the shapes of the guide's examples.
+    #[default]
+    Plain,
+    /// Shapes the guide allows but never shows. Run reports: every finished test's
+    /// `duration` fractional (`1240.5`), one test with `"title": null`, one with
+    /// `"duration": -1`, `"videoLink": null` where there is no video, no `timeline` and
+    /// `"error": null` on passed tests, `"startTime": null` on scheduled tests,
+    /// `testsInProjectCount` as a float (`36.0`); in a completed report one test has the
+    /// undocumented status `"Blocked"`, counted as `{"label":"Blocked","count":1}`.
+    /// Jobs answers: `"missingJobIds": null` when empty, `updatedAt` without a fraction.
+    /// A duplicate start: HTTP 409 `{"success":false,"scheduleStatus":"AlreadyExists",…}`.
+    Odd,
+}
+
+/// How answers echo the received key (`"echo_key"` in `/__sim/faults`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EchoKey {
+    /// Never (the platform's documented behaviour).
+    #[default]
+    None,
+    /// Every `/api/` answer is a 400 whose `error.message` holds the key after ~480
+    /// characters of text, so a message cut at 500 characters keeps part of it.
+    Error,
+    /// Successful answers carry the key as sent: in a run report's `title`, the first
+    /// job's `agentName`, or a `note` field.
+    Body,
+    /// Like `Body`, with the key percent-encoded (every non-alphanumeric byte).
+    Urlencoded,
+    /// Like `Body`, with the key in standard base64.
+    Base64,
+}
+
+impl EchoKey {
+    /// Every mode, for `--help` and error messages.
+    pub const NAMES: &'static str = "none, error, body, urlencoded, base64";
+
+    /// Parses a mode's name (as in JSON).
+    pub fn parse(name: &str) -> Result<Self, ConfigError> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned()))
+            .map_err(|_| ConfigError::EchoKey(name.chars().take(32).collect()))
+    }
 }
 
 /// The longest latency or jitter accepted: one minute.
@@ -195,6 +251,7 @@ impl Faults {
             malformed_json_rate: rate(self.malformed_json_rate),
             hang_rate: rate(self.hang_rate),
             drop_rate: rate(self.drop_rate),
+            ..self
         }
     }
 }
@@ -217,6 +274,9 @@ pub enum ConfigError {
     /// An empty key or one with spaces.
     #[error("the key of project {0} must be non-empty and contain no spaces")]
     Key(String),
+    /// An `--echo-key` mode that does not exist.
+    #[error("echo-key mode {0:?} does not exist; use one of {names}", names = EchoKey::NAMES)]
+    EchoKey(String),
     /// The same project twice.
     #[error("project {0} is configured twice")]
     DuplicateProject(String),

@@ -14,8 +14,8 @@
 //!   `Running` → `Passed`/`Failed`/`Skipped`, three at a time, with timelines, errors and
 //!   video links.
 //!
-//! The `x-api-key` header is checked before anything else; every error is
-//! `{"success":false,"error":{"code":"…","message":"…"}}`.
+//! The `x-api-key` header is checked before anything else (more than one is refused
+//! too); every error is `{"success":false,"error":{"code":"…","message":"…"}}`.
 //!
 //! Jobs go `Pending` → (`PendingAgentConnection` when their agent is away) →
 //! `InProgress` → `Success`/`Failed`. Each job's whole run is planned when it is created
@@ -23,12 +23,18 @@
 //! reports are always self-consistent and a [`ManualClock`] walks a run with no sleeping.
 //! Agents: `staging-agent` (connected), `nightly-agent` (connects by itself 4 simulated
 //! seconds after a job starts waiting for it), `offline-agent` (away until connected
-//! with `POST /__sim/agents`). Each catalog also has a "Full regression" feature
+//! with `POST /__sim/agents`), and three with fixed fates ([`Fate`]): `cancel-agent`
+//! (jobs go `Pending` → `"Cancelled"`, never a run), `broken-agent` (`Pending` →
+//! `Failed`, never a run) and `refusing-agent` (starts answered HTTP 200
+//! `{"success":false,"message":…}`). Each catalog also has a "Full regression" feature
 //! (`"all": true`) that runs every test of the project.
 //!
 //! Simulator-only endpoints (no key): `GET /__sim/catalog`, `GET /__sim/stats`,
-//! `POST /__sim/stats/reset`, `GET`/`POST /__sim/faults` ([`Faults`] as JSON),
-//! `POST /__sim/agents` `{"projectId","name","connected"}`.
+//! `POST /__sim/stats/reset`, `GET`/`POST /__sim/faults` ([`Faults`] as JSON, including
+//! `"shapes": "odd"` ([`Shapes`]) and `"echo_key"` ([`EchoKey`])),
+//! `POST /__sim/agents` `{"projectId","name","connected"}`, and `GET`/`DELETE
+//! /__sim/requests` (every `/api/` request's method, path and headers,
+//! [`RecordedRequests`]).
 //!
 //! # Command line
 //!
@@ -39,7 +45,7 @@
 //! The first line printed is always `listening on http://HOST:PORT`. Without `--project`
 //! a demo project with a random id and key is created and printed. Faults:
 //! `--latency-ms`, `--jitter-ms`, `--error-rate`, `--malformed-rate`, `--hang-rate`,
-//! `--drop-rate`. See `runboard-sim --help`.
+//! `--drop-rate`, `--odd-shapes`, `--echo-key MODE`. See `runboard-sim --help`.
 //!
 //! A whole workflow with curl (the simulator started as above):
 //!
@@ -79,6 +85,7 @@ mod config;
 mod error;
 mod http;
 mod plan;
+mod recorder;
 mod report;
 mod rng;
 mod server;
@@ -86,13 +93,14 @@ mod simulator;
 mod stats;
 mod store;
 
-pub use catalog::{Agent, Catalog, CatalogList, Feature, Suite, TestCase};
+pub use catalog::{Agent, Catalog, CatalogList, Fate, Feature, Suite, TestCase};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ConfigError, DEFAULT_TESTS_PER_PROJECT, Faults, MAX_LATENCY_MS, MAX_SPEED,
-    MAX_TESTS_PER_PROJECT, MIN_SPEED, SimConfig, SimProject,
+    ConfigError, DEFAULT_TESTS_PER_PROJECT, EchoKey, Faults, MAX_LATENCY_MS, MAX_SPEED,
+    MAX_TESTS_PER_PROJECT, MIN_SPEED, Shapes, SimConfig, SimProject,
 };
 pub use http::faults::Interrupted;
+pub use recorder::{MAX_RECORDED_REQUESTS, RecordedRequest, RecordedRequests};
 pub use server::{RunningSim, spawn};
 pub use simulator::Simulator;
 pub use stats::{EndpointCounts, Stats};

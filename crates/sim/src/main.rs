@@ -5,14 +5,19 @@ use std::{io::Write, net::SocketAddr};
 
 use anyhow::Context;
 use clap::Parser;
-use runboard_sim::{DEFAULT_TESTS_PER_PROJECT, Faults, SimConfig, SimProject, Simulator, spawn};
+use runboard_sim::{
+    DEFAULT_TESTS_PER_PROJECT, EchoKey, Faults, Shapes, SimConfig, SimProject, Simulator, spawn,
+};
 
 /// A faithful simulator of the hosted Test Execution API.
 ///
 /// Serves POST /api/testExecution/{projId}, POST /api/jobs/{projId} and
 /// GET /api/testRun/{projId}/{runId} (key in x-api-key), plus key-less controls:
 /// GET /__sim/catalog, GET /__sim/stats, POST /__sim/stats/reset,
-/// GET|POST /__sim/faults, POST /__sim/agents {"projectId","name","connected"}.
+/// GET|POST /__sim/faults, POST /__sim/agents {"projectId","name","connected"},
+/// GET|DELETE /__sim/requests (every /api/ request's method, path and headers).
+/// Agents cancel-agent, broken-agent and refusing-agent have fixed fates: jobs
+/// cancelled, jobs failed without a run, starts refused with success:false.
 /// The first line printed is always `listening on http://HOST:PORT`.
 #[derive(Debug, Parser)]
 #[command(name = "runboard-sim", version)]
@@ -52,10 +57,25 @@ struct Args {
     /// Fault: share of /api/ requests whose connection is closed without an answer.
     #[arg(long, default_value_t = 0.0)]
     drop_rate: f64,
+    /// Send shapes the guide allows but never shows: fractional and negative
+    /// durations, null titles and links, a float testsInProjectCount, an undocumented
+    /// "Blocked" test in finished reports, "missingJobIds": null, and a duplicate start
+    /// as HTTP 409 (same as "shapes": "odd" in /__sim/faults).
+    #[arg(long)]
+    odd_shapes: bool,
+    /// Fault: echo the received x-api-key in answers: none, error (every answer a 400
+    /// whose message ends with the key), body (in successful answers), urlencoded or
+    /// base64 (body, encoded).
+    #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_echo_key)]
+    echo_key: EchoKey,
 }
 
 fn parse_project(spec: &str) -> Result<SimProject, String> {
     SimProject::parse(spec).map_err(|e| e.to_string())
+}
+
+fn parse_echo_key(mode: &str) -> Result<EchoKey, String> {
+    EchoKey::parse(mode).map_err(|e| e.to_string())
 }
 
 impl Args {
@@ -79,6 +99,12 @@ impl Args {
                 malformed_json_rate: self.malformed_rate,
                 hang_rate: self.hang_rate,
                 drop_rate: self.drop_rate,
+                shapes: if self.odd_shapes {
+                    Shapes::Odd
+                } else {
+                    Shapes::Plain
+                },
+                echo_key: self.echo_key,
             },
         };
         config.validate().context("invalid configuration")?;

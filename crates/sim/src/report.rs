@@ -7,7 +7,7 @@ use runboard_shared::{Job, JobStatus, RunStatus, StatusCount, TestResult, TestRu
 use serde_json::{Value, json};
 
 use crate::{
-    catalog::{ProjectData, TestSpec},
+    catalog::{Fate, ProjectData, TestSpec},
     plan::{Outcome, PlannedTest},
     store::JobRecord,
 };
@@ -28,13 +28,27 @@ pub(crate) enum Phase {
     Pending,
     WaitingForAgent,
     InProgress,
-    Done { failed: bool },
+    Done {
+        failed: bool,
+    },
+    /// A fated agent's job, ended at the close of `Pending` without a run.
+    EndedWithoutRun(Fate),
+}
+
+impl Phase {
+    /// Whether the job will not change any more.
+    pub(crate) fn is_final(self) -> bool {
+        matches!(self, Self::Done { .. } | Self::EndedWithoutRun(_))
+    }
 }
 
 /// The job's phase at `now` and the instant it entered it (its `updatedAt`).
 pub(crate) fn phase(job: &JobRecord, now: DateTime<Utc>) -> (Phase, DateTime<Utc>) {
     if now < job.pending_end {
         return (Phase::Pending, job.created_at);
+    }
+    if let Some(fate) = job.fate {
+        return (Phase::EndedWithoutRun(fate), job.pending_end);
     }
     let Some(run_start) = job.run_start.filter(|start| *start <= now) else {
         return (Phase::WaitingForAgent, job.pending_end);
@@ -61,6 +75,8 @@ pub(crate) fn job_view(job: &JobRecord, now: DateTime<Utc>) -> Job {
         Phase::InProgress => JobStatus::InProgress,
         Phase::Done { failed: true } => JobStatus::Failed,
         Phase::Done { failed: false } => JobStatus::Success,
+        Phase::EndedWithoutRun(Fate::Cancelled) => JobStatus::parse("Cancelled"),
+        Phase::EndedWithoutRun(_) => JobStatus::Failed,
     };
     let has_run = matches!(phase, Phase::InProgress | Phase::Done { .. });
     Job {

@@ -18,6 +18,7 @@ use crate::{
         self,
         faults::{self, FaultRoll},
     },
+    recorder::{RecordedRequests, RequestLog},
     rng::{label, rng_for},
     stats::{Stats, StatsCounter},
     store::Store,
@@ -36,6 +37,7 @@ struct Inner {
     faults: Mutex<Faults>,
     fault_rng: Mutex<StdRng>,
     stats: StatsCounter,
+    requests: RequestLog,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -60,6 +62,7 @@ impl Simulator {
             faults: Mutex::new(config.faults),
             fault_rng: Mutex::new(rng_for(config.seed, &[label("faults")])),
             stats: StatsCounter::default(),
+            requests: RequestLog::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -98,6 +101,17 @@ impl Simulator {
         self.inner.stats.reset();
     }
 
+    /// Every `/api/` request received since start or since [`Self::clear_requests`]
+    /// (at most the last 10,000), oldest first.
+    pub fn requests(&self) -> RecordedRequests {
+        self.inner.requests.snapshot()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.inner.requests.clear();
+    }
+
     /// The faults in force.
     pub fn faults(&self) -> Faults {
         *lock(&self.inner.faults)
@@ -122,6 +136,10 @@ impl Simulator {
 
     pub(crate) fn stats_counter(&self) -> &StatsCounter {
         &self.inner.stats
+    }
+
+    pub(crate) fn request_log(&self) -> &RequestLog {
+        &self.inner.requests
     }
 
     pub(crate) fn roll_faults(&self) -> FaultRoll {

@@ -9,10 +9,10 @@ use std::{
 
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
-use runboard_shared::{ExecuteRequest, ExecuteResponse, JobsResponse, ScheduleStatus, Selector};
+use runboard_shared::{ExecuteRequest, JobsResponse, Selector};
 
 use crate::{
-    catalog::{self, Agent, Catalog, ProjectData},
+    catalog::{self, Agent, Catalog, Fate, ProjectData},
     config::SimConfig,
     error::SimError,
     plan::{self, PENDING_MS, Plan, wall_ms},
@@ -35,6 +35,8 @@ pub(crate) struct JobRecord {
     /// with no known time of return.
     pub(crate) run_start: Option<DateTime<Utc>>,
     pub(crate) agent: Option<String>,
+    /// The fixed ending of a job sent to a fated agent: it never gets a run.
+    pub(crate) fate: Option<Fate>,
     pub(crate) title: String,
     /// What was asked for, normalised, to recognise an identical execution.
     request_key: (Selector, Option<String>),
@@ -60,6 +62,17 @@ impl ProjectState {
         catalog.agents = self.agents.clone();
         catalog
     }
+}
+
+/// What `executeTests` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Execution {
+    /// A new job was queued; its id.
+    Started(String),
+    /// An identical execution is still queued; the id of that job.
+    AlreadyQueued(String),
+    /// The agent refuses starts; the platform's reason, for people.
+    Refused(String),
 }
 
 /// All projects, in configuration order.
@@ -136,13 +149,13 @@ impl Store {
     }
 
     /// `executeTests`: validates the selection and agent, reuses an identical queued
-    /// job, or plans a new one.
+    /// job, or plans a new one (unless the agent refuses starts).
     pub(crate) fn execute(
         &mut self,
         project_id: &str,
         request: ExecuteRequest,
         now: DateTime<Utc>,
-    ) -> Result<ExecuteResponse, SimError> {
+    ) -> Result<Execution, SimError> {
         let (seed, speed) = (self.seed, self.speed);
         let project = self
             .project_mut(project_id)
@@ -152,6 +165,15 @@ impl Store {
             None => None,
             Some(name) => Some(find_agent(&project.agents, name.as_str())?.clone()),
         };
+        if let Some(agent) = agent
+            .as_ref()
+            .filter(|a| a.fate == Some(Fate::RefusesStarts))
+        {
+            return Ok(Execution::Refused(format!(
+                "agent {} is disabled for this project",
+                agent.name
+            )));
+        }
         let request_key = (
             normalise(request.selector),
             agent.as_ref().map(|a| a.name.clone()),
@@ -164,11 +186,7 @@ impl Store {
                 )
         });
         if let Some(job) = queued {
-            return Ok(ExecuteResponse {
-                success: true,
-                schedule_status: ScheduleStatus::AlreadyExists,
-                job_id: job.id.clone(),
-            });
+            return Ok(Execution::AlreadyQueued(job.id.clone()));
         }
 
         let ordinal = project.jobs.len() as u64;
@@ -178,6 +196,7 @@ impl Store {
         let created_at = truncate_to_ms(now);
         let pending_end = after(created_at, wall_ms(PENDING_MS, speed));
         let plan = plan::plan(&project.data, &selection.tests, &mut rng, speed);
+        let fate = agent.as_ref().and_then(|a| a.fate);
         let job = JobRecord {
             id: id.clone(),
             run_id: run_id.clone(),
@@ -187,6 +206,7 @@ impl Store {
                 .as_ref()
                 .map_or(Some(pending_end), |a| run_start_for(a, pending_end, speed)),
             agent: agent.map(|a| a.name),
+            fate,
             title: selection.title,
             request_key,
             plan: Arc::new(plan),
@@ -196,11 +216,7 @@ impl Store {
         project.job_index.insert(id.clone(), index);
         project.run_index.insert(run_id, index);
         project.jobs.push(job);
-        Ok(ExecuteResponse {
-            success: true,
-            schedule_status: ScheduleStatus::Success,
-            job_id: id,
-        })
+        Ok(Execution::Started(id))
     }
 
     /// `POST /api/jobs`: the listed jobs (ids not found go to `missingJobIds`), or
@@ -236,7 +252,7 @@ impl Store {
                     .jobs
                     .iter()
                     .filter(|job| job.created_at >= since)
-                    .filter(|job| !matches!(report::phase(job, now).0, Phase::Done { .. }))
+                    .filter(|job| !report::phase(job, now).0.is_final())
                     .map(|job| report::job_view(job, now))
                     .collect();
             }
@@ -294,7 +310,7 @@ impl Store {
         for job in project
             .jobs
             .iter_mut()
-            .filter(|j| j.agent.as_deref() == Some(name))
+            .filter(|j| j.agent.as_deref() == Some(name) && j.fate.is_none())
         {
             if job.run_start.is_some_and(|start| start <= now) {
                 continue; // Started runs carry on whatever the agent does now.
@@ -309,6 +325,9 @@ impl Store {
 /// When a job whose agent is looked for at `ready` starts: at once if the agent is
 /// connected, after its wake-up delay if it wakes on demand, otherwise not yet.
 fn run_start_for(agent: &Agent, ready: DateTime<Utc>, speed: f64) -> Option<DateTime<Utc>> {
+    if agent.fate.is_some() {
+        return None; // Its jobs end without a run.
+    }
     if agent.connected {
         return Some(ready);
     }

@@ -1,5 +1,6 @@
 //! The `runboard-sim` binary: its first line, the demo project, a request over HTTP,
-//! graceful exit on SIGTERM, and clear refusal of bad flags.
+//! graceful exit on SIGTERM, clear refusal of bad flags, and the switches in `--help`
+//! and in force.
 
 use std::{
     io::{BufRead, BufReader},
@@ -77,6 +78,7 @@ fn bad_flags_are_refused_with_a_reason() {
         (vec!["--project", "no-colon"], "ID:KEY"),
         (vec!["--drop-rate", "3"], "dropRate"),
         (vec!["--addr", "nowhere"], "addr"),
+        (vec!["--echo-key", "loud"], "echo-key"),
     ] {
         let output = Command::new(BIN).args(&args).output().expect("run");
         assert!(!output.status.success(), "{args:?} accepted");
@@ -84,4 +86,53 @@ fn bad_flags_are_refused_with_a_reason() {
         assert!(stderr.contains(mention), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn help_names_the_switches() {
+    let output = Command::new(BIN).arg("--help").output().expect("run");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for switch in [
+        "--odd-shapes",
+        "--echo-key",
+        "/__sim/requests",
+        "refusing-agent",
+    ] {
+        assert!(
+            help.contains(switch),
+            "{switch} missing from --help:\n{help}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn switches_on_the_command_line_are_in_force() {
+    let mut child = Command::new(BIN)
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--odd-shapes",
+            "--echo-key",
+            "base64",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start runboard-sim");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a first line").expect("text");
+    let url = first
+        .strip_prefix("listening on ")
+        .expect("address")
+        .to_owned();
+    let faults: serde_json::Value = reqwest::get(format!("{url}/__sim/faults"))
+        .await
+        .expect("faults")
+        .json()
+        .await
+        .expect("json");
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert_eq!(faults["shapes"], "odd", "{faults}");
+    assert_eq!(faults["echo_key"], "base64", "{faults}");
 }

@@ -263,7 +263,23 @@ async fn control_endpoints_work_and_refuse_bad_input() {
     let list: runboard_sim::CatalogList = serde_json::from_value(catalog).expect("CatalogList");
     assert_eq!(list.projects.len(), 2);
     assert_eq!(list.projects[0], h.catalog());
-    assert_eq!(list.projects[0].agents.len(), 3);
+    let agents: Vec<(&str, Option<runboard_sim::Fate>)> = list.projects[0]
+        .agents
+        .iter()
+        .map(|a| (a.name.as_str(), a.fate))
+        .collect();
+    use runboard_sim::Fate::{Cancelled, FailsWithoutRun, RefusesStarts};
+    assert_eq!(
+        agents,
+        [
+            ("staging-agent", None),
+            ("nightly-agent", None),
+            ("offline-agent", None),
+            ("cancel-agent", Some(Cancelled)),
+            ("broken-agent", Some(FailsWithoutRun)),
+            ("refusing-agent", Some(RefusesStarts)),
+        ]
+    );
 
     let faults = json!({"latencyMs": 0, "error5xxRate": 0.25});
     let answer = h
@@ -278,6 +294,8 @@ async fn control_endpoints_work_and_refuse_bad_input() {
         r#"{"dropRate": -0.1}"#,
         r#"{"latencyMs": 99999999}"#,
         r#"{"oops": 1}"#,
+        r#"{"shapes": "weird"}"#,
+        r#"{"echo_key": "loud"}"#,
         "{",
     ] {
         let answer = h.call(Method::POST, "/__sim/faults", None, bad).await;

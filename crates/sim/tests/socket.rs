@@ -8,60 +8,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{KEY, PROJECT, checks::check_report, config};
-use runboard_shared::{ExecuteResponse, JobsResponse, RunStatus, TestRun};
-use runboard_sim::{Faults, ManualClock, RunningSim, Simulator, spawn};
+use common::{
+    KEY, PROJECT,
+    checks::check_report,
+    config,
+    socket::{client, execute, jobs, report, report_raw, run_id_after, start},
+};
+use runboard_shared::{RunStatus, TestRun};
+use runboard_sim::{Faults, ManualClock, Simulator};
 use serde_json::json;
-
-async fn start(sim: Simulator) -> RunningSim {
-    spawn(sim, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("spawn")
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client")
-}
-
-/// Reads a run report over the socket.
-async fn run_report(c: &reqwest::Client, url: &str, run_id: &str) -> TestRun {
-    c.get(format!("{url}/api/testRun/{PROJECT}/{run_id}"))
-        .header("x-api-key", KEY)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("TestRun")
-}
-
-/// Asks for one job's state over the socket.
-async fn job_states(c: &reqwest::Client, url: &str, job_id: &str) -> JobsResponse {
-    c.post(format!("{url}/api/jobs/{PROJECT}"))
-        .header("x-api-key", KEY)
-        .json(&json!({"jobIds": [job_id]}))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("JobsResponse")
-}
-
-async fn execute(c: &reqwest::Client, url: &str, feature: &str) -> ExecuteResponse {
-    c.post(format!("{url}/api/testExecution/{PROJECT}"))
-        .header("x-api-key", KEY)
-        .json(&json!({"action": "executeTests", "featureId": feature}))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("ExecuteResponse")
-}
 
 #[tokio::test]
 async fn a_fast_run_completes_over_http() {
@@ -70,12 +25,14 @@ async fn a_fast_run_completes_over_http() {
     let c = client();
     let catalog = running.sim.catalog(PROJECT).expect("catalog");
     let feature = catalog.features.iter().find(|f| !f.all).expect("feature");
-    let job_id = execute(&c, &url, &feature.id).await.job_id;
+    let job_id = execute(&c, &url, json!({"featureId": feature.id}))
+        .await
+        .job_id;
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let job = loop {
-        let jobs = job_states(&c, &url, &job_id).await;
-        let job = jobs.jobs.into_iter().next().expect("job");
+        let answer = jobs(&c, &url, &[&job_id]).await;
+        let job = answer.jobs.into_iter().next().expect("job");
         if job.status.is_terminal() {
             break job;
         }
@@ -83,7 +40,7 @@ async fn a_fast_run_completes_over_http() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let run_id = job.test_run_id.expect("run id");
-    let run = run_report(&c, &url, &run_id).await;
+    let run = report(&c, &url, &run_id).await;
     assert_eq!(run.status, RunStatus::Completed);
     check_report(&run, feature.test_count, PROJECT);
     running.shutdown().await;
@@ -119,50 +76,45 @@ async fn dropped_connections_get_no_response() {
 }
 
 #[tokio::test]
-async fn hung_requests_time_out_and_do_not_block_shutdown() {
+async fn hung_requests_get_no_answer_and_do_not_block_shutdown() {
     let running = start(Simulator::new(config(36, 1.0))).await;
     running.sim.set_faults(Faults {
         hang_rate: 1.0,
         ..Faults::default()
     });
     let url = running.url();
-    let impatient = reqwest::Client::builder()
-        .timeout(Duration::from_millis(300))
+    // The client's own timeout is far beyond the hang this test waits for.
+    let patient = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
         .build()
         .expect("client");
-    let error = impatient
-        .post(format!("{url}/api/jobs/{PROJECT}"))
-        .header("x-api-key", KEY)
-        .body("{}")
-        .send()
-        .await
-        .expect_err("never answered");
-    assert!(error.is_timeout(), "{error:?}");
-
-    // A request still hanging when the server stops is released, and shutdown is prompt.
-    let patient = tokio::spawn(
-        client()
+    let hung = tokio::spawn(
+        patient
             .post(format!("{url}/api/jobs/{PROJECT}"))
             .header("x-api-key", KEY)
             .body("{}")
             .send(),
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while running.sim.stats().by_status.get("hung").copied() < Some(2) {
-        assert!(Instant::now() < deadline, "second request never arrived");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running.sim.stats().by_status.get("hung").copied() < Some(1) {
+        assert!(Instant::now() < deadline, "the request never arrived");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let stopping = Instant::now();
-    running.shutdown().await;
+    assert!(!hung.is_finished(), "a hung request was answered");
+
+    // Stopping the server releases the hung request without an answer; a shutdown
+    // that never ends is the failure looked for here, so the bound is generous.
+    tokio::time::timeout(Duration::from_secs(10), running.shutdown())
+        .await
+        .expect("shutdown hangs");
+    let outcome = tokio::time::timeout(Duration::from_secs(10), hung)
+        .await
+        .expect("the hung request was not released")
+        .expect("join");
+    let error = outcome.expect_err("the hung request got no response");
     assert!(
-        stopping.elapsed() < Duration::from_secs(2),
-        "shutdown took {:?}",
-        stopping.elapsed()
-    );
-    let outcome = patient.await.expect("join");
-    assert!(
-        outcome.is_err(),
-        "the hung request got no response: {outcome:?}"
+        !error.is_timeout(),
+        "released by shutdown, not by the client: {error:?}"
     );
 }
 
@@ -181,37 +133,24 @@ async fn a_ten_thousand_test_run_is_served() {
         .cloned()
         .expect("all");
     assert_eq!(all.test_count, 10_000);
-    let job_id = execute(&c, &url, &all.id).await.job_id;
+    let job_id = execute(&c, &url, json!({"featureId": all.id})).await.job_id;
     let run_id = run_id_after(&c, &url, &job_id, &clock, 10_000).await;
-    let get = || async {
-        let started = Instant::now();
-        let run = run_report(&c, &url, &run_id).await;
-        (run, started.elapsed())
-    };
-    let (live, took) = get().await;
-    eprintln!("live 10,000-test report served in {took:?}");
+    let live = report(&c, &url, &run_id).await;
     check_report(&live, 10_000, PROJECT);
     assert_eq!(live.status, RunStatus::Running);
 
+    // How fast these are served is the benchmarks' business (crates/bench), not a test's.
     clock.advance(Duration::from_secs(30 * 24 * 3600));
-    let (done, took) = get().await;
-    eprintln!("completed 10,000-test report served in {took:?}");
+    let first = report_raw(&c, &url, &run_id).await;
+    assert_eq!(first.status, 200);
+    let done: TestRun = first.parse();
     check_report(&done, 10_000, PROJECT);
     assert_eq!(done.status, RunStatus::Completed);
-    let (_, took) = get().await;
-    eprintln!("completed report served again (cached) in {took:?}");
+    let again = report_raw(&c, &url, &run_id).await;
+    assert_eq!(again.status, 200);
+    assert!(
+        again.text == first.text,
+        "a completed report is served again byte for byte"
+    );
     running.shutdown().await;
-}
-
-/// Moves the clock past `Pending` and `into_ms` into the run, and returns the run id.
-async fn run_id_after(
-    c: &reqwest::Client,
-    url: &str,
-    job_id: &str,
-    clock: &ManualClock,
-    into_ms: u64,
-) -> String {
-    clock.advance(Duration::from_millis(1_500 + into_ms));
-    let jobs = job_states(c, url, job_id).await;
-    jobs.jobs[0].test_run_id.clone().expect("run id")
 }

@@ -2,7 +2,7 @@
 //! them, and the lookups an execution needs (which tests a selector picks).
 //!
 //! The public types are the JSON of `GET /__sim/catalog`:
-//! `{"projects":[{"id","testCount","features":[{"id","title","testCount","all"?,"suites":[{"id","title","tests":[{"id","title"}]}]}],"agents":[{"name","connected","connectsAfterMs"?}]}]}`.
+//! `{"projects":[{"id","testCount","features":[{"id","title","testCount","all"?,"suites":[{"id","title","tests":[{"id","title"}]}]}],"agents":[{"name","connected","connectsAfterMs"?,"fate"?}]}]}`.
 //! The feature marked `"all": true` ("Full regression") has no suites of its own and runs
 //! every test of the project.
 
@@ -110,21 +110,43 @@ pub struct Agent {
     /// to wait for it and it connecting for that job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connects_after_ms: Option<u64>,
+    /// For an agent whose jobs always end the same way: how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fate: Option<Fate>,
+}
+
+/// What always happens to a job sent to an agent with a fixed fate: the endings the
+/// guide does not describe, so a client can be tested against them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Fate {
+    /// The job goes `Pending` → `"Cancelled"` (a status the guide does not list) and
+    /// never gets a `testRunId`.
+    Cancelled,
+    /// The job goes `Pending` → `Failed` and never gets a `testRunId`.
+    FailsWithoutRun,
+    /// `executeTests` answers HTTP 200 `{"success":false,"message":…}` and creates no job.
+    RefusesStarts,
 }
 
 /// The agents every project starts with: one connected, one that wakes on demand a few
 /// simulated seconds after a job waits for it, one that stays away until connected
-/// through `POST /__sim/agents`.
+/// through `POST /__sim/agents`, and three connected ones with fixed fates (jobs
+/// cancelled, jobs failing without a run, starts refused).
 pub(crate) fn default_agents() -> Vec<Agent> {
-    let agent = |name: &str, connected, connects_after_ms| Agent {
+    let agent = |name: &str, connected, connects_after_ms, fate| Agent {
         name: name.to_owned(),
         connected,
         connects_after_ms,
+        fate,
     };
     vec![
-        agent("staging-agent", true, None),
-        agent("nightly-agent", false, Some(4_000)),
-        agent("offline-agent", false, None),
+        agent("staging-agent", true, None, None),
+        agent("nightly-agent", false, Some(4_000), None),
+        agent("offline-agent", false, None, None),
+        agent("cancel-agent", true, None, Some(Fate::Cancelled)),
+        agent("broken-agent", true, None, Some(Fate::FailsWithoutRun)),
+        agent("refusing-agent", true, None, Some(Fate::RefusesStarts)),
     ]
 }
 

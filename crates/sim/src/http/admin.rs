@@ -1,5 +1,5 @@
-//! The simulator-only `/__sim/` endpoints (no key): catalog, request counters, faults
-//! and agent connections.
+//! The simulator-only `/__sim/` endpoints (no key): catalog, request counters, the
+//! request log, faults and agent connections.
 
 use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use crate::{
     catalog::{Agent, CatalogList},
     config::Faults,
     error::{SimError, parse_json},
+    recorder::RecordedRequests,
     stats::Stats,
 };
 
@@ -27,6 +28,17 @@ pub(super) async fn stats(State(sim): State<Simulator>) -> Json<Stats> {
 pub(super) async fn reset_stats(State(sim): State<Simulator>) -> Json<Stats> {
     sim.reset_stats();
     Json(sim.stats())
+}
+
+/// `GET /__sim/requests`.
+pub(super) async fn requests(State(sim): State<Simulator>) -> Json<RecordedRequests> {
+    Json(sim.requests())
+}
+
+/// `DELETE /__sim/requests`: answers the emptied log.
+pub(super) async fn clear_requests(State(sim): State<Simulator>) -> Json<RecordedRequests> {
+    sim.clear_requests();
+    Json(sim.requests())
 }
 
 /// `GET /__sim/faults`.

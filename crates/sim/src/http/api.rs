@@ -8,14 +8,17 @@ use axum::{
     http::{Method, Uri, header},
     response::{IntoResponse, Response},
 };
-use runboard_shared::{ExecuteRequest, ExecuteResponse, JobsResponse, RunStatus};
+use runboard_shared::{ExecuteRequest, ExecuteResponse, RunStatus, ScheduleStatus};
 use serde::Deserialize;
+use serde_json::{Value, json};
 
-use super::body::RawBody;
+use super::{body::RawBody, odd};
 use crate::{
     Simulator,
+    config::Shapes,
     error::{SimError, parse_json},
     report,
+    store::Execution,
 };
 
 /// `POST /api/testExecution/{projId}`.
@@ -23,10 +26,28 @@ pub(super) async fn execute(
     State(sim): State<Simulator>,
     Path(project_id): Path<String>,
     RawBody(body): RawBody,
-) -> Result<Json<ExecuteResponse>, SimError> {
+) -> Result<Response, SimError> {
     let request: ExecuteRequest = parse_json(&body)?;
     let now = sim.now();
-    sim.store().execute(&project_id, request, now).map(Json)
+    let execution = sim.store().execute(&project_id, request, now)?;
+    let accepted = |schedule_status, job_id| {
+        let response = ExecuteResponse {
+            success: true,
+            schedule_status,
+            job_id,
+        };
+        Json(response).into_response()
+    };
+    Ok(match execution {
+        Execution::Started(job_id) => accepted(ScheduleStatus::Success, job_id),
+        Execution::AlreadyQueued(job_id) if sim.faults().shapes == Shapes::Odd => {
+            odd::duplicate_start(&job_id)
+        }
+        Execution::AlreadyQueued(job_id) => accepted(ScheduleStatus::AlreadyExists, job_id),
+        Execution::Refused(message) => {
+            Json(json!({"success": false, "message": message})).into_response()
+        }
+    })
 }
 
 /// The body of `POST /api/jobs`: lenient, since any string id is allowed (ids that
@@ -43,12 +64,16 @@ pub(super) async fn jobs(
     State(sim): State<Simulator>,
     Path(project_id): Path<String>,
     RawBody(body): RawBody,
-) -> Result<Json<JobsResponse>, SimError> {
+) -> Result<Response, SimError> {
     let request: JobsBody = parse_json(&body)?;
     let now = sim.now();
-    sim.store()
-        .jobs(&project_id, request.job_ids, now)
-        .map(Json)
+    let answer = sim.store().jobs(&project_id, request.job_ids, now)?;
+    if sim.faults().shapes == Shapes::Odd {
+        let mut answer = serde_json::to_value(answer).map_err(internal)?;
+        odd::jobs(&mut answer);
+        return Ok(Json(answer).into_response());
+    }
+    Ok(Json(answer).into_response())
 }
 
 /// `GET /api/testRun/{projId}/{runId}`. A completed report never changes, so its JSON
@@ -60,8 +85,9 @@ pub(super) async fn test_run(
 ) -> Result<Response, SimError> {
     let now = sim.now();
     let (job, data) = sim.store().run(&project_id, &run_id, now)?;
+    let odd = sim.faults().shapes == Shapes::Odd;
     if let Some(cached) = job.final_report.get() {
-        return Ok(json_bytes(cached.clone()));
+        return report_answer(cached.clone(), odd);
     }
     let built = tokio::task::spawn_blocking(move || -> Result<Option<Bytes>, String> {
         let Some(report) = report::run_report(&job, &data, now) else {
@@ -78,19 +104,28 @@ pub(super) async fn test_run(
     .map_err(|e| e.to_string())
     .and_then(|built| built);
     match built {
-        Ok(Some(bytes)) => Ok(json_bytes(bytes)),
+        Ok(Some(bytes)) => report_answer(bytes, odd),
         Ok(None) => Err(SimError::NotFound(format!(
             "test run {run_id} was not found in this project"
         ))),
-        Err(error) => {
-            tracing::error!(%error, "building a run report failed");
-            Err(SimError::Internal)
-        }
+        Err(error) => Err(internal(error)),
     }
 }
 
-fn json_bytes(bytes: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+/// A report's answer: its plain JSON, or that JSON reshaped when `odd`.
+fn report_answer(bytes: Bytes, odd: bool) -> Result<Response, SimError> {
+    if !odd {
+        return Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response());
+    }
+    let mut report: Value = serde_json::from_slice(&bytes).map_err(internal)?;
+    odd::report(&mut report);
+    Ok(Json(report).into_response())
+}
+
+/// A failure inside the simulator: logged, answered without detail.
+fn internal(error: impl std::fmt::Display) -> SimError {
+    tracing::error!(%error, "building an answer failed");
+    SimError::Internal
 }
 
 /// Any path the simulator does not serve.

@@ -1,4 +1,5 @@
-//! The `/api/` layers that are not faults: request counting and the key check.
+//! The `/api/` layers that are not faults: request counting and recording, and the key
+//! check.
 
 use axum::{
     extract::{Request, State},
@@ -7,10 +8,13 @@ use axum::{
 };
 
 use super::faults::Interrupted;
-use crate::{Simulator, stats::Endpoint};
+use crate::{Simulator, error::SimError, stats::Endpoint};
 
-/// Counts every `/api/` request as it arrives and again by how it was answered.
+/// Counts and records every `/api/` request as it arrives, and counts it again by how
+/// it was answered.
 pub(super) async fn count(State(sim): State<Simulator>, req: Request, next: Next) -> Response {
+    sim.request_log()
+        .record(req.method(), req.uri(), req.headers());
     let counter = sim.stats_counter();
     counter.arrived(Endpoint::of(req.uri().path()));
     let response = next.run(req).await;
@@ -23,18 +27,28 @@ pub(super) async fn count(State(sim): State<Simulator>, req: Request, next: Next
     response
 }
 
-/// Rejects a missing or wrong `x-api-key` before anything else looks at the request
-/// (its body is not even read). On the documented endpoints the key must be the one of
-/// the project in the path; elsewhere under `/api/` any project's key lets the request
-/// through to its 404.
+/// Rejects a missing, repeated or wrong `x-api-key` before anything else looks at the
+/// request (its body is not even read). On the documented endpoints the key must be the
+/// one of the project in the path; elsewhere under `/api/` any project's key lets the
+/// request through to its 404.
 pub(super) async fn authorize(State(sim): State<Simulator>, req: Request, next: Next) -> Response {
     let project = project_segment(req.uri().path());
     // A key that is not valid text can match no project: treat it as wrong, not missing.
-    let key = req
+    let keys: Vec<&str> = req
         .headers()
-        .get("x-api-key")
-        .map(|value| value.to_str().unwrap_or(""));
-    let verdict = sim.store().authorize(project, key);
+        .get_all("x-api-key")
+        .iter()
+        .map(|value| value.to_str().unwrap_or(""))
+        .collect();
+    // Two keys are ambiguous; a real platform is entitled to refuse them.
+    if keys.len() > 1 {
+        return SimError::Unauthorized(format!(
+            "{} x-api-key headers; send exactly one",
+            keys.len()
+        ))
+        .into_response();
+    }
+    let verdict = sim.store().authorize(project, keys.first().copied());
     match verdict {
         Ok(()) => next.run(req).await,
         Err(error) => error.into_response(),

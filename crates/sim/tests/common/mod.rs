@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)] // Each test binary uses a different part of it.
 
 pub mod checks;
+pub mod socket;
 
 use std::{sync::Arc, time::Duration};
 
