@@ -2,22 +2,32 @@
 //! always closed, with a screenshot saved when a scenario fails.
 
 use std::{
-    net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Stdio,
     time::Duration,
 };
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use hyper_util::client::legacy::connect::HttpConnector;
+use rand::Rng;
 use serde_json::{Value, json};
 use tempfile::TempDir;
+use tokio::{
+    io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader, Lines},
+    process::{Child, ChildStdout, Command},
+};
 
 use crate::wait_for;
 
 /// How long a page condition may take before a test fails.
 pub const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long chromedriver may take to say it listens.
+const DRIVER_START: Duration = Duration::from_secs(20);
+
+/// Ports tried for chromedriver before giving up.
+const DRIVER_PORT_ATTEMPTS: usize = 10;
 
 /// A chromedriver process and a WebDriver session on it.
 pub struct Browser {
@@ -28,45 +38,22 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts chromedriver on a free port and opens a headless Chromium session.
+    /// Starts chromedriver and opens a headless Chromium session on it.
     pub async fn start() -> Result<Self> {
-        let port = free_port()?;
-        let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-        let mut driver = Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {driver_bin}: run ./x test, which installs it"))?;
-        let url = format!("http://127.0.0.1:{port}");
-        let ready = wait_for(
-            "chromedriver to listen",
-            Duration::from_secs(20),
-            || async {
-                Ok(tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .ok()
-                    .map(|_| ()))
-            },
-        )
-        .await;
-        if let Err(e) = ready {
-            let _ = driver.kill();
-            return Err(e);
-        }
+        let (mut driver, port) = start_driver().await?;
         let profile = tempfile::tempdir()?;
-        let client = match connect(&url, profile.path()).await {
-            Ok(client) => client,
+        let url = format!("http://127.0.0.1:{port}");
+        match connect(&url, profile.path()).await {
+            Ok(client) => Ok(Self {
+                client,
+                driver,
+                _profile: profile,
+            }),
             Err(e) => {
-                let _ = driver.kill();
-                return Err(e);
+                let _ = driver.kill().await;
+                Err(e)
             }
-        };
-        Ok(Self {
-            client,
-            driver,
-            _profile: profile,
-        })
+        }
     }
 
     /// Opens `url` and waits until the widget says it has loaded its bootstrap.
@@ -118,15 +105,7 @@ impl Browser {
     /// Ends the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // A session that was not closed must not leave chromedriver behind.
-        let _ = self.driver.kill();
+        let _ = self.driver.kill().await;
     }
 }
 
@@ -162,6 +141,76 @@ fn chromium_binary() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// Starts chromedriver on a port of its own. chromedriver cannot pick a free port itself
+/// (`--port=0` is refused), and a port found by binding and releasing it may be taken by
+/// someone else before chromedriver binds it. So: try a random port outside the kernel's
+/// ephemeral range (where `127.0.0.1:0` sockets come from), and when chromedriver reports
+/// that the port is taken, try another. Only chromedriver's own "started successfully"
+/// counts as ready, so a foreign server on the port is never mistaken for it.
+async fn start_driver() -> Result<(Child, u16)> {
+    let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let mut last = String::new();
+    for _ in 0..DRIVER_PORT_ATTEMPTS {
+        let port = rand::thread_rng().gen_range(10_000..30_000);
+        let mut driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {driver_bin}: run ./x test, which installs it"))?;
+        let stdout = driver.stdout.take().context("chromedriver stdout")?;
+        let stderr = driver.stderr.take().context("chromedriver stderr")?;
+        let started = tokio::time::timeout(DRIVER_START, until_started(stdout)).await;
+        match started {
+            Ok(Ok(stdout)) => {
+                // Keep both pipes drained so chromedriver never blocks on a full one.
+                tokio::spawn(drain(stdout));
+                tokio::spawn(drain(BufReader::new(stderr).lines()));
+                return Ok((driver, port));
+            }
+            Ok(Err(said)) => {
+                let _ = driver.kill().await;
+                let mut complaint = String::new();
+                let _ = BufReader::new(stderr).read_to_string(&mut complaint).await;
+                last = format!("{said}{complaint}");
+                if !port_taken(&last) {
+                    bail!("chromedriver did not start: {last}");
+                }
+            }
+            Err(_) => {
+                let _ = driver.kill().await;
+                bail!("chromedriver did not say it started within {DRIVER_START:?}");
+            }
+        }
+    }
+    Err(anyhow!(
+        "chromedriver found no free port in {DRIVER_PORT_ATTEMPTS} tries: {last}"
+    ))
+}
+
+/// Reads chromedriver's stdout until it says it listens, or returns what it said before
+/// it ended.
+async fn until_started(stdout: ChildStdout) -> Result<Lines<BufReader<ChildStdout>>, String> {
+    let mut lines = BufReader::new(stdout).lines();
+    let mut said = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.contains("started successfully") {
+            return Ok(lines);
+        }
+        said.push_str(&line);
+        said.push('\n');
+    }
+    Err(said)
+}
+
+async fn drain(mut lines: Lines<impl AsyncBufRead + Unpin>) {
+    while let Ok(Some(_)) = lines.next_line().await {}
+}
+
+/// Whether chromedriver's last words say its port was in use.
+fn port_taken(said: &str) -> bool {
+    let said = said.to_ascii_lowercase();
+    said.contains("address already in use") || said.contains("port not available")
 }

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod front_door;
 pub mod portal;
 pub mod serve;
+pub mod sim_log;
 pub mod stack;
 pub mod wait;
 

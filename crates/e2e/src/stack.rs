@@ -1,7 +1,10 @@
 //! One test's world: an in-process simulator holding a canary key, a `runboard` server
 //! configured from a real TOML file, and the front door the browser talks to.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use anyhow::{Context, Result, ensure};
 use runboard_proxy::{Config, Server};
@@ -10,7 +13,10 @@ use runboard_sim::{Catalog, RunningSim, SimConfig, SimProject, Simulator};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::front_door::{FrontDoor, Identity};
+use crate::{
+    front_door::{FrontDoor, Identity},
+    sim_log,
+};
 
 /// The project every stack serves.
 pub const PROJECT: &str = "67f8cb3fe236b8d41b7700ac";
@@ -63,7 +69,6 @@ pub struct Stack {
     /// The simulator's catalog for [`PROJECT`].
     pub catalog: Catalog,
     proxy: Option<Server>,
-    proxy_addr: SocketAddr,
     options: StackOptions,
     dir: TempDir,
     http: reqwest::Client,
@@ -90,19 +95,17 @@ impl Stack {
             .context("the simulator serves the project")?;
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join("key"), &key)?;
-        let mut stack = Self {
-            front: FrontDoor::start("127.0.0.1:9".parse()?, options.identity.clone()).await?,
+        let proxy = launch_proxy(&config_toml(&sim, &catalog, &options, dir.path())?).await?;
+        Ok(Self {
+            front: FrontDoor::start(proxy.addr(), options.identity.clone()).await?,
             sim,
             key,
             catalog,
-            proxy: None,
-            proxy_addr: "127.0.0.1:0".parse()?,
+            proxy: Some(proxy),
             options,
             dir,
             http: reqwest::Client::builder().no_proxy().build()?,
-        };
-        stack.start_proxy().await?;
-        Ok(stack)
+        })
     }
 
     /// The widget's URL for `path` (which starts with `/`), through the front door.
@@ -117,12 +120,11 @@ impl Stack {
         }
     }
 
-    /// Starts `runboard` again, on the port it had before when it ran already.
+    /// Starts `runboard` again (on a new port: the front door follows it, as a load
+    /// balancer would).
     pub async fn start_proxy(&mut self) -> Result<()> {
-        let config = Config::from_toml_str(&self.config_toml()?, |_| None)
-            .context("the e2e configuration is valid")?;
-        let server = Server::start(config).await?;
-        self.proxy_addr = server.addr();
+        let toml = config_toml(&self.sim, &self.catalog, &self.options, self.dir.path())?;
+        let server = launch_proxy(&toml).await?;
         self.front.set_target(server.addr());
         self.proxy = Some(server);
         Ok(())
@@ -159,6 +161,22 @@ impl Stack {
         Ok(body["jobs"].as_array().cloned().unwrap_or_default())
     }
 
+    /// Proves that every `/api` call that reached the simulator carried exactly the
+    /// configured key and none of the browser's credentials; answers how many there were.
+    /// The log must hold at least every request the simulator's counters saw, so an empty
+    /// or missing log cannot pass for a clean one.
+    pub async fn check_forwarded_credentials(&self) -> Result<usize> {
+        let counted = self.sim.sim.stats().total;
+        let logged = sim_log::requests(&self.http, &self.sim.url()).await?;
+        ensure!(
+            logged.len() as u64 >= counted,
+            "the simulator counted {counted} /api requests but logged {}",
+            logged.len()
+        );
+        sim_log::only_the_configured_key(&logged, &self.key)?;
+        Ok(logged.len())
+    }
+
     /// Connects an agent in the simulator, as if its machine came online.
     pub fn connect_agent(&self, agent: &str) -> Result<()> {
         ensure!(
@@ -173,26 +191,28 @@ impl Stack {
         self.stop_proxy().await;
         self.sim.shutdown().await;
     }
+}
 
-    fn config_toml(&self) -> Result<String> {
-        let all = self
-            .catalog
-            .all_feature()
-            .context("catalog has an all-tests feature")?;
-        let (_, suite) = self
-            .catalog
-            .suites()
-            .next()
-            .context("catalog has a suite")?;
-        let auth = match &self.options.run_users {
-            None => "mode = \"none\"".to_owned(),
-            Some(users) => format!(
-                "mode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\nrun_users = {}\nrun_groups = []",
-                toml_list(users)
-            ),
-        };
-        Ok(format!(
-            r#"listen = "{listen}"
+/// `runboard`'s configuration for a stack, as an administrator would write it.
+fn config_toml(
+    sim: &RunningSim,
+    catalog: &Catalog,
+    options: &StackOptions,
+    dir: &Path,
+) -> Result<String> {
+    let all = catalog
+        .all_feature()
+        .context("catalog has an all-tests feature")?;
+    let (_, suite) = catalog.suites().next().context("catalog has a suite")?;
+    let auth = match &options.run_users {
+        None => "mode = \"none\"".to_owned(),
+        Some(users) => format!(
+            "mode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\nrun_users = {}\nrun_groups = []",
+            toml_list(users)
+        ),
+    };
+    Ok(format!(
+        r#"listen = "127.0.0.1:0"
 widget_dir = "{widget}"
 [upstream]
 url = "{upstream}"
@@ -224,18 +244,21 @@ description = "The same suite, on an agent that is not connected"
 testSuiteId = "{suite}"
 agentName = "offline-agent"
 "#,
-            listen = self.proxy_addr,
-            widget = widget_dir().display(),
-            upstream = self.sim.url(),
-            ancestors = toml_list(&self.options.frame_ancestors),
-            key_file = self.dir.path().join("key").display(),
-            full = presets::FULL,
-            all = all.id,
-            smoke = presets::SMOKE,
-            suite = suite.id,
-            offline = presets::OFFLINE,
-        ))
-    }
+        widget = widget_dir().display(),
+        upstream = sim.url(),
+        ancestors = toml_list(&options.frame_ancestors),
+        key_file = dir.join("key").display(),
+        full = presets::FULL,
+        all = all.id,
+        smoke = presets::SMOKE,
+        suite = suite.id,
+        offline = presets::OFFLINE,
+    ))
+}
+
+async fn launch_proxy(toml: &str) -> Result<Server> {
+    let config = Config::from_toml_str(toml, |_| None).context("the e2e configuration is valid")?;
+    Server::start(config).await
 }
 
 /// The built widget. The suite needs it: `./x test` builds it before running tests.

@@ -1,27 +1,37 @@
 //! Architecture invariants that can be checked by reading the tree (see ARCHITECTURE.md).
 
 use std::{
+    collections::BTreeSet,
     fs,
     path::{Path, PathBuf},
 };
+
+use toml::{Table, Value};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every file under `dir` whose name passes `keep`, skipping build output.
+fn files(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).expect("readable source folder") {
         let path = entry.expect("dir entry").path();
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if path.is_dir() && !matches!(name, "target" | "dist" | "node_modules") {
-            rust_files(&path, out);
-        } else if name.ends_with(".rs") {
+        if path.is_dir() {
+            if !matches!(name, "target" | "dist" | "node_modules") && !name.starts_with('.') {
+                files(&path, keep, out);
+            }
+        } else if keep(name) {
             out.push(path);
         }
     }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    files(dir, &|name| name.ends_with(".rs"), out);
 }
 
 fn sources() -> Vec<PathBuf> {
@@ -33,25 +43,120 @@ fn sources() -> Vec<PathBuf> {
     files
 }
 
-/// The `[dependencies]` table of a crate's manifest, as names.
-fn dependencies(krate: &str) -> Vec<String> {
-    let text = fs::read_to_string(root().join(krate).join("Cargo.toml")).expect("manifest");
-    let mut in_deps = false;
-    let mut names = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_deps = line == "[dependencies]";
-        } else if in_deps && !line.is_empty() && !line.starts_with('#') {
-            names.push(
-                line.split(['=', '.', ' '])
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
+/// Test code: integration tests of every crate and the browser suite's harness.
+fn test_sources() -> Vec<PathBuf> {
+    let tests: Vec<PathBuf> = sources()
+        .into_iter()
+        .filter(|f| {
+            f.components().any(|c| c.as_os_str() == "tests")
+                || f.starts_with(root().join("crates/e2e"))
+        })
+        .collect();
+    assert!(tests.len() > 10, "found the test sources");
+    tests
+}
+
+fn read_toml(path: &Path) -> Table {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.parse()
+        .unwrap_or_else(|e| panic!("{} is not TOML: {e}", path.display()))
+}
+
+/// Which dependency tables of a manifest to read.
+#[derive(Clone, Copy, PartialEq)]
+enum Tables {
+    /// What the crate's users build: normal and build dependencies, for every target.
+    Built,
+    /// Everything, dev-dependencies included.
+    All,
+}
+
+/// The package names a crate depends on, from every dependency table of its manifest
+/// (`[dependencies]`, `[dependencies.x]`, `[target.'cfg(…)'.dependencies]`, …), with
+/// renames (`package = "…"`, also through `workspace = true`) resolved to the real name.
+fn dependencies(krate: &str, which: Tables) -> BTreeSet<String> {
+    let manifest = read_toml(&root().join(krate).join("Cargo.toml"));
+    let workspace = read_toml(&root().join("Cargo.toml"));
+    let inherited = workspace
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(Value::as_table)
+        .cloned()
+        .unwrap_or_default();
+    dependencies_in(&manifest, &inherited, which)
+}
+
+/// [`dependencies`] of a parsed manifest, `inherited` being `[workspace.dependencies]`.
+fn dependencies_in(manifest: &Table, inherited: &Table, which: Tables) -> BTreeSet<String> {
+    let mut kinds = vec!["dependencies", "build-dependencies"];
+    if which == Tables::All {
+        kinds.push("dev-dependencies");
+    }
+    let mut holders = vec![manifest];
+    if let Some(targets) = manifest.get("target").and_then(Value::as_table) {
+        holders.extend(targets.values().filter_map(Value::as_table));
+    }
+    let mut names = BTreeSet::new();
+    for holder in holders {
+        for kind in &kinds {
+            let Some(table) = holder.get(*kind).and_then(Value::as_table) else {
+                continue;
+            };
+            for (key, spec) in table {
+                names.insert(package_name(key, spec, inherited));
+            }
         }
     }
     names
+}
+
+fn package_name(key: &str, spec: &Value, inherited: &Table) -> String {
+    let renamed = |spec: &Value| {
+        spec.get("package")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    if let Some(name) = renamed(spec) {
+        return name;
+    }
+    if spec.get("workspace").and_then(Value::as_bool) == Some(true)
+        && let Some(name) = inherited.get(key).and_then(renamed)
+    {
+        return name;
+    }
+    key.to_owned()
+}
+
+#[test]
+fn dependency_tables_are_all_read_and_renames_resolved() {
+    let manifest: Table = r#"
+        [dependencies]
+        a = "1"
+        x.workspace = true
+        [dependencies.b]
+        version = "1"
+        [target.'cfg(unix)'.dependencies]
+        c = "1"
+        [target.'cfg(unix)'.dependencies.d]
+        version = "1"
+        [build-dependencies]
+        e = { package = "real-e", version = "1" }
+        [dev-dependencies]
+        f = "1"
+    "#
+    .parse()
+    .expect("toml");
+    let inherited: Table = "x = { package = \"real-x\", version = \"1\" }"
+        .parse()
+        .expect("toml");
+    let names = |which| {
+        dependencies_in(&manifest, &inherited, which)
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(names(Tables::Built), "a b c d real-e real-x");
+    assert_eq!(names(Tables::All), "a b c d f real-e real-x");
 }
 
 #[test]
@@ -81,11 +186,16 @@ fn no_unfinished_code_on_user_paths() {
     }
 }
 
+/// ARCHITECTURE.md: "`shared` ... depends on serde, serde_json and thiserror only".
+const SHARED_MAY_USE: [&str; 3] = ["serde", "serde_json", "thiserror"];
+
 #[test]
 fn shared_depends_on_serde_and_little_else() {
-    for dep in dependencies("shared") {
+    let deps = dependencies("shared", Tables::Built);
+    assert!(deps.contains("serde"), "read shared's manifest: {deps:?}");
+    for dep in deps {
         assert!(
-            ["serde", "serde_json", "thiserror"].contains(&dep.as_str()),
+            SHARED_MAY_USE.contains(&dep.as_str()),
             "runboard-shared must stay I/O-free and wasm-friendly; it depends on {dep}"
         );
     }
@@ -93,32 +203,106 @@ fn shared_depends_on_serde_and_little_else() {
 
 #[test]
 fn the_widget_and_the_server_do_not_depend_on_each_other() {
-    let frontend = dependencies("frontend");
-    assert!(
-        !frontend
-            .iter()
-            .any(|d| d == "runboard-proxy" || d == "runboard-sim")
-    );
-    assert!(
-        !dependencies("proxy")
-            .iter()
-            .any(|d| d == "runboard-frontend")
-    );
+    let frontend = dependencies("frontend", Tables::All);
+    assert!(frontend.contains("leptos"), "read the widget's manifest");
+    for server_side in ["runboard-proxy", "runboard-sim"] {
+        assert!(
+            !frontend.contains(server_side),
+            "the widget depends on {server_side}"
+        );
+    }
+    let proxy = dependencies("proxy", Tables::All);
+    assert!(proxy.contains("axum"), "read the proxy's manifest");
+    assert!(!proxy.contains("runboard-frontend"));
 }
 
 #[test]
 fn only_the_server_side_knows_the_key_header() {
-    let mut files = Vec::new();
-    rust_files(&root().join("frontend"), &mut files);
-    rust_files(&root().join("shared"), &mut files);
-    for file in files {
-        let text = fs::read_to_string(&file)
-            .expect("readable")
-            .to_ascii_lowercase();
+    // Every file of the widget (markup, styles, scripts, build hooks, docs) and of shared.
+    let mut files_found = Vec::new();
+    files(&root().join("frontend"), &|_| true, &mut files_found);
+    rust_files(&root().join("shared"), &mut files_found);
+    files_found.push(root().join("Trunk.toml"));
+    let non_rust = files_found
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e != "rs"))
+        .count();
+    assert!(non_rust >= 3, "found the widget's html, css and scripts");
+    for file in files_found.iter().filter(|f| f.is_file()) {
+        let Ok(text) = fs::read_to_string(file) else {
+            continue;
+        };
         assert!(
-            !text.contains("x-api-key"),
+            !text.to_ascii_lowercase().contains("x-api-key"),
             "{} mentions x-api-key",
             file.display()
         );
+    }
+}
+
+/// Statements, roughly: the text between semicolons, whitespace removed.
+fn statements(text: &str) -> Vec<String> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.split(';').map(str::to_owned).collect()
+}
+
+/// A listener bound only to learn a free port and then dropped: someone else may take
+/// the port before the test uses it.
+fn binds_and_releases(statement: &str) -> bool {
+    statement.contains("::bind(")
+        && (statement.contains(".local_addr()") || statement.contains(".port()"))
+}
+
+#[test]
+fn tests_bind_loopback_port_zero_and_keep_what_they_bind() {
+    assert!(binds_and_releases(
+        "Ok(TcpListener::bind(\"127.0.0.1:0\")?.local_addr()?.port())"
+    ));
+    assert!(!binds_and_releases(
+        "letlistener=TcpListener::bind(\"127.0.0.1:0\").await?"
+    ));
+    for file in test_sources() {
+        let text = fs::read_to_string(&file).expect("readable");
+        for statement in statements(&text) {
+            let tail = &statement[statement.len().saturating_sub(120)..];
+            assert!(
+                !binds_and_releases(&statement),
+                "{} binds a port only to release it: …{tail}",
+                file.display()
+            );
+        }
+        for fixed in ["\"0.0.0.0", "\"[::]", "\"localhost:"] {
+            assert!(
+                !text.contains(fixed),
+                "{} uses {fixed}: tests listen on 127.0.0.1:0",
+                file.display()
+            );
+        }
+        for (at, _) in text.match_indices("\"127.0.0.1:") {
+            let port: String = text[at + 11..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            assert!(
+                port == "0",
+                "{} names the fixed port 127.0.0.1:{port}: tests listen on 127.0.0.1:0",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn tests_sleep_only_while_waiting_for_a_condition_with_a_deadline() {
+    for file in test_sources() {
+        let text = fs::read_to_string(&file).expect("readable");
+        for (at, _) in text.match_indices("sleep(") {
+            let function = text[..at].rfind("fn ").map_or("", |start| &text[start..at]);
+            assert!(
+                function.contains("deadline"),
+                "{} sleeps outside a wait with a deadline (near byte {at})",
+                file.display()
+            );
+        }
     }
 }
