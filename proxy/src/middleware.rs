@@ -120,11 +120,13 @@ async fn check_host(State(state): State<AppState>, request: Request, next: Next)
         .authority()
         .map(|a| a.as_str().to_owned())
         .or_else(|| {
-            request
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned)
+            // Exactly one Host: with two, a front proxy and Runboard might each read a
+            // different one.
+            let mut hosts = request.headers().get_all(header::HOST).iter();
+            match (hosts.next(), hosts.next()) {
+                (Some(host), None) => host.to_str().ok().map(str::to_owned),
+                _ => None,
+            }
         });
     let matches = named.is_some_and(|named| same_authority(&named, &expected, public.scheme()));
     if matches {

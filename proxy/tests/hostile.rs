@@ -417,6 +417,16 @@ async fn with_a_public_url_other_hosts_are_misdirected() {
             ),
         ),
         (
+            "two Host headers",
+            421,
+            with_host(
+                &jobs_line,
+                "runboard.test",
+                "Host: evil.example.net\r\n",
+                "{}",
+            ),
+        ),
+        (
             "the right host, another origin",
             403,
             with_host(
