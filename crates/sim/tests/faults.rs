@@ -82,8 +82,22 @@ async fn hung_requests_never_answer() {
         hang_rate: 1.0,
         ..Faults::default()
     });
-    let waited = tokio::time::timeout(Duration::from_millis(200), jobs_answer(&h)).await;
-    assert!(waited.is_err(), "the request was answered: {waited:?}");
+    // The request runs until the simulator has counted it as hung; had the hang ended
+    // (an answer), the request would have finished in that same step and won the race.
+    let counted_hung = async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while h.sim.stats().by_status.get("hung").is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never counted as hung"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::select! {
+        answer = jobs_answer(&h) => panic!("the request was answered: {answer:?}"),
+        () = counted_hung => {}
+    }
     let stats = h.sim.stats();
     assert_eq!(
         (stats.total, stats.by_status.get("hung").copied()),
