@@ -1,5 +1,7 @@
 //! A canary key must never appear in any byte Runboard sends (assets, API answers, errors,
-//! headers, metrics) nor in any log line it writes, whatever happens upstream.
+//! headers, metrics) nor in any log line it writes, whatever happens upstream: faults,
+//! a rejected key, or a platform that echoes the key back raw, percent-encoded or in
+//! base64. Answers are never content-encoded, so scanning their bytes means something.
 //! One test in its own binary, because it installs the global log subscriber.
 
 mod common;
@@ -7,11 +9,16 @@ mod common;
 use std::{
     io::Write,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
-use common::{PROJECT, start_with_key};
+use base64::{
+    Engine,
+    engine::general_purpose::{STANDARD, URL_SAFE},
+};
+use common::{Harness, PROJECT, code, start_with_key, wait_for};
 use runboard_sim::Faults;
-use serde_json::json;
+use serde_json::{Value, json};
 use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
 
 const CANARY: &str = "CANARY-5f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -49,8 +56,8 @@ fn widget_dir() -> tempfile::TempDir {
     dir
 }
 
-/// Every byte of an answer: status, headers, body.
-async fn everything(response: reqwest::Response) -> String {
+/// Every byte of an answer (status, headers, body), and its body as JSON when it is.
+async fn everything(response: reqwest::Response) -> (String, Value) {
     let mut text = format!("{}\n", response.status());
     for (name, value) in response.headers() {
         text.push_str(&format!(
@@ -58,8 +65,52 @@ async fn everything(response: reqwest::Response) -> String {
             String::from_utf8_lossy(value.as_bytes())
         ));
     }
-    text.push_str(&String::from_utf8_lossy(&response.bytes().await.unwrap()));
-    text
+    let body = response.bytes().await.unwrap();
+    text.push_str(&String::from_utf8_lossy(&body));
+    (text, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// The canary as it could be echoed: raw, percent-encoded, base64 (both alphabets).
+fn forms() -> Vec<String> {
+    let percent: String = CANARY
+        .bytes()
+        .map(|b| match b.is_ascii_alphanumeric() {
+            true => (b as char).to_string(),
+            false => format!("%{b:02X}"),
+        })
+        .collect();
+    vec![
+        CANARY.to_owned(),
+        percent,
+        STANDARD.encode(CANARY).trim_end_matches('=').to_owned(),
+        URL_SAFE.encode(CANARY).trim_end_matches('=').to_owned(),
+    ]
+}
+
+/// Sets the simulator's switches by their names in the contract (`/__sim/faults`).
+fn switch(h: &Harness, faults: Value) {
+    h.sim
+        .sim
+        .set_faults(serde_json::from_value::<Faults>(faults).unwrap());
+}
+
+/// Polls the job through Runboard until it is finished with a report; the report's id.
+async fn finished_run(h: &Harness, job: &str) -> String {
+    wait_for(Duration::from_secs(10), || async {
+        let response = h
+            .client
+            .post(h.url(&format!("/api/jobs/{PROJECT}")))
+            .json(&json!({"jobIds": [job]}))
+            .send()
+            .await
+            .unwrap();
+        let (_, body) = everything(response).await;
+        let job = &body["jobs"][0];
+        let done = matches!(job["status"].as_str(), Some("Success" | "Failed"));
+        done.then(|| job["testRunId"].as_str().map(str::to_owned))
+            .flatten()
+    })
+    .await
 }
 
 #[tokio::test]
@@ -75,28 +126,40 @@ async fn the_key_never_leaves_the_server() {
     let h = start_with_key(CANARY, CANARY, move |c| c.widget_dir = dir).await;
     let mut seen = Vec::new();
     let hr = &h;
-    let send_post = move |path: String, body: serde_json::Value| {
-        hr.client.post(hr.url(&path)).json(&body).send()
-    };
-    // Each answer as text: status, headers and body.
+    // Each answer as text (status, headers and body) and its JSON body.
     let get = move |path: String| async move {
         everything(hr.client.get(hr.url(&path)).send().await.unwrap()).await
     };
-    let post = move |path: String, body: serde_json::Value| async move {
-        everything(send_post(path, body).await.unwrap()).await
+    let post = move |path: String, body: Value| async move {
+        everything(
+            hr.client
+                .post(hr.url(&path))
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     };
+    let start_body = json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"});
 
     // The workflow, Runboard's own endpoints, the widget's files.
-    let started = send_post(
-        format!("/api/testExecution/{PROJECT}"),
-        json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"}),
-    )
-    .await
-    .unwrap();
-    let started: serde_json::Value = started.json().await.unwrap();
+    let (text, started) = post(format!("/api/testExecution/{PROJECT}"), start_body.clone()).await;
+    seen.push(text);
     let job = started["jobId"].as_str().unwrap().to_owned();
-    seen.push(post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]})).await);
-    seen.push(post(format!("/api/jobs/{PROJECT}"), json!({})).await);
+    seen.push(
+        post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]}))
+            .await
+            .0,
+    );
+    seen.push(post(format!("/api/jobs/{PROJECT}"), json!({})).await.0);
+    let run = finished_run(&h, &job).await;
+    let (text, report) = get(format!("/api/testRun/{PROJECT}/{run}")).await;
+    assert!(
+        report["tests"].as_array().is_some_and(|t| !t.is_empty()),
+        "{text}"
+    );
+    seen.push(text);
     for path in [
         "/".to_owned(),
         "/p/x/runs/y?embed=1".to_owned(),
@@ -110,36 +173,47 @@ async fn the_key_never_leaves_the_server() {
         "/api/testRun/aaaaaaaaaaaaaaaaaaaaaaaa/r1".to_owned(),
         "/api/nothing".to_owned(),
     ] {
-        seen.push(get(path).await);
+        seen.push(get(path).await.0);
     }
     seen.push(
         post(
             format!("/api/testExecution/{PROJECT}"),
             json!({"action": "x"}),
         )
-        .await,
+        .await
+        .0,
     );
 
     // Every upstream fault.
     for faults in [
-        Faults {
-            error5xx_rate: 1.0,
-            ..Faults::default()
-        },
-        Faults {
-            malformed_json_rate: 1.0,
-            ..Faults::default()
-        },
-        Faults {
-            drop_rate: 1.0,
-            ..Faults::default()
-        },
+        json!({"error5xxRate": 1.0}),
+        json!({"malformedJsonRate": 1.0}),
+        json!({"dropRate": 1.0}),
     ] {
-        h.sim.sim.set_faults(faults);
-        seen.push(post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]})).await);
+        switch(&h, faults);
+        seen.push(
+            post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]}))
+                .await
+                .0,
+        );
     }
-    h.sim.sim.set_faults(Faults::default());
-    seen.push(get("/metrics".to_owned()).await);
+
+    // A platform that echoes the key, in each way: every answer is withheld.
+    for mode in ["error", "body", "urlencoded", "base64"] {
+        switch(&h, json!({ "echo_key": mode }));
+        let answers = [
+            post(format!("/api/testExecution/{PROJECT}"), start_body.clone()).await,
+            post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]})).await,
+            get(format!("/api/testRun/{PROJECT}/{run}")).await,
+        ];
+        for (text, body) in answers {
+            assert_eq!(code(&body), "upstream_withheld", "echo_key {mode}: {text}");
+            assert!(text.starts_with("502"), "echo_key {mode}: {text}");
+            seen.push(text);
+        }
+    }
+    switch(&h, json!({}));
+    seen.push(get("/metrics".to_owned()).await.0);
     h.stop().await;
 
     // The upstream rejecting the key.
@@ -151,19 +225,35 @@ async fn the_key_never_leaves_the_server() {
         .send()
         .await
         .unwrap();
-    let text = everything(response).await;
+    let (text, _) = everything(response).await;
     assert!(text.contains("upstream_auth"), "{text}");
     seen.push(text);
     rejected.stop().await;
 
+    let forms = forms();
     for (i, text) in seen.iter().enumerate() {
-        assert!(!text.contains(CANARY), "answer {i} leaks the key:\n{text}");
+        for form in &forms {
+            assert!(
+                !text.contains(form.as_str()),
+                "answer {i} leaks the key:\n{text}"
+            );
+        }
+        assert!(
+            !text.to_ascii_lowercase().contains("\ncontent-encoding:"),
+            "answer {i} is content-encoded, so scanning it proves nothing:\n{text}"
+        );
     }
     assert!(seen.iter().any(|t| t.contains("application/wasm")));
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("runboard::audit"), "the log capture works");
+    assert!(logs.contains("withheld"), "the withheld answers are logged");
     assert!(logs.lines().count() > 20);
     for line in logs.lines() {
-        assert!(!line.contains(CANARY), "a log line leaks the key: {line}");
+        for form in &forms {
+            assert!(
+                !line.contains(form.as_str()),
+                "a log line leaks the key: {line}"
+            );
+        }
     }
 }
