@@ -3,17 +3,19 @@
 //! and in force.
 
 use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
+    io::{BufRead, BufReader, Lines},
+    process::{Child, ChildStdout, Command, Stdio},
     time::{Duration, Instant},
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_runboard-sim");
 
-#[tokio::test]
-async fn prints_its_address_first_serves_and_stops_on_sigterm() {
+/// Starts the binary on port 0 with `args`: the child, its remaining output lines, and
+/// the URL its first line names.
+fn serve(args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>, String) {
     let mut child = Command::new(BIN)
-        .args(["--addr", "127.0.0.1:0", "--speed", "50", "--tests", "12"])
+        .args(["--addr", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -28,6 +30,12 @@ async fn prints_its_address_first_serves_and_stops_on_sigterm() {
         url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
         "{first}"
     );
+    (child, lines, url)
+}
+
+#[tokio::test]
+async fn prints_its_address_first_serves_and_stops_on_sigterm() {
+    let (mut child, mut lines, url) = serve(&["--speed", "50", "--tests", "12"]);
     let demo = lines.next().expect("demo line").expect("text");
     let words: Vec<&str> = demo.split_whitespace().collect();
     assert_eq!(words[..2], ["demo", "project"], "{demo}");
@@ -107,24 +115,7 @@ fn help_names_the_switches() {
 
 #[tokio::test]
 async fn switches_on_the_command_line_are_in_force() {
-    let mut child = Command::new(BIN)
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--odd-shapes",
-            "--echo-key",
-            "base64",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start runboard-sim");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = lines.next().expect("a first line").expect("text");
-    let url = first
-        .strip_prefix("listening on ")
-        .expect("address")
-        .to_owned();
+    let (mut child, _lines, url) = serve(&["--odd-shapes", "--echo-key", "base64"]);
     let faults: serde_json::Value = reqwest::get(format!("{url}/__sim/faults"))
         .await
         .expect("faults")
