@@ -233,7 +233,7 @@ async fn answers_that_name_the_user_or_hold_run_data_are_never_cached() {
 #[tokio::test]
 async fn open_access_is_flagged_in_the_bootstrap() {
     let open = router_with(None, |config| {
-        config.listen = "0.0.0.0:0".parse().unwrap();
+        config.listen = "192.0.2.10:8080".parse().unwrap();
     });
     let (_, body) = send(&open, get("/runboard/bootstrap")).await;
     let boot: Bootstrap = serde_json::from_slice(&body).unwrap();

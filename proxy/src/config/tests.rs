@@ -277,7 +277,7 @@ fn risky_settings_are_warned_about() {
     assert!(!config.open_access());
     assert!(config.warnings().is_empty(), "{:?}", config.warnings());
     let open = Config::from_toml_str(
-        &format!("listen = \"0.0.0.0:8080\"\n{MINIMAL}"),
+        &format!("listen = \"192.0.2.10:8080\"\n{MINIMAL}"),
         env_of(&key),
     )
     .unwrap();
