@@ -351,10 +351,32 @@ async fn a_table_of_hostile_requests_never_reaches_the_upstream() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
     assert_eq!(h.stats().total, 0, "the upstream received {:?}", h.stats());
-    // The same harness does forward a well-formed request: the check above can fail.
-    let (status, answer) = raw_request(addr, &jobs(RUNNER, "{}")).await;
+    // The same harness does forward a well-formed request (so the check above can
+    // fail), and what reaches the upstream carries none of the client's credentials
+    // or identity: exactly one x-api-key, the configured one.
+    let smuggled = format!(
+        "{RUNNER}x-api-key: client-chosen-key\r\nAuthorization: Bearer client-token\r\n\
+         Cookie: session=client\r\nX_Forwarded_Email: boss@example.com\r\n"
+    );
+    let (status, answer) = raw_request(addr, &jobs(&smuggled, "{}")).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(h.stats().total, 1);
+    let recorded = h.sim.sim.requests().requests;
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let forwarded = &recorded[0];
+    assert_eq!(forwarded.header_values("x-api-key"), [common::KEY]);
+    for name in [
+        "authorization",
+        "cookie",
+        "x-forwarded-email",
+        "x-forwarded-groups",
+        "x_forwarded_email",
+    ] {
+        assert!(
+            forwarded.header_values(name).is_empty(),
+            "{name} was forwarded: {forwarded:?}"
+        );
+    }
     h.stop().await;
 }
 
