@@ -11,17 +11,16 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn the_guides_workflow_works_without_a_key_on_the_client() {
     let h = start(|_| {}).await;
-    // 1. Start a run. A stray client key and credentials must not matter (nor be forwarded).
-    let response = h
-        .client
-        .post(h.url(&format!("/api/testExecution/{PROJECT}")))
-        .header("x-api-key", "client-supplied-wrong-key")
-        .header("authorization", "Bearer nope")
-        .header("cookie", "session=abc")
-        .json(&json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"}))
-        .send()
-        .await
-        .unwrap();
+    // 1. Start a run. A stray client key and credentials on every call must not matter
+    // (nor be forwarded: checked at the end against what the simulator received).
+    let response = stray_credentials(
+        h.client
+            .post(h.url(&format!("/api/testExecution/{PROJECT}")))
+            .json(&json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"})),
+    )
+    .send()
+    .await
+    .unwrap();
     assert!(response.headers().get("set-cookie").is_none());
     assert!(response.headers().get("server").is_none());
     let (status, started) = common::read(response).await;
@@ -32,12 +31,11 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
 
     // 2. Poll the job until it is terminal and has a run id.
     let job: Value = wait_for(Duration::from_secs(15), || async {
-        let (status, body) = h
-            .post(
-                &format!("/api/jobs/{PROJECT}"),
-                &json!({"jobIds": [job_id]}),
-            )
-            .await;
+        let request = h
+            .client
+            .post(h.url(&format!("/api/jobs/{PROJECT}")))
+            .json(&json!({"jobIds": [job_id]}));
+        let (status, body) = common::read(stray_credentials(request).send().await.unwrap()).await;
         assert_eq!(status, 200, "{body}");
         let job = body["jobs"][0].clone();
         let terminal = matches!(job["status"].as_str(), Some("Success" | "Failed"));
@@ -48,16 +46,21 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
 
     // 3. Load the run report.
     let run_id = job["testRunId"].as_str().unwrap();
-    let (status, run) = h.get(&format!("/api/testRun/{PROJECT}/{run_id}")).await;
+    let request = h
+        .client
+        .get(h.url(&format!("/api/testRun/{PROJECT}/{run_id}")));
+    let (status, run) = common::read(stray_credentials(request).send().await.unwrap()).await;
     assert_eq!(status, 200, "{run}");
     assert_eq!(run["runId"], run_id);
     assert_eq!(run["status"], "Completed");
     assert!(!run["tests"].as_array().unwrap().is_empty());
 
-    // Every upstream call was accepted with the injected key: no 401 at the simulator.
+    // Every upstream call was accepted with the injected key: no 401 at the simulator,
+    // and each carried exactly the configured key and none of the client's credentials.
     let stats = h.stats();
     assert_eq!(stats.status(401), 0);
     assert!(stats.by_endpoint.test_execution == 1 && stats.by_endpoint.test_run == 1);
+    assert_eq!(only_the_configured_key_went_upstream(&h).await, stats.total);
     // A finished report through the proxy is the simulator's own, field for field.
     let direct: Value = h
         .client
@@ -71,6 +74,48 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
         .unwrap();
     assert_eq!(run, direct);
     h.stop().await;
+}
+
+/// Adds what a browser or script might send on its own: another key, a bearer token and
+/// a session cookie.
+fn stray_credentials(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    request
+        .header("x-api-key", "client-supplied-wrong-key")
+        .header("authorization", "Bearer nope")
+        .header("cookie", "session=abc")
+}
+
+/// Checks the simulator's log of every `/api` request it received (`/__sim/requests`):
+/// each carried exactly one `x-api-key`, the configured one, and no `authorization` or
+/// `cookie`. Answers how many requests there were.
+async fn only_the_configured_key_went_upstream(h: &common::Harness) -> u64 {
+    let url = format!("{}/__sim/requests", h.sim.url());
+    let log: Value = h
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let requests = log["requests"]
+        .as_array()
+        .expect("the simulator's request log");
+    for request in requests {
+        let headers = request["headers"].as_array().expect("headers as pairs");
+        let values = |name: &str| -> Vec<&Value> {
+            headers
+                .iter()
+                .filter(|h| h[0] == name)
+                .map(|h| &h[1])
+                .collect()
+        };
+        assert_eq!(values("x-api-key"), [&json!(KEY)], "{request}");
+        assert!(values("authorization").is_empty(), "{request}");
+        assert!(values("cookie").is_empty(), "{request}");
+    }
+    requests.len() as u64
 }
 
 #[tokio::test]
@@ -190,6 +235,5 @@ async fn other_methods_and_paths_get_json_errors() {
         assert_eq!((status, code(&body)), (404, "not_found"), "{path}");
     }
     assert_eq!(h.stats().total, 0);
-    let _ = KEY;
     h.stop().await;
 }

@@ -17,8 +17,9 @@ use runboard_e2e::{
 use runboard_shared::{JobStatus, TestRun, TestStatus};
 use serde_json::{Value, json};
 
-/// Starts a stack and a browser, runs `body`, checks for the canary, and always cleans up;
-/// a failure leaves a screenshot in `e2e-artifacts/NAME.png`.
+/// Starts a stack and a browser, runs `body`, checks for the canary and that every
+/// forwarded call carried only the configured key, and always cleans up; a failure leaves
+/// a screenshot in `e2e-artifacts/NAME.png`.
 async fn scenario(
     name: &str,
     options: StackOptions,
@@ -30,6 +31,9 @@ async fn scenario(
     let mut outcome = body(&browser, &mut stack).await;
     if outcome.is_ok() {
         outcome = no_canary_anywhere(&browser, &stack).await;
+    }
+    if outcome.is_ok() {
+        outcome = stack.check_forwarded_credentials().await.map(|_| ());
     }
     if outcome.is_err() {
         let _ = browser
