@@ -12,7 +12,10 @@ use std::{
     time::Duration,
 };
 
-use common::{PROJECT, code, config_for, raw_http, start, start_with_key, wait_for};
+use common::{
+    KEY, PROJECT, assert_forwarded_cleanly, code, config_for, raw_http, start, start_with_key,
+    wait_for,
+};
 use runboard_proxy::{Config, Server};
 use runboard_sim::Faults;
 use serde_json::{Value, json};
@@ -87,6 +90,8 @@ async fn each_upstream_fault_maps_to_its_error() {
     h.sim.sim.set_faults(Faults::default());
     let (status, _) = jobs(&h).await;
     assert_eq!(status, 200, "recovers once the faults stop");
+    // Retries carry the project's key once, like first attempts.
+    assert!(assert_forwarded_cleanly(&h, KEY) > 6);
     h.stop().await;
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use std::{net::SocketAddr, time::Duration};
 
-use common::{Harness, KEY, PROJECT, code, config_for, raw_http, start};
+use common::{Harness, KEY, PROJECT, assert_forwarded_cleanly, code, config_for, raw_http, start};
 use runboard_proxy::Server;
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
@@ -68,6 +68,10 @@ async fn start_run(h: &Harness, server: &Server, agent: &str) -> (u16, Value) {
     let response = h
         .client
         .post(format!("{}/api/testExecution/{PROJECT}", server.url()))
+        // A browser's own credentials, which must never travel on, retried or not.
+        .header("x-api-key", "the-browsers-own-key")
+        .header("authorization", "Bearer browser-token")
+        .header("cookie", "session=browser")
         .json(&json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": agent}))
         .send()
         .await
@@ -113,6 +117,8 @@ async fn a_start_whose_answer_is_lost_names_its_job() {
             1,
             "{lose:?}: never sent twice"
         );
+        // The start, the look-up and this test's own question, each with only the key.
+        assert_eq!(assert_forwarded_cleanly(&h, KEY), 3, "{lose:?}");
         server.shutdown().await;
         h.stop().await;
     }

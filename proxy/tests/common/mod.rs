@@ -160,3 +160,17 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Checks that every `/api` request the simulator received (retries and look-ups
+/// included) carried exactly one `x-api-key`, equal to `key`, and no `authorization` or
+/// `cookie`. Returns how many requests there were.
+pub fn assert_forwarded_cleanly(h: &Harness, key: &str) -> usize {
+    let recorded = h.sim.sim.requests().requests;
+    for request in &recorded {
+        let what = format!("{} {}", request.method, request.path);
+        assert_eq!(request.header_values("x-api-key"), [key], "{what}");
+        assert!(request.header_values("authorization").is_empty(), "{what}");
+        assert!(request.header_values("cookie").is_empty(), "{what}");
+    }
+    recorded.len()
+}
