@@ -1,9 +1,10 @@
 //! The upstream API's request and response bodies, field for field with the guide's JSON
 //! names. Requests are strict. Responses are lenient: the guide shows examples, not a
 //! schema, so every field of an answer may be missing, `null`, fractional, negative or of
-//! another type without failing the answer (each field's documentation says what it keeps,
-//! the private `lenient` module how); unknown fields are ignored, and the shapes the guide leaves open (`timeline`,
-//! `error`) stay JSON values. Only a top level that is not an object fails to parse.
+//! another type without failing the answer (each field's documentation says what it
+//! keeps, the private `lenient` module how); unknown fields are ignored, and the shapes
+//! the guide leaves open (`timeline`, `error`) stay JSON values. Only a top level that is
+//! not an object fails to parse: no field is essential.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -29,6 +30,8 @@ pub struct ExecuteResponse {
 
 /// Gives each answer type its serde impls: the derived ones (generated as inherent
 /// functions by `remote = "Self"`), with reading restricted to a top-level object.
+/// Those inherent `serialize`/`deserialize` functions are public as a side effect; use
+/// serde's traits (`serde_json::from_str` and friends), which check the top level.
 macro_rules! answer_object {
     ($($name:ident),+) => {$(
         impl lenient::Object for $name {
