@@ -21,7 +21,9 @@ fn failed_outcome(err: &AppError) -> &'static str {
     }
 }
 
-/// Writes the audit line for one execution attempt and how it ended.
+/// Writes the audit line for one execution attempt and how it ended. Every line has the
+/// same fields (`job_id` and `reason` empty where they do not apply), so a ledger can
+/// read them alike.
 pub(crate) fn execution(
     user: &str,
     project: &ProjectId,
@@ -35,37 +37,28 @@ pub(crate) fn execution(
         .as_ref()
         .map(AgentName::as_str)
         .unwrap_or("");
-    match result {
-        Ok(started) => {
-            let answer = &started.answer.value;
-            let outcome = if started.recovered {
-                "recovered"
-            } else {
-                answer.schedule_status.as_str()
-            };
-            tracing::info!(
-                target: "runboard::audit",
-                time,
-                user,
-                project = %project,
-                selector,
-                agent,
-                job_id = answer.job_id.as_str(),
-                outcome,
-                "execution"
-            );
-        }
-        Err(err) => tracing::warn!(
-            target: "runboard::audit",
-            time,
-            user,
-            project = %project,
-            selector,
-            agent,
-            job_id = "",
-            outcome = failed_outcome(err),
-            reason = %err,
-            "execution"
+    let (job_id, outcome, reason) = match result {
+        Ok(Started {
+            answer,
+            recovered: true,
+        }) => (answer.value.job_id.as_str(), "recovered", String::new()),
+        Ok(Started { answer, .. }) => (
+            answer.value.job_id.as_str(),
+            answer.value.schedule_status.as_str(),
+            String::new(),
         ),
-    }
+        Err(err) => ("", failed_outcome(err), err.to_string()),
+    };
+    tracing::info!(
+        target: "runboard::audit",
+        time,
+        user,
+        project = %project,
+        selector,
+        agent,
+        job_id,
+        outcome,
+        reason,
+        "execution"
+    );
 }

@@ -5,48 +5,20 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-};
-
-use common::{Harness, PROJECT, code, start};
+use common::{Harness, PROJECT, code, log_capture::Buffer, start};
 use runboard_proxy::config::AuthMode;
 use serde_json::{Value, json};
-use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
+use tracing_subscriber::EnvFilter;
 
-/// Log output collected in memory.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Buffer {
-    /// The fields of every audit line written so far by `user`.
-    fn audit_lines(&self, user: &str) -> Vec<Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|line| line["target"] == "runboard::audit")
-            .map(|line| line["fields"].clone())
-            .filter(|fields| fields["user"] == user)
-            .collect()
-    }
+/// The fields of every audit line written so far by `user`.
+fn audit_lines(logs: &Buffer, user: &str) -> Vec<Value> {
+    logs.text()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["target"] == "runboard::audit")
+        .map(|line| line["fields"].clone())
+        .filter(|fields| fields["user"] == user)
+        .collect()
 }
 
 async fn execute(h: &Harness, user: &str, groups: &str, body: Value) -> (u16, Value) {
@@ -64,7 +36,7 @@ async fn execute(h: &Harness, user: &str, groups: &str, body: Value) -> (u16, Va
 
 /// The one audit line of `user`, checked for every promised field.
 fn the_line(logs: &Buffer, user: &str, agent: &str, selector: &str) -> Value {
-    let lines = logs.audit_lines(user);
+    let lines = audit_lines(logs, user);
     assert_eq!(
         lines.len(),
         1,
@@ -81,6 +53,7 @@ fn the_line(logs: &Buffer, user: &str, agent: &str, selector: &str) -> Value {
     assert_eq!(line["agent"], agent, "{line}");
     assert!(line["job_id"].is_string(), "{line}");
     assert!(line["outcome"].is_string(), "{line}");
+    assert!(line["reason"].is_string(), "{line}");
     line
 }
 

@@ -6,43 +6,18 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use base64::{
     Engine,
     engine::general_purpose::{STANDARD, URL_SAFE},
 };
-use common::{Harness, PROJECT, code, start_with_key, wait_for};
+use common::{Harness, PROJECT, code, log_capture::Buffer, start_with_key, wait_for};
 use runboard_sim::Faults;
 use serde_json::{Value, json};
-use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
+use tracing_subscriber::EnvFilter;
 
 const CANARY: &str = "CANARY-5f1e2d3c4b5a69788796a5b4c3d2e1f0";
-
-/// Log output collected in memory.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 fn widget_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -244,7 +219,7 @@ async fn the_key_never_leaves_the_server() {
         );
     }
     assert!(seen.iter().any(|t| t.contains("application/wasm")));
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("runboard::audit"), "the log capture works");
     assert!(logs.contains("withheld"), "the withheld answers are logged");
     assert!(logs.lines().count() > 20);

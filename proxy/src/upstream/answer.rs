@@ -131,9 +131,9 @@ pub(super) fn classify<T: DeserializeOwned>(
     }
     // A run report is large and has no `success`: read the envelope only when it fails.
     if status.is_success() && matches!(endpoint, Endpoint::TestRun) {
-        return Verified::parse(bytes.clone()).or_else(|e| {
-            Err(refusal(project, status, &Envelope::read(&bytes))
-                .unwrap_or_else(|| invalid(endpoint, &e)))
+        return Verified::parse(bytes.clone()).map_err(|e| {
+            refusal(project, status, &Envelope::read(&bytes))
+                .unwrap_or_else(|| invalid(endpoint, &e))
         });
     }
     let envelope = Envelope::read(&bytes);

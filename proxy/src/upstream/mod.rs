@@ -84,16 +84,8 @@ impl Upstream {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<Verified<T>, AppError> {
-        let started = Instant::now();
-        let result = self
-            .read_with_retries(metrics, project, endpoint, path, body)
-            .await;
-        metrics.upstream(
-            endpoint.label(),
-            outcome(&result),
-            started.elapsed().as_secs_f64(),
-        );
-        result
+        let call = self.read_with_retries(metrics, project, endpoint, path, body);
+        timed(metrics, endpoint, call).await
     }
 
     async fn read_with_retries<T: DeserializeOwned>(
@@ -217,6 +209,22 @@ impl Upstream {
                 }
             })
     }
+}
+
+/// Runs one upstream call and records its duration and outcome.
+async fn timed<T>(
+    metrics: &Metrics,
+    endpoint: Endpoint,
+    call: impl Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let started = Instant::now();
+    let result = call.await;
+    metrics.upstream(
+        endpoint.label(),
+        outcome(&result),
+        started.elapsed().as_secs_f64(),
+    );
+    result
 }
 
 /// A request body as JSON bytes, serialised once for every attempt.

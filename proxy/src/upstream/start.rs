@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use runboard_shared::{ExecuteRequest, ExecuteResponse, Job, JobsResponse};
 use serde_json::json;
 
-use super::{Backoff, Endpoint, Transport, Upstream, Verified, gateway_lost, json_body, outcome};
+use super::{Backoff, Endpoint, Transport, Upstream, Verified, gateway_lost, json_body, timed};
 use crate::{AppError, config::ProjectConfig, metrics::Metrics};
 
 /// How far the platform's clock may be behind Runboard's when matching a lost start.
@@ -33,14 +33,8 @@ impl Upstream {
         project: &ProjectConfig,
         request: &ExecuteRequest,
     ) -> Result<Started, AppError> {
-        let began = Instant::now();
-        let result = self.start_once(metrics, project, request).await;
-        metrics.upstream(
-            Endpoint::Execute.label(),
-            outcome(&result),
-            began.elapsed().as_secs_f64(),
-        );
-        result
+        let call = self.start_once(metrics, project, request);
+        timed(metrics, Endpoint::Execute, call).await
     }
 
     async fn start_once(
@@ -178,23 +172,26 @@ mod tests {
     #[test]
     fn only_one_recent_job_on_the_agent_is_named() {
         let sent: DateTime<Utc> = "2026-11-28T10:00:00Z".parse().unwrap();
-        let old = job("old", "2026-11-28T09:00:00.000Z", Some("a"));
-        let new_a = job("new-a", "2026-11-28T10:00:01Z", Some("a"));
-        let new_b = job("new-b", "2026-11-28T10:00:01.500Z", Some("b"));
-        let unnamed = job("unnamed", "2026-11-28T09:59:59Z", None);
-        let check = |jobs: &[Job], agent: Option<&str>, expected: Option<&str>| {
-            assert_eq!(lost_job(jobs, agent, sent), expected);
+        let all = [
+            job("old", "2026-11-28T09:00:00.000Z", Some("a")),
+            job("new-a", "2026-11-28T10:00:01Z", Some("a")),
+            job("new-b", "2026-11-28T10:00:01.500Z", Some("b")),
+            job("unnamed", "2026-11-28T09:59:59Z", None),
+        ];
+        let check = |ids: &[&str], agent: Option<&str>, expected: Option<&str>| {
+            let jobs: Vec<Job> = all
+                .iter()
+                .filter(|j| ids.contains(&j.job_id.as_str()))
+                .cloned()
+                .collect();
+            assert_eq!(lost_job(&jobs, agent, sent), expected, "{ids:?} {agent:?}");
         };
-        check(&[old.clone(), new_a.clone()], Some("a"), Some("new-a"));
-        check(
-            &[old.clone(), new_a.clone(), new_b.clone()],
-            Some("b"),
-            Some("new-b"),
-        );
-        check(&[new_a.clone(), new_b.clone()], None, None);
-        check(&[old.clone()], Some("a"), None);
-        check(&[new_a.clone(), unnamed.clone()], Some("a"), None);
-        check(&[unnamed], Some("a"), Some("unnamed"));
+        check(&["old", "new-a"], Some("a"), Some("new-a"));
+        check(&["old", "new-a", "new-b"], Some("b"), Some("new-b"));
+        check(&["new-a", "new-b"], None, None);
+        check(&["old"], Some("a"), None);
+        check(&["new-a", "unnamed"], Some("a"), None);
+        check(&["unnamed"], Some("a"), Some("unnamed"));
         check(&[], None, None);
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod log_capture;
 pub mod raw_http;
 
 use std::{
