@@ -344,4 +344,29 @@ mod tests {
         assert_eq!(faults.error5xx_rate, 0.5);
         assert!(serde_json::from_str::<Faults>(r#"{"dropRatio":1}"#).is_err());
     }
+
+    #[test]
+    fn switches_use_the_contracts_names() {
+        let faults: Faults =
+            serde_json::from_str(r#"{"shapes":"odd","echo_key":"base64"}"#).expect("parses");
+        assert_eq!(
+            (faults.shapes, faults.echo_key),
+            (Shapes::Odd, EchoKey::Base64)
+        );
+        let written = serde_json::to_value(faults).expect("serializes");
+        assert_eq!(
+            (&written["shapes"], &written["echo_key"]),
+            (&"odd".into(), &"base64".into())
+        );
+        let alias: Faults = serde_json::from_str(r#"{"echoKey":"urlencoded"}"#).expect("parses");
+        assert_eq!(alias.echo_key, EchoKey::Urlencoded);
+        assert_eq!(EchoKey::parse("error"), Ok(EchoKey::Error));
+        let refused = EchoKey::parse("loud")
+            .expect_err("no such mode")
+            .to_string();
+        assert!(
+            refused.contains("loud") && refused.contains(EchoKey::NAMES),
+            "{refused}"
+        );
+    }
 }
