@@ -9,7 +9,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use common::{
@@ -333,8 +333,7 @@ async fn upstream_calls_are_capped() {
             }
             let current = now.fetch_add(1, Ordering::SeqCst) + 1;
             max.fetch_max(current, Ordering::SeqCst);
-            // A slow platform: each call takes a while, so calls would overlap.
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            hold_until_overlap(&now, Instant::now() + Duration::from_millis(200)).await;
             now.fetch_sub(1, Ordering::SeqCst);
             let body = r#"{"success":true,"jobs":[],"missingJobIds":[]}"#;
             raw_http::reply(stream, &raw_http::json_answer(body)).await;
@@ -361,6 +360,14 @@ async fn upstream_calls_are_capped() {
     );
     assert!(most.load(Ordering::SeqCst) >= 1);
     server.shutdown().await;
+}
+
+/// A slow platform: holds a call until a third one is in flight (which only a broken cap
+/// allows) or until `deadline`.
+async fn hold_until_overlap(in_flight: &AtomicUsize, deadline: Instant) {
+    while in_flight.load(Ordering::SeqCst) < 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// Runs the futures concurrently on this task's runtime and collects their outputs.
