@@ -167,7 +167,8 @@ impl Upstream {
     }
 
     fn holds_key(&self, project: &ProjectConfig, bytes: &[u8]) -> bool {
-        // Every configured project has a scanner; build one if not (a test's config).
+        // The scanners were built from the same configuration, so a miss cannot happen;
+        // if it ever did, scanning with a fresh one is still the safe answer.
         match self.scans.get(&project.id) {
             Some(scan) => scan.found_in(bytes),
             None => KeyScan::new(&project.key).found_in(bytes),

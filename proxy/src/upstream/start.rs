@@ -4,6 +4,8 @@
 //! jobs are looked up once: exactly one job that changed since the start was sent, on
 //! the requested agent, is that start's job; otherwise the outcome is unknown and the
 //! user is told to check the Jobs page. A second start could run the tests twice.
+//! The look-up has its own `upstream.timeout`, so a lost start is answered within twice
+//! the timeout.
 
 use std::time::{Duration, Instant};
 
