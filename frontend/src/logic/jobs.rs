@@ -495,6 +495,11 @@ mod tests {
         }
     }
 
+    /// Applies an answer about one job that arrived at `now_ms`.
+    fn hear(book: &mut JobBook, job: Job, now_ms: i64) {
+        book.apply(&answer(vec![job]), now_ms);
+    }
+
     fn status_of(book: &JobBook, id: &str) -> String {
         book.get(id)
             .and_then(|j| j.status.as_ref())
@@ -505,23 +510,20 @@ mod tests {
     fn an_older_answer_never_moves_a_job_backwards() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
-        book.apply(
-            &answer(vec![job(
-                "j1",
-                "InProgress",
-                "2026-04-20T10:15:40Z",
-                Some("r1"),
-            )]),
+        hear(
+            &mut book,
+            job("j1", "InProgress", "2026-04-20T10:15:40Z", Some("r1")),
             0,
         );
         // A slower request that left earlier comes back last.
-        book.apply(
-            &answer(vec![job(
+        hear(
+            &mut book,
+            job(
                 "j1",
                 "PendingAgentConnection",
                 "2026-04-20T10:15:30.500Z",
                 None,
-            )]),
+            ),
             0,
         );
         assert_eq!(status_of(&book, "j1"), "InProgress");
@@ -530,13 +532,9 @@ mod tests {
             Some("2026-04-20T10:15:40Z")
         );
         // A newer answer moves it on, even with a time written without a fraction.
-        book.apply(
-            &answer(vec![job(
-                "j1",
-                "Failed",
-                "2026-04-20T10:16:00Z",
-                Some("r1"),
-            )]),
+        hear(
+            &mut book,
+            job("j1", "Failed", "2026-04-20T10:16:00Z", Some("r1")),
             0,
         );
         assert_eq!(status_of(&book, "j1"), "Failed");
@@ -546,22 +544,14 @@ mod tests {
     fn a_finished_job_stays_finished_when_times_tie_or_are_missing() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
-        book.apply(
-            &answer(vec![job(
-                "j1",
-                "Success",
-                "2026-04-20T10:16:00Z",
-                Some("r1"),
-            )]),
+        hear(
+            &mut book,
+            job("j1", "Success", "2026-04-20T10:16:00Z", Some("r1")),
             0,
         );
-        book.apply(
-            &answer(vec![job(
-                "j1",
-                "InProgress",
-                "2026-04-20T10:16:00Z",
-                Some("r1"),
-            )]),
+        hear(
+            &mut book,
+            job("j1", "InProgress", "2026-04-20T10:16:00Z", Some("r1")),
             0,
         );
         assert_eq!(status_of(&book, "j1"), "Success", "same updatedAt");
@@ -605,8 +595,9 @@ mod tests {
         let t0 = 1_800_000_000_000;
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, t0));
-        book.apply(
-            &answer(vec![job("j1", "Cancelled", "2026-04-20T10:15:30Z", None)]),
+        hear(
+            &mut book,
+            job("j1", "Cancelled", "2026-04-20T10:15:30Z", None),
             t0,
         );
         book.expire(t0 + 9 * MINUTE);
@@ -620,8 +611,9 @@ mod tests {
 
         // A reload 9 minutes in keeps the clock: one more minute, not ten.
         let mut reloaded = JobBook::from_storage(Some(&book.to_storage()));
-        reloaded.apply(
-            &answer(vec![job("j1", "Cancelled", "2026-04-20T10:15:30Z", None)]),
+        hear(
+            &mut reloaded,
+            job("j1", "Cancelled", "2026-04-20T10:15:30Z", None),
             t0 + 9 * MINUTE,
         );
         reloaded.expire(t0 + 10 * MINUTE);
@@ -651,12 +643,14 @@ mod tests {
         let t0 = 1_800_000_000_000;
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, t0));
-        book.apply(
-            &answer(vec![job("j1", "Paused", "2026-04-20T10:15:30Z", None)]),
+        hear(
+            &mut book,
+            job("j1", "Paused", "2026-04-20T10:15:30Z", None),
             t0,
         );
-        book.apply(
-            &answer(vec![job("j1", "Parked", "2026-04-20T10:16:30Z", None)]),
+        hear(
+            &mut book,
+            job("j1", "Parked", "2026-04-20T10:16:30Z", None),
             t0 + 8 * MINUTE,
         );
         book.expire(t0 + 12 * MINUTE);
@@ -665,13 +659,9 @@ mod tests {
             ["j1"],
             "Parked was first seen 4 minutes ago"
         );
-        book.apply(
-            &answer(vec![job(
-                "j1",
-                "InProgress",
-                "2026-04-20T10:17:30Z",
-                Some("r1"),
-            )]),
+        hear(
+            &mut book,
+            job("j1", "InProgress", "2026-04-20T10:17:30Z", Some("r1")),
             t0 + 13 * MINUTE,
         );
         book.expire(t0 + 60 * MINUTE);
@@ -686,13 +676,9 @@ mod tests {
     #[test]
     fn jobs_of_others_in_an_undocumented_status_keep_their_clock_too() {
         let mut book = JobBook::default();
-        book.apply(
-            &answer(vec![job(
-                "other",
-                "Cancelled",
-                "2026-04-20T10:15:30Z",
-                None,
-            )]),
+        hear(
+            &mut book,
+            job("other", "Cancelled", "2026-04-20T10:15:30Z", None),
             5,
         );
         let again = JobBook::from_storage(Some(&book.to_storage()));
@@ -706,10 +692,7 @@ mod tests {
     fn descriptions_follow_the_guide() {
         let described = |status: &str, run: Option<&str>| {
             let mut book = JobBook::default();
-            book.apply(
-                &answer(vec![job("j", status, "2026-04-20T10:15:30Z", run)]),
-                0,
-            );
+            hear(&mut book, job("j", status, "2026-04-20T10:15:30Z", run), 0);
             book.get("j").map(TrackedJob::describe).unwrap_or_default()
         };
         assert_eq!(described("Failed", None), "finished without a report");
