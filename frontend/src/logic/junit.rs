@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use runboard_shared::{TestRun, TestStatus};
 
-use crate::logic::timeline::error_text;
+use crate::logic::{format, timeline::error_text};
 
 /// The run as one `<testsuite>` inside `<testsuites>`. Failed tests carry `<failure>`
 /// with the error; skipped tests, and tests that have not finished, carry `<skipped>`.
@@ -51,7 +51,7 @@ pub(crate) fn run_junit(run: &TestRun) -> String {
         let _ = write!(
             out,
             "    <testcase name=\"{n}\" classname=\"{c}\" time=\"{time}\"",
-            n = escape(&test.title),
+            n = escape(format::test_title(&test.title)),
             c = escape(&test.id),
             time = seconds(test.duration.unwrap_or(0)),
         );
@@ -72,6 +72,13 @@ pub(crate) fn run_junit(run: &TestRun) -> String {
                 );
             }
             TestStatus::Skipped => out.push_str(">\n      <skipped/>\n    </testcase>\n"),
+            TestStatus::Other(label) => {
+                let _ = write!(
+                    out,
+                    ">\n      <skipped message=\"status {}, which the platform's guide does not list\"/>\n    </testcase>\n",
+                    escape(label)
+                );
+            }
             other => {
                 let _ = write!(
                     out,
@@ -160,5 +167,30 @@ mod tests {
         assert!(xml.contains("<skipped message=\"not finished: Running\"/>"));
         assert!(xml.ends_with("  </testsuite>\n</testsuites>\n"));
         assert_eq!(xml.matches("<testcase ").count(), 4);
+    }
+
+    #[test]
+    fn untitled_and_undocumented_tests_still_make_valid_cases() {
+        let run = TestRun {
+            run_id: "r1".into(),
+            project_id: "p".into(),
+            status: RunStatus::Completed,
+            start_time: None,
+            tests_in_project_count: 1,
+            title: String::new(),
+            statuses: vec![],
+            tests: vec![test("e", "", "Blocked", None)],
+        };
+        let xml = run_junit(&run);
+        assert!(
+            xml.contains("<testcase name=\"untitled test\" classname=\"e\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "<skipped message=\"status Blocked, which the platform's guide does not list\"/>"
+            ),
+            "{xml}"
+        );
     }
 }
