@@ -84,39 +84,30 @@ impl Upstream {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<Verified<T>, AppError> {
-        let call = self.read_with_retries(metrics, project, endpoint, path, body);
-        timed(metrics, endpoint, call).await
-    }
-
-    async fn read_with_retries<T: DeserializeOwned>(
-        &self,
-        metrics: &Metrics,
-        project: &ProjectConfig,
-        endpoint: Endpoint,
-        path: &str,
-        body: Option<&impl Serialize>,
-    ) -> Result<Verified<T>, AppError> {
-        let pass = self.admit(metrics)?;
-        let body = body.map(json_body).transpose()?;
-        let deadline = Instant::now() + self.timeout;
-        let mut backoff = Backoff::new();
-        loop {
-            let attempt = self
-                .client
-                .send(project, path, body.as_deref(), deadline)
-                .await;
-            let retry_safe = match &attempt {
-                Err(transport) => matches!(transport, Transport::Connect | Transport::Dropped),
-                Ok(reply) => matches!(reply.status.as_u16(), 502..=504),
-            };
-            if retry_safe && let Some(wait) = backoff.next(deadline) {
-                metrics.upstream_event("retry");
-                tokio::time::sleep(wait).await;
-                continue;
+        let call = async {
+            let pass = self.admit(metrics)?;
+            let body = body.map(json_body).transpose()?;
+            let deadline = Instant::now() + self.timeout;
+            let mut backoff = Backoff::new();
+            loop {
+                let attempt = self
+                    .client
+                    .send(project, path, body.as_deref(), deadline)
+                    .await;
+                let retry_safe = match &attempt {
+                    Err(transport) => matches!(transport, Transport::Connect | Transport::Dropped),
+                    Ok(reply) => matches!(reply.status.as_u16(), 502..=504),
+                };
+                if retry_safe && let Some(wait) = backoff.next(deadline) {
+                    metrics.upstream_event("retry");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                self.judge(metrics, pass, &attempt);
+                return self.answer(project, endpoint, attempt);
             }
-            self.judge(metrics, pass, &attempt);
-            return self.answer(project, endpoint, attempt);
-        }
+        };
+        timed(metrics, endpoint, call).await
     }
 
     /// Asks the breaker for leave to call, counting refusals.
