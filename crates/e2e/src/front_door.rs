@@ -1,6 +1,6 @@
 //! A stand-in for the company's SSO proxy (oauth2-proxy, an ingress with auth): the browser
 //! talks to it, it forwards to `runboard`, optionally adding identity headers, and it
-//! records every response byte the browser receives.
+//! records every response byte the browser receives and every request the browser sends.
 //!
 //! It asks `runboard` for uncompressed answers, so a search of the recording for the
 //! canary key is a search of exactly what the browser was sent.
@@ -35,7 +35,19 @@ struct Shared {
     target: Arc<Mutex<SocketAddr>>,
     identity: Arc<Mutex<Option<Identity>>>,
     recorded: Arc<Mutex<Vec<u8>>>,
+    sent: Arc<Mutex<Vec<SentRequest>>>,
     client: reqwest::Client,
+}
+
+/// A request the browser sent, as it reached the front door.
+#[derive(Debug, Clone)]
+pub struct SentRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// The body, as text.
+    pub body: String,
 }
 
 /// The running front door.
@@ -51,6 +63,7 @@ impl FrontDoor {
             target: Arc::new(Mutex::new(target)),
             identity: Arc::new(Mutex::new(identity)),
             recorded: Arc::default(),
+            sent: Arc::default(),
             client: reqwest::Client::builder().no_proxy().build()?,
         };
         let app = Router::new().fallback(forward).with_state(shared.clone());
@@ -71,6 +84,11 @@ impl FrontDoor {
     /// Points the front door at a restarted `runboard`.
     pub fn set_target(&self, target: SocketAddr) {
         *self.shared.target.lock().expect("target lock") = target;
+    }
+
+    /// Every request the browser has sent so far, oldest first.
+    pub fn sent(&self) -> Vec<SentRequest> {
+        self.shared.sent.lock().expect("sent lock").clone()
     }
 
     /// Every response byte (status line, headers, body) the browser has received so far.
@@ -104,6 +122,11 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
     let body = to_bytes(body, 16 * 1024 * 1024).await?;
     let target = *shared.target.lock().expect("target lock");
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    shared.sent.lock().expect("sent lock").push(SentRequest {
+        method: parts.method.to_string(),
+        path: path.to_owned(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
     let mut headers = forwarded_headers(&parts.headers);
     if let Some(identity) = shared.identity.lock().expect("identity lock").clone() {
         headers.insert("x-forwarded-email", HeaderValue::from_str(&identity.email)?);

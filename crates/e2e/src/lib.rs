@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod front_door;
 pub mod portal;
+pub mod scenario;
 pub mod serve;
 pub mod sim_log;
 pub mod stack;

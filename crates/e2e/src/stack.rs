@@ -9,7 +9,7 @@ use std::{
 use anyhow::{Context, Result, ensure};
 use runboard_proxy::{Config, Server};
 use runboard_shared::TestRun;
-use runboard_sim::{Catalog, RunningSim, SimConfig, SimProject, Simulator};
+use runboard_sim::{Catalog, Faults, RunningSim, Shapes, SimConfig, SimProject, Simulator};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -44,6 +44,8 @@ pub struct StackOptions {
     pub identity: Option<Identity>,
     /// `embed.frame_ancestors`.
     pub frame_ancestors: Vec<String>,
+    /// The simulator sends the shapes the guide allows but never shows (`shapes: odd`).
+    pub odd_shapes: bool,
 }
 
 impl Default for StackOptions {
@@ -54,6 +56,7 @@ impl Default for StackOptions {
             run_users: None,
             identity: None,
             frame_ancestors: Vec::new(),
+            odd_shapes: false,
         }
     }
 }
@@ -86,7 +89,14 @@ impl Stack {
                 id: PROJECT.into(),
                 key: key.clone(),
             }],
-            ..SimConfig::default()
+            faults: Faults {
+                shapes: if options.odd_shapes {
+                    Shapes::Odd
+                } else {
+                    Shapes::Plain
+                },
+                ..Faults::default()
+            },
         });
         let sim = runboard_sim::spawn(sim, "127.0.0.1:0".parse()?).await?;
         let catalog = sim

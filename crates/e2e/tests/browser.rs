@@ -2,216 +2,24 @@
 //! `runboard` and simulator. Every scenario ends by proving that no byte the browser
 //! received, stored or showed contains the project's key.
 
-use std::{cell::RefCell, collections::HashMap, time::Duration};
+use std::{cell::RefCell, collections::HashMap};
 
 use anyhow::{Context, Result, ensure};
-use fantoccini::{Locator, key::Key};
+use fantoccini::Locator;
 use runboard_e2e::{
     Browser, Stack, StackOptions,
     browser::{PAGE_TIMEOUT, artifacts_dir},
     front_door::Identity,
     portal::Portal,
-    stack::{PROJECT, RUN_TIMEOUT, presets, require_widget},
+    scenario::{
+        attr, click_preset, erase, no_canary_in_document, open_start, scenario, visible_rows,
+        wait_attr, wait_for_finished_report, wait_for_report, wait_match_count, wait_run_completed,
+    },
+    stack::{PROJECT, RUN_TIMEOUT, presets},
     wait_for,
 };
 use runboard_shared::{JobStatus, TestRun, TestStatus};
 use serde_json::{Value, json};
-
-/// Starts a stack and a browser, runs `body`, checks for the canary and that every
-/// forwarded call carried only the configured key, and always cleans up; a failure leaves
-/// a screenshot in `e2e-artifacts/NAME.png`.
-async fn scenario(
-    name: &str,
-    options: StackOptions,
-    body: impl AsyncFnOnce(&Browser, &mut Stack) -> Result<()>,
-) {
-    require_widget().expect("widget built");
-    let mut stack = Stack::start(options).await.expect("the stack starts");
-    let browser = Browser::start().await.expect("chromium starts");
-    let mut outcome = body(&browser, &mut stack).await;
-    if outcome.is_ok() {
-        outcome = no_canary_anywhere(&browser, &stack).await;
-    }
-    if outcome.is_ok() {
-        outcome = stack.check_forwarded_credentials().await.map(|_| ());
-    }
-    if outcome.is_err() {
-        let _ = browser
-            .screenshot(&artifacts_dir().join(format!("{name}.png")))
-            .await;
-    }
-    browser.close().await;
-    stack.shutdown().await;
-    if let Err(e) = outcome {
-        panic!("scenario {name} failed: {e:#}");
-    }
-}
-
-/// Test 7 of the suite, run after every scenario: the key is in no response the browser
-/// received (all of them pass the recording front door), nor in the page, its storage or
-/// its cookies.
-async fn no_canary_anywhere(browser: &Browser, stack: &Stack) -> Result<()> {
-    let recorded = String::from_utf8_lossy(&stack.front.recorded()).into_owned();
-    ensure!(
-        !recorded.is_empty(),
-        "the front door recorded the browser's traffic"
-    );
-    ensure!(
-        !recorded.to_ascii_lowercase().contains("content-encoding:"),
-        "responses must be recorded uncompressed for the search to mean anything"
-    );
-    ensure!(
-        !recorded.contains(&stack.key),
-        "the key appeared in a response to the browser"
-    );
-    no_canary_in_document(browser, &stack.key).await
-}
-
-/// The key is not in the current document (page or frame), its storage or its cookies.
-async fn no_canary_in_document(browser: &Browser, key: &str) -> Result<()> {
-    let page = browser.client.source().await?;
-    ensure!(!page.contains(key), "the key appeared in the page");
-    let storage = browser
-        .js(
-            "return JSON.stringify([Object.assign({}, window.localStorage),
-                Object.assign({}, window.sessionStorage), document.cookie]);",
-            vec![],
-        )
-        .await?;
-    let storage = storage.as_str().context("storage as text")?;
-    ensure!(
-        !storage.contains(key),
-        "the key appeared in browser storage"
-    );
-    let cookies = format!("{:?}", browser.client.get_all_cookies().await?);
-    ensure!(!cookies.contains(key), "the key appeared in a cookie");
-    Ok(())
-}
-
-async fn open_start(browser: &Browser, stack: &Stack) -> Result<()> {
-    browser
-        .open(&stack.url(&format!("/p/{PROJECT}/start")))
-        .await
-}
-
-async fn click_preset(browser: &Browser, name: &str) -> Result<()> {
-    let client = &browser.client;
-    let button = wait_for(
-        &format!("the preset {name:?}"),
-        PAGE_TIMEOUT,
-        || async move {
-            for button in client
-                .find_all(Locator::Css("[data-testid=preset]"))
-                .await?
-            {
-                if button.text().await?.contains(name) && button.is_enabled().await? {
-                    return Ok(Some(button));
-                }
-            }
-            Ok(None)
-        },
-    )
-    .await?;
-    button.click().await?;
-    Ok(())
-}
-
-/// Waits for the run report to open and returns its run id.
-async fn wait_for_report(browser: &Browser) -> Result<String> {
-    let path = wait_for("the run report to open", RUN_TIMEOUT, || async {
-        let path = browser.path().await?;
-        Ok(path.contains("/runs/").then_some(path))
-    })
-    .await?;
-    let run = path.split("/runs/").nth(1).unwrap_or_default();
-    Ok(run.split(['?', '/']).next().unwrap_or_default().to_owned())
-}
-
-/// Waits until the run report shows a finished run.
-async fn wait_run_completed(browser: &Browser) -> Result<()> {
-    wait_attr(
-        browser,
-        "[data-testid=run-status]",
-        "data-status",
-        "Completed",
-        RUN_TIMEOUT,
-    )
-    .await
-}
-
-/// Waits for the run report to open and its run to finish; returns the run id.
-async fn wait_for_finished_report(browser: &Browser) -> Result<String> {
-    let run_id = wait_for_report(browser).await?;
-    wait_run_completed(browser).await?;
-    Ok(run_id)
-}
-
-async fn attr(browser: &Browser, css: &str, name: &str) -> Result<String> {
-    browser
-        .wait_css(css)
-        .await?
-        .attr(name)
-        .await?
-        .with_context(|| format!("{css} has {name}"))
-}
-
-async fn wait_attr(
-    browser: &Browser,
-    css: &str,
-    name: &str,
-    want: &str,
-    timeout: Duration,
-) -> Result<()> {
-    wait_for(
-        &format!("{css} to have {name}={want:?}"),
-        timeout,
-        || async {
-            let elements = browser.all(css).await?;
-            let Some(element) = elements.first() else {
-                return Ok(None);
-            };
-            Ok((element.attr(name).await?.as_deref() == Some(want)).then_some(()))
-        },
-    )
-    .await
-}
-
-/// Erases `typed` from the search box as a person would: WebDriver's clear() fires no
-/// input event.
-async fn erase(b: &Browser, typed: &str) -> Result<()> {
-    let erase = Key::Backspace.to_string().repeat(typed.chars().count());
-    b.wait_css("input[data-testid=search]")
-        .await?
-        .send_keys(&erase)
-        .await?;
-    Ok(())
-}
-
-async fn match_count(browser: &Browser) -> Result<usize> {
-    Ok(attr(browser, "[data-testid=match-count]", "data-count")
-        .await?
-        .parse()?)
-}
-
-async fn wait_match_count(browser: &Browser, want: usize) -> Result<()> {
-    wait_for(&format!("{want} matching tests"), PAGE_TIMEOUT, || async {
-        Ok((match_count(browser).await? == want).then_some(()))
-    })
-    .await
-}
-
-/// The visible test rows as (test id, status).
-async fn visible_rows(browser: &Browser) -> Result<Vec<(String, String)>> {
-    let rows = browser
-        .js(
-            "return Array.from(document.querySelectorAll('[data-testid=test-row]'))
-                .map(r => [r.getAttribute('data-test-id'), r.getAttribute('data-status')]);",
-            vec![],
-        )
-        .await?;
-    let rows: Vec<(String, String)> = serde_json::from_value(rows)?;
-    Ok(rows)
-}
 
 /// The lifecycle position of a job status as the widget shows it, for "states only move
 /// forward": the widget's own "Starting" (started, no answer from the platform yet), then
@@ -459,54 +267,80 @@ async fn check_summary(b: &Browser, report: &TestRun) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_run_twice_follows_the_queued_job() {
     scenario("already_queued", StackOptions::default(), async |b, s| {
-        open_start(b, s).await?;
-        click_preset(b, presets::OFFLINE).await?;
-        wait_attr(
-            b,
-            "[data-testid=job-row]",
-            "data-status",
-            "PendingAgentConnection",
-            PAGE_TIMEOUT,
-        )
-        .await?;
-        open_start(b, s).await?;
-        click_preset(b, presets::OFFLINE).await?;
-        wait_for("the already-queued notice", PAGE_TIMEOUT, || async {
-            for notice in b.all("[data-testid=start-notice]").await? {
-                if notice
-                    .text()
-                    .await?
-                    .contains("already queued — following the existing job")
-                {
-                    return Ok(Some(()));
-                }
-            }
-            Ok(None)
-        })
-        .await?;
-        let active = s.sim_active_jobs().await?;
-        ensure!(
-            active.len() == 1,
-            "one job upstream, found {}",
-            active.len()
-        );
-        b.open(&s.url(&format!("/p/{PROJECT}/jobs"))).await?;
-        let job_id = active
-            .first()
-            .and_then(|job| job["jobId"].as_str())
-            .context("the upstream job has an id")?
-            .to_owned();
-        wait_for("exactly one row for the job", PAGE_TIMEOUT, || async {
-            let rows = b.all("[data-testid=job-row]").await?;
-            let mut ids = Vec::new();
-            for row in &rows {
-                ids.push(row.attr("data-job-id").await?.unwrap_or_default());
-            }
-            Ok((ids == [job_id.clone()]).then_some(()))
-        })
-        .await
+        start_twice_follows_one_job(b, s).await
     })
     .await;
+}
+
+/// The platform may answer a duplicate start with HTTP 409 and the job to follow: the
+/// widget still follows the one job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_start_answered_409_follows_the_queued_job() {
+    let options = StackOptions {
+        odd_shapes: true,
+        ..StackOptions::default()
+    };
+    scenario("already_queued_409", options, async |b, s| {
+        start_twice_follows_one_job(b, s).await?;
+        let conflicts = s.sim.sim.stats().status(409);
+        ensure!(
+            conflicts == 1,
+            "the platform answered {conflicts} starts with 409"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+/// Starts the offline preset twice: the second start says the run is already queued and
+/// follows the existing job, and there is one job upstream and one row on the page.
+async fn start_twice_follows_one_job(b: &Browser, s: &Stack) -> Result<()> {
+    open_start(b, s).await?;
+    click_preset(b, presets::OFFLINE).await?;
+    wait_attr(
+        b,
+        "[data-testid=job-row]",
+        "data-status",
+        "PendingAgentConnection",
+        PAGE_TIMEOUT,
+    )
+    .await?;
+    open_start(b, s).await?;
+    click_preset(b, presets::OFFLINE).await?;
+    wait_for("the already-queued notice", PAGE_TIMEOUT, || async {
+        for notice in b.all("[data-testid=start-notice]").await? {
+            if notice
+                .text()
+                .await?
+                .contains("already queued — following the existing job")
+            {
+                return Ok(Some(()));
+            }
+        }
+        Ok(None)
+    })
+    .await?;
+    let active = s.sim_active_jobs().await?;
+    ensure!(
+        active.len() == 1,
+        "one job upstream, found {}",
+        active.len()
+    );
+    b.open(&s.url(&format!("/p/{PROJECT}/jobs"))).await?;
+    let job_id = active
+        .first()
+        .and_then(|job| job["jobId"].as_str())
+        .context("the upstream job has an id")?
+        .to_owned();
+    wait_for("exactly one row for the job", PAGE_TIMEOUT, || async {
+        let rows = b.all("[data-testid=job-row]").await?;
+        let mut ids = Vec::new();
+        for row in &rows {
+            ids.push(row.attr("data-job-id").await?.unwrap_or_default());
+        }
+        Ok((ids == [job_id.clone()]).then_some(()))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -800,7 +634,7 @@ async fn viewers_cannot_start_runners_can() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_widget_recovers_when_the_proxy_comes_back() {
     let options = StackOptions {
-        sim_speed: 2.0,
+        sim_speed: 10.0,
         ..StackOptions::default()
     };
     scenario("proxy_restart", options, async |b, s| {
