@@ -79,6 +79,7 @@ async fn each_upstream_fault_maps_to_its_error() {
                 .as_str()
                 .is_some_and(|m| !m.is_empty())
         );
+        assert_own_error_shape(&body);
         let made = h.stats().by_endpoint.jobs - before;
         assert!(calls.contains(&made), "{faults:?}: {made} calls");
         // An unknown run is a 404 at the upstream; a cut body does not change that.
@@ -93,6 +94,19 @@ async fn each_upstream_fault_maps_to_its_error() {
     // Retries carry the project's key once, like first attempts.
     assert!(assert_forwarded_cleanly(&h, KEY) > 6);
     h.stop().await;
+}
+
+/// Runboard's own error shape and nothing else: never the upstream's body (whose
+/// `success`, `code: internal_error` and text would show here).
+fn assert_own_error_shape(body: &Value) {
+    let keys = |v: &Value| {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(body), ["error"], "{body}");
+    assert_eq!(keys(&body["error"]), ["code", "message"], "{body}");
+    assert!(!body.to_string().contains("internal_error"), "{body}");
 }
 
 #[tokio::test]
