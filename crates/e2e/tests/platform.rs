@@ -10,7 +10,7 @@ use runboard_e2e::{
     Browser, Stack, StackOptions,
     browser::PAGE_TIMEOUT,
     scenario::{
-        attr, click_preset, open_start, scenario, visible_rows, wait_for_finished_report,
+        attr, click_preset, erase, open_start, scenario, visible_rows, wait_for_finished_report,
         wait_match_count,
     },
     stack::{PROJECT, presets},
@@ -99,10 +99,11 @@ async fn an_odd_report_renders_whole_and_counts_blocked() {
             counts.get("Blocked") == Some(&1),
             "the simulator blocked one test: {counts:?}"
         );
-        ensure!(
-            report.tests.iter().any(|t| t.title.is_empty()),
-            "the simulator sent an untitled test"
-        );
+        let untitled = report
+            .tests
+            .iter()
+            .find(|t| t.title.is_empty())
+            .context("the simulator sent an untitled test")?;
 
         // Every test is there, every label (Blocked included) is counted in the legend.
         wait_match_count(b, report.tests.len()).await?;
@@ -123,6 +124,26 @@ async fn an_odd_report_renders_whole_and_counts_blocked() {
             in_project == "36",
             "a float testsInProjectCount (36.0) reads {in_project:?}"
         );
+
+        // The test sent with `"title": null` has a row that says so (found by its id).
+        b.wait_css("input[data-testid=search]")
+            .await?
+            .send_keys(&untitled.id)
+            .await?;
+        wait_match_count(b, 1).await?;
+        let row = b
+            .wait_css(&format!(
+                "[data-testid=test-row][data-test-id='{}']",
+                untitled.id
+            ))
+            .await?;
+        let text = row.text().await?;
+        ensure!(
+            text.contains("untitled test"),
+            "the untitled test's row reads {text:?}"
+        );
+        erase(b, &untitled.id).await?;
+        wait_match_count(b, report.tests.len()).await?;
 
         // The bar has one segment per label present, and they fill it exactly.
         let widths = b
