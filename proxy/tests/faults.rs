@@ -110,6 +110,39 @@ fn assert_own_error_shape(body: &Value) {
 }
 
 #[tokio::test]
+async fn a_read_survives_a_dropped_connection_by_retrying() {
+    // The platform drops the first connection and answers the next.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let addr = raw_http::serve(move |mut stream| {
+        let seen = seen.clone();
+        async move {
+            if raw_http::read_request(&mut stream).await.is_none() {
+                return;
+            }
+            if seen.fetch_add(1, Ordering::SeqCst) > 0 {
+                let body = r#"{"success":true,"jobs":[],"missingJobIds":[]}"#;
+                raw_http::reply(stream, &raw_http::json_answer(body)).await;
+            }
+        }
+    })
+    .await;
+    let mut config = config_for(&format!("http://{addr}"), KEY);
+    patient(&mut config);
+    let server = Server::start(config).await.unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/jobs/{PROJECT}", server.url()))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = common::read(response).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "one retry");
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_hanging_upstream_is_a_timeout() {
     // The timeout is the subject here, so it is short.
     let h = start(|c| c.upstream.timeout = Duration::from_millis(300)).await;
