@@ -11,7 +11,7 @@ use runboard_shared::{AgentName, ExecuteRequest, ProjectInfo, ScheduleStatus, Se
 
 use crate::{
     api, browser,
-    context::{self, Flash, Notice},
+    context::{self, Clock, Flash, Notice},
     live::{live, shown},
     logic::{
         failure::Failure,
@@ -55,6 +55,11 @@ fn StartPage(
     let prefs = expect_context::<Prefs>();
     let Flash(flash) = expect_context::<Flash>();
     let sending = RwSignal::new(false);
+    // Until when Runboard asked to wait before the next start (429 with Retry-After);
+    // the start buttons stay disabled until then.
+    let hold_until: RwSignal<Option<i64>> = RwSignal::new(None);
+    let Clock(now) = expect_context::<Clock>();
+    let held = move || hold_until.get().is_some_and(|until| now.get() < until);
     let failure: RwSignal<Option<Failure>> = RwSignal::new(None);
     let can_run = project.can_run;
     let navigate = use_navigate();
@@ -62,7 +67,10 @@ fn StartPage(
     let jobs_proj = project.id.clone();
 
     let start = Callback::new(move |request: StartRequest| {
-        if sending.get_untracked() || !can_run {
+        let waiting = hold_until
+            .get_untracked()
+            .is_some_and(|until| browser::now_ms() < until);
+        if sending.get_untracked() || !can_run || waiting {
             return;
         }
         sending.set(true);
@@ -77,7 +85,12 @@ fn StartPage(
                 Ok(_) => {
                     return failure.set(Some(Failure::BadAnswer("no job id came back".into())));
                 }
-                Err(f) => return failure.set(Some(f)),
+                Err(f) => {
+                    if let Failure::Wait { seconds, .. } = &f {
+                        hold_until.set(Some(browser::now_ms() + (*seconds as i64) * 1000));
+                    }
+                    return failure.set(Some(f));
+                }
             };
             let agent = request.agent.as_ref().map(ToString::to_string);
             let mut book = load_book(proj.as_str());
@@ -146,7 +159,7 @@ fn StartPage(
                             let request = StartRequest { selector: p.selector.clone(), agent: p.agent_name.clone(), what: p.name.clone() };
                             view! {
                                 <button type="button" class="rb-preset" data-testid="preset"
-                                    disabled=live(move || sending.get() || !can_run)
+                                    disabled=live(move || sending.get() || !can_run || held())
                                     on:click=move |_| start.run(request.clone())>
                                     <span class="rb-preset-name">"▶ "{p.name}</span>
                                     <span class="rb-preset-desc">{p.description}</span>
@@ -156,7 +169,7 @@ fn StartPage(
                     </div>
                 }.into_any()
             }}
-            <AdvancedForm start=start sending=sending can_run=can_run folded=folded />
+            <AdvancedForm start=start sending=sending hold_until=hold_until can_run=can_run folded=folded />
         </section>
     }
 }
@@ -168,12 +181,16 @@ fn AdvancedForm(
     start: Callback<StartRequest>,
     /// Whether a start is in flight (the button is disabled meanwhile).
     sending: RwSignal<bool>,
+    /// Until when Runboard asked to wait before the next start (epoch ms).
+    hold_until: RwSignal<Option<i64>>,
     /// Whether this user may start runs.
     can_run: bool,
     /// Whether the form starts folded (presets are shown above it); a deep link that
     /// pre-fills it opens it anyway.
     folded: bool,
 ) -> impl IntoView {
+    let Clock(now) = expect_context::<Clock>();
+    let held = move || hold_until.get().is_some_and(|until| now.get() < until);
     let prefill = Prefill::from_query(&parse_query(&browser::location_search()));
     let open = !folded || prefill.is_some();
     let scope = RwSignal::new(prefill.as_ref().map_or(Scope::Suite, |p| p.scope));
@@ -260,7 +277,7 @@ fn AdvancedForm(
                     <button type="submit" class="rb-btn rb-btn-primary" data-testid="start-button"
                         aria-describedby=(!can_run).then_some("rb-viewer")
                         title=(!can_run).then_some("You may view runs but not start them")
-                        disabled=live(move || sending.get() || !can_run || !ready())>
+                        disabled=live(move || sending.get() || !can_run || !ready() || held())>
                         {shown(move || if sending.get() { "Starting…" } else { "Start" })}
                     </button>
                 </div>
