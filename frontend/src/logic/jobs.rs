@@ -303,6 +303,19 @@ impl JobBook {
         self.order();
     }
 
+    /// Stops following `job_id` when its report is final and its status is one the
+    /// guide does not document (which will never say "finished"); says whether the
+    /// job changed.
+    pub(crate) fn report_final(&mut self, job_id: &str) -> bool {
+        let Some(job) = self.jobs.iter_mut().find(|j| j.job_id == job_id) else {
+            return false;
+        };
+        let undocumented = matches!(job.status, Some(JobStatus::Other(_)));
+        let changed = undocumented && !job.unfollowed;
+        job.unfollowed |= undocumented;
+        changed
+    }
+
     /// Stops following jobs whose undocumented status has lasted too long by `now_ms`.
     pub(crate) fn expire(&mut self, now_ms: i64) {
         self.jobs.iter_mut().for_each(|j| j.expire(now_ms));
@@ -636,6 +649,32 @@ mod tests {
             stored.get("j1").is_some_and(|j| j.unfollowed),
             "and a reload keeps that"
         );
+    }
+
+    #[test]
+    fn a_final_report_ends_following_an_undocumented_status_at_once() {
+        let mut book = JobBook::default();
+        book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
+        book.remember(TrackedJob::started("j2", "Smoke".into(), None, 0));
+        hear(
+            &mut book,
+            job("j1", "Cancelled", "2026-04-20T10:15:30Z", Some("r1")),
+            0,
+        );
+        hear(
+            &mut book,
+            job("j2", "InProgress", "2026-04-20T10:15:30Z", Some("r2")),
+            0,
+        );
+        assert!(book.report_final("j1"));
+        assert!(!book.report_final("j1"), "once");
+        assert!(
+            !book.report_final("j2"),
+            "a documented status is followed to its end"
+        );
+        assert!(!book.report_final("unknown"));
+        let again = JobBook::from_storage(Some(&book.to_storage()));
+        assert_eq!(ids(&again.request(1)), ["j2"]);
     }
 
     #[test]

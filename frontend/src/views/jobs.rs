@@ -15,27 +15,14 @@ use crate::{
     live::{live, shown},
     logic::{
         format,
-        jobs::{JobBook, TrackedJob},
+        jobs::TrackedJob,
         links::{Prefs, run_path, start_path},
         look,
     },
     poller,
+    store::{load_book, save_book},
     views::not_found::UnknownProject,
 };
-
-fn storage_key(project: &str) -> String {
-    format!("runboard.jobs.{project}")
-}
-
-/// This browser's remembered jobs of `project`.
-pub(crate) fn load_book(project: &str) -> JobBook {
-    JobBook::from_storage(browser::storage_get(&storage_key(project)).as_deref())
-}
-
-/// Remembers this browser's jobs of `project`.
-pub(crate) fn save_book(project: &str, book: &JobBook) {
-    browser::storage_set(&storage_key(project), &book.to_storage());
-}
 
 /// `/p/:proj/jobs`.
 #[component]

@@ -23,7 +23,7 @@ use crate::{
         links::{Prefs, parse_query, run_path},
         summary::is_live,
     },
-    poller,
+    poller, store,
     views::not_found::UnknownProject,
 };
 
@@ -97,7 +97,7 @@ fn RunPage(
             let answer = api::test_run(&proj, &run).await?;
             let known_terminal =
                 job_status.with_untracked(|s| s.as_ref().is_some_and(JobStatus::is_terminal));
-            if let (Some(job), false) = (job, known_terminal) {
+            if let (Some(job), false) = (&job, known_terminal) {
                 let jobs = api::jobs(
                     &proj,
                     &JobsRequest {
@@ -121,6 +121,11 @@ fn RunPage(
                 }
             }
             let finished = !is_live(&answer.status, job_status.get_untracked().as_ref());
+            let undocumented =
+                job_status.with_untracked(|s| matches!(s, Some(JobStatus::Other(_))));
+            if let (true, true, Some(job)) = (finished, undocumented, &job) {
+                store::report_final(proj.as_str(), job.as_str());
+            }
             report.set(Some(Arc::new(answer)));
             Ok(finished)
         }

@@ -19,10 +19,8 @@ use crate::{
         jobs::TrackedJob,
         links::{Prefs, jobs_path, parse_query},
     },
-    views::{
-        jobs::{load_book, save_book},
-        not_found::UnknownProject,
-    },
+    store::{load_book, save_book},
+    views::not_found::UnknownProject,
 };
 
 /// `/p/:proj/start`.
