@@ -345,7 +345,13 @@ async fn start_twice_follows_one_job(b: &Browser, s: &Stack) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_waits_for_its_agent_then_runs() {
-    scenario("agent_waiting", StackOptions::default(), async |b, s| {
+    // At half the usual pace the run stays in progress for seconds, so the page (polling
+    // every 300 ms) sees it running even on a busy machine.
+    let options = StackOptions {
+        sim_speed: 20.0,
+        ..StackOptions::default()
+    };
+    scenario("agent_waiting", options, async |b, s| {
         open_start(b, s).await?;
         click_preset(b, presets::OFFLINE).await?;
         let seen = JobStates::default();
