@@ -348,7 +348,9 @@ mod tests {
     }
 
     #[test]
-    fn ten_thousand_tests_filter_quickly() {
+    fn ten_thousand_tests_filter_and_sort_correctly() {
+        // How fast this is belongs in a benchmark, not in a test that a busy machine
+        // could fail with nothing wrong; this checks the answer at that size.
         let tests: Vec<TestResult> = (0..10_000)
             .map(|i| {
                 test(
@@ -361,7 +363,6 @@ mod tests {
             })
             .collect();
         let index = TestIndex::new(&tests);
-        let started = std::time::Instant::now();
         let picked = select(
             &tests,
             &index,
@@ -371,10 +372,8 @@ mod tests {
         );
         assert_eq!(picked.len(), 1111);
         assert_eq!(tests[picked[0]].id, "t9999");
-        assert!(
-            started.elapsed().as_millis() < 500,
-            "took {:?}",
-            started.elapsed()
-        );
+        assert_eq!(tests[picked[picked.len() - 1]].id, "t9");
+        let durations: Vec<Option<u64>> = picked.iter().map(|&i| tests[i].duration).collect();
+        assert!(durations.windows(2).all(|w| w[0] >= w[1]), "slowest first");
     }
 }
