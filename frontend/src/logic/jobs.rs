@@ -399,6 +399,10 @@ mod tests {
                 agent: Some(String::new()),
                 ..base.clone()
             },
+            TrackedJob {
+                unfollowed: true,
+                ..base.clone()
+            },
         ];
         let mut keys: Vec<String> = variants.iter().map(TrackedJob::row_key).collect();
         keys.push(base.row_key());
