@@ -89,7 +89,7 @@ where
         let next = if browser::is_hidden() {
             watcher.borrow_mut().machine.on_hidden()
         } else {
-            watcher.borrow_mut().machine.on_visible()
+            watcher.borrow_mut().machine.on_visible(browser::now_ms())
         };
         decide(&watcher, next);
     });
@@ -167,7 +167,7 @@ fn run(state: &Rc<RefCell<Loop>>) {
                 Err(failure) => {
                     let retry = failure.retry();
                     status.error.set(Some(failure));
-                    inner.machine.on_failure(retry)
+                    inner.machine.on_failure(retry, browser::now_ms())
                 }
             }
         };

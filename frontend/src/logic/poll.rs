@@ -36,6 +36,9 @@ pub(crate) struct PollMachine {
     failures: u32,
     hidden: bool,
     stopped: bool,
+    /// When the server's last `Retry-After` ends (epoch ms): showing the tab again does
+    /// not ask sooner.
+    not_before_ms: Option<i64>,
 }
 
 impl PollMachine {
@@ -46,6 +49,7 @@ impl PollMachine {
             failures: 0,
             hidden,
             stopped: false,
+            not_before_ms: None,
         }
     }
 
@@ -57,24 +61,31 @@ impl PollMachine {
     /// An answer arrived; `finished` says the watched thing will not change any more.
     pub(crate) fn on_success(&mut self, finished: bool) -> Next {
         self.failures = 0;
+        self.not_before_ms = None;
         if finished {
             self.stopped = true;
         }
         self.wait(self.interval_ms)
     }
 
-    /// An attempt failed; `retry` says whether trying again can help, and when. A
-    /// server's `Retry-After` is waited exactly (but never less than 250 ms); it
-    /// still counts as a failure for the backoff that follows.
-    pub(crate) fn on_failure(&mut self, retry: Retry) -> Next {
+    /// An attempt failed at `now_ms`; `retry` says whether trying again can help, and
+    /// when. A server's `Retry-After` is waited exactly (but never less than 250 ms),
+    /// also across the tab being hidden and shown; it still counts as a failure for the
+    /// backoff that follows.
+    pub(crate) fn on_failure(&mut self, retry: Retry, now_ms: i64) -> Next {
         self.failures = self.failures.saturating_add(1);
+        self.not_before_ms = None;
         match retry {
             Retry::Never => {
                 self.stopped = true;
                 self.wait(0)
             }
             Retry::Backoff => self.wait(self.backoff_ms()),
-            Retry::After(ms) => self.wait(ms.max(250)),
+            Retry::After(ms) => {
+                let ms = ms.max(250);
+                self.not_before_ms = Some(now_ms.saturating_add(ms as i64));
+                self.wait(ms)
+            }
         }
     }
 
@@ -97,13 +108,14 @@ impl PollMachine {
         }
     }
 
-    /// The tab was shown again: refresh at once.
-    pub(crate) fn on_visible(&mut self) -> Next {
+    /// The tab was shown again at `now_ms`: refresh at once, or when the server's
+    /// `Retry-After` ends.
+    pub(crate) fn on_visible(&mut self, now_ms: i64) -> Next {
         self.hidden = false;
-        if self.stopped {
-            Next::Stopped
-        } else {
-            Next::Now
+        match self.not_before_ms {
+            _ if self.stopped => Next::Stopped,
+            Some(at) if at > now_ms => Next::After((at - now_ms) as u64),
+            _ => Next::Now,
         }
     }
 
@@ -134,13 +146,13 @@ mod tests {
         assert_eq!(m.on_success(false), Next::After(2000));
         assert_eq!(m.on_success(false), Next::After(2000));
         assert_eq!(m.on_success(true), Next::Stopped);
-        assert_eq!(m.on_visible(), Next::Stopped);
+        assert_eq!(m.on_visible(0), Next::Stopped);
     }
 
     #[test]
     fn backs_off_on_errors_and_recovers() {
         let mut m = PollMachine::new(2000, false);
-        let waits: Vec<Next> = (0..6).map(|_| m.on_failure(Retry::Backoff)).collect();
+        let waits: Vec<Next> = (0..6).map(|_| m.on_failure(Retry::Backoff, 0)).collect();
         assert_eq!(
             waits,
             [4000, 8000, 16_000, 30_000, 30_000, 30_000]
@@ -149,7 +161,7 @@ mod tests {
         );
         assert_eq!(m.on_success(false), Next::After(2000));
         assert_eq!(
-            m.on_failure(Retry::Backoff),
+            m.on_failure(Retry::Backoff, 0),
             Next::After(4000),
             "a success resets the backoff"
         );
@@ -158,7 +170,7 @@ mod tests {
     #[test]
     fn long_intervals_are_not_shortened_by_the_cap() {
         let mut m = PollMachine::new(60_000, false);
-        assert_eq!(m.on_failure(Retry::Backoff), Next::After(60_000));
+        assert_eq!(m.on_failure(Retry::Backoff, 0), Next::After(60_000));
         let mut tiny = PollMachine::new(0, false);
         assert_eq!(tiny.on_success(false), Next::After(250));
     }
@@ -167,37 +179,61 @@ mod tests {
     fn pauses_while_hidden_and_refreshes_when_shown() {
         let mut m = PollMachine::new(2000, true);
         assert_eq!(m.start(), Next::Paused);
-        assert_eq!(m.on_visible(), Next::Now);
+        assert_eq!(m.on_visible(0), Next::Now);
         assert_eq!(m.on_hidden(), Next::Paused);
         assert_eq!(m.on_success(false), Next::Paused);
-        assert_eq!(m.on_failure(Retry::Backoff), Next::Paused);
-        assert_eq!(m.on_visible(), Next::Now);
+        assert_eq!(m.on_failure(Retry::Backoff, 0), Next::Paused);
+        assert_eq!(m.on_visible(0), Next::Now);
     }
 
     #[test]
     fn a_servers_retry_after_is_waited_exactly() {
         let mut m = PollMachine::new(2000, false);
-        assert_eq!(m.on_failure(Retry::After(12_000)), Next::After(12_000));
+        assert_eq!(m.on_failure(Retry::After(12_000), 0), Next::After(12_000));
         assert_eq!(
-            m.on_failure(Retry::After(0)),
+            m.on_failure(Retry::After(0), 0),
             Next::After(250),
             "never a busy loop"
         );
         assert_eq!(
-            m.on_failure(Retry::Backoff),
+            m.on_failure(Retry::Backoff, 0),
             Next::After(16_000),
             "the waits counted as failures"
         );
         assert_eq!(m.on_success(false), Next::After(2000));
         let mut hidden = PollMachine::new(2000, true);
-        assert_eq!(hidden.on_failure(Retry::After(12_000)), Next::Paused);
+        assert_eq!(hidden.on_failure(Retry::After(12_000), 0), Next::Paused);
+    }
+
+    #[test]
+    fn showing_the_tab_does_not_cut_a_servers_wait_short() {
+        let mut m = PollMachine::new(2000, false);
+        assert_eq!(
+            m.on_failure(Retry::After(12_000), 1_000),
+            Next::After(12_000)
+        );
+        assert_eq!(m.on_hidden(), Next::Paused);
+        assert_eq!(
+            m.on_visible(5_000),
+            Next::After(8_000),
+            "the rest of the wait"
+        );
+        m.on_hidden();
+        assert_eq!(m.on_visible(13_000), Next::Now, "the wait is over");
+        m.on_hidden();
+        assert_eq!(m.on_failure(Retry::Backoff, 13_500), Next::Paused);
+        assert_eq!(
+            m.on_visible(13_600),
+            Next::Now,
+            "only the server's wait is kept"
+        );
     }
 
     #[test]
     fn failures_that_cannot_heal_stop_until_retried() {
         let mut m = PollMachine::new(2000, false);
-        assert_eq!(m.on_failure(Retry::Never), Next::Stopped);
-        assert_eq!(m.on_visible(), Next::Stopped);
+        assert_eq!(m.on_failure(Retry::Never, 0), Next::Stopped);
+        assert_eq!(m.on_visible(0), Next::Stopped);
         assert_eq!(m.on_retry(), Next::Now);
         assert_eq!(m.on_success(false), Next::After(2000));
     }
