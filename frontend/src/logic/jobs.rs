@@ -653,6 +653,12 @@ mod tests {
             stored.get("j1").is_some_and(|j| j.unfollowed),
             "and a reload keeps that"
         );
+
+        // A clock that ran out while no page was open ends following at load time, so
+        // the first request does not ask for the job.
+        let mut late = JobBook::from_storage(Some(&book.to_storage()));
+        late.expire(t0 + 30 * MINUTE);
+        assert_eq!(late.request(1).job_ids, None);
     }
 
     #[test]

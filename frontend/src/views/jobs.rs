@@ -46,7 +46,11 @@ fn JobsPage(
     let prefs = expect_context::<Prefs>();
     let Flash(flash) = expect_context::<Flash>();
     let proj = project.id.clone();
-    let book = RwSignal::new(load_book(proj.as_str()));
+    let mut remembered = load_book(proj.as_str());
+    // A job whose undocumented-status clock ran out while no page was open is not
+    // asked for again, not even once.
+    remembered.expire(browser::now_ms());
+    let book = RwSignal::new(remembered);
     let loaded = RwSignal::new(false);
     let interval = context::boot().0.poll.jobs_ms;
     let tick_proj = proj.clone();
