@@ -31,12 +31,28 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return AppError::MethodNotAllowed(format!("{} {path}", request.method())).into_response();
     }
+    // Only an origin-form target ("/…") names a file. An authority-form one ("GET
+    // host:443") has no path, and the file server would fail building a redirect for it
+    // (a 500 the fuzzer found), so it is simply not found.
+    if !path.starts_with('/') {
+        return AppError::NotFound(request.uri().to_string()).into_response();
+    }
     let dir = &state.config().widget_dir;
     if path != "/" && path != "/index.html" && !path.ends_with('/') {
         let response = match ServeDir::new(dir).oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         };
+        if response.status().is_server_error() {
+            // The file server answers 500 for any I/O error but "not found", e.g. a name
+            // longer than the file system allows (the fuzzer found one). No such path is a
+            // widget file: say so, and leave a trace for a real disk problem.
+            tracing::warn!(
+                status = response.status().as_u16(),
+                "a widget path could not be read"
+            );
+            return AppError::NotFound(path).into_response();
+        }
         if response.status() != StatusCode::NOT_FOUND {
             return with_cache_rule(response.map(Body::new), &path);
         }

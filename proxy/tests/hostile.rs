@@ -292,6 +292,15 @@ fn table() -> Vec<Case> {
             405,
             raw("CONNECT platform.example.com:443 HTTP/1.1", RUNNER, ""),
         ),
+        // Found by the `proxy` fuzz target: a GET whose target has no path used to make
+        // the widget's file server fail (500).
+        case(
+            "GET in authority form",
+            404,
+            raw("GET platform.example.com:443 HTTP/1.1", RUNNER, ""),
+        ),
+        case("OPTIONS *", 405, raw("OPTIONS * HTTP/1.1", RUNNER, "")),
+
         case(
             "lower-case get",
             405,

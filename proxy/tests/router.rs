@@ -125,6 +125,24 @@ async fn assets_have_types_caching_and_compression() {
     );
 }
 
+/// Found by the `proxy` fuzz target: paths that can be no widget file were a 500.
+#[tokio::test]
+async fn paths_that_name_no_file_are_json_404s() {
+    let dir = widget();
+    let router = router(Some(dir.path()));
+    for uri in [
+        // Authority form, as `GET host:443 HTTP/1.1` arrives over a socket.
+        "platform.example.com:443".to_owned(),
+        // A file name longer than the file system allows.
+        format!("/{}.js", "a".repeat(300)),
+    ] {
+        let (response, body) = send(&router, get(&uri)).await;
+        assert_eq!(response.status(), 404, "{uri}");
+        let json: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"]["code"], "not_found", "{uri}");
+    }
+}
+
 #[tokio::test]
 async fn a_missing_widget_is_explained_and_the_api_still_works() {
     let router = router(None);
