@@ -137,7 +137,10 @@ impl Failure {
             | Self::NotFound(_)
             | Self::Invalid(_)
             | Self::Refused(_)
-            | Self::OutcomeUnknown => Retry::Never,
+            | Self::OutcomeUnknown
+            // 421 misdirected: this page was opened under a host name the server does
+            // not answer for; asking again under the same name cannot help.
+            | Self::Server { status: 421, .. } => Retry::Never,
             Self::Wait { seconds, .. } => Retry::After(seconds.saturating_mul(1000)),
             Self::Offline
             | Self::SessionExpired
@@ -246,6 +249,10 @@ mod tests {
         assert!(!Failure::from_response(404, "", None).retries());
         assert!(!Failure::from_response(400, "", None).retries());
         assert!(!Failure::from_response(403, "", None).retries());
+        assert!(
+            !Failure::from_response(421, &body("misdirected", "use runboard.example.com"), None)
+                .retries()
+        );
     }
 
     fn wait_and_say(status: u16, code: &str, message: &str, retry_after: &str) -> Failure {
