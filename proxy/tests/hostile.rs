@@ -300,7 +300,6 @@ fn table() -> Vec<Case> {
             raw("GET platform.example.com:443 HTTP/1.1", RUNNER, ""),
         ),
         case("OPTIONS *", 405, raw("OPTIONS * HTTP/1.1", RUNNER, "")),
-
         case(
             "lower-case get",
             405,
