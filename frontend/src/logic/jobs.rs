@@ -512,6 +512,14 @@ mod tests {
         }
     }
 
+    // updatedAt values, in order.
+    const AT_15_30: &str = "2026-04-20T10:15:30Z";
+    const AT_15_30_5: &str = "2026-04-20T10:15:30.500Z";
+    const AT_15_40: &str = "2026-04-20T10:15:40Z";
+    const AT_16_00: &str = "2026-04-20T10:16:00Z";
+    const AT_16_30: &str = "2026-04-20T10:16:30Z";
+    const AT_17_30: &str = "2026-04-20T10:17:30Z";
+
     /// Applies an answer about one job that arrived at `now_ms`.
     fn hear(book: &mut JobBook, job: Job, now_ms: i64) {
         book.apply(&answer(vec![job]), now_ms);
@@ -527,20 +535,11 @@ mod tests {
     fn an_older_answer_never_moves_a_job_backwards() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
-        hear(
-            &mut book,
-            job("j1", "InProgress", "2026-04-20T10:15:40Z", Some("r1")),
-            0,
-        );
+        hear(&mut book, job("j1", "InProgress", AT_15_40, Some("r1")), 0);
         // A slower request that left earlier comes back last.
         hear(
             &mut book,
-            job(
-                "j1",
-                "PendingAgentConnection",
-                "2026-04-20T10:15:30.500Z",
-                None,
-            ),
+            job("j1", "PendingAgentConnection", AT_15_30_5, None),
             0,
         );
         assert_eq!(status_of(&book, "j1"), "InProgress");
@@ -549,11 +548,7 @@ mod tests {
             Some("2026-04-20T10:15:40Z")
         );
         // A newer answer moves it on, even with a time written without a fraction.
-        hear(
-            &mut book,
-            job("j1", "Failed", "2026-04-20T10:16:00Z", Some("r1")),
-            0,
-        );
+        hear(&mut book, job("j1", "Failed", AT_16_00, Some("r1")), 0);
         assert_eq!(status_of(&book, "j1"), "Failed");
     }
 
@@ -561,16 +556,8 @@ mod tests {
     fn a_finished_job_stays_finished_when_times_tie_or_are_missing() {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
-        hear(
-            &mut book,
-            job("j1", "Success", "2026-04-20T10:16:00Z", Some("r1")),
-            0,
-        );
-        hear(
-            &mut book,
-            job("j1", "InProgress", "2026-04-20T10:16:00Z", Some("r1")),
-            0,
-        );
+        hear(&mut book, job("j1", "Success", AT_16_00, Some("r1")), 0);
+        hear(&mut book, job("j1", "InProgress", AT_16_00, Some("r1")), 0);
         assert_eq!(status_of(&book, "j1"), "Success", "same updatedAt");
         let mut timeless = job("j1", "Pending", "", None);
         timeless.updated_at = None;
@@ -612,11 +599,7 @@ mod tests {
         let t0 = 1_800_000_000_000;
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, t0));
-        hear(
-            &mut book,
-            job("j1", "Cancelled", "2026-04-20T10:15:30Z", None),
-            t0,
-        );
+        hear(&mut book, job("j1", "Cancelled", AT_15_30, None), t0);
         book.expire(t0 + 9 * MINUTE);
         assert_eq!(
             ids(&book.request(1)),
@@ -630,7 +613,7 @@ mod tests {
         let mut reloaded = JobBook::from_storage(Some(&book.to_storage()));
         hear(
             &mut reloaded,
-            job("j1", "Cancelled", "2026-04-20T10:15:30Z", None),
+            job("j1", "Cancelled", AT_15_30, None),
             t0 + 9 * MINUTE,
         );
         reloaded.expire(t0 + 10 * MINUTE);
@@ -666,16 +649,8 @@ mod tests {
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, 0));
         book.remember(TrackedJob::started("j2", "Smoke".into(), None, 0));
-        hear(
-            &mut book,
-            job("j1", "Cancelled", "2026-04-20T10:15:30Z", Some("r1")),
-            0,
-        );
-        hear(
-            &mut book,
-            job("j2", "InProgress", "2026-04-20T10:15:30Z", Some("r2")),
-            0,
-        );
+        hear(&mut book, job("j1", "Cancelled", AT_15_30, Some("r1")), 0);
+        hear(&mut book, job("j2", "InProgress", AT_15_30, Some("r2")), 0);
         assert!(book.report_final("j1"));
         assert!(!book.report_final("j1"), "once");
         assert!(
@@ -692,14 +667,10 @@ mod tests {
         let t0 = 1_800_000_000_000;
         let mut book = JobBook::default();
         book.remember(TrackedJob::started("j1", "Smoke".into(), None, t0));
+        hear(&mut book, job("j1", "Paused", AT_15_30, None), t0);
         hear(
             &mut book,
-            job("j1", "Paused", "2026-04-20T10:15:30Z", None),
-            t0,
-        );
-        hear(
-            &mut book,
-            job("j1", "Parked", "2026-04-20T10:16:30Z", None),
+            job("j1", "Parked", AT_16_30, None),
             t0 + 8 * MINUTE,
         );
         book.expire(t0 + 12 * MINUTE);
@@ -710,7 +681,7 @@ mod tests {
         );
         hear(
             &mut book,
-            job("j1", "InProgress", "2026-04-20T10:17:30Z", Some("r1")),
+            job("j1", "InProgress", AT_17_30, Some("r1")),
             t0 + 13 * MINUTE,
         );
         book.expire(t0 + 60 * MINUTE);
@@ -725,11 +696,7 @@ mod tests {
     #[test]
     fn jobs_of_others_in_an_undocumented_status_keep_their_clock_too() {
         let mut book = JobBook::default();
-        hear(
-            &mut book,
-            job("other", "Cancelled", "2026-04-20T10:15:30Z", None),
-            5,
-        );
+        hear(&mut book, job("other", "Cancelled", AT_15_30, None), 5);
         let again = JobBook::from_storage(Some(&book.to_storage()));
         assert_eq!(
             again.get("other").and_then(|j| j.undocumented_since_ms),
@@ -741,7 +708,7 @@ mod tests {
     fn descriptions_follow_the_guide() {
         let described = |status: &str, run: Option<&str>| {
             let mut book = JobBook::default();
-            hear(&mut book, job("j", status, "2026-04-20T10:15:30Z", run), 0);
+            hear(&mut book, job("j", status, AT_15_30, run), 0);
             book.get("j").map(TrackedJob::describe).unwrap_or_default()
         };
         assert_eq!(described("Failed", None), "finished without a report");
