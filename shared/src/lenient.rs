@@ -33,29 +33,62 @@ pub(crate) enum Scalar {
 }
 
 impl Scalar {
-    /// The value as text a person can read: strings as they are, numbers and booleans
-    /// spelled as JSON spells them, nothing as `None`.
+    /// The value as text a person can read: strings as they are, booleans and whole
+    /// numbers spelled as JSON spells them, other numbers with up to six decimals,
+    /// nothing as `None`. Numbers are spelled with integers: core's float formatter
+    /// would add ~7 KB (gzipped) to the widget's wasm.
     fn into_text(self) -> Option<String> {
         match self {
             Self::Text(text) => Some(text),
-            Self::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{n:.0}")),
-            Self::Number(n) => Some(n.to_string()),
+            Self::Number(n) => Some(decimal_text(n)),
             Self::Bool(b) => Some(b.to_string()),
             Self::Nothing => None,
         }
     }
 
     /// The value as a non-negative whole number: fractions are rounded, numeric
-    /// strings are read; negative, non-finite or non-numeric values are `None`.
+    /// strings (digits with an optional fraction) are read; negative, non-finite or
+    /// non-numeric values are `None`.
     fn into_whole(self) -> Option<u64> {
         let n = match self {
             Self::Number(n) => n,
-            Self::Text(text) => text.trim().parse::<f64>().ok()?,
+            Self::Text(text) => return whole_from_text(text.trim()),
             Self::Bool(_) | Self::Nothing => return None,
         };
         // `as` saturates at u64::MAX for huge values, which is the honest answer.
         (n.is_finite() && n >= 0.0).then(|| n.round() as u64)
     }
+}
+
+/// `n` in decimal: whole numbers exactly (up to 2^63), others rounded to six decimals
+/// with trailing zeros dropped ("1240.5", "-0.125"); from 10^12 on, where an `f64` keeps
+/// few fractional digits anyway, the fraction is dropped.
+fn decimal_text(n: f64) -> String {
+    if n.fract() == 0.0 || n.abs() >= 1e12 {
+        // `as` saturates beyond i64, which no id or title of the platform reaches.
+        return format!("{}", n.trunc() as i64);
+    }
+    let sign = if n < 0.0 { "-" } else { "" };
+    let millionths = (n.abs() * 1e6).round() as u64;
+    let (whole, fraction) = (millionths / 1_000_000, millionths % 1_000_000);
+    if fraction == 0 {
+        return format!("{sign}{whole}");
+    }
+    let digits = format!("{fraction:06}");
+    format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// Reads "1240" or "1240.5" (rounded) without a float parser: core's would add ~15 KB
+/// (gzipped) to the widget's wasm. Signs, exponents and other text are `None`.
+fn whole_from_text(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let is_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !is_digits(whole) || !is_digits(fraction) {
+        return None;
+    }
+    let value = if whole.is_empty() { 0 } else { whole.parse::<u64>().ok()? };
+    let round_up = fraction.bytes().next().is_some_and(|b| b >= b'5');
+    Some(value.saturating_add(u64::from(round_up)))
 }
 
 struct ScalarVisitor;
@@ -311,4 +344,36 @@ pub(crate) fn object<'de, D: Deserializer<'de>, T: Object>(d: D) -> Result<T, D:
     }
 
     d.deserialize_any(ObjectOnly(PhantomData))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decimal_text, whole_from_text};
+
+    #[test]
+    fn numbers_are_spelled_without_the_float_formatter() {
+        let check = |n: f64, expected: &str| assert_eq!(decimal_text(n), expected, "{n}");
+        check(1240.5, "1240.5");
+        check(-0.125, "-0.125");
+        check(12345.0, "12345");
+        check(-7.0, "-7");
+        check(0.1 + 0.2, "0.3");
+        check(1e15, "1000000000000000");
+        check(2.5e12, "2500000000000");
+    }
+
+    #[test]
+    fn numeric_text_is_read_as_a_rounded_whole_number() {
+        let check = |text: &str, expected: Option<u64>| {
+            assert_eq!(whole_from_text(text), expected, "{text:?}");
+        };
+        check("1240", Some(1240));
+        check("1240.5", Some(1241));
+        check("1240.4", Some(1240));
+        check(".5", Some(1));
+        check("7.", Some(7));
+        for refused in ["", ".", "1e3", "+5", "-1", "12 s", "1.2.3"] {
+            check(refused, None);
+        }
+    }
 }
