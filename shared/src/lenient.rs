@@ -86,7 +86,11 @@ fn whole_from_text(text: &str) -> Option<u64> {
     if (whole.is_empty() && fraction.is_empty()) || !is_digits(whole) || !is_digits(fraction) {
         return None;
     }
-    let value = if whole.is_empty() { 0 } else { whole.parse::<u64>().ok()? };
+    let value = if whole.is_empty() {
+        0
+    } else {
+        whole.parse::<u64>().ok()?
+    };
     let round_up = fraction.bytes().next().is_some_and(|b| b >= b'5');
     Some(value.saturating_add(u64::from(round_up)))
 }

@@ -3,44 +3,17 @@
 //! one, and none of the browser's credentials (`authorization`, `cookie`).
 
 use anyhow::{Context, Result, ensure};
-use serde::Deserialize;
-
-/// One `/api` request as the simulator received it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LoggedRequest {
-    /// `GET`, `POST`, …
-    pub method: String,
-    /// The path, e.g. `/api/jobs/P`.
-    pub path: String,
-    /// Every header as received, in order, duplicates kept, names lower-case.
-    pub headers: Vec<(String, String)>,
-}
-
-impl LoggedRequest {
-    /// The values of header `name` (lower-case), in the order received.
-    pub fn header(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-#[derive(Deserialize)]
-struct Log {
-    requests: Vec<LoggedRequest>,
-}
+use runboard_sim::{RecordedRequest, RecordedRequests};
 
 /// Reads the simulator's request log at `sim_url`.
-pub async fn requests(http: &reqwest::Client, sim_url: &str) -> Result<Vec<LoggedRequest>> {
+pub async fn requests(http: &reqwest::Client, sim_url: &str) -> Result<Vec<RecordedRequest>> {
     let response = http.get(format!("{sim_url}/__sim/requests")).send().await?;
     ensure!(
         response.status().is_success(),
         "GET /__sim/requests answered {}",
         response.status()
     );
-    let log: Log = response
+    let log: RecordedRequests = response
         .json()
         .await
         .context("reading the simulator's request log")?;
@@ -49,10 +22,10 @@ pub async fn requests(http: &reqwest::Client, sim_url: &str) -> Result<Vec<Logge
 
 /// Fails unless every request carried exactly one `x-api-key`, equal to `key`, and no
 /// `authorization` or `cookie` header.
-pub fn only_the_configured_key(requests: &[LoggedRequest], key: &str) -> Result<()> {
+pub fn only_the_configured_key(requests: &[RecordedRequest], key: &str) -> Result<()> {
     for request in requests {
         let what = format!("{} {}", request.method, request.path);
-        let keys = request.header("x-api-key");
+        let keys = request.header_values("x-api-key");
         ensure!(
             keys.len() == 1,
             "{what} reached the upstream with {} x-api-key headers",
@@ -64,7 +37,7 @@ pub fn only_the_configured_key(requests: &[LoggedRequest], key: &str) -> Result<
         );
         for credential in ["authorization", "cookie"] {
             ensure!(
-                request.header(credential).is_empty(),
+                request.header_values(credential).is_empty(),
                 "{what} reached the upstream with a {credential} header"
             );
         }
