@@ -6,6 +6,7 @@
 //! responses are lenient (`null`, odd numbers, unknown statuses and extra fields never
 //! break parsing; see `wire`).
 
+pub mod endpoint;
 pub mod error;
 pub mod ids;
 mod lenient;
@@ -14,9 +15,13 @@ pub mod selector;
 pub mod status;
 pub mod wire;
 
+pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
 pub use error::{ApiError, ErrorBody, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
 pub use runboard::{Bootstrap, PollIntervals, Preset, ProjectInfo};
 pub use selector::{ExecuteRequest, MAX_TESTS_PER_LIST, Selector};
 pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};
-pub use wire::{ExecuteResponse, Job, JobsRequest, JobsResponse, StatusCount, TestResult, TestRun};
+pub use wire::{
+    ExecuteResponse, Job, JobsRequest, JobsResponse, RawJson, StatusCount, TestResult, TestRun,
+    Timeline,
+};
