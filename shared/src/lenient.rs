@@ -16,7 +16,6 @@ use serde::{
     Deserialize, Deserializer,
     de::{IgnoredAny, MapAccess, SeqAccess, Visitor, value::MapAccessDeserializer},
 };
-use serde_json::Value;
 
 /// One JSON value reduced to what a scalar field can use; containers are skipped.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,16 +198,6 @@ pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 pub(crate) fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let items: Vec<Scalar> = list(d)?;
     Ok(items.into_iter().filter_map(Scalar::into_text).collect())
-}
-
-/// A list of JSON values kept as sent (a timeline): `null` is an empty list, and a
-/// single value that is not a list is kept as a list of one.
-pub(crate) fn values<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Null => Vec::new(),
-        Value::Array(items) => items,
-        other => vec![other],
-    })
 }
 
 /// Visitor methods that answer `$nothing` for every scalar and `null` (and look

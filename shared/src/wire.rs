@@ -3,11 +3,14 @@
 //! schema, so every field of an answer may be missing, `null`, fractional, negative or of
 //! another type without failing the answer (each field's documentation says what it
 //! keeps, the private `lenient` module how); unknown fields are ignored, and the shapes
-//! the guide leaves open (`timeline`, `error`) stay JSON values. Only a top level that is
-//! not an object fails to parse: no field is essential.
+//! the guide leaves open (`timeline`, `error`) stay JSON text ([`Timeline`], [`RawJson`]):
+//! checked for syntax, read into values only when someone looks at them. Only a top level
+//! that is not an object fails to parse: no field is essential.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de::IgnoredAny};
+use serde_json::{Value, value::RawValue};
 
 use crate::{JobId, JobStatus, RunStatus, ScheduleStatus, TestStatus, lenient};
 
@@ -220,11 +223,142 @@ pub struct TestResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub start_time: Option<String>,
-    /// Execution steps; their shape is not documented, so they stay JSON (`null` is
-    /// no steps, a single non-list value one step).
-    #[serde(default, deserialize_with = "lenient::values")]
-    pub timeline: Vec<Value>,
-    /// Why the test failed: a string or an object, kept as JSON (`null` is none).
+    /// Execution steps; their shape is not documented, so they stay JSON text (`null`
+    /// is no steps, a single non-list value one step).
+    #[serde(default)]
+    pub timeline: Timeline,
+    /// Why the test failed: a string or an object, kept as JSON text (`null` is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<Value>,
+    pub error: Option<RawJson>,
+}
+
+/// One JSON value kept as the text it was sent as: checked for syntax while the answer
+/// is read, but not built into a [`Value`] tree until [`RawJson::value`] is called.
+/// A report of thousands of tests is checked and passed on without a tree per step
+/// (see docs/benchmarks.md); the widget reads a test's error when its row is opened.
+///
+/// Two are equal when their texts are: values read from one answer compare as sent.
+#[derive(Clone)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// The JSON text, as sent.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The value, read from the text.
+    pub fn value(&self) -> Value {
+        // The text was checked when it was read, so it always parses.
+        serde_json::from_str(self.json()).unwrap_or(Value::Null)
+    }
+
+    /// The JSON text of `text` (already known to be valid JSON).
+    fn from_valid(text: String) -> Self {
+        Self(RawValue::from_string(text).unwrap_or_else(|_| null_raw()))
+    }
+}
+
+fn null_raw() -> Box<RawValue> {
+    RawValue::NULL.to_owned()
+}
+
+impl From<&Value> for RawJson {
+    fn from(value: &Value) -> Self {
+        Self::from_valid(value.to_string())
+    }
+}
+
+impl From<Value> for RawJson {
+    fn from(value: Value) -> Self {
+        Self::from(&value)
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.json())
+    }
+}
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(d).map(Self)
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// A test's timeline: always a JSON list, kept as text like [`RawJson`]. `null` reads
+/// as no steps and a single value that is not a list as a list of that one step, so
+/// readers never see another shape.
+#[derive(Clone, PartialEq)]
+pub struct Timeline(RawJson);
+
+impl Timeline {
+    /// A timeline of these steps (the simulator and tests build one).
+    pub fn from_steps(steps: &[Value]) -> Self {
+        Self(RawJson::from_valid(
+            serde_json::to_string(steps).unwrap_or_else(|_| "[]".to_owned()),
+        ))
+    }
+
+    /// The steps, read from the text.
+    pub fn steps(&self) -> Vec<Value> {
+        serde_json::from_str(self.json()).unwrap_or_default()
+    }
+
+    /// The number of steps, counted without reading them into values.
+    pub fn len(&self) -> usize {
+        serde_json::from_str::<Vec<IgnoredAny>>(self.json()).map_or(0, |steps| steps.len())
+    }
+
+    /// Whether there are no steps.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The JSON text of the list.
+    pub fn json(&self) -> &str {
+        self.0.json()
+    }
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Self(RawJson::from_valid("[]".to_owned()))
+    }
+}
+
+impl fmt::Debug for Timeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timeline {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        Ok(match raw.get() {
+            "null" => Self::default(),
+            list if list.starts_with('[') => Self(RawJson(raw)),
+            one => Self(RawJson::from_valid(format!("[{one}]"))),
+        })
+    }
+}
+
+impl Serialize for Timeline {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
 }

@@ -7,7 +7,7 @@ use std::fmt::Debug;
 use proptest::prelude::*;
 use runboard_shared::{
     ExecuteResponse, Job, JobStatus, JobsResponse, RunStatus, ScheduleStatus, StatusCount,
-    TestResult, TestRun, TestStatus,
+    TestResult, TestRun, TestStatus, Timeline,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
@@ -53,8 +53,8 @@ fn guide_test() -> TestResult {
         has_video: true,
         video_link: Some("https://example.com/videos/run-1".into()),
         start_time: Some("2026-04-20T10:15:40.000Z".into()),
-        timeline: Vec::new(),
-        error: Some(json!("boom")),
+        timeline: Timeline::default(),
+        error: Some(json!("boom").into()),
     }
 }
 
@@ -198,18 +198,18 @@ fn test_results_keep_what_can_be_kept() {
             ("startTime", Some(json!(false)), |t| {
                 t.start_time = Some("false".into())
             }),
-            ("timeline", null(), |t| t.timeline = vec![]),
-            ("timeline", None, |t| t.timeline = vec![]),
+            ("timeline", null(), |t| t.timeline = Timeline::default()),
+            ("timeline", None, |t| t.timeline = Timeline::default()),
             ("timeline", Some(json!({"step": 1})), |t| {
-                t.timeline = vec![json!({"step": 1})]
+                t.timeline = Timeline::from_steps(&[json!({"step": 1})])
             }),
             ("timeline", Some(json!([null, 2])), |t| {
-                t.timeline = vec![json!(null), json!(2)]
+                t.timeline = Timeline::from_steps(&[json!(null), json!(2)])
             }),
             ("error", null(), |t| t.error = None),
             ("error", None, |t| t.error = None),
             ("error", Some(json!({"code": 7})), |t| {
-                t.error = Some(json!({"code": 7}))
+                t.error = Some(json!({"code": 7}).into())
             }),
         ],
     );
@@ -285,7 +285,7 @@ fn empty_test() -> TestResult {
         has_video: false,
         video_link: None,
         start_time: None,
-        timeline: Vec::new(),
+        timeline: Timeline::default(),
         error: None,
     }
 }

@@ -3,8 +3,10 @@
 //! Nothing here changes state, so every instant is consistent by construction.
 
 use chrono::{DateTime, Utc};
-use runboard_shared::{Job, JobStatus, RunStatus, StatusCount, TestResult, TestRun, TestStatus};
-use serde_json::{Value, json};
+use runboard_shared::{
+    Job, JobStatus, RunStatus, StatusCount, TestResult, TestRun, TestStatus, Timeline,
+};
+use serde_json::json;
 
 use crate::{
     catalog::{Fate, ProjectData, TestSpec},
@@ -162,7 +164,7 @@ fn test_result(
         has_video: false,
         video_link: None,
         start_time: None,
-        timeline: Vec::new(),
+        timeline: Timeline::default(),
         error: None,
     };
     if elapsed < planned.start_ms {
@@ -184,7 +186,7 @@ fn test_result(
         _ => TestStatus::Passed,
     };
     result.duration = Some(planned.duration_ms());
-    result.error = planned.error.clone();
+    result.error = planned.error.as_ref().map(Into::into);
     if planned.has_video {
         result.has_video = true;
         result.video_link = Some(format!(
@@ -203,7 +205,7 @@ fn timeline(
     spec: &TestSpec,
     test_start: DateTime<Utc>,
     into: u64,
-) -> Vec<Value> {
+) -> Timeline {
     let mut steps = Vec::with_capacity(spec.steps.len());
     let mut step_start = 0;
     let last_run = planned.step_ends.len().saturating_sub(1);
@@ -215,7 +217,7 @@ fn timeline(
         let started = iso(after(test_start, step_start));
         if into < step_end {
             steps.push(json!({"name": name, "status": "Running", "startTime": started}));
-            return steps;
+            return Timeline::from_steps(&steps);
         }
         let status = if index == last_run && planned.outcome == Outcome::Failed {
             "Failed"
@@ -235,5 +237,5 @@ fn timeline(
             steps.push(json!({"name": name, "status": "Skipped"}));
         }
     }
-    steps
+    Timeline::from_steps(&steps)
 }

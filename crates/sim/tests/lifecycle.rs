@@ -136,7 +136,11 @@ async fn counts_hold_at_every_sampled_instant_of_a_full_regression() {
     assert_eq!(run.status, RunStatus::Completed);
     assert!(run.title.starts_with("Full regression"));
     // Failures come as strings and as objects.
-    let errors: Vec<_> = run.tests.iter().filter_map(|t| t.error.as_ref()).collect();
+    let errors: Vec<_> = run
+        .tests
+        .iter()
+        .filter_map(|t| t.error.as_ref().map(|e| e.value()))
+        .collect();
     assert!(errors.iter().any(|e| e.is_object()), "{errors:?}");
     assert!(errors.iter().any(|e| e.is_string()), "{errors:?}");
 }

@@ -38,7 +38,8 @@ pub(crate) fn TestDetail(
     });
     let timeline = live(move || {
         test.with(|t| {
-            let entries = t.as_ref().map(|t| steps(&t.timeline)).unwrap_or_default();
+            // Read from the timeline's JSON text only now that the row is open.
+            let entries = t.as_ref().map(|t| steps(&t.timeline.steps())).unwrap_or_default();
             if entries.is_empty() {
                 return view! { <p class="rb-muted">"No timeline steps recorded."</p> }.into_any();
             }

@@ -94,7 +94,7 @@ mod browser_tests {
             has_video: false,
             video_link: None,
             start_time: None,
-            timeline: vec![],
+            timeline: Default::default(),
             error: None,
         };
         let tests = vec![

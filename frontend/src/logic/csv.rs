@@ -1,6 +1,6 @@
 //! The run report as CSV (RFC 4180), generated in the browser for "Export CSV".
 
-use runboard_shared::{TestResult, TestRun};
+use runboard_shared::{RawJson, TestResult, TestRun};
 
 use crate::logic::timeline::error_text;
 
@@ -40,7 +40,7 @@ fn row(test: &TestResult) -> impl Iterator<Item = String> {
 }
 
 /// The whole error text: a spreadsheet cell has room for every line.
-fn full_error(error: &serde_json::Value) -> String {
+fn full_error(error: &RawJson) -> String {
     let (headline, details) = error_text(error);
     details.unwrap_or(headline)
 }
@@ -108,8 +108,8 @@ mod tests {
             has_video: true,
             video_link: Some("https://v/1".into()),
             start_time: Some("2026-04-20T10:15:40.000Z".into()),
-            timeline: vec![],
-            error,
+            timeline: Default::default(),
+            error: error.map(Into::into),
         }
     }
 

@@ -205,7 +205,7 @@ mod tests {
             has_video: false,
             video_link: None,
             start_time: start.map(Into::into),
-            timeline: vec![],
+            timeline: Default::default(),
             error: None,
         }
     }

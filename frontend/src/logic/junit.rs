@@ -127,8 +127,8 @@ mod tests {
             has_video: false,
             video_link: None,
             start_time: None,
-            timeline: vec![],
-            error,
+            timeline: Default::default(),
+            error: error.map(Into::into),
         }
     }
 

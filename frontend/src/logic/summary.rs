@@ -155,7 +155,7 @@ mod tests {
             has_video: false,
             video_link: None,
             start_time: Some(start.into()),
-            timeline: vec![],
+            timeline: Default::default(),
             error: None,
         }
     }

@@ -1,15 +1,18 @@
 //! Shapes the guide leaves open, made readable: a test's `error` (a string or an object)
 //! and its `timeline` entries (whatever fields they have), plus the video-link check.
 
+use runboard_shared::RawJson;
 use serde_json::{Map, Value};
 
 use crate::logic::format::duration;
 
 /// An error as a headline and, when there is more to show, the full text.
 /// Objects use `message` (or `error`, `title`, `name`) as the headline and are shown
-/// whole as indented JSON.
-pub(crate) fn error_text(error: &Value) -> (String, Option<String>) {
-    match error {
+/// whole as indented JSON. The error is read from its JSON text here, when it is shown
+/// or exported, not when the report arrives.
+pub(crate) fn error_text(error: &RawJson) -> (String, Option<String>) {
+    let error = error.value();
+    match &error {
         Value::Null => ("failed without an error message".into(), None),
         Value::String(s) => {
             let first = s.lines().next().unwrap_or_default().trim().to_owned();
@@ -22,7 +25,7 @@ pub(crate) fn error_text(error: &Value) -> (String, Option<String>) {
                 .find_map(|k| map.get(*k).and_then(Value::as_str))
                 .map(|s| s.lines().next().unwrap_or_default().to_owned())
                 .unwrap_or_else(|| "the test failed; details below".into());
-            (headline, serde_json::to_string_pretty(error).ok())
+            (headline, serde_json::to_string_pretty(&error).ok())
         }
         other => (other.to_string(), None),
     }
@@ -133,19 +136,19 @@ mod tests {
 
     #[test]
     fn errors_read_as_text() {
-        assert_eq!(error_text(&json!("boom")), ("boom".into(), None));
+        assert_eq!(error_text(&json!("boom").into()), ("boom".into(), None));
         assert_eq!(
-            error_text(&json!("expected 1\n  at line 4")),
+            error_text(&json!("expected 1\n  at line 4").into()),
             ("expected 1".into(), Some("expected 1\n  at line 4".into()))
         );
-        let (headline, details) = error_text(&json!({"message": "Declined", "step": 4}));
+        let (headline, details) = error_text(&json!({"message": "Declined", "step": 4}).into());
         assert_eq!(headline, "Declined");
         assert!(details.is_some_and(|d| d.contains("\"step\": 4")));
         assert_eq!(
-            error_text(&json!({"code": 7})).0,
+            error_text(&json!({"code": 7}).into()).0,
             "the test failed; details below"
         );
-        assert_eq!(error_text(&json!(42)).0, "42");
+        assert_eq!(error_text(&json!(42).into()).0, "42");
     }
 
     #[test]

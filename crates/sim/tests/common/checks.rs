@@ -96,7 +96,7 @@ fn check_test(test: &runboard_shared::TestResult, run_start: DateTime<Utc>) {
     let mut cursor = started;
     let mut summed = 0;
     let mut failed_steps = 0;
-    for step in &test.timeline {
+    for step in &test.timeline.steps() {
         assert!(
             step["name"].as_str().is_some_and(|n| !n.is_empty()),
             "{step}"
