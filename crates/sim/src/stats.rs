@@ -7,6 +7,7 @@ use std::{
     sync::{Mutex, PoisonError},
 };
 
+use runboard_shared::Endpoint;
 use serde::{Deserialize, Serialize};
 
 /// The body of `GET /__sim/stats`.
@@ -45,27 +46,6 @@ pub struct EndpointCounts {
     pub other: u64,
 }
 
-/// Which documented endpoint a path belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    TestExecution,
-    Jobs,
-    TestRun,
-    Other,
-}
-
-impl Endpoint {
-    /// Classifies an `/api/…` path by its second segment.
-    pub(crate) fn of(path: &str) -> Self {
-        match path.trim_start_matches('/').split('/').nth(1) {
-            Some("testExecution") => Self::TestExecution,
-            Some("jobs") => Self::Jobs,
-            Some("testRun") => Self::TestRun,
-            _ => Self::Other,
-        }
-    }
-}
-
 /// Shared counters behind a mutex; each update is a few additions.
 #[derive(Debug, Default)]
 pub(crate) struct StatsCounter(Mutex<Stats>);
@@ -75,15 +55,15 @@ impl StatsCounter {
         f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Counts a request as it arrives.
-    pub(crate) fn arrived(&self, endpoint: Endpoint) {
+    /// Counts a request as it arrives; `None` is a path that names no documented endpoint.
+    pub(crate) fn arrived(&self, endpoint: Option<Endpoint>) {
         self.with(|stats| {
             stats.total += 1;
             let slot = match endpoint {
-                Endpoint::TestExecution => &mut stats.by_endpoint.test_execution,
-                Endpoint::Jobs => &mut stats.by_endpoint.jobs,
-                Endpoint::TestRun => &mut stats.by_endpoint.test_run,
-                Endpoint::Other => &mut stats.by_endpoint.other,
+                Some(Endpoint::Execute) => &mut stats.by_endpoint.test_execution,
+                Some(Endpoint::Jobs) => &mut stats.by_endpoint.jobs,
+                Some(Endpoint::TestRun) => &mut stats.by_endpoint.test_run,
+                None => &mut stats.by_endpoint.other,
             };
             *slot += 1;
         });
@@ -100,20 +80,5 @@ impl StatsCounter {
 
     pub(crate) fn reset(&self) {
         self.with(|stats| *stats = Stats::default());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_classified_by_endpoint() {
-        let check = |path: &str, expected| assert_eq!(Endpoint::of(path), expected, "{path}");
-        check("/api/testExecution/p", Endpoint::TestExecution);
-        check("/api/jobs/p", Endpoint::Jobs);
-        check("/api/testRun/p/r", Endpoint::TestRun);
-        check("/api/nope", Endpoint::Other);
-        check("/api/", Endpoint::Other);
     }
 }

@@ -8,7 +8,7 @@ use axum::{
     http::{Method, Uri, header},
     response::{IntoResponse, Response},
 };
-use runboard_shared::{ExecuteRequest, ExecuteResponse, RunStatus, ScheduleStatus};
+use runboard_shared::{Endpoint, ExecuteRequest, ExecuteResponse, RunStatus, ScheduleStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -130,9 +130,9 @@ fn internal(error: impl std::fmt::Display) -> SimError {
 
 /// Any path the simulator does not serve.
 pub(super) async fn unknown_route(uri: Uri) -> SimError {
+    let [execute, jobs, test_run] = Endpoint::ALL;
     SimError::NotFound(format!(
-        "no endpoint at {}; the API has POST /api/testExecution/{{projId}}, \
-         POST /api/jobs/{{projId}} and GET /api/testRun/{{projId}}/{{runId}}",
+        "no endpoint at {}; the API has {execute}, {jobs} and {test_run}",
         uri.path()
     ))
 }

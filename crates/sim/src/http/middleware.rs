@@ -6,9 +6,10 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use runboard_shared::Endpoint;
 
 use super::faults::Interrupted;
-use crate::{Simulator, error::SimError, stats::Endpoint};
+use crate::{Simulator, error::SimError};
 
 /// Counts and records every `/api/` request as it arrives, and counts it again by how
 /// it was answered.
@@ -16,7 +17,7 @@ pub(super) async fn count(State(sim): State<Simulator>, req: Request, next: Next
     sim.request_log()
         .record(req.method(), req.uri(), req.headers());
     let counter = sim.stats_counter();
-    counter.arrived(Endpoint::of(req.uri().path()));
+    counter.arrived(Endpoint::of_path(req.uri().path()));
     let response = next.run(req).await;
     match response.extensions().get::<Interrupted>() {
         Some(Interrupted::Dropped) => counter.answered("dropped"),
@@ -57,12 +58,8 @@ pub(super) async fn authorize(State(sim): State<Simulator>, req: Request, next: 
 
 /// The `{projId}` of `/api/{endpoint}/{projId}/…` for the documented endpoints.
 fn project_segment(path: &str) -> Option<&str> {
-    let mut segments = path.split('/').skip(2);
-    let endpoint = segments.next()?;
-    if !matches!(endpoint, "testExecution" | "jobs" | "testRun") {
-        return None;
-    }
-    segments.next().filter(|segment| !segment.is_empty())
+    Endpoint::of_path(path)?;
+    path.split('/').nth(3).filter(|segment| !segment.is_empty())
 }
 
 #[cfg(test)]

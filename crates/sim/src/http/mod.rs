@@ -15,6 +15,7 @@ use axum::{
     middleware::from_fn_with_state,
     routing::{any, get, post},
 };
+use runboard_shared::Endpoint;
 
 use crate::Simulator;
 
@@ -26,9 +27,9 @@ pub(crate) fn router(sim: Simulator) -> Router {
     // before any logic, and only then may an answer echo it.
     // The 405 fallback is set before the layers so that it is wrapped by them too.
     let api = Router::new()
-        .route("/api/testExecution/{project_id}", post(api::execute))
-        .route("/api/jobs/{project_id}", post(api::jobs))
-        .route("/api/testRun/{project_id}/{run_id}", get(api::test_run))
+        .route(Endpoint::Execute.template(), post(api::execute))
+        .route(Endpoint::Jobs.template(), post(api::jobs))
+        .route(Endpoint::TestRun.template(), get(api::test_run))
         .route("/api/{*rest}", any(api::unknown_route))
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(from_fn_with_state(sim.clone(), echo::echo))
