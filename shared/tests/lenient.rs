@@ -390,6 +390,36 @@ fn only_a_top_level_that_is_not_an_object_fails() {
 }
 
 #[test]
+fn timelines_and_errors_are_passed_on_as_sent_and_read_on_demand() {
+    // Spacing, key order and number spelling survive a read and a write unchanged.
+    let text =
+        r#"{"_id":"t1","timeline":[ {"b":1.50,"a":[null]} , "two" ],"error":{"z":1,"a":"x"}}"#;
+    let test: TestResult = serde_json::from_str(text).expect("parses");
+    assert_eq!(test.timeline.json(), r#"[ {"b":1.50,"a":[null]} , "two" ]"#);
+    assert_eq!(test.timeline.len(), 2);
+    assert_eq!(
+        test.timeline.steps(),
+        vec![json!({"a": [null], "b": 1.5}), json!("two")]
+    );
+    let error = test.error.as_ref().expect("an error");
+    assert_eq!(error.json(), r#"{"z":1,"a":"x"}"#);
+    assert_eq!(error.value(), json!({"a": "x", "z": 1}));
+    let written = serde_json::to_string(&test).expect("serializes");
+    assert!(
+        written.contains(r#""timeline":[ {"b":1.50,"a":[null]} , "two" ]"#),
+        "{written}"
+    );
+    assert!(written.contains(r#""error":{"z":1,"a":"x"}"#), "{written}");
+    // A timeline that is one value is a list of it; an empty one has no steps.
+    let one: TestResult = serde_json::from_str(r#"{"timeline":"boot"}"#).expect("parses");
+    assert_eq!(
+        (one.timeline.json(), one.timeline.len()),
+        (r#"["boot"]"#, 1)
+    );
+    assert!(empty_test().timeline.is_empty());
+}
+
+#[test]
 fn odd_answers_serialize_in_the_guides_shapes() {
     // What the proxy or a test re-sends after reading an odd answer is a clean document.
     let run: TestRun = serde_json::from_value(with(
