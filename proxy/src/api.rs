@@ -4,14 +4,19 @@
 use std::collections::HashSet;
 
 use axum::extract::State;
-use runboard_shared::{ExecuteRequest, ExecuteResponse, JobsRequest, JobsResponse, TestRun};
+use runboard_shared::{
+    Endpoint, ExecuteRequest, ExecuteResponse, JobsRequest, JobsResponse, TestRun, jobs_path,
+    test_run_path,
+};
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     AppError, AppState, audit,
     auth::Identity,
+    config::ProjectConfig,
     csrf::SameOrigin,
     extract::{ApiJson, ProjectPath, RunPath},
-    upstream::{Endpoint, Verified},
+    upstream::Verified,
 };
 
 /// The most job ids one `jobs` request may ask for, after removing duplicates.
@@ -51,17 +56,8 @@ pub(crate) async fn jobs(
 ) -> Result<Verified<JobsResponse>, AppError> {
     let project = state.project(&proj)?;
     let request = distinct_job_ids(request)?;
-    let path = format!("/api/jobs/{proj}");
-    state
-        .upstream()
-        .read(
-            state.metrics(),
-            project,
-            Endpoint::Jobs,
-            &path,
-            Some(&request),
-        )
-        .await
+    let path = jobs_path(&proj);
+    forward(&state, project, Endpoint::Jobs, &path, Some(&request)).await
 }
 
 /// `GET /api/testRun/{projId}/{runId}`: the run report.
@@ -71,16 +67,22 @@ pub(crate) async fn test_run(
     RunPath(proj, run): RunPath,
 ) -> Result<Verified<TestRun>, AppError> {
     let project = state.project(&proj)?;
-    let path = format!("/api/testRun/{proj}/{run}");
+    let path = test_run_path(&proj, &run);
+    forward(&state, project, Endpoint::TestRun, &path, None::<&()>).await
+}
+
+/// The one way a read reaches the platform: `endpoint` at `path` (built from validated
+/// ids) for `project`, with the project's key, the answer checked to parse as `T`.
+async fn forward<T: DeserializeOwned>(
+    state: &AppState,
+    project: &ProjectConfig,
+    endpoint: Endpoint,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Result<Verified<T>, AppError> {
     state
         .upstream()
-        .read(
-            state.metrics(),
-            project,
-            Endpoint::TestRun,
-            &path,
-            None::<&()>,
-        )
+        .read(state.metrics(), project, endpoint, path, body)
         .await
 }
 

@@ -10,6 +10,7 @@ use axum::{
     middleware::{Next, from_fn, from_fn_with_state},
     response::{IntoResponse, Response},
 };
+use runboard_shared::Endpoint;
 use tower_http::{compression::CompressionLayer, timeout::RequestBodyTimeoutLayer};
 
 use crate::{
@@ -62,15 +63,13 @@ async fn count_request(State(state): State<AppState>, request: Request, next: Ne
 
 /// Spends the user's start or read allowance; 429 `rate_limited` with `Retry-After`.
 async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let kind = match request
+    let matched = request
         .extensions()
         .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-    {
-        Some("/api/testExecution/{projId}") => Kind::Start,
-        Some("/api/jobs/{projId}" | "/api/testRun/{projId}/{runId}" | "/runboard/bootstrap") => {
-            Kind::Read
-        }
+        .map(MatchedPath::as_str);
+    let kind = match matched.map(|path| Endpoint::of_template(path).ok_or(path)) {
+        Some(Ok(Endpoint::Execute)) => Kind::Start,
+        Some(Ok(_) | Err("/runboard/bootstrap")) => Kind::Read,
         _ => return next.run(request).await,
     };
     let peer = request

@@ -2,9 +2,11 @@
 
 use axum::{
     Router,
+    handler::Handler,
     http::{Method, Uri},
-    routing::{get, post},
+    routing::{MethodFilter, MethodRouter, get, on},
 };
+use runboard_shared::Endpoint;
 
 use crate::{AppError, AppState, api, middleware, own, static_files};
 
@@ -12,16 +14,13 @@ use crate::{AppError, AppState, api, middleware, own, static_files};
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route(
-            "/api/testExecution/{projId}",
-            post(api::execute).fallback(method_not_allowed),
+            Endpoint::Execute.template(),
+            guide(Endpoint::Execute, api::execute),
         )
+        .route(Endpoint::Jobs.template(), guide(Endpoint::Jobs, api::jobs))
         .route(
-            "/api/jobs/{projId}",
-            post(api::jobs).fallback(method_not_allowed),
-        )
-        .route(
-            "/api/testRun/{projId}/{runId}",
-            get(api::test_run).fallback(method_not_allowed),
+            Endpoint::TestRun.template(),
+            guide(Endpoint::TestRun, api::test_run),
         );
     let own = Router::new()
         .route(
@@ -36,6 +35,21 @@ pub fn app(state: AppState) -> Router {
         .fallback(static_files::serve)
         .with_state(state.clone());
     middleware::stack(routes, state)
+}
+
+/// `handler` under the method the guide documents for `endpoint` (the guide uses only
+/// `GET` and `POST`); any other method is a 405.
+fn guide<H, T>(endpoint: Endpoint, handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = if endpoint.method() == Method::GET {
+        MethodFilter::GET
+    } else {
+        MethodFilter::POST
+    };
+    on(filter, handler).fallback(method_not_allowed)
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> AppError {

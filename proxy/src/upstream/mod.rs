@@ -16,7 +16,7 @@ use std::{
 };
 
 use reqwest::{StatusCode, Url};
-use runboard_shared::ProjectId;
+use runboard_shared::{Endpoint, ProjectId};
 use serde::{Serialize, de::DeserializeOwned};
 
 pub(crate) use answer::Verified;
@@ -31,24 +31,6 @@ use crate::{
     config::{Config, ProjectConfig},
     metrics::Metrics,
 };
-
-/// Which of the guide's endpoints a call is for (a metrics label).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Endpoint {
-    Execute,
-    Jobs,
-    TestRun,
-}
-
-impl Endpoint {
-    fn label(self) -> &'static str {
-        match self {
-            Self::Execute => "testExecution",
-            Self::Jobs => "jobs",
-            Self::TestRun => "testRun",
-        }
-    }
-}
 
 /// The upstream client, its breaker, and each project's key scanner.
 pub(crate) struct Upstream {

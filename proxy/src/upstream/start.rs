@@ -10,7 +10,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use runboard_shared::{ExecuteRequest, ExecuteResponse, Job, JobsResponse};
+use runboard_shared::{
+    ExecuteRequest, ExecuteResponse, Job, JobsResponse, execute_path, jobs_path,
+};
 use serde_json::json;
 
 use super::{Backoff, Endpoint, Transport, Upstream, Verified, gateway_lost, json_body, timed};
@@ -46,7 +48,7 @@ impl Upstream {
         request: &ExecuteRequest,
     ) -> Result<Started, AppError> {
         let pass = self.admit(metrics)?;
-        let path = format!("/api/testExecution/{}", project.id);
+        let path = execute_path(&project.id);
         let body = json_body(request)?;
         let sent_at = Utc::now();
         let deadline = Instant::now() + self.timeout;
@@ -104,7 +106,7 @@ impl Upstream {
             project = %project.id,
             "the answer to a start was lost; looking for the job it may have created"
         );
-        let path = format!("/api/jobs/{}", project.id);
+        let path = jobs_path(&project.id);
         let deadline = Instant::now() + self.timeout;
         let agent = request.agent_name.as_ref().map(|a| a.as_str());
         let found = match self
