@@ -4,7 +4,7 @@
 use gloo_net::http::{Request, Response};
 use runboard_shared::{
     Bootstrap, ExecuteRequest, ExecuteResponse, JobsRequest, JobsResponse, ProjectId, RunId,
-    TestRun,
+    TestRun, execute_path, jobs_path, test_run_path,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -20,7 +20,7 @@ pub(crate) async fn execute(
     project: &ProjectId,
     request: &ExecuteRequest,
 ) -> Result<ExecuteResponse, Failure> {
-    post(&format!("/api/testExecution/{project}"), request).await
+    post(&execute_path(project), request).await
 }
 
 /// `POST /api/jobs/{projId}`: the state of several jobs in one request.
@@ -28,17 +28,12 @@ pub(crate) async fn jobs(
     project: &ProjectId,
     request: &JobsRequest,
 ) -> Result<JobsResponse, Failure> {
-    post(&format!("/api/jobs/{project}"), request).await
+    post(&jobs_path(project), request).await
 }
 
 /// `GET /api/testRun/{projId}/{runId}`: a run report.
 pub(crate) async fn test_run(project: &ProjectId, run: &RunId) -> Result<TestRun, Failure> {
-    read(
-        Request::get(&format!("/api/testRun/{project}/{run}"))
-            .send()
-            .await,
-    )
-    .await
+    read(Request::get(&test_run_path(project, run)).send().await).await
 }
 
 /// POSTs JSON; `json()` sets `Content-Type: application/json`, which the proxy's CSRF
