@@ -14,7 +14,9 @@ use axum::{
     response::Response,
 };
 use http_body_util::BodyExt;
-use runboard_shared::{Job, JobsResponse, TestRun};
+use runboard_shared::{
+    Job, JobsResponse, ProjectId, RunId, TestRun, execute_path, jobs_path, test_run_path,
+};
 use runboard_sim::{Catalog, ManualClock, SimConfig, SimProject, Simulator};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -23,6 +25,16 @@ pub const PROJECT: &str = "67f8cb3fe236b8d41b7700ac";
 pub const KEY: &str = "test-key-1";
 pub const OTHER_PROJECT: &str = "67f8cb3fe236b8d41b7700ff";
 pub const OTHER_KEY: &str = "test-key-2";
+
+/// [`PROJECT`], typed for the shared path builders.
+pub fn typed_project() -> ProjectId {
+    ProjectId::parse(PROJECT).expect("a valid project id")
+}
+
+/// A run id the simulator gave out, typed for the shared path builders.
+pub fn typed_run(id: &str) -> RunId {
+    RunId::parse(id).expect("a valid run id")
+}
 
 /// A simulator with two projects on a manual clock.
 pub struct Harness {
@@ -124,7 +136,7 @@ impl Harness {
     }
 
     pub async fn execute_raw(&self, body: Value) -> Answer {
-        let path = format!("/api/testExecution/{PROJECT}");
+        let path = execute_path(&typed_project());
         self.call(Method::POST, &path, Some(KEY), &body.to_string())
             .await
     }
@@ -149,7 +161,7 @@ impl Harness {
     }
 
     pub async fn jobs(&self, body: Value) -> JobsResponse {
-        let path = format!("/api/jobs/{PROJECT}");
+        let path = jobs_path(&typed_project());
         let answer = self
             .call(Method::POST, &path, Some(KEY), &body.to_string())
             .await;
@@ -164,7 +176,7 @@ impl Harness {
     }
 
     pub async fn run_answer(&self, run_id: &str) -> Answer {
-        let path = format!("/api/testRun/{PROJECT}/{run_id}");
+        let path = test_run_path(&typed_project(), &typed_run(run_id));
         self.call(Method::GET, &path, Some(KEY), "").await
     }
 
