@@ -23,5 +23,5 @@ pub use selector::{ExecuteRequest, MAX_TESTS_PER_LIST, Selector};
 pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};
 pub use wire::{
     ExecuteResponse, Job, JobsRequest, JobsResponse, RawJson, StatusCount, TestResult, TestRun,
-    Timeline,
+    TestRunShape, Timeline,
 };

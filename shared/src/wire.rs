@@ -362,3 +362,78 @@ impl Serialize for Timeline {
         self.0.serialize(s)
     }
 }
+
+/// A run report checked for exactly the shape [`TestRun`] reads, keeping only its
+/// status. What `TestRun` refuses (a top level that is not an object, invalid JSON, a
+/// field named twice in the report, a summary entry or a test) this refuses too, but
+/// nothing else is built: no strings, no timelines, no list of tests. The proxy checks
+/// every report this way and passes the bytes on as sent; reading a 2,000-test report
+/// into `TestRun` costs about twice as much (see docs/benchmarks.md).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", remote = "Self")]
+pub struct TestRunShape {
+    /// The overall run state, read as [`TestRun::status`] is.
+    #[serde(default)]
+    pub status: RunStatus,
+    #[serde(default)]
+    run_id: IgnoredAny,
+    #[serde(default)]
+    project_id: IgnoredAny,
+    #[serde(default)]
+    start_time: IgnoredAny,
+    #[serde(default)]
+    tests_in_project_count: IgnoredAny,
+    #[serde(default)]
+    title: IgnoredAny,
+    /// Always empty (its elements take no memory): each object element is checked.
+    #[serde(default, deserialize_with = "lenient::objects")]
+    statuses: Vec<StatusCountShape>,
+    /// Always empty (its elements take no memory): each object element is checked.
+    #[serde(default, deserialize_with = "lenient::objects")]
+    tests: Vec<TestResultShape>,
+}
+
+impl lenient::Object for TestRunShape {
+    fn from_members<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        TestRunShape::deserialize(d)
+    }
+}
+
+impl<'de> Deserialize<'de> for TestRunShape {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient::object(d)
+    }
+}
+
+/// The fields of a [`StatusCount`], each skipped: only a field named twice fails.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct StatusCountShape {
+    #[serde(default)]
+    label: IgnoredAny,
+    #[serde(default)]
+    count: IgnoredAny,
+}
+
+/// The fields of a [`TestResult`], each skipped: only a field named twice fails.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TestResultShape {
+    #[serde(rename = "_id", default)]
+    id: IgnoredAny,
+    #[serde(default)]
+    title: IgnoredAny,
+    #[serde(default)]
+    status: IgnoredAny,
+    #[serde(default)]
+    duration: IgnoredAny,
+    #[serde(default)]
+    has_video: IgnoredAny,
+    #[serde(default)]
+    video_link: IgnoredAny,
+    #[serde(default)]
+    start_time: IgnoredAny,
+    #[serde(default)]
+    timeline: IgnoredAny,
+    #[serde(default)]
+    error: IgnoredAny,
+}

@@ -7,7 +7,7 @@ use std::fmt::Debug;
 use proptest::prelude::*;
 use runboard_shared::{
     ExecuteResponse, Job, JobStatus, JobsResponse, RunStatus, ScheduleStatus, StatusCount,
-    TestResult, TestRun, TestStatus, Timeline,
+    TestResult, TestRun, TestRunShape, TestStatus, Timeline,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
@@ -419,6 +419,56 @@ fn timelines_and_errors_are_passed_on_as_sent_and_read_on_demand() {
     assert!(empty_test().timeline.is_empty());
 }
 
+/// The proxy's cheap check of a run report accepts exactly what `TestRun` reads, with
+/// the same status.
+fn same_verdict(text: &str) {
+    let full = serde_json::from_str::<TestRun>(text);
+    let shape = serde_json::from_str::<TestRunShape>(text);
+    match (&full, &shape) {
+        (Ok(run), Ok(shape)) => assert_eq!(run.status, shape.status, "{text}"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("{text}: TestRun {full:?}, shape {shape:?}"),
+    }
+}
+
+#[test]
+fn the_cheap_check_refuses_exactly_what_a_report_refuses() {
+    let guide = guide_run_json().to_string();
+    same_verdict(&guide);
+    assert_eq!(
+        serde_json::from_str::<TestRunShape>(&guide)
+            .expect("the guide's report passes")
+            .status,
+        RunStatus::Completed
+    );
+    let refused = [
+        "null",
+        "[]",
+        "\"report\"",
+        r#"{"runId":"r1","runId":"r2"}"#,
+        r#"{"status":"Running","tests":[{"_id":"a","_id":"b"}]}"#,
+        r#"{"statuses":[{"label":"Passed","label":"Failed","count":1}]}"#,
+        r#"{"tests":[{"timeline":[],"timeline":[]}]}"#,
+        r#"{"tests":[{"title":"x"}"#,
+        r#"{"tests":[{"timeline":[1,]}]}"#,
+    ];
+    for text in refused {
+        same_verdict(text);
+        assert!(
+            serde_json::from_str::<TestRunShape>(text).is_err(),
+            "{text} passed the check"
+        );
+    }
+    // Inside the free-form parts and unknown fields, a repeated key is no error.
+    for text in [
+        r#"{"tests":[{"timeline":[{"a":1,"a":2}],"error":{"m":1,"m":2}}]}"#,
+        r#"{"extra":{"x":1,"x":2},"tests":[null,{"other":1,"other":2}]}"#,
+    ] {
+        same_verdict(text);
+        assert!(serde_json::from_str::<TestRunShape>(text).is_ok(), "{text}");
+    }
+}
+
 #[test]
 fn odd_answers_serialize_in_the_guides_shapes() {
     // What the proxy or a test re-sends after reading an odd answer is a clean document.
@@ -517,7 +567,12 @@ proptest! {
         pointers(doc, String::new(), &mut all);
         let pointer = slot.get(&all);
         match *kind {
-            "run" => substituted_parses::<TestRun>(doc, pointer, value),
+            "run" => {
+                let mut odd = doc.clone();
+                *odd.pointer_mut(pointer).expect("pointer exists") = value.clone();
+                same_verdict(&odd.to_string());
+                substituted_parses::<TestRun>(doc, pointer, value)
+            }
             "jobs" => substituted_parses::<JobsResponse>(doc, pointer, value),
             _ => substituted_parses::<ExecuteResponse>(doc, pointer, value),
         }
