@@ -8,7 +8,7 @@ use std::{
 
 use anyhow::{Context, Result, ensure};
 use runboard_proxy::{Config, Server};
-use runboard_shared::TestRun;
+use runboard_shared::{ProjectId, RunId, TestRun, jobs_path, test_run_path};
 use runboard_sim::{Catalog, Faults, RunningSim, Shapes, SimConfig, SimProject, Simulator};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -142,7 +142,8 @@ impl Stack {
 
     /// The simulator's own report for `run_id`, read with the key.
     pub async fn sim_report(&self, run_id: &str) -> Result<TestRun> {
-        let url = format!("{}/api/testRun/{PROJECT}/{run_id}", self.sim.url());
+        let path = test_run_path(&ProjectId::parse(PROJECT)?, &RunId::parse(run_id)?);
+        let url = format!("{}{path}", self.sim.url());
         let response = self
             .http
             .get(url)
@@ -159,7 +160,11 @@ impl Stack {
 
     /// The project's active jobs according to the simulator.
     pub async fn sim_active_jobs(&self) -> Result<Vec<Value>> {
-        let url = format!("{}/api/jobs/{PROJECT}", self.sim.url());
+        let url = format!(
+            "{}{}",
+            self.sim.url(),
+            jobs_path(&ProjectId::parse(PROJECT)?)
+        );
         let response = self
             .http
             .post(url)

@@ -18,7 +18,7 @@ use runboard_e2e::{
     stack::{PROJECT, RUN_TIMEOUT, presets},
     wait_for,
 };
-use runboard_shared::{JobStatus, TestRun, TestStatus};
+use runboard_shared::{JobStatus, ProjectId, TestRun, TestStatus, execute_path};
 use serde_json::{Value, json};
 
 /// The lifecycle position of a job status as the widget shows it, for "states only move
@@ -621,7 +621,7 @@ async fn viewers_cannot_start_runners_can() {
             .js(
                 "return fetch(arguments[0], {method: 'POST', headers: {'content-type': 'application/json'},
                    body: JSON.stringify({action: 'executeTests', testSuiteId: arguments[1]})}).then(r => r.status);",
-                vec![json!(format!("/api/testExecution/{PROJECT}")), json!(suite)],
+                vec![json!(execute_path(&ProjectId::parse(PROJECT)?)), json!(suite)],
             )
             .await?;
         ensure!(status == json!(403), "a viewer's direct POST got {status}");
