@@ -1,21 +1,18 @@
-//! The guide's three endpoints at the guide's paths: validate, authorise, forward with the
-//! project's key, check the answer against the shared types and pass it on as sent.
+//! The guide's three endpoints at the guide's paths: validate, authorise, then start a run
+//! or read through the shared reads (`reads.rs`), which forward with the project's key and
+//! pass the checked answer on as sent.
 
 use std::collections::HashSet;
 
-use axum::extract::State;
-use runboard_shared::{
-    Endpoint, ExecuteRequest, ExecuteResponse, JobsRequest, JobsResponse, TestRun, jobs_path,
-    test_run_path,
-};
-use serde::{Serialize, de::DeserializeOwned};
+use axum::{extract::State, http::HeaderMap, response::Response};
+use runboard_shared::{ExecuteRequest, ExecuteResponse, JobsRequest};
 
 use crate::{
     AppError, AppState, audit,
     auth::Identity,
-    config::ProjectConfig,
     csrf::SameOrigin,
     extract::{ApiJson, ProjectPath, RunPath},
+    reads,
     upstream::Verified,
 };
 
@@ -46,44 +43,33 @@ pub(crate) async fn execute(
     result.map(|started| started.answer)
 }
 
-/// `POST /api/jobs/{projId}`: job states, for at most [`MAX_JOB_IDS`] distinct ids.
+/// `POST /api/jobs/{projId}`: job states, for at most [`MAX_JOB_IDS`] distinct ids,
+/// through the project's shared reads (304 when `If-None-Match` names the answer).
 pub(crate) async fn jobs(
     State(state): State<AppState>,
     _identity: Identity,
     _: SameOrigin,
     ProjectPath(proj): ProjectPath,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<JobsRequest>,
-) -> Result<Verified<JobsResponse>, AppError> {
+) -> Result<Response, AppError> {
     let project = state.project(&proj)?;
     let request = distinct_job_ids(request)?;
-    let path = jobs_path(&proj);
-    forward(&state, project, Endpoint::Jobs, &path, Some(&request)).await
+    let answer = reads::jobs(&state, project, &request).await?;
+    Ok(answer.respond(&headers, state.metrics()))
 }
 
-/// `GET /api/testRun/{projId}/{runId}`: the run report.
+/// `GET /api/testRun/{projId}/{runId}`: the run report, through the project's shared
+/// reads (304 when `If-None-Match` names the answer).
 pub(crate) async fn test_run(
     State(state): State<AppState>,
     _identity: Identity,
     RunPath(proj, run): RunPath,
-) -> Result<Verified<TestRun>, AppError> {
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let project = state.project(&proj)?;
-    let path = test_run_path(&proj, &run);
-    forward(&state, project, Endpoint::TestRun, &path, None::<&()>).await
-}
-
-/// The one way a read reaches the platform: `endpoint` at `path` (built from validated
-/// ids) for `project`, with the project's key, the answer checked to parse as `T`.
-async fn forward<T: DeserializeOwned>(
-    state: &AppState,
-    project: &ProjectConfig,
-    endpoint: Endpoint,
-    path: &str,
-    body: Option<&impl Serialize>,
-) -> Result<Verified<T>, AppError> {
-    state
-        .upstream()
-        .read(state.metrics(), project, endpoint, path, body)
-        .await
+    let answer = reads::test_run(&state, project, &run).await?;
+    Ok(answer.respond(&headers, state.metrics()))
 }
 
 /// The request with each job id once (first occurrence kept), or `invalid_body` when

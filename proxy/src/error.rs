@@ -8,8 +8,9 @@ use axum::{
 };
 use runboard_shared::{ApiError, ProjectId, ValidationError};
 
-/// What went wrong while answering a request.
-#[derive(Debug, thiserror::Error)]
+/// What went wrong while answering a request. `Clone`, so every reader waiting on one
+/// shared upstream call gets its error.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// A path id failed validation.
     #[error("{0}")]

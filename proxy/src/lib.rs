@@ -18,6 +18,7 @@ mod limits;
 mod metrics;
 mod middleware;
 mod own;
+mod reads;
 mod routes;
 mod server;
 mod state;

@@ -41,6 +41,11 @@ struct UpstreamEventLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SavedLabels {
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct UpstreamLabels {
     endpoint: &'static str,
     outcome: &'static str,
@@ -52,6 +57,7 @@ pub(crate) struct Metrics {
     requests: Family<RequestLabels, Counter>,
     upstream: Family<UpstreamLabels, Histogram>,
     upstream_events: Family<UpstreamEventLabels, Counter>,
+    upstream_saved: Family<SavedLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -82,11 +88,18 @@ impl Metrics {
             "Retries, circuit breaker openings and refusals, and lost starts found or not",
             upstream_events.clone(),
         );
+        let upstream_saved = Family::<SavedLabels, Counter>::default();
+        registry.register(
+            "upstream_saved",
+            "Upstream calls saved by shared reads: coalesced, reused, cache_hit, not_modified",
+            upstream_saved.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             requests,
             upstream,
             upstream_events,
+            upstream_saved,
         }
     }
 
@@ -114,6 +127,15 @@ impl Metrics {
     pub(crate) fn upstream_event(&self, event: &'static str) {
         self.upstream_events
             .get_or_create(&UpstreamEventLabels { event })
+            .inc();
+    }
+
+    /// Counts one upstream call saved, by `reason`: `coalesced` (joined a call already on
+    /// its way), `reused` (a live answer inside its window), `cache_hit` (a finished
+    /// report), `not_modified` (a 304: the browser already had it, nothing sent).
+    pub(crate) fn upstream_saved(&self, reason: &'static str) {
+        self.upstream_saved
+            .get_or_create(&SavedLabels { reason })
             .inc();
     }
 

@@ -1,7 +1,7 @@
 //! The shared application state: configuration, the pooled upstream client, metrics,
 //! the rate limiters.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use runboard_shared::ProjectId;
 
@@ -10,6 +10,7 @@ use crate::{
     config::{Config, ProjectConfig},
     limits::Limits,
     metrics::Metrics,
+    reads::Reads,
     upstream::Upstream,
 };
 
@@ -22,14 +23,17 @@ struct Inner {
     upstream: Upstream,
     metrics: Metrics,
     limits: Limits,
+    reads: Reads,
 }
 
 impl AppState {
     /// Builds the state, including the upstream HTTP client (rustls, pooled).
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let upstream = Upstream::new(&config)?;
+        let active_jobs_every = Duration::from_millis(config.poll.jobs_ms);
         Ok(Self(Arc::new(Inner {
             limits: Limits::new(config.limits),
+            reads: Reads::new(&config.cache, active_jobs_every),
             config,
             upstream,
             metrics: Metrics::new(),
@@ -47,6 +51,11 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    /// Shared reads: single flight, reuse windows, finished reports (`reads.rs`).
+    pub(crate) fn reads(&self) -> &Reads {
+        &self.0.reads
     }
 
     pub(crate) fn limits(&self) -> &Limits {

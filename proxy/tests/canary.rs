@@ -98,7 +98,14 @@ async fn the_key_never_leaves_the_server() {
         .init();
     let widget = widget_dir();
     let dir = widget.path().to_owned();
-    let h = start_with_key(CANARY, CANARY, move |c| c.widget_dir = dir).await;
+    // No shared-read reuse or finished cache: each fault switch below must reach the
+    // platform, so every kind of answer passes the key scan.
+    let h = start_with_key(CANARY, CANARY, move |c| {
+        c.widget_dir = dir;
+        c.cache.live_reuse = std::time::Duration::ZERO;
+        c.cache.finished_bytes = 0;
+    })
+    .await;
     let mut seen = Vec::new();
     let hr = &h;
     // Each answer as text (status, headers and body) and its JSON body.

@@ -1,6 +1,7 @@
 //! Runboard's configuration: the TOML file, its environment overrides, and the validated
 //! [`Config`] the server runs with. Everything is checked once, at start-up.
 
+mod cache;
 mod edge;
 mod env;
 mod key;
@@ -13,6 +14,7 @@ use ipnet::IpNet;
 use reqwest::Url;
 use runboard_shared::{PollIntervals, Preset, ProjectId};
 
+pub use cache::CacheConfig;
 pub use edge::{LimitsConfig, ServerConfig};
 pub use key::ApiKey;
 
@@ -68,6 +70,8 @@ pub struct Config {
     pub upstream: UpstreamConfig,
     /// The widget's poll intervals.
     pub poll: PollIntervals,
+    /// Shared reads and the finished-report cache (`[cache]`).
+    pub cache: CacheConfig,
     /// Who may do what.
     pub auth: AuthConfig,
     /// Which pages may frame the widget.
@@ -196,6 +200,7 @@ impl Config {
                 jobs_ms: raw::DEFAULT_JOBS_MS,
                 run_ms: raw::DEFAULT_RUN_MS,
             },
+            cache: CacheConfig::default(),
             auth: AuthConfig::default(),
             embed: EmbedConfig {
                 frame_ancestors: Vec::new(),

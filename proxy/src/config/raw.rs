@@ -38,6 +38,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) poll: RawPoll,
     #[serde(default)]
+    pub(crate) cache: super::cache::RawCache,
+    #[serde(default)]
     pub(crate) auth: RawAuth,
     #[serde(default)]
     pub(crate) embed: RawEmbed,
@@ -125,6 +127,7 @@ pub(crate) fn validate(
         widget_dir: PathBuf::from(raw.widget_dir.as_deref().unwrap_or(DEFAULT_WIDGET_DIR)),
         upstream: upstream(raw.upstream)?,
         poll: poll(raw.poll)?,
+        cache: super::cache::cache(raw.cache)?,
         auth: auth(raw.auth)?,
         embed: EmbedConfig {
             frame_ancestors: frame_ancestors(raw.embed.frame_ancestors.unwrap_or_default())?,

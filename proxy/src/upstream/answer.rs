@@ -35,6 +35,11 @@ impl<T: DeserializeOwned> Verified<T> {
         Ok(Self { value, bytes })
     }
 
+    /// The answer as the upstream sent it, for a read shared by many browsers.
+    pub(crate) fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
     /// An answer Runboard writes itself (a normalised duplicate start, a recovered one).
     pub(super) fn own(value: &Value) -> Result<Self, AppError> {
         Self::parse(Bytes::from(value.to_string())).map_err(|_| AppError::UpstreamInvalid)

@@ -1,0 +1,382 @@
+//! Shared reads: identical concurrent reads for one project share one upstream call
+//! (single flight), a live answer is reused for a short window, finished run reports are
+//! kept in a byte-bounded LRU cache, and every shared answer carries a strong `ETag`.
+//!
+//! Nothing here checks who asks: the handlers check identity and project before they
+//! call in, and every key holds the project, so no answer crosses projects.
+
+mod finished;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    body::Bytes,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use runboard_shared::{
+    Endpoint, JobId, JobsRequest, JobsResponse, ProjectId, RunId, RunStatus, TestRun, jobs_path,
+    test_run_path,
+};
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+use crate::{
+    AppError, AppState,
+    config::{CacheConfig, ProjectConfig},
+    metrics::Metrics,
+    upstream::Verified,
+};
+use finished::Finished;
+
+/// Answers shared reads may hand out: browsers revalidate them every time (`no-cache`)
+/// and only the browser itself may keep them (`private`).
+const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache, private");
+
+/// An upstream answer that passed every check, shared by every reader of it.
+pub(crate) struct Answer {
+    bytes: Bytes,
+    etag: HeaderValue,
+    finished: bool,
+}
+
+impl Answer {
+    fn new(bytes: Bytes, finished: bool) -> Self {
+        let digest = Sha256::digest(&bytes);
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        // Hex digits and quotes are always a valid header value.
+        let etag = HeaderValue::from_str(&format!("\"{hex}\"")).unwrap_or(REVALIDATE);
+        Self {
+            bytes,
+            etag,
+            finished,
+        }
+    }
+
+    /// The answer as the upstream sent it.
+    pub(crate) fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The strong entity tag of [`Self::bytes`].
+    pub(crate) fn etag(&self) -> &HeaderValue {
+        &self.etag
+    }
+
+    /// Whether this is a run report in a documented final state (it never changes).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// 304 without a body when the request's `If-None-Match` names this answer, else 200
+    /// with it; both with the `ETag` and caching that makes browsers ask again.
+    pub(crate) fn respond(&self, request: &HeaderMap, metrics: &Metrics) -> Response {
+        let headers = [
+            (header::ETAG, self.etag().clone()),
+            (header::CACHE_CONTROL, REVALIDATE),
+        ];
+        if none_match(request, &self.etag) {
+            metrics.upstream_saved("not_modified");
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        }
+        let json = (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        (headers, [json], self.bytes.clone()).into_response()
+    }
+}
+
+/// Whether `If-None-Match` lists `etag` (or is `*`). The comparison is weak, as
+/// RFC 9110 asks for this header: `W/"x"` matches `"x"`.
+fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let ours = etag.as_bytes();
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == ours)
+}
+
+/// What is read, within one project.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Read {
+    TestRun(RunId),
+    /// Sorted and without duplicates, so the same set in any order is one read.
+    Jobs(Vec<JobId>),
+    /// `jobs` without `jobIds`: every active job of the project.
+    ActiveJobs,
+}
+
+type Key = (ProjectId, Read);
+type Outcome = Result<Arc<Answer>, AppError>;
+
+/// One upstream call and, once it is done, its outcome and when it came.
+struct Flight {
+    reuse: Duration,
+    done: OnceCell<(Outcome, Instant)>,
+}
+
+impl Flight {
+    fn new(reuse: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            reuse,
+            done: OnceCell::new(),
+        })
+    }
+
+    /// A successful answer still inside its reuse window.
+    fn fresh(&self) -> Option<Arc<Answer>> {
+        match self.done.get()? {
+            (Ok(answer), at) if at.elapsed() < self.reuse => Some(answer.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether nothing can be gained from keeping it: done, and not fresh.
+    fn stale(&self) -> bool {
+        self.done.initialized() && self.fresh().is_none()
+    }
+}
+
+/// The flights of every project and the cache of finished reports.
+pub(crate) struct Reads {
+    flights: Mutex<Flights>,
+    finished: Mutex<Finished>,
+    live_reuse: Duration,
+    active_reuse: Duration,
+}
+
+/// The flights by key, and the size at which stale ones are swept out.
+struct Flights {
+    by_key: HashMap<Key, Arc<Flight>>,
+    sweep_at: usize,
+}
+
+/// How a read was served, for the metrics.
+enum Joined {
+    Fresh(Arc<Answer>),
+    Flight(Arc<Flight>, bool),
+}
+
+impl Reads {
+    pub(crate) fn new(cache: &CacheConfig, active_jobs_every: Duration) -> Self {
+        Self {
+            flights: Mutex::new(Flights {
+                by_key: HashMap::new(),
+                sweep_at: 64,
+            }),
+            finished: Mutex::new(Finished::new(cache.finished_bytes)),
+            live_reuse: cache.live_reuse,
+            active_reuse: active_jobs_every,
+        }
+    }
+
+    /// The fresh answer for `key`, or the flight to wait on (a running one, joined, or a
+    /// new one).
+    fn join(&self, key: Key, reuse: Duration) -> Joined {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(flight) = flights.by_key.get(&key) {
+            if let Some(answer) = flight.fresh() {
+                return Joined::Fresh(answer);
+            }
+            if !flight.done.initialized() {
+                return Joined::Flight(flight.clone(), true);
+            }
+        }
+        if flights.by_key.len() >= flights.sweep_at {
+            flights.by_key.retain(|_, flight| !flight.stale());
+            flights.sweep_at = (flights.by_key.len() * 2).max(64);
+        }
+        let flight = Flight::new(reuse);
+        flights.by_key.insert(key, flight.clone());
+        Joined::Flight(flight, false)
+    }
+
+    /// Forgets `flight` if it is still the one for `key` (a failed call is not reused).
+    fn forget(&self, key: &Key, flight: &Arc<Flight>) {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if flights
+            .by_key
+            .get(key)
+            .is_some_and(|f| Arc::ptr_eq(f, flight))
+        {
+            flights.by_key.remove(key);
+        }
+    }
+
+    /// Serves `key` from a fresh answer or a shared flight that runs `fetch` once.
+    async fn shared(
+        &self,
+        metrics: &Metrics,
+        key: Key,
+        reuse: Duration,
+        fetch: impl Future<Output = Outcome>,
+    ) -> Outcome {
+        let flight = match self.join(key.clone(), reuse) {
+            Joined::Fresh(answer) => {
+                metrics.upstream_saved("reused");
+                return Ok(answer);
+            }
+            Joined::Flight(flight, joined) => {
+                if joined {
+                    metrics.upstream_saved("coalesced");
+                }
+                flight
+            }
+        };
+        // Whoever polls first runs the call; if that request goes away, a waiter takes
+        // over, so one impatient browser cannot fail the others.
+        let (outcome, _) = flight
+            .done
+            .get_or_init(|| async { (fetch.await, Instant::now()) })
+            .await;
+        if outcome.is_err() {
+            self.forget(&key, &flight);
+        }
+        outcome.clone()
+    }
+}
+
+/// The run report `run` of `project`: from the finished cache, a fresh shared answer, or
+/// one upstream call shared by everyone asking now. The caller has checked identity and
+/// that `project` is configured; the live follower calls this too.
+pub(crate) async fn test_run(
+    state: &AppState,
+    project: &ProjectConfig,
+    run: &RunId,
+) -> Result<Arc<Answer>, AppError> {
+    let reads = state.reads();
+    let metrics = state.metrics();
+    let cache_key = (project.id.clone(), run.clone());
+    if let Some(answer) = reads.finished_get(&cache_key) {
+        metrics.upstream_saved("cache_hit");
+        return Ok(answer);
+    }
+    let key = (project.id.clone(), Read::TestRun(run.clone()));
+    let fetch = async {
+        let path = test_run_path(&project.id, run);
+        let verified: Verified<TestRun> =
+            forward(state, project, Endpoint::TestRun, &path, None::<&()>).await?;
+        let finished = final_status(&verified.value.status);
+        Ok(Arc::new(Answer::new(verified.into_bytes(), finished)))
+    };
+    let answer = reads.shared(metrics, key, reads.live_reuse, fetch).await?;
+    if answer.is_finished() {
+        reads.finished_put(cache_key, answer.clone());
+    }
+    Ok(answer)
+}
+
+/// The `jobs` answer for `request` (ids already made distinct and capped by the
+/// handler): one shared call per sorted id set, or per project for the active-jobs list.
+pub(crate) async fn jobs(
+    state: &AppState,
+    project: &ProjectConfig,
+    request: &JobsRequest,
+) -> Result<Arc<Answer>, AppError> {
+    let reads = state.reads();
+    let metrics = state.metrics();
+    let (read, reuse, sorted) = match &request.job_ids {
+        Some(ids) => {
+            let mut ids = ids.clone();
+            ids.sort();
+            ids.dedup();
+            let sorted = JobsRequest {
+                job_ids: Some(ids.clone()),
+            };
+            (Read::Jobs(ids), reads.live_reuse, sorted)
+        }
+        None => (Read::ActiveJobs, reads.active_reuse, JobsRequest::default()),
+    };
+    let fetch = async {
+        let path = jobs_path(&project.id);
+        let verified: Verified<JobsResponse> =
+            forward(state, project, Endpoint::Jobs, &path, Some(&sorted)).await?;
+        Ok(Arc::new(Answer::new(verified.into_bytes(), false)))
+    };
+    reads
+        .shared(metrics, (project.id.clone(), read), reuse, fetch)
+        .await
+}
+
+/// The one way a read reaches the platform: `endpoint` at `path` (built from validated
+/// ids) for `project`, with the project's key, the answer checked to parse as `T`.
+async fn forward<T: DeserializeOwned>(
+    state: &AppState,
+    project: &ProjectConfig,
+    endpoint: Endpoint,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Result<Verified<T>, AppError> {
+    state
+        .upstream()
+        .read(state.metrics(), project, endpoint, path, body)
+        .await
+}
+
+/// Whether a report in `status` never changes again. An undocumented status is not
+/// trusted to be final: it is only reused for the live window.
+fn final_status(status: &RunStatus) -> bool {
+    matches!(status, RunStatus::Completed | RunStatus::Aborted)
+}
+
+impl Reads {
+    fn finished_get(&self, key: &(ProjectId, RunId)) -> Option<Arc<Answer>> {
+        let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        finished.get(key)
+    }
+
+    fn finished_put(&self, key: (ProjectId, RunId), answer: Arc<Answer>) {
+        let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        finished.put(key, answer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(if_none_match: &str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(header::IF_NONE_MATCH, if_none_match.parse().unwrap());
+        map
+    }
+
+    #[test]
+    fn if_none_match_names_the_answer() {
+        let answer = Answer::new(Bytes::from_static(b"{\"a\":1}"), false);
+        let tag = answer.etag().to_str().unwrap().to_owned();
+        assert!(
+            tag.starts_with('"') && tag.ends_with('"') && tag.len() == 34,
+            "{tag}"
+        );
+        let check = |value: &str, expected: bool| {
+            assert_eq!(
+                none_match(&headers(value), answer.etag()),
+                expected,
+                "{value}"
+            );
+        };
+        check(&tag, true);
+        check(&format!("W/{tag}"), true);
+        check(&format!("\"other\", {tag}"), true);
+        check("*", true);
+        check("\"other\"", false);
+        check(&tag[..tag.len() - 1], false);
+        assert!(!none_match(&HeaderMap::new(), answer.etag()));
+        let changed = Answer::new(Bytes::from_static(b"{\"a\":2}"), false);
+        assert_ne!(
+            changed.etag(),
+            answer.etag(),
+            "a changed body changes the tag"
+        );
+    }
+}
