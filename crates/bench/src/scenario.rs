@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use reqwest::Method;
-use runboard_shared::{AgentName, ExecuteRequest, Id, JobId, JobsRequest, Selector};
+use runboard_shared::{
+    AgentName, Endpoint, ExecuteRequest, Id, JobId, JobsRequest, ProjectId, RunId, Selector,
+    execute_path, jobs_path, test_run_path,
+};
 
 use crate::{BenchError, stack::Fixture};
 
@@ -32,32 +35,42 @@ impl Scenario {
     /// The widget's polling of ten jobs, the two run reports, and starting one test
     /// (a different test each time, so each request queues a new job).
     pub(crate) fn all(fixture: &Fixture) -> Result<Vec<Self>, BenchError> {
-        let proj = &fixture.project;
-        let run = |label: String, run_id: &str| Self {
-            label,
-            method: Method::GET,
-            path: format!("/api/testRun/{proj}/{run_id}"),
-            bodies: Arc::from(Vec::new()),
+        let proj = ProjectId::parse(fixture.project.as_str())?;
+        let run = |label: String, run_id: &str| -> Result<Self, BenchError> {
+            Ok(Self {
+                label,
+                method: Method::GET,
+                path: test_run_path(&proj, &RunId::parse(run_id)?),
+                bodies: Arc::from(Vec::new()),
+            })
         };
         Ok(vec![
             Self {
-                label: format!("jobs, {} ids", fixture.job_ids.len()),
+                label: format!("{}, {} ids", Endpoint::Jobs.label(), fixture.job_ids.len()),
                 method: Method::POST,
-                path: format!("/api/jobs/{proj}"),
+                path: jobs_path(&proj),
                 bodies: Arc::from(vec![jobs_body(&fixture.job_ids)?]),
             },
             run(
-                format!("testRun, {} tests", fixture.small_run.tests),
+                format!(
+                    "{}, {} tests",
+                    Endpoint::TestRun.label(),
+                    fixture.small_run.tests
+                ),
                 &fixture.small_run.id,
-            ),
+            )?,
             run(
-                format!("testRun, {} tests", fixture.large_run.tests),
+                format!(
+                    "{}, {} tests",
+                    Endpoint::TestRun.label(),
+                    fixture.large_run.tests
+                ),
                 &fixture.large_run.id,
-            ),
+            )?,
             Self {
-                label: "testExecution".to_owned(),
+                label: Endpoint::Execute.label().to_owned(),
                 method: Method::POST,
-                path: format!("/api/testExecution/{proj}"),
+                path: execute_path(&proj),
                 bodies: fixture
                     .test_ids
                     .iter()

@@ -12,7 +12,10 @@ use std::{
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use reqwest::{Client, StatusCode};
-use runboard_shared::{ExecuteResponse, JobsResponse, ScheduleStatus, Selector};
+use runboard_shared::{
+    ExecuteResponse, JobsResponse, ProjectId, RunId, ScheduleStatus, Selector, execute_path,
+    jobs_path, test_run_path,
+};
 use tokio::task::JoinSet;
 
 use crate::{
@@ -353,7 +356,7 @@ impl Soaker {
             .collect();
         let selector = Selector::tests(&picked).map_err(|e| e.to_string())?;
         let body = execute_body(selector).map_err(|e| e.to_string())?;
-        let path = format!("/api/testExecution/{}", self.project);
+        let path = execute_path(&self.project_id()?);
         let answer: ExecuteResponse = self.post(&path, body, tally).await?;
         let mut shared = lock(&self.shared);
         match answer.schedule_status {
@@ -365,13 +368,18 @@ impl Soaker {
         Ok(())
     }
 
+    /// The project's id, typed for the shared path builders.
+    fn project_id(&self) -> Result<ProjectId, String> {
+        ProjectId::parse(self.project.as_str()).map_err(|e| e.to_string())
+    }
+
     async fn poll_jobs(&mut self, tally: &mut Tally) -> Result<(), String> {
         let ids = self.pick(|s| &s.jobs, IDS_PER_POLL);
         if ids.is_empty() {
             return Ok(());
         }
         let body = jobs_body(&ids).map_err(|e| e.to_string())?;
-        let path = format!("/api/jobs/{}", self.project);
+        let path = jobs_path(&self.project_id()?);
         let answer: JobsResponse = self.post(&path, body, tally).await?;
         if !answer.missing_job_ids.is_empty() {
             return Err(format!("jobs lost: {:?}", answer.missing_job_ids));
@@ -389,7 +397,8 @@ impl Soaker {
         let Some(run) = self.pick(|s| &s.runs, 1).pop() else {
             return Ok(());
         };
-        let url = format!("{}/api/testRun/{}/{run}", self.base, self.project);
+        let run = RunId::parse(run).map_err(|e| e.to_string())?;
+        let url = format!("{}{}", self.base, test_run_path(&self.project_id()?, &run));
         let response = self
             .client
             .get(url)

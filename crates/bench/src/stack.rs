@@ -9,7 +9,10 @@ use std::{
 
 use reqwest::Client;
 use runboard_proxy::{Config, Server};
-use runboard_shared::{ExecuteResponse, Id, JobsResponse, Selector, TestRun};
+use runboard_shared::{
+    ExecuteResponse, Id, JobsResponse, ProjectId, RunId, Selector, TestRun, execute_path,
+    jobs_path, test_run_path,
+};
 use runboard_sim::{Catalog, RunningSim, SimConfig, SimProject, Simulator};
 use serde::de::DeserializeOwned;
 use tempfile::TempDir;
@@ -160,7 +163,7 @@ impl Stack {
             target: self.direct(),
             project: &self.project.id,
         };
-        let path = format!("/api/jobs/{}", self.project.id);
+        let path = jobs_path(&ProjectId::parse(self.project.id.as_str())?);
         let answer: JobsResponse = caller.post(&path, jobs_body(job_ids)?).await?;
         Ok(answer.missing_job_ids)
     }
@@ -289,7 +292,7 @@ struct Caller<'a> {
 impl Caller<'_> {
     /// Queues `selector` on the staging agent and returns the job id.
     async fn execute(&self, selector: Selector) -> Result<String, BenchError> {
-        let path = format!("/api/testExecution/{}", self.project);
+        let path = execute_path(&ProjectId::parse(self.project)?);
         let answer: ExecuteResponse = self.post(&path, execute_body(selector)?).await?;
         Ok(answer.job_id)
     }
@@ -302,7 +305,11 @@ impl Caller<'_> {
             .first()
             .and_then(|job| job.test_run_id.clone())
             .ok_or_else(|| BenchError::Fixture(format!("job {job_id} has no run")))?;
-        let url = format!("{}/api/testRun/{}/{run_id}", self.target.base, self.project);
+        let path = test_run_path(
+            &ProjectId::parse(self.project)?,
+            &RunId::parse(run_id.as_str())?,
+        );
+        let url = format!("{}{path}", self.target.base);
         let run: TestRun = self.send(self.client.get(url)).await?;
         if run.status.is_live() {
             return Err(BenchError::Fixture(format!("run {run_id} is still live")));
@@ -315,7 +322,7 @@ impl Caller<'_> {
 
     /// Polls `ids` until every job is terminal, within [`FIXTURE_DEADLINE`].
     async fn wait_finished(&self, ids: &[String]) -> Result<JobsResponse, BenchError> {
-        let path = format!("/api/jobs/{}", self.project);
+        let path = jobs_path(&ProjectId::parse(self.project)?);
         let body = jobs_body(ids)?;
         let deadline = Instant::now() + FIXTURE_DEADLINE;
         loop {
