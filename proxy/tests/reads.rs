@@ -394,3 +394,28 @@ async fn the_finished_cache_keeps_within_its_bytes() {
     assert!(status.is_server_error(), "{status} {body}");
     assert_eq!(s.saved("cache_hit").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_read_reaches_every_waiter_and_is_not_reused() {
+    let s = Arc::new(stack(|c| c.cache.live_reuse = LONG).await);
+    let run = s.live_run(PROJECT).await;
+    s.sim.sim.set_faults(Faults {
+        error5xx_rate: 1.0,
+        ..Faults::default()
+    });
+    let failed = together(VIEWERS, |_| {
+        let s = s.clone();
+        let id = run.id.clone();
+        async move { s.report(PROJECT, &id).await }
+    })
+    .await;
+    for (status, body) in &failed {
+        assert!(status.is_server_error(), "{status} {body}");
+    }
+
+    // The platform is back: the next viewer gets the report, not the old error.
+    s.sim.sim.set_faults(Faults::default());
+    let (status, report) = s.report(PROJECT, &run.id).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["runId"], run.id.as_str());
+}

@@ -305,3 +305,28 @@ fn risky_settings_are_warned_about() {
         assert!(config.warnings().is_empty());
     }
 }
+
+#[test]
+fn cache_settings_have_defaults_ranges_and_overrides() {
+    let key = [("KEY_ONE", "k")];
+    let config = Config::from_toml_str(MINIMAL, env_of(&key)).unwrap();
+    assert_eq!(config.cache.live_reuse, Duration::from_secs(1));
+    assert_eq!(config.cache.finished_bytes, 64 * 1024 * 1024);
+    let text = format!("{MINIMAL}\n[cache]\nlive_reuse_ms = 0\nfinished_bytes = 0\n");
+    let config = Config::from_toml_str(&text, env_of(&key)).unwrap();
+    assert_eq!(config.cache.live_reuse, Duration::ZERO);
+    assert_eq!(config.cache.finished_bytes, 0);
+    let env = [
+        ("KEY_ONE", "k"),
+        ("RUNBOARD_CACHE_LIVE_REUSE_MS", "250"),
+        ("RUNBOARD_CACHE_FINISHED_BYTES", "1024"),
+    ];
+    let config = Config::from_toml_str(MINIMAL, env_of(&env)).unwrap();
+    assert_eq!(config.cache.live_reuse, Duration::from_millis(250));
+    assert_eq!(config.cache.finished_bytes, 1024);
+    refused(
+        &format!("{MINIMAL}\n[cache]\nlive_reuse_ms = 60001\n"),
+        &key,
+        "cache.live_reuse_ms",
+    );
+}
