@@ -18,6 +18,9 @@ pub enum BenchError {
     /// The runs and jobs the requests read could not be set up.
     #[error("cannot prepare the fixture: {0}")]
     Fixture(String),
+    /// The browser could not load or time the widget.
+    #[error("widget: {0}")]
+    Widget(String),
     /// An id from the simulator's catalog or answers is not a valid id.
     #[error("invalid id: {0}")]
     Id(#[from] runboard_shared::ValidationError),

@@ -7,6 +7,7 @@
 //! [`Report::markdown`] render it; [`Machine::detect`] describes where it ran. [`soak`]
 //! with [`SoakOptions`] is the soak: sustained mixed load, then an account of every start.
 
+mod compare;
 mod error;
 mod load;
 mod machine;
@@ -18,6 +19,12 @@ mod stats;
 
 use std::time::Duration;
 
+use runboard_shared::Endpoint;
+
+pub use compare::{
+    CompareOptions, Comparison, CostFigures, CostRow, FanInMeasure, FanInMode, FanInRow, TARGETS,
+    WIDGET_TESTS, WidgetTimes, compare, svg_chart,
+};
 pub use error::BenchError;
 pub use machine::Machine;
 pub use report::{Report, Row};
@@ -146,6 +153,7 @@ async fn measure(
     }
     let [direct, proxy] = outcomes;
     Row {
+        is_start: Endpoint::of_path(&scenario.path) == Some(Endpoint::Execute),
         label: scenario.label.clone(),
         answer_bytes: [direct.body_bytes, proxy.body_bytes],
         first_error: direct.first_error.clone().or(proxy.first_error.clone()),

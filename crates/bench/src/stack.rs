@@ -77,19 +77,7 @@ impl Stack {
         tests: usize,
         auth: Auth,
     ) -> Result<Self, BenchError> {
-        let project = SimProject::new(PROJECT_ID, SimProject::random().key);
-        let config = SimConfig {
-            speed,
-            tests_per_project: tests,
-            projects: vec![project.clone()],
-            ..SimConfig::default()
-        };
-        config
-            .validate()
-            .map_err(|e| start_error("the simulator", e))?;
-        let sim = runboard_sim::spawn(Simulator::new(config), localhost())
-            .await
-            .map_err(|e| start_error("the simulator", e))?;
+        let (sim, project) = start_sim(speed, tests).await?;
         let dir = tempfile::tempdir()?;
         let server = match start_proxy(&dir, &sim, &project, auth).await {
             Ok(server) => server,
@@ -215,11 +203,32 @@ impl Stack {
     }
 }
 
+/// The simulator at `speed` with one project of `tests` tests, on `127.0.0.1:0`.
+pub(crate) async fn start_sim(
+    speed: f64,
+    tests: usize,
+) -> Result<(RunningSim, SimProject), BenchError> {
+    let project = SimProject::new(PROJECT_ID, SimProject::random().key);
+    let config = SimConfig {
+        speed,
+        tests_per_project: tests,
+        projects: vec![project.clone()],
+        ..SimConfig::default()
+    };
+    config
+        .validate()
+        .map_err(|e| start_error("the simulator", e))?;
+    let sim = runboard_sim::spawn(Simulator::new(config), localhost())
+        .await
+        .map_err(|e| start_error("the simulator", e))?;
+    Ok((sim, project))
+}
+
 fn localhost() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
-fn start_error(what: &'static str, err: impl std::fmt::Display) -> BenchError {
+pub(crate) fn start_error(what: &'static str, err: impl std::fmt::Display) -> BenchError {
     BenchError::Start {
         what,
         message: err.to_string(),
@@ -275,7 +284,7 @@ async fn start_proxy(
 }
 
 /// The catalog's "Full regression" feature: every test of the project.
-fn everything(catalog: &Catalog) -> Result<Selector, BenchError> {
+pub(crate) fn everything(catalog: &Catalog) -> Result<Selector, BenchError> {
     let all = catalog
         .all_feature()
         .ok_or_else(|| BenchError::Fixture("the catalog has no all-tests feature".to_owned()))?;
@@ -283,22 +292,22 @@ fn everything(catalog: &Catalog) -> Result<Selector, BenchError> {
 }
 
 /// Set-up calls straight to the simulator.
-struct Caller<'a> {
-    client: &'a Client,
-    target: Target,
-    project: &'a str,
+pub(crate) struct Caller<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) target: Target,
+    pub(crate) project: &'a str,
 }
 
 impl Caller<'_> {
     /// Queues `selector` on the staging agent and returns the job id.
-    async fn execute(&self, selector: Selector) -> Result<String, BenchError> {
+    pub(crate) async fn execute(&self, selector: Selector) -> Result<String, BenchError> {
         let path = execute_path(&ProjectId::parse(self.project)?);
         let answer: ExecuteResponse = self.post(&path, execute_body(selector)?).await?;
         Ok(answer.job_id)
     }
 
     /// Waits for `job_id` to finish and returns its run, checked to be complete.
-    async fn finished_run(&self, job_id: &str) -> Result<RunInfo, BenchError> {
+    pub(crate) async fn finished_run(&self, job_id: &str) -> Result<RunInfo, BenchError> {
         let jobs = self.wait_finished(&[job_id.to_owned()]).await?;
         let run_id = jobs
             .jobs
@@ -321,7 +330,7 @@ impl Caller<'_> {
     }
 
     /// Polls `ids` until every job is terminal, within [`FIXTURE_DEADLINE`].
-    async fn wait_finished(&self, ids: &[String]) -> Result<JobsResponse, BenchError> {
+    pub(crate) async fn wait_finished(&self, ids: &[String]) -> Result<JobsResponse, BenchError> {
         let path = jobs_path(&ProjectId::parse(self.project)?);
         let body = jobs_body(ids)?;
         let deadline = Instant::now() + FIXTURE_DEADLINE;
@@ -342,7 +351,11 @@ impl Caller<'_> {
         }
     }
 
-    async fn post<T: DeserializeOwned>(&self, path: &str, body: String) -> Result<T, BenchError> {
+    pub(crate) async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: String,
+    ) -> Result<T, BenchError> {
         let request = self
             .client
             .post(format!("{}{path}", self.target.base))
@@ -351,7 +364,7 @@ impl Caller<'_> {
         self.send(request).await
     }
 
-    async fn send<T: DeserializeOwned>(
+    pub(crate) async fn send<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, BenchError> {

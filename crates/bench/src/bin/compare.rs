@@ -1,0 +1,99 @@
+//! The `runboard-compare` binary: `runboard`, nginx and the simulator side by side under
+//! wrk, the fan-in curve, memory and the widget; prints the Markdown section and, with
+//! `--record FILE`, appends it there and writes the fan-in chart beside it.
+
+use std::{io::Write, path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use clap::Parser;
+use runboard_bench::{CompareOptions, Machine, compare, svg_chart};
+
+/// Side-by-side benchmarks on loopback: direct, runboard, nginx, nginx micro-cache.
+#[derive(Debug, Parser)]
+#[command(name = "runboard-compare", version)]
+struct Args {
+    /// The `runboard` binary to measure (a release build).
+    #[arg(long)]
+    runboard: PathBuf,
+    #[arg(long, default_value = "wrk")]
+    wrk: PathBuf,
+    #[arg(long, default_value = "nginx")]
+    nginx: PathBuf,
+    /// The built widget (for the browser part).
+    #[arg(long, default_value = "frontend/dist")]
+    widget_dir: PathBuf,
+    /// wrk's seconds per request kind and target.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120))]
+    wrk_seconds: u64,
+    /// wrk's connections.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    connections: u32,
+    /// Seconds per fan-in point (the figure is 30; 10 keeps a run short).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    fan_in_seconds: u64,
+    /// Viewer counts, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,100,1000")]
+    viewers: Vec<usize>,
+    /// `[poll] run_ms` of runboard, and the viewers' polling period.
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    run_ms: u64,
+    /// The simulator's speed while runs stay live (2 = a 36-test run lasts about 40 s).
+    #[arg(long, default_value_t = 2.0)]
+    live_speed: f64,
+    /// Leave out the browser part.
+    #[arg(long)]
+    skip_widget: bool,
+    /// Append the section to this file and write the chart beside it.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("runboard-compare: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let options = CompareOptions {
+        runboard: args.runboard,
+        wrk: args.wrk,
+        nginx: args.nginx,
+        widget_dir: args.widget_dir,
+        wrk_duration: Duration::from_secs(args.wrk_seconds),
+        wrk_connections: args.connections,
+        fan_in_window: Duration::from_secs(args.fan_in_seconds),
+        viewers: args.viewers,
+        run_ms: args.run_ms,
+        live_speed: args.live_speed,
+        skip_widget: args.skip_widget,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let comparison = runtime.block_on(compare(&options))?;
+    let machine = Machine::detect();
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M");
+    let chart_name = format!("fan-in-{stamp}.svg");
+    let section = comparison.markdown(&machine, &chart_name);
+    print!("{section}");
+    if let Some(path) = &args.record {
+        let chart = path.with_file_name(&chart_name);
+        std::fs::write(&chart, svg_chart(&comparison.fan_in, options.run_ms))
+            .with_context(|| format!("cannot write {}", chart.display()))?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        write!(file, "\n{section}").with_context(|| format!("cannot write {}", path.display()))?;
+        println!("\nrecorded in {} and {}", path.display(), chart.display());
+    }
+    Ok(())
+}

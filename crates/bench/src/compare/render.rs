@@ -1,0 +1,530 @@
+//! The comparison as a Markdown section (tables, goals met or not) and the fan-in curve
+//! as an SVG chart readable on light and dark pages.
+
+use std::{fmt::Write as _, time::Duration};
+
+use crate::{
+    Machine,
+    compare::{Comparison, CostRow, FanInMode, FanInRow, TARGETS},
+};
+
+/// RSS goal at 1,000 stream viewers.
+const RSS_GOAL_KIB: u64 = 50 * 1024;
+/// Render goal for the 10,000-test report.
+const RENDER_GOAL: Duration = Duration::from_secs(1);
+
+impl Comparison {
+    /// The dated section for `docs/benchmarks.md`; `chart` is the SVG's file name
+    /// beside it.
+    pub fn markdown(&self, machine: &Machine, chart: &str) -> String {
+        let o = &self.options;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "### Side by side, {}, commit {}\n\n\
+             - Machine: {} CPUs ({}), {} memory; {}\n\
+             - Command: `./x bench` (`runboard-compare`); wrk {} connections, 2 threads, {} s per \
+             cell after a 1 s warm-up; `runboard` as its own process (release) with `[poll] run_ms = {}`; \
+             fan-in {} s per point, simulator speed {} for live runs\n",
+            machine.date,
+            machine.commit,
+            machine.cpus,
+            machine.cpu_model,
+            machine.memory,
+            machine.rustc,
+            o.wrk_connections,
+            o.wrk_duration.as_secs(),
+            o.run_ms,
+            o.fan_in_window.as_secs(),
+            o.live_speed,
+        );
+        out.push_str(&self.cost_table());
+        out.push('\n');
+        out.push_str(&self.fan_in_table());
+        let _ = writeln!(
+            out,
+            "\n![Upstream calls per second against viewers]({chart})\n"
+        );
+        out.push_str(&self.memory_and_widget());
+        out.push_str("\nGoals:\n\n");
+        for line in self.goals() {
+            let _ = writeln!(out, "- {line}");
+        }
+        out
+    }
+
+    fn cost_table(&self) -> String {
+        let mut out = String::from(
+            "| request | through | req/s | p50 ms | p99 ms | p50 ÷ direct | errors |\n\
+             |---|---|--:|--:|--:|--:|--:|\n",
+        );
+        for row in &self.cost {
+            let label = if row.target == TARGETS[0] {
+                row.request.as_str()
+            } else {
+                ""
+            };
+            match &row.result {
+                Ok(f) => {
+                    let ratio = self.direct_p50(&row.request).map_or("n/a".to_owned(), |d| {
+                        format!("{:.2}×", f.p50.as_secs_f64() / d.as_secs_f64())
+                    });
+                    let _ = writeln!(
+                        out,
+                        "| {label} | {} | {:.0} | {} | {} | {ratio} | {} |",
+                        row.target,
+                        f.per_second,
+                        ms(f.p50),
+                        ms(f.p99),
+                        f.errors
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "| {label} | {} | failed: {e} | | | | |", row.target);
+                }
+            }
+        }
+        out
+    }
+
+    fn direct_p50(&self, request: &str) -> Option<Duration> {
+        self.cell(request, TARGETS[0])
+            .map(|(_, p50)| p50)
+            .filter(|d| !d.is_zero())
+    }
+
+    /// (req/s, p50) of one cell.
+    fn cell(&self, request: &str, target: &str) -> Option<(f64, Duration)> {
+        self.cost
+            .iter()
+            .find(|r: &&CostRow| r.request == request && r.target == target)
+            .and_then(|r| r.result.as_ref().ok())
+            .map(|f| (f.per_second, f.p50))
+    }
+
+    fn fan_in_table(&self) -> String {
+        let mut out = String::from(
+            "| viewers | following | upstream req/s | freshness p50 ms | p99 ms | samples | runboard RSS MiB | failed viewers |\n\
+             |--:|---|--:|--:|--:|--:|--:|--:|\n",
+        );
+        for row in &self.fan_in {
+            match &row.measured {
+                Some(m) => {
+                    let rss = match (row.mode, m.rss_max_kib) {
+                        (FanInMode::NginxCache, _) | (_, None) => "".to_owned(),
+                        (_, Some(kib)) => format!("{:.1}", kib as f64 / 1024.0),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {:.2} | {} | {} | {} | {rss} | {} |",
+                        row.viewers,
+                        row.mode.label(),
+                        m.upstream_per_second,
+                        ms0(m.fresh_p50),
+                        ms0(m.fresh_p99),
+                        m.fresh_samples,
+                        m.failed_viewers
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | | | | | |",
+                        row.viewers,
+                        row.mode.label(),
+                        row.note.as_deref().unwrap_or("not available")
+                    );
+                }
+            }
+        }
+        for row in self.fan_in.iter().filter(|r| r.measured.is_some()) {
+            if let Some(note) = &row.note {
+                let _ = writeln!(
+                    out,
+                    "\nFirst viewer failure, {} × {}: {note}",
+                    row.viewers,
+                    row.mode.label()
+                );
+            }
+        }
+        out
+    }
+
+    fn memory_and_widget(&self) -> String {
+        let mut out = String::new();
+        let mib = |kib: Option<u64>| {
+            kib.map_or("n/a".to_owned(), |k| {
+                format!("{:.1} MiB", k as f64 / 1024.0)
+            })
+        };
+        let _ = writeln!(
+            out,
+            "Memory (`VmRSS` of the `runboard` process): idle {}; with 1,000 SSE viewers {}; \
+             with 1,000 polling viewers {}.\n",
+            mib(self.idle_rss_kib),
+            mib(self.rss_at(FanInMode::RunboardStream, 1_000)),
+            mib(self.rss_at(FanInMode::RunboardPolling, 1_000)),
+        );
+        match &self.widget {
+            Ok(w) => {
+                let renders: Vec<String> = w.render.iter().map(|d| ms0(*d)).collect();
+                let _ = writeln!(
+                    out,
+                    "Widget, headless Chromium, {}-test finished report: navigation to rendered \
+                     report {} ms (navigations 1–{}: {} ms; the first compiles the wasm); one \
+                     keystroke (`{}`) in the search box to the filtered list ({} matches) {} ms.",
+                    super::WIDGET_TESTS,
+                    ms0(self.best_render().unwrap_or_default()),
+                    w.render.len(),
+                    renders.join(", "),
+                    w.typed,
+                    w.matched,
+                    ms0(w.keystroke)
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "Widget: not measured: {e}");
+            }
+        }
+        out
+    }
+
+    /// The median navigation-to-render time.
+    fn best_render(&self) -> Option<Duration> {
+        let w = self.widget.as_ref().ok()?;
+        let mut sorted = w.render.clone();
+        sorted.sort_unstable();
+        sorted.get(sorted.len() / 2).copied()
+    }
+
+    fn rss_at(&self, mode: FanInMode, viewers: usize) -> Option<u64> {
+        self.point(mode, viewers)?.rss_max_kib
+    }
+
+    fn point(&self, mode: FanInMode, viewers: usize) -> Option<&super::FanInMeasure> {
+        self.fan_in
+            .iter()
+            .find(|r| r.mode == mode && r.viewers == viewers)?
+            .measured
+            .as_ref()
+    }
+
+    /// The issue's goals, each "met" or "not met" with the figure behind it.
+    pub fn goals(&self) -> Vec<String> {
+        let run_ms = self.options.run_ms;
+        let per_run_ms = 1000.0 / run_ms as f64;
+        let mut goals = Vec::new();
+        for mode in [FanInMode::RunboardPolling, FanInMode::RunboardStream] {
+            let rates: Vec<f64> = self
+                .fan_in
+                .iter()
+                .filter(|r| r.mode == mode)
+                .filter_map(|r| r.measured.as_ref().map(|m| m.upstream_per_second))
+                .collect();
+            let verdict = if rates.is_empty() {
+                "not measured".to_owned()
+            } else {
+                let max = rates.iter().copied().fold(0.0, f64::max);
+                format!(
+                    "{}: {:.2}–{:.2} upstream calls/s from {} to {} viewers",
+                    met(max <= per_run_ms * 1.5),
+                    rates.iter().copied().fold(f64::INFINITY, f64::min),
+                    max,
+                    self.options.viewers.first().unwrap_or(&0),
+                    self.options.viewers.last().unwrap_or(&0),
+                )
+            };
+            goals.push(format!(
+                "Upstream calls for one live run flat at about one per `run_ms` ({per_run_ms:.2}/s), {}: {verdict}",
+                mode.label()
+            ));
+        }
+        for mode in [FanInMode::RunboardStream, FanInMode::RunboardPolling] {
+            let worst = self
+                .fan_in
+                .iter()
+                .filter(|r| r.mode == mode)
+                .filter_map(|r| r.measured.as_ref().filter(|m| m.fresh_samples > 0))
+                .map(|m| m.fresh_p99)
+                .max();
+            let limit = Duration::from_millis(run_ms + 200);
+            goals.push(format!(
+                "Freshness p99 within `run_ms` + 200 ms ({} ms), {}: {}",
+                run_ms + 200,
+                mode.label(),
+                worst.map_or("not measured".to_owned(), |w| format!(
+                    "{}: worst p99 {} ms",
+                    met(w <= limit),
+                    ms0(w)
+                ))
+            ));
+        }
+        let large = format!("finished report, {} tests", crate::stack::LARGE_RUN_TESTS);
+        goals.push(format!(
+            "{} ≤ 2× direct latency: {}",
+            large,
+            match (self.cell(&large, TARGETS[1]), self.direct_p50(&large)) {
+                (Some((_, p)), Some(d)) => {
+                    let r = p.as_secs_f64() / d.as_secs_f64();
+                    format!(
+                        "{}: {r:.2}× (p50 {} ms vs {} ms)",
+                        met(r <= 2.0),
+                        ms(p),
+                        ms(d)
+                    )
+                }
+                _ => "not measured".to_owned(),
+            }
+        ));
+        let reports: Vec<String> = self
+            .cost
+            .iter()
+            .filter(|r| r.request.contains("report") && r.target == TARGETS[1])
+            .map(|r| r.request.clone())
+            .collect();
+        for report in reports {
+            goals.push(format!(
+                "{report} at least at nginx's plain-proxy throughput: {}",
+                match (
+                    self.cell(&report, TARGETS[1]),
+                    self.cell(&report, TARGETS[2])
+                ) {
+                    (Some((rb, _)), Some((ng, _))) =>
+                        format!("{}: {rb:.0} vs {ng:.0} req/s", met(rb >= ng)),
+                    _ => "not measured".to_owned(),
+                }
+            ));
+        }
+        goals.push(format!(
+            "RSS under 50 MB at 1,000 SSE viewers: {}",
+            self.rss_at(FanInMode::RunboardStream, 1_000).map_or(
+                "not measured (no SSE endpoint)".to_owned(),
+                |k| format!("{}: {:.1} MiB", met(k < RSS_GOAL_KIB), k as f64 / 1024.0)
+            )
+        ));
+        goals.push(format!(
+            "{}-test report rendered in under 1 s: {}",
+            super::WIDGET_TESTS,
+            self.best_render()
+                .map_or("not measured".to_owned(), |d| format!(
+                    "{}: {} ms",
+                    met(d < RENDER_GOAL),
+                    ms0(d)
+                ))
+        ));
+        goals
+    }
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "**met**" } else { "**not met**" }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+fn ms0(d: Duration) -> String {
+    format!("{:.0}", d.as_secs_f64() * 1000.0)
+}
+
+/// Chart size and margins.
+const W: f64 = 640.0;
+const H: f64 = 360.0;
+const LEFT: f64 = 64.0;
+const RIGHT: f64 = 200.0;
+const TOP: f64 = 24.0;
+const BOTTOM: f64 = 48.0;
+
+/// Upstream requests per second (log scale) against viewers (log scale), one line per
+/// way of following, and the one-per-`run_ms` reference. Mid-tone colours and a
+/// `prefers-color-scheme` style keep it readable on light and dark pages.
+pub fn svg_chart(rows: &[FanInRow], run_ms: u64) -> String {
+    let viewers: Vec<usize> = {
+        let mut v: Vec<usize> = rows.iter().map(|r| r.viewers.max(1)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let max_rate = rows
+        .iter()
+        .filter_map(|r| r.measured.as_ref().map(|m| m.upstream_per_second))
+        .fold(10.0, f64::max);
+    let y_top = 10f64.powf(max_rate.log10().ceil());
+    let y_bottom = 0.1;
+    let x_max = viewers.last().copied().unwrap_or(1000).max(10) as f64;
+    let x = |v: f64| LEFT + (v.max(1.0).log10() / x_max.log10()) * (W - LEFT - RIGHT);
+    let y = |r: f64| {
+        let r = r.clamp(y_bottom, y_top);
+        TOP + (y_top.log10() - r.log10()) / (y_top.log10() - y_bottom.log10()) * (H - TOP - BOTTOM)
+    };
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="sans-serif" font-size="12">
+<style>
+text {{ fill: #6b7280; }} .axis {{ stroke: #9ca3af; }} .grid {{ stroke: #9ca3af; stroke-opacity: 0.25; }}
+@media (prefers-color-scheme: dark) {{ text {{ fill: #9ca3af; }} }}
+</style>
+<title>Upstream requests per second for one live run, by number of viewers</title>
+"##
+    );
+    let mut decade = y_bottom;
+    while decade <= y_top * 1.001 {
+        let yy = y(decade);
+        let _ = writeln!(
+            s,
+            r#"<line class="grid" x1="{LEFT}" x2="{:.1}" y1="{yy:.1}" y2="{yy:.1}"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            W - RIGHT,
+            LEFT - 6.0,
+            yy + 4.0,
+            trim(decade)
+        );
+        decade *= 10.0;
+    }
+    for &v in &viewers {
+        let xx = x(v as f64);
+        let _ = writeln!(
+            s,
+            r#"<line class="grid" x1="{xx:.1}" x2="{xx:.1}" y1="{TOP}" y2="{:.1}"/><text x="{xx:.1}" y="{:.1}" text-anchor="middle">{v}</text>"#,
+            H - BOTTOM,
+            H - BOTTOM + 16.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<line class="axis" x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{:.1}"/><line class="axis" x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/>
+<text x="{:.1}" y="{:.1}" text-anchor="middle">viewers of one live run</text>
+<text transform="translate(16 {:.1}) rotate(-90)" text-anchor="middle">upstream requests/s</text>"#,
+        H - BOTTOM,
+        W - RIGHT,
+        H - BOTTOM,
+        H - BOTTOM,
+        (LEFT + W - RIGHT) / 2.0,
+        H - 8.0,
+        (TOP + H - BOTTOM) / 2.0
+    );
+    let reference = 1000.0 / run_ms as f64;
+    let _ = writeln!(
+        s,
+        r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#9ca3af" stroke-dasharray="4 4"/>"##,
+        W - RIGHT,
+        y(reference),
+        y(reference)
+    );
+    let colours = [
+        (FanInMode::RunboardPolling, "#e8590c"),
+        (FanInMode::RunboardStream, "#1c7ed6"),
+        (FanInMode::NginxCache, "#2f9e44"),
+    ];
+    let mut legend_y = TOP + 8.0;
+    for (mode, colour) in colours {
+        let points: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r.mode == mode)
+            .filter_map(|r| {
+                Some((
+                    x(r.viewers as f64),
+                    y(r.measured.as_ref()?.upstream_per_second),
+                ))
+            })
+            .collect();
+        if points.len() > 1 {
+            let path: Vec<String> = points
+                .iter()
+                .map(|(a, b)| format!("{a:.1},{b:.1}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                r#"<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{}"/>"#,
+                path.join(" ")
+            );
+        }
+        for (a, b) in &points {
+            let _ = writeln!(
+                s,
+                r#"<circle cx="{a:.1}" cy="{b:.1}" r="3.5" fill="{colour}"/>"#
+            );
+        }
+        let label = if points.is_empty() {
+            format!("{} (not available)", mode.label())
+        } else {
+            mode.label().to_owned()
+        };
+        let lx = W - RIGHT + 14.0;
+        let _ = writeln!(
+            s,
+            r#"<line x1="{lx:.1}" x2="{:.1}" y1="{legend_y:.1}" y2="{legend_y:.1}" stroke="{colour}" stroke-width="2.5"/><text x="{:.1}" y="{:.1}">{label}</text>"#,
+            lx + 18.0,
+            lx + 24.0,
+            legend_y + 4.0
+        );
+        legend_y += 20.0;
+    }
+    let lx = W - RIGHT + 14.0;
+    let _ = writeln!(
+        s,
+        r##"<line x1="{lx:.1}" x2="{:.1}" y1="{legend_y:.1}" y2="{legend_y:.1}" stroke="#9ca3af" stroke-dasharray="4 4"/><text x="{:.1}" y="{:.1}">one per run_ms ({run_ms} ms)</text>"##,
+        lx + 18.0,
+        lx + 24.0,
+        legend_y + 4.0
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+fn trim(value: f64) -> String {
+    if value >= 1.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::FanInMeasure;
+
+    fn point(mode: FanInMode, viewers: usize, rate: f64) -> FanInRow {
+        FanInRow {
+            mode,
+            viewers,
+            measured: Some(FanInMeasure {
+                upstream_per_second: rate,
+                fresh_p50: Duration::from_millis(400),
+                fresh_p99: Duration::from_millis(900),
+                fresh_samples: 10,
+                failed_viewers: 0,
+                rss_max_kib: Some(20_000),
+            }),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn the_chart_draws_one_line_per_measured_mode_and_names_the_missing_one() {
+        let rows: Vec<FanInRow> = [1, 10, 100, 1_000]
+            .into_iter()
+            .flat_map(|v| {
+                [
+                    point(FanInMode::RunboardPolling, v, v as f64),
+                    point(FanInMode::NginxCache, v, 0.7),
+                    FanInRow {
+                        mode: FanInMode::RunboardStream,
+                        viewers: v,
+                        measured: None,
+                        note: Some("not available".to_owned()),
+                    },
+                ]
+            })
+            .collect();
+        let svg = svg_chart(&rows, 1_000);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<polyline").count(), 2, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 8, "{svg}");
+        assert!(svg.contains("runboard, SSE (not available)"), "{svg}");
+        assert!(svg.contains("prefers-color-scheme: dark"));
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+    }
+}
