@@ -2,7 +2,7 @@
 //! (`success: false`), a duplicate start (`AlreadyExists`, whatever the status) and the
 //! documented types, kept with the bytes they were read from.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 use axum::{
     body::Bytes,
     response::{IntoResponse, Response},
@@ -63,7 +63,11 @@ pub(super) struct KeyScan(Result<AhoCorasick, aho_corasick::BuildError>);
 
 impl KeyScan {
     pub(super) fn new(key: &ApiKey) -> Self {
-        let scan = AhoCorasick::new(key.needles());
+        // Leftmost-first matching lets the automaton use its vectorised (Teddy) search;
+        // the standard kind walks the answer byte by byte, slower than memmem per form.
+        let scan = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(key.needles());
         if let Err(err) = &scan {
             // Only sizes far beyond a key's reach fail; then nothing is passed on.
             tracing::error!(error = %err, "the key scanner could not be built; every answer is withheld");
