@@ -24,7 +24,7 @@ fn audit_lines(logs: &Buffer, user: &str) -> Vec<Value> {
 async fn execute(h: &Harness, user: &str, groups: &str, body: Value) -> (u16, Value) {
     let response = h
         .client
-        .post(h.url(&format!("/api/testExecution/{PROJECT}")))
+        .post(h.url(&common::execute_path()))
         .header("x-forwarded-email", user)
         .header("x-forwarded-groups", groups)
         .json(&body)

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{PROJECT, code, start};
+use common::{code, start};
 use runboard_proxy::config::AuthMode;
 use serde_json::{Value, json};
 
@@ -21,7 +21,7 @@ fn header_mode(trusted: &str) -> impl FnOnce(&mut runboard_proxy::Config) {
 async fn execute(h: &common::Harness, headers: &[(&str, &str)]) -> (u16, Value) {
     let mut request = h
         .client
-        .post(h.url(&format!("/api/testExecution/{PROJECT}")))
+        .post(h.url(&common::execute_path()))
         .json(&json!({"action": "executeTests", "featureId": h.feature_id()}));
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -54,7 +54,7 @@ async fn header_mode_viewer_and_runner() {
     assert_eq!((status, code(&body)), (401, "unauthenticated"));
     let (status, _) = bootstrap(&h, &[]).await;
     assert_eq!(status, 401);
-    let (status, _) = h.get(&format!("/api/testRun/{PROJECT}/r1")).await;
+    let (status, _) = h.get(&common::run_path("r1")).await;
     assert_eq!(status, 401);
 
     // A viewer sees the project but may not start runs.
@@ -69,10 +69,7 @@ async fn header_mode_viewer_and_runner() {
         0,
         "a refused execution never reaches the upstream"
     );
-    let mut request = h
-        .client
-        .post(h.url(&format!("/api/jobs/{PROJECT}")))
-        .json(&json!({}));
+    let mut request = h.client.post(h.url(&common::jobs_path())).json(&json!({}));
     for (name, value) in VIEWER {
         request = request.header(*name, *value);
     }
@@ -132,7 +129,7 @@ async fn cross_origin_posts_are_forbidden_in_both_modes() {
         // A form post (not JSON) is refused even without an Origin.
         let response = h
             .client
-            .post(h.url(&format!("/api/testExecution/{PROJECT}")))
+            .post(h.url(&common::execute_path()))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("x-forwarded-email", "tester@example.com")
             .header("x-forwarded-groups", "qa")
@@ -209,7 +206,7 @@ async fn each_user_has_a_start_and_a_read_allowance() {
     let response = {
         let mut request = h
             .client
-            .post(h.url(&format!("/api/testExecution/{PROJECT}")))
+            .post(h.url(&common::execute_path()))
             .json(&json!({"action": "executeTests", "featureId": h.feature_id()}));
         for (name, value) in RUNNER {
             request = request.header(*name, *value);

@@ -74,7 +74,7 @@ async fn finished_run(h: &Harness, job: &str) -> String {
     wait_for(Duration::from_secs(10), || async {
         let response = h
             .client
-            .post(h.url(&format!("/api/jobs/{PROJECT}")))
+            .post(h.url(&common::jobs_path()))
             .json(&json!({"jobIds": [job]}))
             .send()
             .await
@@ -126,17 +126,13 @@ async fn the_key_never_leaves_the_server() {
     let start_body = json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"});
 
     // The workflow, Runboard's own endpoints, the widget's files.
-    let (text, started) = post(format!("/api/testExecution/{PROJECT}"), start_body.clone()).await;
+    let (text, started) = post(common::execute_path(), start_body.clone()).await;
     seen.push(text);
     let job = started["jobId"].as_str().unwrap().to_owned();
-    seen.push(
-        post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]}))
-            .await
-            .0,
-    );
-    seen.push(post(format!("/api/jobs/{PROJECT}"), json!({})).await.0);
+    seen.push(post(common::jobs_path(), json!({"jobIds": [job]})).await.0);
+    seen.push(post(common::jobs_path(), json!({})).await.0);
     let run = finished_run(&h, &job).await;
-    let (text, report) = get(format!("/api/testRun/{PROJECT}/{run}")).await;
+    let (text, report) = get(common::run_path(&run)).await;
     assert!(
         report["tests"].as_array().is_some_and(|t| !t.is_empty()),
         "{text}"
@@ -150,21 +146,14 @@ async fn the_key_never_leaves_the_server() {
         "/runboard/bootstrap".to_owned(),
         "/healthz".to_owned(),
         "/readyz".to_owned(),
-        format!("/api/testRun/{PROJECT}/r1"),
+        common::run_path("r1"),
         format!("/api/testRun/{PROJECT}/..%2F"),
         "/api/testRun/aaaaaaaaaaaaaaaaaaaaaaaa/r1".to_owned(),
         "/api/nothing".to_owned(),
     ] {
         seen.push(get(path).await.0);
     }
-    seen.push(
-        post(
-            format!("/api/testExecution/{PROJECT}"),
-            json!({"action": "x"}),
-        )
-        .await
-        .0,
-    );
+    seen.push(post(common::execute_path(), json!({"action": "x"})).await.0);
 
     // Every upstream fault.
     for faults in [
@@ -173,20 +162,16 @@ async fn the_key_never_leaves_the_server() {
         json!({"dropRate": 1.0}),
     ] {
         switch(&h, faults);
-        seen.push(
-            post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]}))
-                .await
-                .0,
-        );
+        seen.push(post(common::jobs_path(), json!({"jobIds": [job]})).await.0);
     }
 
     // A platform that echoes the key, in each way: every answer is withheld.
     for mode in ["error", "body", "urlencoded", "base64"] {
         switch(&h, json!({ "echo_key": mode }));
         let answers = [
-            post(format!("/api/testExecution/{PROJECT}"), start_body.clone()).await,
-            post(format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]})).await,
-            get(format!("/api/testRun/{PROJECT}/{run}")).await,
+            post(common::execute_path(), start_body.clone()).await,
+            post(common::jobs_path(), json!({"jobIds": [job]})).await,
+            get(common::run_path(&run)).await,
         ];
         for (text, body) in answers {
             assert_eq!(code(&body), "upstream_withheld", "echo_key {mode}: {text}");
@@ -202,7 +187,7 @@ async fn the_key_never_leaves_the_server() {
     let rejected = start_with_key("another-key", CANARY, |_| {}).await;
     let response = rejected
         .client
-        .post(rejected.url(&format!("/api/jobs/{PROJECT}")))
+        .post(rejected.url(&common::jobs_path()))
         .json(&json!({}))
         .send()
         .await

@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use common::{Harness, PROJECT, code, start, wait_for};
+use common::{Harness, code, start, wait_for};
 use runboard_proxy::config::LimitsConfig;
 use runboard_sim::Faults;
 use serde_json::{Value, json};
@@ -42,15 +42,15 @@ async fn one(h: &Harness, i: usize) -> (u16, Value) {
     match i % 20 {
         0 => {
             h.post(
-                &format!("/api/testExecution/{PROJECT}"),
+                &common::execute_path(),
                 &json!({"action": "executeTests", "featureId": h.feature_id()}),
             )
             .await
         }
-        1..=5 => h.get(&format!("/api/testRun/{PROJECT}/r{i}")).await,
+        1..=5 => h.get(&common::run_path(&format!("r{i}"))).await,
         _ => {
             h.post(
-                &format!("/api/jobs/{PROJECT}"),
+                &common::jobs_path(),
                 &json!({"jobIds": ["6804f1d1d2d4e0a1c1a0d123"]}),
             )
             .await

@@ -23,7 +23,7 @@ use tokio::io::AsyncWriteExt;
 
 async fn jobs(h: &common::Harness) -> (u16, Value) {
     h.post(
-        &format!("/api/jobs/{PROJECT}"),
+        &common::jobs_path(),
         &json!({"jobIds": ["6804f1d1d2d4e0a1c1a0d123"]}),
     )
     .await
@@ -84,7 +84,7 @@ async fn each_upstream_fault_maps_to_its_error() {
         assert!(calls.contains(&made), "{faults:?}: {made} calls");
         // An unknown run is a 404 at the upstream; a cut body does not change that.
         if expected != "upstream_invalid" {
-            let (got, body) = h.get(&format!("/api/testRun/{PROJECT}/r1")).await;
+            let (got, body) = h.get(&common::run_path("r1")).await;
             assert_eq!((got, code(&body)), (status, expected), "{faults:?}: {body}");
         }
     }
@@ -131,7 +131,7 @@ async fn a_read_survives_a_dropped_connection_by_retrying() {
     patient(&mut config);
     let server = Server::start(config).await.unwrap();
     let response = reqwest::Client::new()
-        .post(format!("{}/api/jobs/{PROJECT}", server.url()))
+        .post(format!("{}{}", server.url(), common::jobs_path()))
         .json(&json!({}))
         .send()
         .await
@@ -152,7 +152,7 @@ async fn a_hanging_upstream_is_a_timeout() {
     });
     let (status, body) = jobs(&h).await;
     assert_eq!((status, code(&body)), (504, "upstream_timeout"), "{body}");
-    let (status, body) = h.get(&format!("/api/testRun/{PROJECT}/r1")).await;
+    let (status, body) = h.get(&common::run_path("r1")).await;
     assert_eq!((status, code(&body)), (504, "upstream_timeout"), "{body}");
     h.stop().await;
 }
@@ -168,7 +168,7 @@ async fn a_failing_start_is_never_retried() {
         let before = h.stats().by_endpoint.test_execution;
         let (status, body) = h
             .post(
-                &format!("/api/testExecution/{PROJECT}"),
+                &common::execute_path(),
                 &json!({"action": "executeTests", "featureId": h.feature_id()}),
             )
             .await;
@@ -198,7 +198,7 @@ async fn a_rejected_key_is_a_server_problem_not_the_users() {
     assert!(!message.contains("stale"));
     let (status, body) = h
         .post(
-            &format!("/api/testExecution/{PROJECT}"),
+            &common::execute_path(),
             &json!({"action": "executeTests", "featureId": h.feature_id()}),
         )
         .await;
@@ -215,7 +215,7 @@ async fn an_unreachable_upstream_is_502_and_not_ready() {
     let client = reqwest::Client::new();
     let url = |p: &str| format!("{}{p}", server.url());
     let response = client
-        .post(url(&format!("/api/jobs/{PROJECT}")))
+        .post(url(&common::jobs_path()))
         .json(&json!({}))
         .send()
         .await
@@ -258,7 +258,7 @@ async fn the_circuit_opens_after_failures_and_closes_by_itself() {
     let before = h.stats().total;
     let response = h
         .client
-        .post(h.url(&format!("/api/jobs/{PROJECT}")))
+        .post(h.url(&common::jobs_path()))
         .json(&json!({}))
         .send()
         .await
@@ -330,7 +330,7 @@ async fn chunked_upstream(first: &'static str, chunk: &'static str, count: usize
 async fn a_chunked_answer_is_held_to_the_size_limit() {
     let limit = |c: &mut Config| c.upstream.max_answer_bytes = 64 * 1024;
     let get = |server: &Server| {
-        let url = format!("{}/api/jobs/{PROJECT}", server.url());
+        let url = format!("{}{}", server.url(), common::jobs_path());
         async move {
             let response = reqwest::Client::new()
                 .post(url)
@@ -394,7 +394,7 @@ async fn upstream_calls_are_capped() {
     let client = reqwest::Client::new();
     let calls = (0..12).map(|_| {
         let request = client
-            .post(format!("{}/api/jobs/{PROJECT}", server.url()))
+            .post(format!("{}{}", server.url(), common::jobs_path()))
             .json(&json!({}));
         async move { request.send().await.unwrap().status().as_u16() }
     });

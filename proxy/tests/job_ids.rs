@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{PROJECT, code, start};
+use common::{code, start};
 use serde_json::json;
 
 #[tokio::test]
 async fn job_ids_are_made_distinct_and_capped_at_200() {
     let h = start(|_| {}).await;
-    let path = format!("/api/jobs/{PROJECT}");
+    let path = common::jobs_path();
     let ids = |n: usize| {
         (0..n)
             .map(|i| format!("6804f1d1d2d4e0a1c1a0{i:04}"))

@@ -176,7 +176,7 @@ async fn bootstrap_lists_projects_presets_and_poll_intervals() {
 async fn bodies_over_the_limit_and_other_methods_are_json_errors() {
     let router = router(None);
     let big = format!(r#"{{"jobIds":["{}"]}}"#, "a".repeat(BODY_LIMIT));
-    let request = Request::post(format!("/api/jobs/{}", common::PROJECT))
+    let request = Request::post(common::jobs_path())
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(big))
         .unwrap();
@@ -199,14 +199,7 @@ async fn bodies_over_the_limit_and_other_methods_are_json_errors() {
 #[tokio::test]
 async fn metrics_count_by_route_template_without_ids() {
     let router = router(None);
-    send(
-        &router,
-        get(&format!(
-            "/api/testRun/{}/6804f1e2d2d4e0a1c1a0d456",
-            common::PROJECT
-        )),
-    )
-    .await;
+    send(&router, get(&common::run_path("6804f1e2d2d4e0a1c1a0d456"))).await;
     send(&router, get("/healthz")).await;
     let (response, body) = send(&router, get("/metrics")).await;
     let text = String::from_utf8(body).unwrap();
@@ -226,7 +219,7 @@ async fn metrics_count_by_route_template_without_ids() {
 #[tokio::test]
 async fn answers_that_name_the_user_or_hold_run_data_are_never_cached() {
     let router = router(None);
-    let run = format!("/api/testRun/{}/6804f1e2d2d4e0a1c1a0d456", common::PROJECT);
+    let run = common::run_path("6804f1e2d2d4e0a1c1a0d456");
     for uri in [
         "/runboard/bootstrap",
         run.as_str(),
@@ -240,7 +233,7 @@ async fn answers_that_name_the_user_or_hold_run_data_are_never_cached() {
             response.status()
         );
     }
-    let jobs = Request::post(format!("/api/jobs/{}", common::PROJECT))
+    let jobs = Request::post(common::jobs_path())
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from("{}"))
         .unwrap();

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PROJECT, start, wait_for};
+use common::{start, wait_for};
 use runboard_proxy::{Server, demo};
 use runboard_sim::Faults;
 use serde_json::{Value, json};
@@ -62,7 +62,7 @@ async fn requests_in_flight_finish_during_shutdown() {
         ..Faults::default()
     });
     let client = h.client.clone();
-    let url = h.url(&format!("/api/jobs/{PROJECT}"));
+    let url = h.url(&common::jobs_path());
     let pending = tokio::spawn(async move { client.post(url).json(&json!({})).send().await });
     wait_for(Duration::from_secs(10), || async {
         (h.stats().total > 0).then_some(())

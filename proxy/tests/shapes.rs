@@ -22,8 +22,7 @@ async fn start_run(h: &Harness, extra: Value) -> (u16, Value) {
     body.as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
-    h.post(&format!("/api/testExecution/{PROJECT}"), &body)
-        .await
+    h.post(&common::execute_path(), &body).await
 }
 
 /// The platform's own answer to `GET path`, asked directly.
@@ -45,7 +44,7 @@ async fn odd_reports_and_job_lists_pass_as_sent() {
     let (status, started) = start_run(&h, json!({})).await;
     assert_eq!(status, 200, "{started}");
     let job = started["jobId"].as_str().unwrap().to_owned();
-    let jobs_path = format!("/api/jobs/{PROJECT}");
+    let jobs_path = common::jobs_path();
     // Polled through Runboard until the job is finished and has its report.
     let run = wait_for(Duration::from_secs(10), || async {
         let (status, body) = h.post(&jobs_path, &json!({"jobIds": [job]})).await;
@@ -60,7 +59,7 @@ async fn odd_reports_and_job_lists_pass_as_sent() {
     assert_eq!(status, 200, "the list of active jobs: {body}");
     assert_eq!(body["missingJobIds"], Value::Null, "{body}");
 
-    let report_path = format!("/api/testRun/{PROJECT}/{run}");
+    let report_path = common::run_path(&run);
     let (status, report) = h.get(&report_path).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report, at_sim(&h, &report_path).await, "passed on as sent");

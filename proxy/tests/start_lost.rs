@@ -67,7 +67,7 @@ fn offline_agent(h: &Harness) -> String {
 async fn start_run(h: &Harness, server: &Server, agent: &str) -> (u16, Value) {
     let response = h
         .client
-        .post(format!("{}/api/testExecution/{PROJECT}", server.url()))
+        .post(format!("{}{}", server.url(), common::execute_path()))
         // A browser's own credentials, which must never travel on, retried or not.
         .header("x-api-key", "the-browsers-own-key")
         .header("authorization", "Bearer browser-token")
@@ -83,7 +83,7 @@ async fn start_run(h: &Harness, server: &Server, agent: &str) -> (u16, Value) {
 async fn jobs_at_sim(h: &Harness) -> Vec<String> {
     let response = h
         .client
-        .post(format!("{}/api/jobs/{PROJECT}", h.sim.url()))
+        .post(format!("{}{}", h.sim.url(), common::jobs_path()))
         .header("x-api-key", KEY)
         .json(&json!({}))
         .send()
@@ -152,7 +152,7 @@ async fn two_candidate_jobs_are_not_guessed_between() {
     // Someone else's start on the same agent, a moment earlier, straight at the platform.
     let response = h
         .client
-        .post(format!("{}/api/testExecution/{PROJECT}", h.sim.url()))
+        .post(format!("{}{}", h.sim.url(), common::execute_path()))
         .header("x-api-key", KEY)
         .json(&json!({"action": "executeTests", "testId": first_test(&h), "agentName": agent}))
         .send()

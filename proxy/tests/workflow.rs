@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{KEY, PROJECT, code, start, wait_for};
+use common::{KEY, code, start, wait_for};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -15,7 +15,7 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
     // (nor be forwarded: checked at the end against what the simulator received).
     let response = stray_credentials(
         h.client
-            .post(h.url(&format!("/api/testExecution/{PROJECT}")))
+            .post(h.url(&common::execute_path()))
             .json(&json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"})),
     )
     .send()
@@ -33,7 +33,7 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
     let job: Value = wait_for(Duration::from_secs(15), || async {
         let request = h
             .client
-            .post(h.url(&format!("/api/jobs/{PROJECT}")))
+            .post(h.url(&common::jobs_path()))
             .json(&json!({"jobIds": [job_id]}));
         let (status, body) = common::read(stray_credentials(request).send().await.unwrap()).await;
         assert_eq!(status, 200, "{body}");
@@ -46,9 +46,7 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
 
     // 3. Load the run report.
     let run_id = job["testRunId"].as_str().unwrap();
-    let request = h
-        .client
-        .get(h.url(&format!("/api/testRun/{PROJECT}/{run_id}")));
+    let request = h.client.get(h.url(&common::run_path(run_id)));
     let (status, run) = common::read(stray_credentials(request).send().await.unwrap()).await;
     assert_eq!(status, 200, "{run}");
     assert_eq!(run["runId"], run_id);
@@ -64,7 +62,7 @@ async fn the_guides_workflow_works_without_a_key_on_the_client() {
     // A finished report through the proxy is the simulator's own, field for field.
     let direct: Value = h
         .client
-        .get(format!("{}/api/testRun/{PROJECT}/{run_id}", h.sim.url()))
+        .get(format!("{}{}", h.sim.url(), common::run_path(run_id)))
         .header("x-api-key", KEY)
         .send()
         .await
@@ -104,15 +102,13 @@ async fn unknown_ids_in_jobs_come_back_missing_and_unknown_runs_404() {
     let h = start(|_| {}).await;
     let (status, body) = h
         .post(
-            &format!("/api/jobs/{PROJECT}"),
+            &common::jobs_path(),
             &json!({"jobIds": ["6804f1d1d2d4e0a1c1a0d123"]}),
         )
         .await;
     assert_eq!(status, 200);
     assert_eq!(body["missingJobIds"], json!(["6804f1d1d2d4e0a1c1a0d123"]));
-    let (status, body) = h
-        .get(&format!("/api/testRun/{PROJECT}/6804f1e2d2d4e0a1c1a0d456"))
-        .await;
+    let (status, body) = h.get(&common::run_path("6804f1e2d2d4e0a1c1a0d456")).await;
     assert_eq!((status, code(&body)), (404, "upstream_rejected"), "{body}");
     assert!(
         body["error"]["message"]
@@ -120,7 +116,7 @@ async fn unknown_ids_in_jobs_come_back_missing_and_unknown_runs_404() {
             .unwrap()
             .contains("not found")
     );
-    let (status, body) = h.post(&format!("/api/jobs/{PROJECT}"), &json!({})).await;
+    let (status, body) = h.post(&common::jobs_path(), &json!({})).await;
     assert_eq!(status, 200, "{body}");
     h.stop().await;
 }
@@ -147,7 +143,7 @@ async fn an_unknown_project_is_404_and_never_reaches_the_upstream() {
 #[tokio::test]
 async fn malformed_bodies_are_400_with_the_field_named() {
     let h = start(|_| {}).await;
-    let path = format!("/api/testExecution/{PROJECT}");
+    let path = common::execute_path();
     let cases = [
         (
             json!({"action": "executeTests", "featureId": "f1", "colour": "red"}),
@@ -176,7 +172,7 @@ async fn malformed_bodies_are_400_with_the_field_named() {
         assert!(!message.contains("line 1"), "{message}");
     }
     let (status, answer) = h
-        .post(&format!("/api/jobs/{PROJECT}"), &json!({"jobIds": ["a/b"]}))
+        .post(&common::jobs_path(), &json!({"jobIds": ["a/b"]}))
         .await;
     assert_eq!((status, code(&answer)), (400, "invalid_body"), "{answer}");
     let response = h
@@ -198,7 +194,7 @@ async fn other_methods_and_paths_get_json_errors() {
     let h = start(|_| {}).await;
     let response = h
         .client
-        .get(h.url(&format!("/api/jobs/{PROJECT}")))
+        .get(h.url(&common::jobs_path()))
         .send()
         .await
         .unwrap();
@@ -206,7 +202,7 @@ async fn other_methods_and_paths_get_json_errors() {
     assert_eq!((status, code(&body)), (405, "method_not_allowed"));
     let response = h
         .client
-        .delete(h.url(&format!("/api/testRun/{PROJECT}/r1")))
+        .delete(h.url(&common::run_path("r1")))
         .send()
         .await
         .unwrap();

@@ -16,7 +16,7 @@ use runboard_proxy::{
     Config, Server,
     config::{ApiKey, ProjectConfig},
 };
-use runboard_shared::ProjectId;
+use runboard_shared::{ProjectId, RunId};
 use runboard_sim::{RunningSim, SimConfig, SimProject, Simulator, Stats};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,6 +25,26 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const PROJECT: &str = "67f8cb3fe236b8d41b7700ac";
 /// Its key at the simulator (and, unless a test says otherwise, in Runboard's config).
 pub const KEY: &str = "sim-key-0123456789abcdef";
+
+/// [`PROJECT`], typed for the shared path builders.
+pub fn project_id() -> ProjectId {
+    ProjectId::parse(PROJECT).unwrap()
+}
+
+/// The guide's start path for [`PROJECT`].
+pub fn execute_path() -> String {
+    runboard_shared::execute_path(&project_id())
+}
+
+/// The guide's `jobs` path for [`PROJECT`].
+pub fn jobs_path() -> String {
+    runboard_shared::jobs_path(&project_id())
+}
+
+/// The guide's report path for `run` (a valid id) in [`PROJECT`].
+pub fn run_path(run: &str) -> String {
+    runboard_shared::test_run_path(&project_id(), &RunId::parse(run).unwrap())
+}
 
 /// A simulator and a Runboard in front of it.
 pub struct Harness {
