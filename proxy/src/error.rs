@@ -80,6 +80,9 @@ pub enum AppError {
     /// name): the expected host.
     #[error("this server answers only as {0}; open Runboard at that address")]
     Misdirected(String),
+    /// `[live] max_streams` streams are open already: the limit.
+    #[error("Runboard already serves {0} live streams; the page refreshes by polling instead")]
+    TooManyStreams(usize),
     /// The widget's files are missing (served as text, not JSON).
     #[error("the widget is not built: run ./x demo or trunk build")]
     WidgetMissing,
@@ -103,6 +106,7 @@ impl AppError {
             Self::UpstreamInvalid => (StatusCode::BAD_GATEWAY, "upstream_invalid"),
             Self::UpstreamRejected(status, _) => (*status, "upstream_rejected"),
             Self::WidgetMissing => (StatusCode::SERVICE_UNAVAILABLE, "widget_missing"),
+            Self::TooManyStreams(_) => (StatusCode::SERVICE_UNAVAILABLE, "too_many_streams"),
             Self::RateLimited(..) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Misdirected(_) => (StatusCode::MISDIRECTED_REQUEST, "misdirected"),
             Self::UpstreamRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "upstream_refused"),
@@ -112,6 +116,14 @@ impl AppError {
                 (StatusCode::SERVICE_UNAVAILABLE, "upstream_circuit_open")
             }
         }
+    }
+}
+
+impl AppError {
+    /// The JSON error body, for a channel that is not an HTTP answer (a live stream's
+    /// `failure` event).
+    pub(crate) fn api_error(&self) -> ApiError {
+        ApiError::new(self.status_and_code().1, self.to_string())
     }
 }
 
@@ -173,6 +185,7 @@ mod tests {
             503,
             "upstream_circuit_open",
         );
+        check(AppError::TooManyStreams(2000), 503, "too_many_streams");
         check(AppError::UpstreamInvalid, 502, "upstream_invalid");
         check(
             AppError::UpstreamRejected(StatusCode::NOT_FOUND, "x".into()),

@@ -15,6 +15,7 @@ pub mod demo;
 mod error;
 mod extract;
 mod limits;
+mod live;
 mod metrics;
 mod middleware;
 mod own;

@@ -9,6 +9,7 @@ use prometheus_client::{
     metrics::{
         counter::Counter,
         family::Family,
+        gauge::Gauge,
         histogram::{Histogram, exponential_buckets},
     },
     registry::Registry,
@@ -58,6 +59,8 @@ pub(crate) struct Metrics {
     upstream: Family<UpstreamLabels, Histogram>,
     upstream_events: Family<UpstreamEventLabels, Counter>,
     upstream_saved: Family<SavedLabels, Counter>,
+    live_streams: Gauge,
+    runs_followed: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -94,12 +97,26 @@ impl Metrics {
             "Upstream calls saved by shared reads: coalesced, reused, cache_hit, not_modified",
             upstream_saved.clone(),
         );
+        let live_streams = Gauge::default();
+        registry.register(
+            "live_streams",
+            "Live report streams (Server-Sent Events) open now",
+            live_streams.clone(),
+        );
+        let runs_followed = Gauge::default();
+        registry.register(
+            "runs_followed",
+            "Runs Runboard polls itself now, once for all their live viewers",
+            runs_followed.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             requests,
             upstream,
             upstream_events,
             upstream_saved,
+            live_streams,
+            runs_followed,
         }
     }
 
@@ -137,6 +154,18 @@ impl Metrics {
         self.upstream_saved
             .get_or_create(&SavedLabels { reason })
             .inc();
+    }
+
+    /// Sets how many live streams are open.
+    pub(crate) fn live_streams(&self, open: usize) {
+        self.live_streams
+            .set(i64::try_from(open).unwrap_or(i64::MAX));
+    }
+
+    /// Sets how many runs have a follower.
+    pub(crate) fn runs_followed(&self, runs: usize) {
+        self.runs_followed
+            .set(i64::try_from(runs).unwrap_or(i64::MAX));
     }
 
     /// The OpenMetrics text exposition.

@@ -69,7 +69,7 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
         .map(MatchedPath::as_str);
     let kind = match matched.map(|path| Endpoint::of_template(path).ok_or(path)) {
         Some(Ok(Endpoint::Execute)) => Kind::Start,
-        Some(Ok(_) | Err("/runboard/bootstrap")) => Kind::Read,
+        Some(Ok(_) | Err("/runboard/bootstrap" | "/runboard/live/{projId}/{runId}")) => Kind::Read,
         _ => return next.run(request).await,
     };
     let peer = request

@@ -9,6 +9,7 @@ use crate::{
     AppError,
     config::{Config, ProjectConfig},
     limits::Limits,
+    live::Live,
     metrics::Metrics,
     reads::Reads,
     upstream::Upstream,
@@ -24,6 +25,7 @@ struct Inner {
     metrics: Metrics,
     limits: Limits,
     reads: Reads,
+    live: Live,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             config,
             upstream,
             metrics: Metrics::new(),
+            live: Live::default(),
         })))
     }
 
@@ -56,6 +59,11 @@ impl AppState {
     /// Shared reads: single flight, reuse windows, finished reports (`reads.rs`).
     pub(crate) fn reads(&self) -> &Reads {
         &self.0.reads
+    }
+
+    /// The followed runs and open live streams (`live/`).
+    pub(crate) fn live(&self) -> &Live {
+        &self.0.live
     }
 
     pub(crate) fn limits(&self) -> &Limits {

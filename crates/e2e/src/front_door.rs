@@ -3,11 +3,16 @@
 //! records every response byte the browser receives and every request the browser sends.
 //!
 //! It asks `runboard` for uncompressed answers, so a search of the recording for the
-//! canary key is a search of exactly what the browser was sent.
+//! canary key is a search of exactly what the browser was sent. Event streams pass
+//! through as they come (recorded piece by piece); a switch makes it refuse them, as
+//! proxies that cannot pass Server-Sent Events do.
 
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use anyhow::Result;
@@ -36,6 +41,7 @@ struct Shared {
     identity: Arc<Mutex<Option<Identity>>>,
     recorded: Arc<Mutex<Vec<u8>>>,
     sent: Arc<Mutex<Vec<SentRequest>>>,
+    refuse_live: Arc<AtomicBool>,
     client: reqwest::Client,
 }
 
@@ -64,6 +70,7 @@ impl FrontDoor {
             identity: Arc::new(Mutex::new(identity)),
             recorded: Arc::default(),
             sent: Arc::default(),
+            refuse_live: Arc::default(),
             client: reqwest::Client::builder().no_proxy().build()?,
         };
         let app = Router::new().fallback(forward).with_state(shared.clone());
@@ -84,6 +91,13 @@ impl FrontDoor {
     /// Points the front door at a restarted `runboard`.
     pub fn set_target(&self, target: SocketAddr) {
         *self.shared.target.lock().expect("target lock") = target;
+    }
+
+    /// Refuses (`true`) or passes (`false`) `runboard`'s live streams
+    /// (`/runboard/live/…`), as a proxy that cannot pass Server-Sent Events would:
+    /// 502 without forwarding.
+    pub fn refuse_live(&self, refuse: bool) {
+        self.shared.refuse_live.store(refuse, Ordering::SeqCst);
     }
 
     /// Every request the browser has sent so far, oldest first.
@@ -127,6 +141,9 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
         path: path.to_owned(),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    if path.starts_with(LIVE_PREFIX) && shared.refuse_live.load(Ordering::SeqCst) {
+        return Ok((StatusCode::BAD_GATEWAY, "502 Bad Gateway\n").into_response());
+    }
     let mut headers = forwarded_headers(&parts.headers);
     if let Some(identity) = shared.identity.lock().expect("identity lock").clone() {
         headers.insert("x-forwarded-email", HeaderValue::from_str(&identity.email)?);
@@ -144,9 +161,15 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
         .await?;
     let status = upstream.status();
     let response_headers = upstream.headers().clone();
-    let bytes = upstream.bytes().await?;
-    record(shared, status, &response_headers, &bytes);
-    let mut response = Response::new(Body::from(bytes));
+    let body = if is_event_stream(&response_headers) {
+        record(shared, status, &response_headers, b"");
+        pass_through(shared.clone(), upstream)
+    } else {
+        let bytes = upstream.bytes().await?;
+        record(shared, status, &response_headers, &bytes);
+        Body::from(bytes)
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     for (name, value) in &response_headers {
         if !is_hop_by_hop(name) {
@@ -154,6 +177,35 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
         }
     }
     Ok(response)
+}
+
+/// Where `runboard`'s live streams are.
+const LIVE_PREFIX: &str = "/runboard/live/";
+
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("text/event-stream"))
+}
+
+/// An event stream's body, passed on piece by piece as it arrives and recorded so.
+fn pass_through(shared: Shared, upstream: reqwest::Response) -> Body {
+    let pieces = futures_util::stream::unfold(upstream, move |mut upstream| {
+        let shared = shared.clone();
+        async move {
+            let piece = upstream.chunk().await.transpose()?;
+            if let Ok(bytes) = &piece {
+                shared
+                    .recorded
+                    .lock()
+                    .expect("record lock")
+                    .extend_from_slice(bytes);
+            }
+            Some((piece, upstream))
+        }
+    });
+    Body::from_stream(pieces)
 }
 
 /// The browser's headers minus hop-by-hop ones, compression and any identity it tried to

@@ -5,6 +5,7 @@ mod cache;
 mod edge;
 mod env;
 mod key;
+mod live;
 mod raw;
 mod syntax;
 
@@ -17,6 +18,7 @@ use runboard_shared::{PollIntervals, Preset, ProjectId};
 pub use cache::CacheConfig;
 pub use edge::{LimitsConfig, ServerConfig};
 pub use key::ApiKey;
+pub use live::LiveConfig;
 
 /// Why a configuration was refused. The message names the setting, so a person can fix it.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +74,8 @@ pub struct Config {
     pub poll: PollIntervals,
     /// Shared reads and the finished-report cache (`[cache]`).
     pub cache: CacheConfig,
+    /// The live report streams (`[live]`).
+    pub live: LiveConfig,
     /// Who may do what.
     pub auth: AuthConfig,
     /// Which pages may frame the widget.
@@ -201,6 +205,7 @@ impl Config {
                 run_ms: raw::DEFAULT_RUN_MS,
             },
             cache: CacheConfig::default(),
+            live: LiveConfig::default(),
             auth: AuthConfig::default(),
             embed: EmbedConfig {
                 frame_ancestors: Vec::new(),

@@ -40,6 +40,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) cache: super::cache::RawCache,
     #[serde(default)]
+    pub(crate) live: super::live::RawLive,
+    #[serde(default)]
     pub(crate) auth: RawAuth,
     #[serde(default)]
     pub(crate) embed: RawEmbed,
@@ -128,6 +130,7 @@ pub(crate) fn validate(
         upstream: upstream(raw.upstream)?,
         poll: poll(raw.poll)?,
         cache: super::cache::cache(raw.cache)?,
+        live: super::live::live(raw.live)?,
         auth: auth(raw.auth)?,
         embed: EmbedConfig {
             frame_ancestors: frame_ancestors(raw.embed.frame_ancestors.unwrap_or_default())?,

@@ -1,0 +1,342 @@
+//! Live run reports over Server-Sent Events, on real sockets: many viewers share one
+//! follower (counted at the simulator), every viewer gets the report then the final one,
+//! quiet streams carry heartbeats, `Last-Event-ID` resumes, and the usual checks apply
+//! (stream limit, unknown project, header-mode identity).
+
+mod common;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use common::{Harness, PROJECT, wait_for};
+use runboard_proxy::{Config, Server, config::AuthMode};
+use runboard_sim::{ManualClock, SimConfig, SimProject, Simulator};
+use serde_json::{Value, json};
+
+/// A run id the simulator does not know (for the checks made before any upstream call).
+const SOME_RUN: &str = "67f8cb3fe236b8d41b7700ad";
+
+/// One frame of an event stream: an event, or a comment (`: keep-alive`).
+#[derive(Debug)]
+struct Frame {
+    event: String,
+    id: String,
+    data: String,
+    comment: bool,
+}
+
+/// A viewer reading an event stream frame by frame.
+struct Viewer {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Viewer {
+    async fn open(h: &Harness, run: &str, last_event_id: Option<&str>) -> Self {
+        let mut request = h
+            .client
+            .get(h.url(&format!("/runboard/live/{PROJECT}/{run}")));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let kind = response.headers()["content-type"].to_str().unwrap();
+        assert!(kind.starts_with("text/event-stream"), "{kind}");
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next frame, or `None` once the stream ended.
+    async fn next(&mut self) -> Option<Frame> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                return Some(parse(&block));
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
+                .await
+                .expect("the stream goes quiet for 10 s")
+                .unwrap()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// The next event, skipping comments.
+    async fn next_event(&mut self) -> Option<Frame> {
+        loop {
+            let frame = self.next().await?;
+            if !frame.comment {
+                return Some(frame);
+            }
+        }
+    }
+}
+
+fn parse(block: &str) -> Frame {
+    let mut frame = Frame {
+        event: String::new(),
+        id: String::new(),
+        data: String::new(),
+        comment: false,
+    };
+    let mut data = Vec::new();
+    for line in block.lines() {
+        if line.starts_with(':') {
+            frame.comment = true;
+            continue;
+        }
+        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match name {
+            "event" => frame.event = value.to_owned(),
+            "id" => frame.id = value.to_owned(),
+            "data" => data.push(value),
+            _ => {}
+        }
+    }
+    frame.data = data.join("\n");
+    frame
+}
+
+/// A simulator on a manual clock (runs move only when the test says) and Runboard in
+/// front of it, polling followed runs every `run_ms`.
+async fn start(run_ms: u64, adjust: impl FnOnce(&mut Config)) -> (Harness, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at_example_time());
+    let sim_config = SimConfig {
+        tests_per_project: 6,
+        projects: vec![SimProject::new(PROJECT, common::KEY)],
+        ..SimConfig::default()
+    };
+    let sim = runboard_sim::spawn(
+        Simulator::with_clock(sim_config, clock.clone()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut config = common::config_for(&sim.url(), common::KEY);
+    config.poll.run_ms = run_ms;
+    adjust(&mut config);
+    let server = Server::start(config).await.unwrap();
+    let h = Harness {
+        sim,
+        server,
+        client: reqwest::Client::new(),
+    };
+    (h, clock)
+}
+
+/// Starts a run and moves the clock until it is running; returns its id.
+async fn live_run(h: &Harness, clock: &ManualClock) -> String {
+    let body = json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"});
+    let (status, started) = h
+        .post(&format!("/api/testExecution/{PROJECT}"), &body)
+        .await;
+    assert_eq!(status, 200, "{started}");
+    let job = started["jobId"].as_str().unwrap().to_owned();
+    // Asked of the simulator itself: Runboard would reuse a live answer for a moment,
+    // and its first read of the run is the follower's.
+    let run: String = wait_for(Duration::from_secs(10), || async {
+        clock.advance(Duration::from_millis(500));
+        let jobs = direct(
+            h,
+            &format!("/api/jobs/{PROJECT}"),
+            Some(json!({"jobIds": [job]})),
+        )
+        .await;
+        jobs["jobs"][0]["testRunId"].as_str().map(str::to_owned)
+    })
+    .await;
+    let report = direct(h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    assert!(
+        matches!(report["status"].as_str(), Some("Running" | "Scheduled")),
+        "{report}"
+    );
+    run
+}
+
+/// A request straight to the simulator, with the key: GET, or POST with `body`.
+async fn direct(h: &Harness, path: &str, body: Option<Value>) -> Value {
+    let url = format!("{}{path}", h.sim.url());
+    let request = match body {
+        Some(body) => h.client.post(url).json(&body),
+        None => h.client.get(url),
+    };
+    let response = request
+        .header("x-api-key", common::KEY)
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+async fn metric(h: &Harness, name: &str) -> Option<u64> {
+    let text = h
+        .client
+        .get(h.url("/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines().find_map(|line| {
+        line.strip_prefix(name)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+#[tokio::test]
+async fn fifty_viewers_of_a_live_run_share_one_upstream_read() {
+    // An hour between polls: the one follower polls once while the test runs.
+    let (h, clock) = start(3_600_000, |_| {}).await;
+    let run = live_run(&h, &clock).await;
+    h.sim.sim.reset_stats();
+    let mut viewers = Vec::new();
+    for _ in 0..50 {
+        viewers.push(Viewer::open(&h, &run, None).await);
+    }
+    for viewer in &mut viewers {
+        let first = viewer.next_event().await.unwrap();
+        assert_eq!(first.event, "report");
+        let report: Value = serde_json::from_str(&first.data).unwrap();
+        assert_eq!(report["runId"], run.as_str());
+    }
+    assert_eq!(h.stats().by_endpoint.test_run, 1, "{:?}", h.stats());
+    assert_eq!(metric(&h, "runboard_runs_followed").await, Some(1));
+    assert_eq!(metric(&h, "runboard_live_streams").await, Some(50));
+    drop(viewers);
+    // The last viewer gone, nobody follows the run any more.
+    wait_for(Duration::from_secs(10), || async {
+        (metric(&h, "runboard_runs_followed").await == Some(0)
+            && metric(&h, "runboard_live_streams").await == Some(0))
+        .then_some(())
+    })
+    .await;
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn every_viewer_gets_the_report_then_the_same_final_report_as_the_platform() {
+    let run_ms = 200;
+    let (h, clock) = start(run_ms, |_| {}).await;
+    let run = live_run(&h, &clock).await;
+    h.sim.sim.reset_stats();
+    let began = Instant::now();
+    let mut viewers = Vec::new();
+    for _ in 0..50 {
+        viewers.push(Viewer::open(&h, &run, None).await);
+    }
+    for viewer in &mut viewers {
+        assert_eq!(viewer.next_event().await.unwrap().event, "report");
+    }
+    // Let the run finish.
+    clock.advance(Duration::from_secs(3600));
+    let mut finals = Vec::new();
+    for viewer in &mut viewers {
+        let last = loop {
+            let event = viewer.next_event().await.expect("a final event");
+            assert!(
+                matches!(event.event.as_str(), "change" | "final"),
+                "{event:?}"
+            );
+            if event.event == "final" {
+                break event;
+            }
+        };
+        assert!(viewer.next().await.is_none(), "the stream ends after final");
+        finals.push(serde_json::from_str::<Value>(&last.data).unwrap());
+    }
+    let polls = h.stats().by_endpoint.test_run;
+    let elapsed_ms = u64::try_from(began.elapsed().as_millis()).unwrap();
+    // At most one poll per run_ms whatever the number of viewers (50 polling tabs
+    // would make 50 per run_ms).
+    assert!(
+        polls <= elapsed_ms / run_ms + 2,
+        "{polls} polls in {elapsed_ms} ms"
+    );
+    let direct = direct(&h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    assert_eq!(direct["status"], "Completed");
+    for report in finals {
+        assert_eq!(report["status"], direct["status"]);
+        assert_eq!(report["statuses"], direct["statuses"]);
+    }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn quiet_streams_carry_heartbeats_and_last_event_id_resumes_without_a_report() {
+    let (h, clock) = start(3_600_000, |c| {
+        c.live.heartbeat = Duration::from_millis(20);
+    })
+    .await;
+    let run = live_run(&h, &clock).await;
+    let mut first = Viewer::open(&h, &run, None).await;
+    let report = first.next_event().await.unwrap();
+    assert_eq!(report.event, "report");
+    assert!(first.next().await.unwrap().comment, "a heartbeat follows");
+
+    // Resuming at the report it had: heartbeats, no second report.
+    let mut resumed = Viewer::open(&h, &run, Some(&report.id)).await;
+    for _ in 0..3 {
+        let frame = resumed.next().await.unwrap();
+        assert!(frame.comment, "only heartbeats: {frame:?}");
+    }
+    // An id this follower never gave: the whole report.
+    let mut stranger = Viewer::open(&h, &run, Some("999999.1")).await;
+    assert_eq!(stranger.next_event().await.unwrap().event, "report");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn streams_beyond_the_limit_are_refused_with_503() {
+    let (h, clock) = start(3_600_000, |c| c.live.max_streams = 1).await;
+    let run = live_run(&h, &clock).await;
+    let mut open = Viewer::open(&h, &run, None).await;
+    assert_eq!(open.next_event().await.unwrap().event, "report");
+    let (status, body) = h.get(&format!("/runboard/live/{PROJECT}/{run}")).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(common::code(&body), "too_many_streams");
+    drop(open);
+    wait_for(Duration::from_secs(10), || async {
+        (metric(&h, "runboard_live_streams").await == Some(0)).then_some(())
+    })
+    .await;
+    let mut again = Viewer::open(&h, &run, None).await;
+    assert_eq!(again.next_event().await.unwrap().event, "report");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn another_project_is_unknown_and_header_mode_needs_an_identity() {
+    let (h, _) = start(3_600_000, |_| {}).await;
+    let other = "aaaaaaaaaaaaaaaaaaaaaaaa";
+    let (status, body) = h.get(&format!("/runboard/live/{other}/{SOME_RUN}")).await;
+    assert_eq!(
+        (status, common::code(&body)),
+        (404, "unknown_project"),
+        "{body}"
+    );
+    h.stop().await;
+
+    let (h, _) = start(3_600_000, |c| {
+        c.auth.mode = AuthMode::Header;
+        c.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let (status, body) = h.get(&format!("/runboard/live/{PROJECT}/{SOME_RUN}")).await;
+    assert_eq!(
+        (status, common::code(&body)),
+        (401, "unauthenticated"),
+        "{body}"
+    );
+    assert_eq!(h.stats().total, 0, "nothing reached the platform");
+    h.stop().await;
+}
