@@ -29,9 +29,12 @@ pub(crate) struct Verified<T> {
 }
 
 impl<T: DeserializeOwned> Verified<T> {
-    /// Parses `bytes` as `T`, keeping them.
+    /// Parses `bytes` as `T`, keeping them. The whole answer must be UTF-8 (as JSON
+    /// is), checked in one pass first: a type that skips parts of the answer (such as
+    /// [`runboard_shared::TestRunShape`]) would otherwise not look inside them.
     pub(super) fn parse(bytes: Bytes) -> Result<Self, serde_json::Error> {
-        let value = serde_json::from_slice(&bytes)?;
+        let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
+        let value = serde_json::from_str(text)?;
         Ok(Self { value, bytes })
     }
 
@@ -221,7 +224,7 @@ mod tests {
         Engine,
         engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD},
     };
-    use runboard_shared::{ExecuteResponse, ProjectId};
+    use runboard_shared::{ExecuteResponse, ProjectId, RunStatus, TestRunShape};
 
     use super::*;
 
@@ -307,6 +310,32 @@ mod tests {
             check(404, r#"{"success":false,"message":"gone"}"#).unwrap_err(),
             404
         );
+    }
+
+    #[test]
+    fn a_report_is_checked_whole_without_being_read_whole() {
+        let check = |body: &[u8]| {
+            classify::<TestRunShape>(
+                &project(),
+                Endpoint::TestRun,
+                StatusCode::OK,
+                Bytes::from(body.to_vec()),
+            )
+            .map(|v| v.value.status)
+            .map_err(|e| e.into_response().status().as_u16())
+        };
+        let report = br#"{"status":"Running","tests":[{"timeline":[{"name":"x"}],"error":null}]}"#;
+        assert_eq!(check(report), Ok(RunStatus::Running));
+        // Not the documented shape: each is refused as the full report type refuses it.
+        let invalid_utf8 = b"{\"status\":\"Running\",\"tests\":[{\"timeline\":[\"\xff\"]}]}";
+        for body in [
+            &invalid_utf8[..],
+            br#"{"status":"Running","tests":[{"_id":"a","_id":"b"}]}"#,
+            br#"{"tests":[{"timeline":[1,]}]}"#,
+            b"[]",
+        ] {
+            assert_eq!(check(body), Err(502), "{}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]
