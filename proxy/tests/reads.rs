@@ -86,8 +86,8 @@ impl Stack {
         self.sim.sim.stats().by_endpoint.jobs
     }
 
-    /// One call straight to the simulator with `project`'s key.
-    async fn direct(&self, project: &str, path: &str, body: Option<Value>) -> Value {
+    /// One call straight to the simulator with `project`'s key: the answer's bytes.
+    async fn direct_bytes(&self, project: &str, path: &str, body: Option<Value>) -> Vec<u8> {
         let key = if project == PROJECT { KEY } else { OTHER_KEY };
         let url = format!("{}{path}", self.sim.url());
         let request = match body {
@@ -96,7 +96,12 @@ impl Stack {
         };
         let response = request.header("x-api-key", key).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        response.json().await.unwrap()
+        response.bytes().await.unwrap().to_vec()
+    }
+
+    /// [`Self::direct_bytes`], read as JSON.
+    async fn direct(&self, project: &str, path: &str, body: Option<Value>) -> Value {
+        serde_json::from_slice(&self.direct_bytes(project, path, body).await).unwrap()
     }
 
     /// Starts a run of `project`'s first feature and moves the clock until its report is
@@ -137,6 +142,25 @@ impl Stack {
     /// Moves the clock far enough for every run to be over.
     fn finish_runs(&self) {
         self.clock.advance(Duration::from_secs(24 * 3600));
+    }
+
+    /// A run of the first project, over, and its report read once through Runboard.
+    async fn finished_report(&self) -> (Run, Value) {
+        let run = self.live_run(PROJECT).await;
+        self.finish_runs();
+        let (status, report) = self.report(PROJECT, &run.id).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["status"], "Completed");
+        (run, report)
+    }
+
+    /// Makes the platform answer every request with a 5xx (`true`), or normally again.
+    fn outage(&self, on: bool) {
+        let error5xx_rate = if on { 1.0 } else { 0.0 };
+        self.sim.sim.set_faults(Faults {
+            error5xx_rate,
+            ..Faults::default()
+        });
     }
 
     async fn get(&self, path: &str, if_none_match: Option<&str>) -> reqwest::Response {
@@ -349,16 +373,9 @@ async fn an_unchanged_report_is_304_and_a_changed_one_200() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finished_report_is_served_after_the_platform_stops_answering() {
     let s = stack(|c| c.cache.live_reuse = Duration::ZERO).await;
-    let run = s.live_run(PROJECT).await;
-    s.finish_runs();
-    let (status, report) = s.report(PROJECT, &run.id).await;
-    assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["status"], "Completed");
+    let (run, report) = s.finished_report().await;
 
-    s.sim.sim.set_faults(Faults {
-        error5xx_rate: 1.0,
-        ..Faults::default()
-    });
+    s.outage(true);
     let calls = s.test_run_calls();
     for _ in 0..3 {
         let (status, cached) = s.report(PROJECT, &run.id).await;
@@ -381,15 +398,8 @@ async fn the_finished_cache_keeps_within_its_bytes() {
         c.cache.finished_bytes = 64;
     })
     .await;
-    let run = s.live_run(PROJECT).await;
-    s.finish_runs();
-    let (status, report) = s.report(PROJECT, &run.id).await;
-    assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["status"], "Completed");
-    s.sim.sim.set_faults(Faults {
-        error5xx_rate: 1.0,
-        ..Faults::default()
-    });
+    let (run, _) = s.finished_report().await;
+    s.outage(true);
     let (status, body) = s.report(PROJECT, &run.id).await;
     assert!(status.is_server_error(), "{status} {body}");
     assert_eq!(s.saved("cache_hit").await, 0);
@@ -399,10 +409,7 @@ async fn the_finished_cache_keeps_within_its_bytes() {
 async fn a_failed_read_reaches_every_waiter_and_is_not_reused() {
     let s = Arc::new(stack(|c| c.cache.live_reuse = LONG).await);
     let run = s.live_run(PROJECT).await;
-    s.sim.sim.set_faults(Faults {
-        error5xx_rate: 1.0,
-        ..Faults::default()
-    });
+    s.outage(true);
     let failed = together(VIEWERS, |_| {
         let s = s.clone();
         let id = run.id.clone();
@@ -414,8 +421,34 @@ async fn a_failed_read_reaches_every_waiter_and_is_not_reused() {
     }
 
     // The platform is back: the next viewer gets the report, not the old error.
-    s.sim.sim.set_faults(Faults::default());
+    s.outage(false);
     let (status, report) = s.report(PROJECT, &run.id).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["runId"], run.id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_least_recently_used_finished_report_goes_first() {
+    let s = stack(|_| {}).await;
+    let (older, _) = s.finished_report().await;
+    let (newer, _) = s.finished_report().await;
+    let path = |run: &Run| format!("/api/testRun/{PROJECT}/{}", run.id);
+    // Room for either report, not for both.
+    let bound = s.direct_bytes(PROJECT, &path(&older), None).await.len()
+        + s.direct_bytes(PROJECT, &path(&newer), None).await.len()
+        - 1;
+    let mut config = common::config_for(&s.sim.url(), KEY);
+    config.cache.live_reuse = Duration::ZERO;
+    config.cache.finished_bytes = bound as u64;
+    let small = Server::start(config).await.expect("runboard starts");
+    let status = async |run: &Run| {
+        let url = format!("{}{}", small.url(), path(run));
+        s.client.get(url).send().await.unwrap().status()
+    };
+    assert_eq!(status(&older).await, StatusCode::OK);
+    assert_eq!(status(&newer).await, StatusCode::OK, "kept; the older goes");
+    s.outage(true);
+    assert_eq!(status(&newer).await, StatusCode::OK, "from the cache");
+    assert!(status(&older).await.is_server_error(), "evicted");
+    small.shutdown().await;
 }
