@@ -10,7 +10,7 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use runboard_proxy::{AppState, BODY_LIMIT, Config, app};
-use runboard_shared::{Bootstrap, Preset};
+use runboard_shared::{Bootstrap, Endpoint, Preset};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -194,6 +194,31 @@ async fn bodies_over_the_limit_and_other_methods_are_json_errors() {
     )
     .await;
     assert_eq!(response.status(), 405);
+}
+
+/// Each of the guide's endpoints answers only the method the shared table gives it; any
+/// other method is a 405 before anything is forwarded.
+#[tokio::test]
+async fn each_endpoint_takes_only_its_guide_method() {
+    let router = router(None);
+    for endpoint in Endpoint::ALL {
+        let path = match endpoint {
+            Endpoint::Execute => common::execute_path(),
+            Endpoint::Jobs => common::jobs_path(),
+            Endpoint::TestRun => common::run_path("6804f1e2d2d4e0a1c1a0d456"),
+        };
+        assert_eq!(Endpoint::of_path(&path), Some(endpoint), "{path}");
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            let request = Request::builder()
+                .method(method)
+                .uri(&path)
+                .body(Body::empty())
+                .unwrap();
+            let (response, _) = send(&router, request).await;
+            let refused = response.status() == 405;
+            assert_eq!(refused, method != endpoint.method(), "{method} {path}");
+        }
+    }
 }
 
 #[tokio::test]
