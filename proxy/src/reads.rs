@@ -154,10 +154,14 @@ pub(crate) struct Reads {
     active_reuse: Duration,
 }
 
-/// The flights by key, and the size at which stale ones are swept out.
+/// How often finished flights past their window are dropped, so the last answer of a
+/// run nobody watches any more (a live report can be megabytes) is not kept for long.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// The flights by key, and when stale ones were last swept out.
 struct Flights {
     by_key: HashMap<Key, Arc<Flight>>,
-    sweep_at: usize,
+    swept: Instant,
 }
 
 /// How a read was served, for the metrics.
@@ -171,7 +175,7 @@ impl Reads {
         Self {
             flights: Mutex::new(Flights {
                 by_key: HashMap::new(),
-                sweep_at: 64,
+                swept: Instant::now(),
             }),
             finished: Mutex::new(Finished::new(cache.finished_bytes)),
             live_reuse: cache.live_reuse,
@@ -191,9 +195,9 @@ impl Reads {
                 return Joined::Flight(flight.clone(), true);
             }
         }
-        if flights.by_key.len() >= flights.sweep_at {
+        if flights.swept.elapsed() >= SWEEP_EVERY {
             flights.by_key.retain(|_, flight| !flight.stale());
-            flights.sweep_at = (flights.by_key.len() * 2).max(64);
+            flights.swept = Instant::now();
         }
         let flight = Flight::new(reuse);
         flights.by_key.insert(key, flight.clone());
