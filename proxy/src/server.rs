@@ -39,6 +39,7 @@ pub struct Server {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     drain: Duration,
+    state: AppState,
 }
 
 impl Server {
@@ -56,13 +57,20 @@ impl Server {
         let listener = bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, app(state), settings, stopped, drain));
+        let task = tokio::spawn(serve(
+            listener,
+            app(state.clone()),
+            settings,
+            stopped,
+            drain,
+        ));
         tracing::info!(%addr, "runboard listening");
         Ok(Self {
             addr,
             stop: Some(stop),
             task,
             drain,
+            state,
         })
     }
 
@@ -82,6 +90,7 @@ impl Server {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.state.end_live_streams();
         let grace = self.drain + Duration::from_secs(1);
         match tokio::time::timeout(grace, &mut self.task).await {
             Ok(Ok(())) => tracing::info!("runboard stopped"),

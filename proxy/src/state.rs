@@ -66,6 +66,12 @@ impl AppState {
         &self.0.live
     }
 
+    /// Ends every live stream: the server is stopping, and a stream would otherwise
+    /// hold the shutdown for its whole drain period.
+    pub(crate) fn end_live_streams(&self) {
+        self.0.live.close();
+    }
+
     pub(crate) fn limits(&self) -> &Limits {
         &self.0.limits
     }

@@ -340,3 +340,49 @@ async fn another_project_is_unknown_and_header_mode_needs_an_identity() {
     assert_eq!(h.stats().total, 0, "nothing reached the platform");
     h.stop().await;
 }
+
+/// Applies a `change` event's data to `report` as the widget does: changed tests
+/// replace theirs by `_id`, new ones are appended, counts and status are taken.
+fn apply(report: &mut Value, change: &Value) {
+    report["status"] = change["status"].clone();
+    report["statuses"] = change["statuses"].clone();
+    let tests = report["tests"].as_array_mut().unwrap();
+    for test in change["tests"].as_array().unwrap() {
+        match tests.iter_mut().find(|t| t["_id"] == test["_id"]) {
+            Some(old) => *old = test.clone(),
+            None => tests.push(test.clone()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn changes_carry_only_the_changed_tests_and_lead_to_the_platforms_report() {
+    let (h, clock) = start(200, |_| {}).await;
+    let run = live_run(&h, &clock).await;
+    let path = format!("/api/testRun/{PROJECT}/{run}");
+    let mut viewer = Viewer::open(&h, &run, None).await;
+    let first = viewer.next_event().await.unwrap();
+    assert_eq!(first.event, "report");
+    let mut held: Value = serde_json::from_str(&first.data).unwrap();
+    // Move the run on until the platform's report differs, still running; then hold
+    // the clock, so that report is where the stream must lead.
+    let target = wait_for(Duration::from_secs(10), || async {
+        clock.advance(Duration::from_millis(300));
+        let now = direct(&h, &path, None).await;
+        (now != held).then_some(now)
+    })
+    .await;
+    assert_eq!(target["status"], "Running", "{target}");
+    while held != target {
+        let event = viewer.next_event().await.unwrap();
+        assert_eq!(event.event, "change", "{event:?}");
+        let change: Value = serde_json::from_str(&event.data).unwrap();
+        let changed = change["tests"].as_array().unwrap().len();
+        assert!(
+            changed < target["tests"].as_array().unwrap().len(),
+            "{change}"
+        );
+        apply(&mut held, &change);
+    }
+    h.stop().await;
+}

@@ -34,13 +34,26 @@ use snapshot::Snapshot;
 type RunKey = (ProjectId, RunId);
 
 /// The followed runs and the open streams of one process.
-#[derive(Default)]
 pub(crate) struct Live {
     followers: Mutex<HashMap<RunKey, watch::Sender<Arc<Snapshot>>>>,
     streams: AtomicUsize,
     /// Numbers each follower, so an event id from an earlier follower of the same run
     /// is never mistaken for one of the current follower's.
     epochs: AtomicU64,
+    /// Set when the server stops: every stream ends (browsers reconnect elsewhere)
+    /// instead of holding the shutdown for its whole drain period.
+    closing: watch::Sender<bool>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            followers: Mutex::default(),
+            streams: AtomicUsize::new(0),
+            epochs: AtomicU64::new(0),
+            closing: watch::Sender::new(false),
+        }
+    }
 }
 
 /// `GET /runboard/live/{projId}/{runId}`: the run report as an event stream, with the
@@ -58,7 +71,8 @@ pub(crate) async fn stream(
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(viewer::EventId::parse);
-    let events = viewer::events(updates, resume, seat);
+    let closing = state.live().closing.subscribe();
+    let events = viewer::events(updates, closing, resume, seat);
     // A comment keeps proxies from closing a quiet stream; the `ping` event beside it
     // lets the widget tell a quiet stream from a stuck one (comments never reach it).
     let heartbeat = Event::default()
@@ -77,6 +91,11 @@ pub(crate) async fn stream(
 }
 
 impl Live {
+    /// Ends every open stream (the server is stopping).
+    pub(crate) fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
     /// The updates of `key`'s follower, starting one if the run has none.
     fn subscribe(&self, state: &AppState, key: RunKey) -> watch::Receiver<Arc<Snapshot>> {
         let mut followers = self.lock();

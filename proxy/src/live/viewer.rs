@@ -41,6 +41,7 @@ impl EventId {
 /// A viewer's position in its follower's updates.
 struct Viewer {
     updates: watch::Receiver<Arc<Snapshot>>,
+    closing: watch::Receiver<bool>,
     seen: Option<EventId>,
     pending: VecDeque<Event>,
     ended: bool,
@@ -52,11 +53,13 @@ struct Viewer {
 /// `failure` event with the error body (not `error`, which `EventSource` uses itself).
 pub(super) fn events(
     updates: watch::Receiver<Arc<Snapshot>>,
+    closing: watch::Receiver<bool>,
     resume: Option<EventId>,
     seat: Seat,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let viewer = Viewer {
         updates,
+        closing,
         seen: resume,
         pending: VecDeque::new(),
         ended: false,
@@ -70,14 +73,21 @@ pub(super) fn events(
             if viewer.ended {
                 return None;
             }
+            if *viewer.closing.borrow() {
+                return None;
+            }
             let snapshot = Arc::clone(&viewer.updates.borrow_and_update());
             viewer.plan(&snapshot);
-            if viewer.pending.is_empty() && !viewer.ended && viewer.updates.changed().await.is_err()
-            {
-                // The follower is gone without a final report: take its last word.
-                let snapshot = Arc::clone(&viewer.updates.borrow());
-                viewer.plan(&snapshot);
-                viewer.ended = true;
+            if viewer.pending.is_empty() && !viewer.ended {
+                tokio::select! {
+                    changed = viewer.updates.changed() => if changed.is_err() {
+                        // The follower is gone without a final report: its last word.
+                        let snapshot = Arc::clone(&viewer.updates.borrow());
+                        viewer.plan(&snapshot);
+                        viewer.ended = true;
+                    },
+                    _ = viewer.closing.changed() => {}
+                }
             }
         }
     })
