@@ -4,7 +4,7 @@
 mod common;
 
 use common::{
-    KEY, PROJECT,
+    KEY,
     socket::{
         Raw, client, execute_raw, feature_id, jobs_raw, report_raw, run_id_after, send, set_faults,
         start_manual,
@@ -89,7 +89,7 @@ async fn body_modes_put_the_key_into_every_successful_answer() {
         assert_eq!(missing.status, 404);
         assert!(!missing.text.contains(spelled), "{mode}: {}", missing.text);
         let wrong = send(
-            c.post(format!("{url}/api/jobs/{PROJECT}"))
+            c.post(format!("{url}{}", common::jobs_path()))
                 .header("x-api-key", "wrong-key")
                 .json(&json!({})),
         )

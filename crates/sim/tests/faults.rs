@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use common::{Harness, KEY, PROJECT};
+use common::{Harness, KEY};
 use runboard_sim::{Faults, Interrupted};
 use serde_json::json;
 
@@ -17,13 +17,8 @@ fn only(faults: Faults) -> Harness {
 }
 
 async fn jobs_answer(h: &Harness) -> common::Answer {
-    h.call(
-        Method::POST,
-        &format!("/api/jobs/{PROJECT}"),
-        Some(KEY),
-        "{}",
-    )
-    .await
+    h.call(Method::POST, &common::jobs_path(), Some(KEY), "{}")
+        .await
 }
 
 #[tokio::test]
@@ -69,9 +64,7 @@ async fn malformed_answers_keep_the_status_but_not_the_json() {
         "{}",
         answer.text
     );
-    let unauthorized = h
-        .call(Method::POST, &format!("/api/jobs/{PROJECT}"), None, "{}")
-        .await;
+    let unauthorized = h.call(Method::POST, &common::jobs_path(), None, "{}").await;
     assert_eq!(unauthorized.status, StatusCode::UNAUTHORIZED);
     assert!(serde_json::from_str::<serde_json::Value>(&unauthorized.text).is_err());
 }

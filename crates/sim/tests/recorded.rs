@@ -19,7 +19,7 @@ async fn recorded(c: &reqwest::Client, url: &str) -> RecordedRequests {
 async fn requests_are_recorded_with_every_header_in_order() {
     let (running, _clock) = start_manual().await;
     let (c, url) = (client(), running.url());
-    let jobs = format!("{url}/api/jobs/{PROJECT}");
+    let jobs = format!("{url}{}", common::jobs_path());
 
     let once = send(
         c.post(&jobs)
@@ -50,10 +50,7 @@ async fn requests_are_recorded_with_every_header_in_order() {
         .iter()
         .map(|r| (r.method.as_str(), r.path.as_str()))
         .collect();
-    let (jobs_path, run_path) = (
-        format!("/api/jobs/{PROJECT}"),
-        format!("/api/testRun/{PROJECT}/r1"),
-    );
+    let (jobs_path, run_path) = (common::jobs_path(), common::run_path("r1"));
     let (jobs_path, run_path) = (jobs_path.as_str(), run_path.as_str());
     assert_eq!(
         seen,

@@ -13,22 +13,14 @@ async fn the_key_is_checked_before_anything_else() {
     let feature = h.feature_id();
     let execute = json!({"action": "executeTests", "featureId": feature}).to_string();
     let paths = [
-        (
-            Method::POST,
-            format!("/api/testExecution/{PROJECT}"),
-            execute.as_str(),
-        ),
-        (Method::POST, format!("/api/jobs/{PROJECT}"), "{}"),
+        (Method::POST, common::execute_path(), execute.as_str()),
+        (Method::POST, common::jobs_path(), "{}"),
         (
             Method::GET,
-            format!("/api/testRun/{PROJECT}/0123456789abcdef01234567"),
+            common::run_path("0123456789abcdef01234567"),
             "",
         ),
-        (
-            Method::POST,
-            format!("/api/testExecution/{PROJECT}"),
-            "{not json",
-        ),
+        (Method::POST, common::execute_path(), "{not json"),
         (
             Method::POST,
             "/api/testExecution/000000000000000000000000".to_owned(),
@@ -161,7 +153,7 @@ async fn bad_executions_are_refused_with_a_reason() {
         );
     }
     for raw in ["{", "", "executeTests", "{\"action\":\"executeTests\",}"] {
-        let path = format!("/api/testExecution/{PROJECT}");
+        let path = common::execute_path();
         let answer = h.call(Method::POST, &path, Some(KEY), raw).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{raw:?}");
         assert_eq!(answer.error_code(), "invalid_json", "{raw:?}");
@@ -207,7 +199,7 @@ async fn job_lookups_report_missing_ids_instead_of_failing() {
         ]
     );
 
-    let path = format!("/api/jobs/{PROJECT}");
+    let path = common::jobs_path();
     for (body, code) in [
         ("{", "invalid_json"),
         ("", "invalid_json"),
@@ -236,7 +228,7 @@ async fn unknown_runs_routes_and_methods_are_json_errors() {
     );
     check(StatusCode::NOT_FOUND, "not_found")(h.call(Method::GET, "/", None, "").await);
     check(StatusCode::NOT_FOUND, "not_found")(h.call(Method::GET, "/__sim/nope", None, "").await);
-    let jobs = format!("/api/jobs/{PROJECT}");
+    let jobs = common::jobs_path();
     check(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")(
         h.call(Method::GET, &jobs, Some(KEY), "").await,
     );

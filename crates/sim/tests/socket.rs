@@ -54,7 +54,7 @@ async fn dropped_connections_get_no_response() {
         ..Faults::default()
     });
     let result = client()
-        .post(format!("{}/api/jobs/{PROJECT}", running.url()))
+        .post(format!("{}{}", running.url(), common::jobs_path()))
         .header("x-api-key", KEY)
         .body("{}")
         .send()
@@ -90,7 +90,7 @@ async fn hung_requests_get_no_answer_and_do_not_block_shutdown() {
         .expect("client");
     let hung = tokio::spawn(
         patient
-            .post(format!("{url}/api/jobs/{PROJECT}"))
+            .post(format!("{url}{}", common::jobs_path()))
             .header("x-api-key", KEY)
             .body("{}")
             .send(),

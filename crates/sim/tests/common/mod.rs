@@ -14,9 +14,7 @@ use axum::{
     response::Response,
 };
 use http_body_util::BodyExt;
-use runboard_shared::{
-    Job, JobsResponse, ProjectId, RunId, TestRun, execute_path, jobs_path, test_run_path,
-};
+use runboard_shared::{Job, JobsResponse, ProjectId, RunId, TestRun};
 use runboard_sim::{Catalog, ManualClock, SimConfig, SimProject, Simulator};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -34,6 +32,21 @@ pub fn typed_project() -> ProjectId {
 /// A run id the simulator gave out, typed for the shared path builders.
 pub fn typed_run(id: &str) -> RunId {
     RunId::parse(id).expect("a valid run id")
+}
+
+/// The guide's start path for [`PROJECT`].
+pub fn execute_path() -> String {
+    runboard_shared::execute_path(&typed_project())
+}
+
+/// The guide's `jobs` path for [`PROJECT`].
+pub fn jobs_path() -> String {
+    runboard_shared::jobs_path(&typed_project())
+}
+
+/// The guide's report path for `run` (a valid id) in [`PROJECT`].
+pub fn run_path(run: &str) -> String {
+    runboard_shared::test_run_path(&typed_project(), &typed_run(run))
 }
 
 /// A simulator with two projects on a manual clock.
@@ -136,7 +149,7 @@ impl Harness {
     }
 
     pub async fn execute_raw(&self, body: Value) -> Answer {
-        let path = execute_path(&typed_project());
+        let path = execute_path();
         self.call(Method::POST, &path, Some(KEY), &body.to_string())
             .await
     }
@@ -161,7 +174,7 @@ impl Harness {
     }
 
     pub async fn jobs(&self, body: Value) -> JobsResponse {
-        let path = jobs_path(&typed_project());
+        let path = jobs_path();
         let answer = self
             .call(Method::POST, &path, Some(KEY), &body.to_string())
             .await;
@@ -176,7 +189,7 @@ impl Harness {
     }
 
     pub async fn run_answer(&self, run_id: &str) -> Answer {
-        let path = test_run_path(&typed_project(), &typed_run(run_id));
+        let path = run_path(run_id);
         self.call(Method::GET, &path, Some(KEY), "").await
     }
 

@@ -5,13 +5,11 @@
 
 use std::{sync::Arc, time::Duration};
 
-use runboard_shared::{
-    ExecuteResponse, JobsResponse, TestRun, execute_path, jobs_path, test_run_path,
-};
+use runboard_shared::{ExecuteResponse, JobsResponse, TestRun};
 use runboard_sim::{ManualClock, RunningSim, Simulator, spawn};
 use serde_json::{Value, json};
 
-use super::{KEY, PROJECT, config, typed_project, typed_run};
+use super::{KEY, PROJECT, config, execute_path, jobs_path, run_path};
 
 pub async fn start(sim: Simulator) -> RunningSim {
     spawn(sim, "127.0.0.1:0".parse().expect("addr"))
@@ -68,7 +66,7 @@ pub async fn execute_raw(c: &reqwest::Client, url: &str, fields: Value) -> Raw {
         target.extend(fields.clone());
     }
     send(
-        c.post(format!("{url}{}", execute_path(&typed_project())))
+        c.post(format!("{url}{}", execute_path()))
             .header("x-api-key", KEY)
             .json(&body),
     )
@@ -84,7 +82,7 @@ pub async fn execute(c: &reqwest::Client, url: &str, fields: Value) -> ExecuteRe
 /// Asks for the listed jobs' states.
 pub async fn jobs_raw(c: &reqwest::Client, url: &str, job_ids: &[&str]) -> Raw {
     send(
-        c.post(format!("{url}{}", jobs_path(&typed_project())))
+        c.post(format!("{url}{}", jobs_path()))
             .header("x-api-key", KEY)
             .json(&json!({"jobIds": job_ids})),
     )
@@ -100,7 +98,7 @@ pub async fn jobs(c: &reqwest::Client, url: &str, job_ids: &[&str]) -> JobsRespo
 /// Asks for every active job (`{}`, no ids): the `jobs` list as sent.
 pub async fn active_jobs(c: &reqwest::Client, url: &str) -> Value {
     let raw = send(
-        c.post(format!("{url}{}", jobs_path(&typed_project())))
+        c.post(format!("{url}{}", jobs_path()))
             .header("x-api-key", KEY)
             .json(&json!({})),
     )
@@ -111,11 +109,8 @@ pub async fn active_jobs(c: &reqwest::Client, url: &str) -> Value {
 /// Reads a run report.
 pub async fn report_raw(c: &reqwest::Client, url: &str, run_id: &str) -> Raw {
     send(
-        c.get(format!(
-            "{url}{}",
-            test_run_path(&typed_project(), &typed_run(run_id))
-        ))
-        .header("x-api-key", KEY),
+        c.get(format!("{url}{}", run_path(run_id)))
+            .header("x-api-key", KEY),
     )
     .await
 }
