@@ -253,19 +253,17 @@ impl RawJson {
         serde_json::from_str(self.json()).unwrap_or(Value::Null)
     }
 
-    /// The JSON text of `text` (already known to be valid JSON).
-    fn from_valid(text: String) -> Self {
-        Self(RawValue::from_string(text).unwrap_or_else(|_| null_raw()))
+    /// The JSON text of `text` (already known to be valid JSON). Read the way a report
+    /// is read, not with `RawValue::from_string`, which would add a second reader to
+    /// the widget's wasm.
+    fn from_valid(text: &str) -> Self {
+        Self(serde_json::from_str(text).unwrap_or_else(|_| RawValue::NULL.to_owned()))
     }
-}
-
-fn null_raw() -> Box<RawValue> {
-    RawValue::NULL.to_owned()
 }
 
 impl From<&Value> for RawJson {
     fn from(value: &Value) -> Self {
-        Self::from_valid(value.to_string())
+        Self::from_valid(&value.to_string())
     }
 }
 
@@ -308,14 +306,15 @@ pub struct Timeline(RawJson);
 impl Timeline {
     /// A timeline of these steps (the simulator and tests build one).
     pub fn from_steps(steps: &[Value]) -> Self {
-        Self(RawJson::from_valid(
-            serde_json::to_string(steps).unwrap_or_else(|_| "[]".to_owned()),
-        ))
+        Self(RawJson::from(Value::from(steps)))
     }
 
     /// The steps, read from the text.
     pub fn steps(&self) -> Vec<Value> {
-        serde_json::from_str(self.json()).unwrap_or_default()
+        match self.0.value() {
+            Value::Array(steps) => steps,
+            _ => Vec::new(),
+        }
     }
 
     /// The number of steps, counted without reading them into values.
@@ -336,7 +335,7 @@ impl Timeline {
 
 impl Default for Timeline {
     fn default() -> Self {
-        Self(RawJson::from_valid("[]".to_owned()))
+        Self(RawJson::from_valid("[]"))
     }
 }
 
@@ -352,7 +351,7 @@ impl<'de> Deserialize<'de> for Timeline {
         Ok(match raw.get() {
             "null" => Self::default(),
             list if list.starts_with('[') => Self(RawJson(raw)),
-            one => Self(RawJson::from_valid(format!("[{one}]"))),
+            one => Self(RawJson::from_valid(&format!("[{one}]"))),
         })
     }
 }
