@@ -312,6 +312,28 @@ async fn streams_beyond_the_limit_are_refused_with_503() {
     let mut again = Viewer::open(&h, &run, None).await;
     assert_eq!(again.next_event().await.unwrap().event, "report");
     h.stop().await;
+
+    // Streams never take more than half the connections, whatever max_streams says.
+    let (h, clock) = start(3_600_000, |c| {
+        c.live.max_streams = 100;
+        c.server.max_connections = 4;
+    })
+    .await;
+    let run = live_run(&h, &clock).await;
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let mut viewer = Viewer::open(&h, &run, None).await;
+        assert_eq!(viewer.next_event().await.unwrap().event, "report");
+        open.push(viewer);
+    }
+    let (status, body) = h.get(&format!("/runboard/live/{PROJECT}/{run}")).await;
+    assert_eq!(
+        (status, common::code(&body)),
+        (503, "too_many_streams"),
+        "{body}"
+    );
+    drop(open);
+    h.stop().await;
 }
 
 #[tokio::test]

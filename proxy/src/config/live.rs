@@ -24,7 +24,8 @@ pub(crate) struct RawLive {
 /// `[live]`: limits of the live report streams.
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
-    /// Streams open at once; one more is answered 503 `too_many_streams`.
+    /// Streams open at once; one more is answered 503 `too_many_streams`. At most half
+    /// of `server.max_connections` are ever used for streams, whatever this says.
     pub max_streams: usize,
     /// The longest silence on a stream before a `: keep-alive` comment.
     pub heartbeat: Duration,

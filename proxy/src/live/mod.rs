@@ -137,7 +137,13 @@ pub(super) struct Seat(AppState);
 impl Seat {
     fn take(state: &AppState) -> Result<Self, AppError> {
         let live = state.live();
-        let max = state.config().live.max_streams;
+        let config = state.config();
+        // Each stream holds a connection for as long as it is open: at most half of them
+        // may be streams, so pages, polls and starts always find one.
+        let max = config
+            .live
+            .max_streams
+            .min(config.server.max_connections / 2);
         let taken = live
             .streams
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
