@@ -19,8 +19,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use runboard_shared::{
-    Endpoint, JobId, JobsRequest, JobsResponse, ProjectId, RunId, RunStatus, TestRun, jobs_path,
-    test_run_path,
+    Endpoint, JobId, JobsRequest, JobsResponse, ProjectId, RunId, RunStatus, TestRunShape,
+    jobs_path, test_run_path,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
@@ -267,7 +267,7 @@ pub(crate) async fn test_run(
     let key = (project.id.clone(), Read::TestRun(run.clone()));
     let fetch = async {
         let path = test_run_path(&project.id, run);
-        let verified: Verified<TestRun> =
+        let verified: Verified<TestRunShape> =
             forward(state, project, Endpoint::TestRun, &path, None::<&()>).await?;
         let finished = final_status(&verified.value.status);
         Ok(Arc::new(Answer::new(verified.into_bytes(), finished)))
