@@ -192,10 +192,11 @@ async fn preset_run_from_start_to_report() {
             .await?;
         let error = b.wait_css("[data-testid=test-error]").await?.text().await?;
         let want = error_text(
-            expected
+            &expected
                 .error
                 .as_ref()
-                .context("failed tests carry an error")?,
+                .context("failed tests carry an error")?
+                .value(),
         );
         ensure!(
             error.contains(&want),
