@@ -346,10 +346,11 @@ async fn start_twice_follows_one_job(b: &Browser, s: &Stack) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_waits_for_its_agent_then_runs() {
-    // At half the usual pace the run stays in progress for seconds, so the page (polling
-    // every 300 ms) sees it running even on a busy machine.
+    // At an eighth of the usual pace the run stays in progress for seconds, so the page
+    // (polling every 300 ms, through the proxy's shared reads that may reuse an answer for
+    // up to `cache.live_reuse_ms`) sees it running even on a busy machine.
     let options = StackOptions {
-        sim_speed: 20.0,
+        sim_speed: 5.0,
         ..StackOptions::default()
     };
     scenario("agent_waiting", options, async |b, s| {
