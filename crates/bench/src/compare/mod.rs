@@ -281,7 +281,11 @@ async fn fixture(
     let tests = test_ids(servers)?;
     let mut jobs = Vec::new();
     for id in tests.iter().take(POLLED_JOBS) {
-        jobs.push(caller.execute(test_selector(std::slice::from_ref(id))?).await?);
+        jobs.push(
+            caller
+                .execute(test_selector(std::slice::from_ref(id))?)
+                .await?,
+        );
     }
     caller.wait_finished(&jobs).await?;
     let small = caller
@@ -450,11 +454,22 @@ async fn fan_in_point(
             note: Some("not available: runboard has no /runboard/live endpoint".to_owned()),
         });
     }
+    first_finish(servers, client, run).await?;
     let upstream_before = servers.sim.sim.stats().by_endpoint.test_run;
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + options.fan_in_window;
+    // A client of their own, dropped after the point, so no idle connection of one point
+    // counts against `runboard`'s connection limit in the next.
+    let viewer_client = viewer_client()?;
     let (watched, rss_max_kib) = tokio::join!(
-        viewers::watch(client, &url, follow, viewers, options.run_ms, deadline),
+        viewers::watch(
+            &viewer_client,
+            &url,
+            follow,
+            viewers,
+            options.run_ms,
+            deadline
+        ),
         sample_rss(&servers.runboard, deadline),
     );
     let upstream = servers.sim.sim.stats().by_endpoint.test_run - upstream_before;
@@ -476,6 +491,25 @@ async fn fan_in_point(
         }),
         note: watched.first_error,
     })
+}
+
+/// Waits (asking the simulator straight) until a test of `run` has finished, so the
+/// window is spent while tests keep finishing rather than on the run's set-up.
+async fn first_finish(servers: &Servers, client: &Client, run: &str) -> Result<(), BenchError> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !direct_report(servers, client, run)
+        .await?
+        .iter()
+        .any(|t| t.ran())
+    {
+        if Instant::now() >= deadline {
+            return Err(BenchError::Fixture(format!(
+                "no test of run {run} finished"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
 }
 
 /// Whether `runboard` answers the stream URL with a stream (it may not have the endpoint).

@@ -12,6 +12,9 @@ use tokio::{
 
 use crate::{BenchError, stack::start_error};
 
+/// `[server] max_connections`: room for the largest fan-in point's streams (which may
+/// hold at most half) plus the pages and polls of everyone else.
+pub(crate) const MAX_CONNECTIONS: usize = 4_096;
 /// How long `runboard` may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -103,9 +106,11 @@ impl RunboardProcess {
 
 fn config_text(setup: &RunboardSetup<'_>, key_file: &Path) -> String {
     // One anonymous user sends everything, so the per-user limits are off: this
-    // measures forwarding, sharing and pushing, not rate limiting.
+    // measures forwarding, sharing and pushing, not rate limiting. Streams may take half
+    // of `max_connections`, so 1,000 stream viewers need room for 2,000 and more.
     format!(
         "listen = \"127.0.0.1:0\"\nwidget_dir = {widget:?}\n\
+         [server]\nmax_connections = {MAX_CONNECTIONS}\n\
          [upstream]\nurl = {upstream:?}\n\
          [auth]\nmode = \"none\"\n\
          [limits]\nstarts_per_minute = 0\nreads_per_minute = 0\n\

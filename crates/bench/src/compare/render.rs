@@ -24,7 +24,7 @@ impl Comparison {
             "### Side by side, {}, commit {}\n\n\
              - Machine: {} CPUs ({}), {} memory; {}\n\
              - Command: `./x bench` (`runboard-compare`); wrk {} connections, 2 threads, {} s per \
-             cell after a 1 s warm-up; `runboard` as its own process (release) with `[poll] run_ms = {}`; \
+             cell after a 1 s warm-up; `runboard` as its own process (release) with `[poll] run_ms = {}` and `[server] max_connections = {}`; \
              fan-in {} s per point, simulator speed {} for live runs\n",
             machine.date,
             machine.commit,
@@ -35,6 +35,7 @@ impl Comparison {
             o.wrk_connections,
             o.wrk_duration.as_secs(),
             o.run_ms,
+            super::procs::MAX_CONNECTIONS,
             o.fan_in_window.as_secs(),
             o.live_speed,
         );
@@ -209,6 +210,16 @@ impl Comparison {
             .as_ref()
     }
 
+    /// Viewers that failed in any point of `mode`.
+    fn failed_viewers(&self, mode: FanInMode) -> usize {
+        self.fan_in
+            .iter()
+            .filter(|r| r.mode == mode)
+            .filter_map(|r| r.measured.as_ref())
+            .map(|m| m.failed_viewers)
+            .sum()
+    }
+
     /// The issue's goals, each "met" or "not met" with the figure behind it.
     pub fn goals(&self) -> Vec<String> {
         let run_ms = self.options.run_ms;
@@ -221,17 +232,19 @@ impl Comparison {
                 .filter(|r| r.mode == mode)
                 .filter_map(|r| r.measured.as_ref().map(|m| m.upstream_per_second))
                 .collect();
+            let failed = self.failed_viewers(mode);
             let verdict = if rates.is_empty() {
                 "not measured".to_owned()
             } else {
                 let max = rates.iter().copied().fold(0.0, f64::max);
                 format!(
-                    "{}: {:.2}–{:.2} upstream calls/s from {} to {} viewers",
-                    met(max <= per_run_ms * 1.5),
+                    "{}: {:.2}–{:.2} upstream calls/s from {} to {} viewers{}",
+                    met(max <= per_run_ms * 1.5 && failed == 0),
                     rates.iter().copied().fold(f64::INFINITY, f64::min),
                     max,
                     self.options.viewers.first().unwrap_or(&0),
                     self.options.viewers.last().unwrap_or(&0),
+                    failures(failed),
                 )
             };
             goals.push(format!(
@@ -252,11 +265,15 @@ impl Comparison {
                 "Freshness p99 within `run_ms` + 200 ms ({} ms), {}: {}",
                 run_ms + 200,
                 mode.label(),
-                worst.map_or("not measured".to_owned(), |w| format!(
-                    "{}: worst p99 {} ms",
-                    met(w <= limit),
-                    ms0(w)
-                ))
+                worst.map_or("not measured".to_owned(), |w| {
+                    let failed = self.failed_viewers(mode);
+                    format!(
+                        "{}: worst p99 {} ms{}",
+                        met(w <= limit && failed == 0),
+                        ms0(w),
+                        failures(failed)
+                    )
+                })
             ));
         }
         let large = format!("finished report, {} tests", crate::stack::LARGE_RUN_TESTS);
@@ -299,7 +316,17 @@ impl Comparison {
             "RSS under 50 MB at 1,000 SSE viewers: {}",
             self.rss_at(FanInMode::RunboardStream, 1_000).map_or(
                 "not measured (no SSE endpoint)".to_owned(),
-                |k| format!("{}: {:.1} MiB", met(k < RSS_GOAL_KIB), k as f64 / 1024.0)
+                |k| {
+                    let failed = self
+                        .point(FanInMode::RunboardStream, 1_000)
+                        .map_or(0, |m| m.failed_viewers);
+                    format!(
+                        "{}: {:.1} MiB{}",
+                        met(k < RSS_GOAL_KIB && failed == 0),
+                        k as f64 / 1024.0,
+                        failures(failed)
+                    )
+                }
             )
         ));
         goals.push(format!(
@@ -313,6 +340,15 @@ impl Comparison {
                 ))
         ));
         goals
+    }
+}
+
+/// ", but N viewers failed" when some did: a goal is not met on a partial audience.
+fn failures(failed: usize) -> String {
+    if failed == 0 {
+        String::new()
+    } else {
+        format!(", but {failed} viewers failed")
     }
 }
 

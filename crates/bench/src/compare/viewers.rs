@@ -131,7 +131,9 @@ async fn stream(client: &Client, url: &str, deadline: Instant) -> Result<Vec<See
     };
     let mut response = response.map_err(|e| e.to_string())?;
     if !response.status().is_success() {
-        return Err(format!("stream answered {}", response.status()));
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        return Err(format!("stream answered {status}: {body}"));
     }
     let mut seen = Sightings::default();
     let mut statuses: HashMap<String, bool> = HashMap::new();
