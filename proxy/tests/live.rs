@@ -295,6 +295,38 @@ async fn quiet_streams_carry_heartbeats_and_last_event_id_resumes_without_a_repo
     h.stop().await;
 }
 
+/// A viewer whose stream broke because runboard restarted (or whose next connection
+/// reaches another replica) resumes with an id of the old process: it must get the whole
+/// report, never "only the changes since", which it would apply to the wrong report.
+#[tokio::test]
+async fn an_id_from_another_runboard_process_gets_the_whole_report() {
+    let (h, clock) = start(3_600_000, |_| {}).await;
+    let run = live_run(&h, &clock).await;
+    let mut first = Viewer::open(&h, &run, None).await;
+    let report = first.next_event().await.unwrap();
+    assert_eq!(report.event, "report");
+    drop(first);
+
+    // A second runboard in front of the same platform; the harness's own simulator is
+    // only there to fill the struct.
+    let mut config = common::config_for(&h.sim.url(), common::KEY);
+    config.poll.run_ms = 3_600_000;
+    let restarted = Harness {
+        sim: runboard_sim::spawn(
+            Simulator::new(SimConfig::default()),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap(),
+        server: Server::start(config).await.unwrap(),
+        client: reqwest::Client::new(),
+    };
+    let mut resumed = Viewer::open(&restarted, &run, Some(&report.id)).await;
+    assert_eq!(resumed.next_event().await.unwrap().event, "report");
+    restarted.stop().await;
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn streams_beyond_the_limit_are_refused_with_503() {
     let (h, clock) = start(3_600_000, |c| c.live.max_streams = 1).await;

@@ -50,7 +50,10 @@ impl Default for Live {
         Self {
             followers: Mutex::default(),
             streams: AtomicUsize::new(0),
-            epochs: AtomicU64::new(0),
+            // Epochs start at a random point, so an event id from another process (a
+            // restarted runboard, another replica behind the load balancer) never passes
+            // as one of this process's followers and resumes a viewer at the wrong place.
+            epochs: AtomicU64::new(rand::random::<u64>() >> 16),
             closing: watch::Sender::new(false),
         }
     }
