@@ -1,22 +1,16 @@
 //! The run report view: header, summary bar, filterable windowed tests table, exports.
-//! It follows a live run over the server's event stream, or by polling (with
-//! `If-None-Match`) when the stream fails, and the user's filter, sort, search, scroll
-//! position and expanded rows survive every update (and, except scroll and expansion, a
-//! reload: they live in the address).
+//! It refreshes while the job or run is live, and the user's filter, sort, search,
+//! scroll position and expanded rows survive every refresh (and, except scroll and
+//! expansion, a reload: they live in the address).
 
 use std::{collections::HashSet, sync::Arc};
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use runboard_shared::{JobId, JobStatus, JobsRequest, ProjectInfo, RunId, TestRun};
-use send_wrapper::SendWrapper;
 
 use crate::{
-    api::{
-        self, Fresh,
-        events::{LiveEvent, LiveReport},
-    },
-    browser,
+    api, browser,
     components::{
         banner::ErrorBanner, export::ExportBar, summary::RunHeader, table::TestsTable,
         toolbar::Toolbar,
@@ -27,7 +21,6 @@ use crate::{
         filter::{SortKey, StatusFilter, TestIndex, select},
         jobs::supersedes,
         links::{Prefs, parse_query, run_path},
-        patch,
         summary::is_live,
     },
     poller, store,
@@ -36,28 +29,6 @@ use crate::{
 
 /// The report shared by the view's pieces; `None` until the first answer.
 pub(crate) type Report = RwSignal<Option<Arc<TestRun>>>;
-
-/// How the view follows a live run: shown only in the "updated" element's tooltip.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Via {
-    /// The server's event stream.
-    Stream,
-    /// Polling (the stream failed, or a proxy on the way holds it back).
-    Polling,
-}
-
-impl Via {
-    /// The tooltip, and the element's `data-via`.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Stream => "live over a stream",
-            Self::Polling => "live over polling",
-        }
-    }
-}
-
-/// The open stream, if any (browser objects: the view's thread only).
-type Stream = StoredValue<Option<SendWrapper<LiveReport>>>;
 
 /// The user's view of the table: kept across refreshes.
 #[derive(Clone, Copy)]
@@ -118,38 +89,12 @@ fn RunPage(
     let job_status: RwSignal<Option<JobStatus>> = RwSignal::new(None);
     // The job's `updatedAt` beside its status, so an older answer never moves it back.
     let job_updated: StoredValue<Option<String>> = StoredValue::new(None);
-    let via = RwSignal::new(Via::Stream);
-    let stream: Stream = StoredValue::new(None);
-    // The `ETag` of the report last polled, for `If-None-Match`.
-    let etag: StoredValue<Option<String>> = StoredValue::new(None);
     let proj = project.id.clone();
     let (tick_run, tick_job) = (run.clone(), job.clone());
     let poll = poller::start(context::boot().0.poll.run_ms, move |_| {
         let (proj, run, job) = (proj.clone(), tick_run.clone(), tick_job.clone());
         async move {
-            let answer = if via.get_untracked() == Via::Stream {
-                // The stream brings the report; the tick only follows the job.
-                match report.get_untracked() {
-                    Some(held) => held,
-                    None => return Ok(false),
-                }
-            } else {
-                let sent = etag.get_value();
-                match (
-                    api::test_run(&proj, &run, sent.as_deref()).await?,
-                    report.get_untracked(),
-                ) {
-                    (Fresh::Changed(answer, tag), _) => {
-                        etag.set_value(tag);
-                        Arc::new(answer)
-                    }
-                    (Fresh::Same, Some(held)) => held,
-                    (Fresh::Same, None) => {
-                        etag.set_value(None);
-                        return Ok(false);
-                    }
-                }
-            };
+            let answer = api::test_run(&proj, &run).await?;
             let known_terminal =
                 job_status.with_untracked(|s| s.as_ref().is_some_and(JobStatus::is_terminal));
             if let (Some(job), false) = (&job, known_terminal) {
@@ -181,37 +126,10 @@ fn RunPage(
             if let (true, true, Some(job)) = (finished, undocumented, &job) {
                 store::report_final(proj.as_str(), job.as_str());
             }
-            if finished {
-                stream.set_value(None);
-            }
-            if !report.with_untracked(|held| held.as_ref().is_some_and(|h| Arc::ptr_eq(h, &answer)))
-            {
-                report.set(Some(answer));
-            }
+            report.set(Some(Arc::new(answer)));
             Ok(finished)
         }
     });
-    let on_event = move |event: LiveEvent| match event {
-        LiveEvent::Report(fresh) => report.set(Some(Arc::new(fresh))),
-        LiveEvent::Change(change) => report.update(|held| match held {
-            Some(held) => patch::apply(Arc::make_mut(held), change),
-            None => *held = Some(Arc::new(change)),
-        }),
-        LiveEvent::Final(fresh) => {
-            report.set(Some(Arc::new(fresh)));
-            // The tick sees the final report (and the job) and stops.
-            poll.retry_now();
-        }
-        LiveEvent::Broken => {
-            via.set(Via::Polling);
-            poll.retry_now();
-        }
-    };
-    match LiveReport::open(&project.id, &run, on_event) {
-        Some(opened) => stream.set_value(Some(SendWrapper::new(opened))),
-        None => via.set(Via::Polling),
-    }
-    on_cleanup(move || stream.set_value(None));
 
     // The filter, sort and search live in the address, so a reload or a copied link
     // shows the same table.
@@ -274,7 +192,7 @@ fn RunPage(
             <ErrorBanner status=poll />
             <Show when=move || report.with(Option::is_some)
                 fallback=move || view! { <p class="rb-loading" role="status">{shown(move || if poll.error.with(Option::is_none) { "Loading the report…" } else { "" })}</p> }>
-                <RunHeader report=report poll=poll job_status=job_status via=via />
+                <RunHeader report=report poll=poll job_status=job_status />
                 <Toolbar report=report state=state order=order />
                 <TestsTable report=report order=order expanded=state.expanded />
                 <ExportBar report=report />
