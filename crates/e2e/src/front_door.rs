@@ -4,15 +4,11 @@
 //!
 //! It asks `runboard` for uncompressed answers, so a search of the recording for the
 //! canary key is a search of exactly what the browser was sent. Event streams pass
-//! through as they come (recorded piece by piece); a switch makes it refuse them, as
-//! proxies that cannot pass Server-Sent Events do.
+//! through as they come (recorded piece by piece).
 
 use std::{
     net::SocketAddr,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, Mutex},
 };
 
 use anyhow::Result;
@@ -41,7 +37,6 @@ struct Shared {
     identity: Arc<Mutex<Option<Identity>>>,
     recorded: Arc<Mutex<Vec<u8>>>,
     sent: Arc<Mutex<Vec<SentRequest>>>,
-    refuse_live: Arc<AtomicBool>,
     client: reqwest::Client,
 }
 
@@ -70,7 +65,6 @@ impl FrontDoor {
             identity: Arc::new(Mutex::new(identity)),
             recorded: Arc::default(),
             sent: Arc::default(),
-            refuse_live: Arc::default(),
             client: reqwest::Client::builder().no_proxy().build()?,
         };
         let app = Router::new().fallback(forward).with_state(shared.clone());
@@ -91,13 +85,6 @@ impl FrontDoor {
     /// Points the front door at a restarted `runboard`.
     pub fn set_target(&self, target: SocketAddr) {
         *self.shared.target.lock().expect("target lock") = target;
-    }
-
-    /// Refuses (`true`) or passes (`false`) `runboard`'s live streams
-    /// (`/runboard/live/…`), as a proxy that cannot pass Server-Sent Events would:
-    /// 502 without forwarding.
-    pub fn refuse_live(&self, refuse: bool) {
-        self.shared.refuse_live.store(refuse, Ordering::SeqCst);
     }
 
     /// Every request the browser has sent so far, oldest first.
@@ -141,9 +128,6 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
         path: path.to_owned(),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
-    if path.starts_with(LIVE_PREFIX) && shared.refuse_live.load(Ordering::SeqCst) {
-        return Ok((StatusCode::BAD_GATEWAY, "502 Bad Gateway\n").into_response());
-    }
     let mut headers = forwarded_headers(&parts.headers);
     if let Some(identity) = shared.identity.lock().expect("identity lock").clone() {
         headers.insert("x-forwarded-email", HeaderValue::from_str(&identity.email)?);
@@ -178,9 +162,6 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
     }
     Ok(response)
 }
-
-/// Where `runboard`'s live streams are.
-const LIVE_PREFIX: &str = "/runboard/live/";
 
 fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
