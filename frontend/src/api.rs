@@ -1,5 +1,8 @@
 //! The only place HTTP happens: `runboard`'s endpoints on this page's own origin, with
 //! the shared crate's types in and out, and every failure classified as a [`Failure`].
+//! The live report stream (`EventSource`) is its [`events`] module.
+
+pub(crate) mod events;
 
 use gloo_net::http::{Request, Response};
 use runboard_shared::{
@@ -31,9 +34,35 @@ pub(crate) async fn jobs(
     post(&jobs_path(project), request).await
 }
 
-/// `GET /api/testRun/{projId}/{runId}`: a run report.
-pub(crate) async fn test_run(project: &ProjectId, run: &RunId) -> Result<TestRun, Failure> {
-    read(Request::get(&test_run_path(project, run)).send().await).await
+/// A run report read with `If-None-Match`.
+pub(crate) enum Fresh {
+    /// A new report.
+    Changed(TestRun),
+    /// 304: the report named by the `ETag` sent is still current.
+    Same,
+}
+
+/// `GET /api/testRun/{projId}/{runId}`: a run report, or [`Fresh::Same`] when `etag`
+/// (from the last read) still names it, so an unchanged report is not sent again; with
+/// the `ETag` to send next time.
+pub(crate) async fn test_run(
+    project: &ProjectId,
+    run: &RunId,
+    etag: Option<&str>,
+) -> Result<(Fresh, Option<String>), Failure> {
+    let mut request = Request::get(&test_run_path(project, run));
+    if let Some(etag) = etag {
+        request = request.header("If-None-Match", etag);
+    }
+    let sent = request.send().await;
+    if sent.as_ref().is_ok_and(|response| response.status() == 304) {
+        return Ok((Fresh::Same, etag.map(str::to_owned)));
+    }
+    let tag = sent
+        .as_ref()
+        .ok()
+        .and_then(|response| response.headers().get("etag"));
+    Ok((Fresh::Changed(read(sent).await?), tag))
 }
 
 /// POSTs JSON; `json()` sets `Content-Type: application/json`, which the proxy's CSRF

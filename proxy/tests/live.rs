@@ -440,3 +440,61 @@ async fn changes_carry_only_the_changed_tests_and_lead_to_the_platforms_report()
     }
     h.stop().await;
 }
+
+/// Viewers come and go while the run advances: each round every viewer leaves (so the
+/// follower may be dropped) and a new one resumes with the last event id it saw. The
+/// run must never stall for them: every round's viewer gets what changed, and the
+/// report they build up by applying events is the platform's final one.
+#[tokio::test]
+async fn viewers_coming_and_going_while_the_run_advances_reach_the_final_report() {
+    let (h, clock) = start(20, |c| {
+        c.live.heartbeat = Duration::from_millis(20);
+        c.cache.live_reuse = Duration::ZERO;
+    })
+    .await;
+    let run = live_run(&h, &clock).await;
+    let mut held = Value::Null;
+    let mut last_id: Option<String> = None;
+    let mut rounds = 0;
+    let finished = loop {
+        rounds += 1;
+        assert!(rounds < 500, "the run never reached its final report");
+        let mut viewer = Viewer::open(&h, &run, last_id.as_deref()).await;
+        if rounds % 2 == 0 {
+            // Half the rounds keep a second viewer joining and leaving at once.
+            drop(Viewer::open(&h, &run, None).await);
+        }
+        clock.advance(Duration::from_millis(700));
+        let mut quiet = 0;
+        let mut done = false;
+        while quiet < 5 {
+            let frame = viewer
+                .next()
+                .await
+                .expect("the stream stays open while live");
+            if frame.comment {
+                quiet += 1;
+                continue;
+            }
+            let data: Value = serde_json::from_str(&frame.data).unwrap();
+            match frame.event.as_str() {
+                "report" => held = data,
+                "change" => apply(&mut held, &data),
+                "final" => {
+                    held = data;
+                    done = true;
+                    break;
+                }
+                other => panic!("unexpected event {other}: {frame:?}"),
+            }
+            last_id = Some(frame.id);
+        }
+        drop(viewer);
+        if done {
+            break held;
+        }
+    };
+    let direct = direct(&h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    assert_eq!(finished, direct, "after {rounds} rounds");
+    h.stop().await;
+}

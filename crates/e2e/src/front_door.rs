@@ -4,11 +4,17 @@
 //!
 //! It asks `runboard` for uncompressed answers, so a search of the recording for the
 //! canary key is a search of exactly what the browser was sent. Event streams pass
-//! through as they come (recorded piece by piece).
+//! through as they come (recorded piece by piece); a switch makes it refuse them, as
+//! proxies that cannot pass Server-Sent Events do, and another holds back the answers
+//! under one path, as a loaded network does.
 
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
 };
 
 use anyhow::Result;
@@ -37,6 +43,8 @@ struct Shared {
     identity: Arc<Mutex<Option<Identity>>>,
     recorded: Arc<Mutex<Vec<u8>>>,
     sent: Arc<Mutex<Vec<SentRequest>>>,
+    refuse_live: Arc<AtomicBool>,
+    slow: Arc<Mutex<Option<(String, Duration)>>>,
     client: reqwest::Client,
 }
 
@@ -65,6 +73,8 @@ impl FrontDoor {
             identity: Arc::new(Mutex::new(identity)),
             recorded: Arc::default(),
             sent: Arc::default(),
+            refuse_live: Arc::default(),
+            slow: Arc::default(),
             client: reqwest::Client::builder().no_proxy().build()?,
         };
         let app = Router::new().fallback(forward).with_state(shared.clone());
@@ -85,6 +95,20 @@ impl FrontDoor {
     /// Points the front door at a restarted `runboard`.
     pub fn set_target(&self, target: SocketAddr) {
         *self.shared.target.lock().expect("target lock") = target;
+    }
+
+    /// Refuses (`true`) or passes (`false`) `runboard`'s live streams
+    /// (`/runboard/live/…`), as a proxy that cannot pass Server-Sent Events would:
+    /// 502 without forwarding.
+    pub fn refuse_live(&self, refuse: bool) {
+        self.shared.refuse_live.store(refuse, Ordering::SeqCst);
+    }
+
+    /// Holds back every answer to a path starting with `prefix` by `by` (`None`: none),
+    /// as a loaded network or proxy would.
+    pub fn slow_down(&self, slow: Option<(&str, Duration)>) {
+        *self.shared.slow.lock().expect("slow lock") =
+            slow.map(|(prefix, by)| (prefix.to_owned(), by));
     }
 
     /// Every request the browser has sent so far, oldest first.
@@ -128,6 +152,9 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
         path: path.to_owned(),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    if path.starts_with(LIVE_PREFIX) && shared.refuse_live.load(Ordering::SeqCst) {
+        return Ok((StatusCode::BAD_GATEWAY, "502 Bad Gateway\n").into_response());
+    }
     let mut headers = forwarded_headers(&parts.headers);
     if let Some(identity) = shared.identity.lock().expect("identity lock").clone() {
         headers.insert("x-forwarded-email", HeaderValue::from_str(&identity.email)?);
@@ -143,6 +170,17 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
         .body(body)
         .send()
         .await?;
+    // A fault the test asked for, not a wait for anything: the answer is held back.
+    let held_until = shared
+        .slow
+        .lock()
+        .expect("slow lock")
+        .as_ref()
+        .and_then(|(prefix, by)| path.starts_with(prefix.as_str()).then_some(*by))
+        .map(|by| tokio::time::Instant::now() + by);
+    if let Some(release) = held_until {
+        tokio::time::sleep_until(release).await;
+    }
     let status = upstream.status();
     let response_headers = upstream.headers().clone();
     let body = if is_event_stream(&response_headers) {
@@ -162,6 +200,9 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
     }
     Ok(response)
 }
+
+/// Where `runboard`'s live streams are.
+const LIVE_PREFIX: &str = "/runboard/live/";
 
 fn is_event_stream(headers: &HeaderMap) -> bool {
     headers

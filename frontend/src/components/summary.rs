@@ -16,7 +16,7 @@ use crate::{
         time::parse_iso_ms,
     },
     poller::PollStatus,
-    views::run::Report,
+    views::run::{Report, Via},
 };
 
 /// The top of a run report.
@@ -28,6 +28,8 @@ pub(crate) fn RunHeader(
     poll: PollStatus,
     /// The run's job status, when the report knows its job.
     job_status: RwSignal<Option<JobStatus>>,
+    /// Stream or polling: said only in the tooltip of "updated N s ago".
+    via: RwSignal<Via>,
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
     let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| Summary::of(r))));
@@ -89,7 +91,8 @@ pub(crate) fn RunHeader(
         <div class="rb-progress-line rb-num">
             <span>{shown(move || summary.with(|s| s.as_ref().map(|s| format!("{} of {} done · {}%", s.done, s.total, s.percent_done()))))}</span>
             <span class="rb-spacer"></span>
-            <span class="rb-updated" data-testid="updated-ago" data-live=live(move || if running.get() { "1" } else { "0" }.to_owned())>
+            <span class="rb-updated" data-testid="updated-ago" data-live=live(move || if running.get() { "1" } else { "0" }.to_owned())
+                title=live(move || via.get().as_str().to_owned()) data-via=live(move || via.get().as_str().to_owned())>
                 <span class=live(move || if running.get() { "rb-live-dot" } else { "rb-live-dot rb-final" }) aria-hidden="true"></span>
                 {shown(move || if running.get() { "live · " } else { "final · " })}{updated}
             </span>

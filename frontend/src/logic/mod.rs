@@ -11,6 +11,7 @@ pub(crate) mod jobs;
 pub(crate) mod junit;
 pub(crate) mod links;
 pub(crate) mod look;
+pub(crate) mod patch;
 pub(crate) mod poll;
 pub(crate) mod summary;
 pub(crate) mod time;

@@ -1,16 +1,22 @@
 //! The run report view: header, summary bar, filterable windowed tests table, exports.
-//! It refreshes while the job or run is live, and the user's filter, sort, search,
-//! scroll position and expanded rows survive every refresh (and, except scroll and
-//! expansion, a reload: they live in the address).
+//! It follows a live run over the server's event stream, or by polling (with
+//! `If-None-Match`) when the stream fails, and the user's filter, sort, search, scroll
+//! position and expanded rows survive every update (and, except scroll and expansion, a
+//! reload: they live in the address).
 
 use std::{collections::HashSet, sync::Arc};
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use runboard_shared::{JobId, JobStatus, JobsRequest, ProjectInfo, RunId, TestRun};
+use runboard_shared::{Job, JobId, JobStatus, JobsRequest, ProjectId, ProjectInfo, RunId, TestRun};
+use send_wrapper::SendWrapper;
 
 use crate::{
-    api, browser,
+    api::{
+        self, Fresh,
+        events::{LiveEvent, LiveReport},
+    },
+    browser,
     components::{
         banner::ErrorBanner, export::ExportBar, summary::RunHeader, table::TestsTable,
         toolbar::Toolbar,
@@ -18,9 +24,11 @@ use crate::{
     context::{self, Flash},
     live::{live, shown},
     logic::{
+        failure::Failure,
         filter::{SortKey, StatusFilter, TestIndex, select},
         jobs::supersedes,
         links::{Prefs, parse_query, run_path},
+        patch,
         summary::is_live,
     },
     poller, store,
@@ -29,6 +37,33 @@ use crate::{
 
 /// The report shared by the view's pieces; `None` until the first answer.
 pub(crate) type Report = RwSignal<Option<Arc<TestRun>>>;
+
+/// How the view follows a live run: shown only in the "updated" element's tooltip.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// The server's event stream.
+    Stream,
+    /// Polling (the stream failed, or a proxy on the way holds it back).
+    Polling,
+}
+
+impl Via {
+    /// The tooltip, and the element's `data-via`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Stream => "live over a stream",
+            Self::Polling => "live over polling",
+        }
+    }
+}
+
+/// How long a stream may still show a live run after its job ended before the view reads
+/// the report itself: the server follows at `poll.run_ms` and reuses a live answer for
+/// about a second, so a healthy stream is never this late.
+const STREAM_GRACE_MS: i64 = 10_000;
+
+/// The open stream, if any (browser objects: the view's thread only).
+type Stream = StoredValue<Option<SendWrapper<LiveReport>>>;
 
 /// The user's view of the table: kept across refreshes.
 #[derive(Clone, Copy)]
@@ -89,47 +124,74 @@ fn RunPage(
     let job_status: RwSignal<Option<JobStatus>> = RwSignal::new(None);
     // The job's `updatedAt` beside its status, so an older answer never moves it back.
     let job_updated: StoredValue<Option<String>> = StoredValue::new(None);
+    let via = RwSignal::new(Via::Stream);
+    let stream: Stream = StoredValue::new(None);
+    // The `ETag` of the report last polled, for `If-None-Match`.
+    let etag: StoredValue<Option<String>> = StoredValue::new(None);
+    // When the job was first seen finished while the streamed report was still live.
+    let behind_since: StoredValue<Option<i64>> = StoredValue::new(None);
     let proj = project.id.clone();
     let (tick_run, tick_job) = (run.clone(), job.clone());
     let poll = poller::start(context::boot().0.poll.run_ms, move |_| {
         let (proj, run, job) = (proj.clone(), tick_run.clone(), tick_job.clone());
         async move {
-            let answer = api::test_run(&proj, &run).await?;
-            let known_terminal =
-                job_status.with_untracked(|s| s.as_ref().is_some_and(JobStatus::is_terminal));
-            if let (Some(job), false) = (&job, known_terminal) {
-                let jobs = api::jobs(
-                    &proj,
-                    &JobsRequest {
-                        job_ids: Some(vec![job.clone()]),
-                    },
-                )
-                .await?;
-                let found = jobs.jobs.into_iter().find(|j| j.job_id == job.as_str());
-                let newer = |f: &runboard_shared::Job| {
-                    let time = job_updated.get_value();
-                    job_status.with_untracked(|held| {
-                        supersedes(
-                            (held.as_ref(), time.as_deref()),
-                            (&f.status, f.updated_at.as_deref()),
-                        )
-                    })
-                };
-                if let Some(found) = found.filter(newer) {
-                    job_updated.set_value(found.updated_at);
-                    job_status.set(Some(found.status));
-                }
+            // While the stream is open it is the report's only writer: a tick that held
+            // a report across an await and wrote it back would undo the changes that
+            // arrived meanwhile (the page then froze on a live state).
+            if via.get_untracked() == Via::Polling
+                && let Fresh::Changed(answer) = poll_report(&proj, &run, etag).await?
+            {
+                report.set(Some(Arc::new(answer)));
             }
-            let finished = !is_live(&answer.status, job_status.get_untracked().as_ref());
-            let undocumented =
-                job_status.with_untracked(|s| matches!(s, Some(JobStatus::Other(_))));
+            if let Some(job) = &job {
+                follow_job(&proj, job, job_status, job_updated).await?;
+            }
+            let Some(held) = report.get_untracked() else {
+                return Ok(false);
+            };
+            let job_now = job_status.get_untracked();
+            let finished = !is_live(&held.status, job_now.as_ref());
+            if via.get_untracked() == Via::Stream
+                && stream_behind(&held, job_now.as_ref(), behind_since)
+            {
+                // The job is over but the stream still shows a live run: stop trusting
+                // it and read the report directly from the next tick on.
+                stream.set_value(None);
+                via.set(Via::Polling);
+                return Ok(false);
+            }
+            let undocumented = matches!(job_now, Some(JobStatus::Other(_)));
             if let (true, true, Some(job)) = (finished, undocumented, &job) {
                 store::report_final(proj.as_str(), job.as_str());
             }
-            report.set(Some(Arc::new(answer)));
+            if finished {
+                stream.set_value(None);
+            }
             Ok(finished)
         }
     });
+    let on_event = move |event: LiveEvent| match event {
+        LiveEvent::Report(fresh) => report.set(Some(Arc::new(fresh))),
+        LiveEvent::Change(change) => report.update(|held| match held {
+            Some(held) => patch::apply(Arc::make_mut(held), change),
+            None => *held = Some(Arc::new(change)),
+        }),
+        LiveEvent::Final(fresh) => {
+            report.set(Some(Arc::new(fresh)));
+            // The tick sees the final report (and the job) and stops.
+            poll.retry_now();
+        }
+        LiveEvent::Broken => {
+            stream.set_value(None);
+            via.set(Via::Polling);
+            poll.retry_now();
+        }
+    };
+    match LiveReport::open(&project.id, &run, on_event) {
+        Some(opened) => stream.set_value(Some(SendWrapper::new(opened))),
+        None => via.set(Via::Polling),
+    }
+    on_cleanup(move || stream.set_value(None));
 
     // The filter, sort and search live in the address, so a reload or a copied link
     // shows the same table.
@@ -192,11 +254,69 @@ fn RunPage(
             <ErrorBanner status=poll />
             <Show when=move || report.with(Option::is_some)
                 fallback=move || view! { <p class="rb-loading" role="status">{shown(move || if poll.error.with(Option::is_none) { "Loading the report…" } else { "" })}</p> }>
-                <RunHeader report=report poll=poll job_status=job_status />
+                <RunHeader report=report poll=poll job_status=job_status via=via />
                 <Toolbar report=report state=state order=order />
                 <TestsTable report=report order=order expanded=state.expanded />
                 <ExportBar report=report />
             </Show>
         </section>
     }
+}
+
+/// One poll of the report with the `ETag` of the last one; a 304 keeps the report held.
+async fn poll_report(
+    project: &ProjectId,
+    run: &RunId,
+    etag: StoredValue<Option<String>>,
+) -> Result<Fresh, Failure> {
+    let sent = etag.get_value();
+    let (fresh, tag) = api::test_run(project, run, sent.as_deref()).await?;
+    etag.set_value(tag);
+    Ok(fresh)
+}
+
+/// Reads `job`'s state unless it is already known to be over, and keeps it only when it
+/// is newer than the one held, so an older answer never moves the job back.
+async fn follow_job(
+    project: &ProjectId,
+    job: &JobId,
+    status: RwSignal<Option<JobStatus>>,
+    updated: StoredValue<Option<String>>,
+) -> Result<(), Failure> {
+    if status.with_untracked(|s| s.as_ref().is_some_and(JobStatus::is_terminal)) {
+        return Ok(());
+    }
+    let request = JobsRequest {
+        job_ids: Some(vec![job.clone()]),
+    };
+    let jobs = api::jobs(project, &request).await?;
+    let found = jobs.jobs.into_iter().find(|j| j.job_id == job.as_str());
+    let newer = |f: &Job| {
+        let time = updated.get_value();
+        status.with_untracked(|held| {
+            supersedes(
+                (held.as_ref(), time.as_deref()),
+                (&f.status, f.updated_at.as_deref()),
+            )
+        })
+    };
+    if let Some(found) = found.filter(newer) {
+        updated.set_value(found.updated_at);
+        status.set(Some(found.status));
+    }
+    Ok(())
+}
+
+/// Whether the stream has fallen behind: the job has been over for longer than the
+/// stream needs to bring the final report, and the report held is still live.
+fn stream_behind(held: &TestRun, job: Option<&JobStatus>, since: StoredValue<Option<i64>>) -> bool {
+    let over = job.is_some_and(JobStatus::is_terminal) && held.status.is_live();
+    if !over {
+        since.set_value(None);
+        return false;
+    }
+    let now = browser::now_ms();
+    let first = since.get_value().unwrap_or(now);
+    since.set_value(Some(first));
+    now - first > STREAM_GRACE_MS
 }

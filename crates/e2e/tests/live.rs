@@ -1,0 +1,142 @@
+//! Live reports in the browser: two tabs on one live run both reach the simulator's final
+//! report over the event stream (and never poll the report), the stream's changes are
+//! never undone by a slow job look-up, and with the stream refused by the proxy in front
+//! the widget falls back to polling by itself and still gets there.
+
+use std::{collections::HashMap, time::Duration};
+
+use anyhow::{Context, Result, ensure};
+use runboard_e2e::{
+    Browser, Stack, StackOptions,
+    scenario::{
+        attr, click_preset, open_start, scenario, visible_rows, wait_for_report, wait_run_completed,
+    },
+    stack::{PROJECT, presets},
+};
+use runboard_shared::TestStatus;
+
+/// At half the usual pace the run stays live long enough for a second tab to join it.
+fn half_pace() -> StackOptions {
+    StackOptions {
+        sim_speed: 20.0,
+        ..StackOptions::default()
+    }
+}
+
+/// Starts the full regression from the start page; returns the run id once its report
+/// is open.
+async fn start_run(b: &Browser, s: &Stack) -> Result<String> {
+    open_start(b, s).await?;
+    click_preset(b, presets::FULL).await?;
+    wait_for_report(b).await
+}
+
+/// The page shows the simulator's final report: every count of the summary and the
+/// status of every row. Returns how the page followed the run (the tooltip).
+async fn shows_final_report(b: &Browser, s: &Stack, run_id: &str) -> Result<String> {
+    wait_run_completed(b).await?;
+    let report = s.sim_report(run_id).await?;
+    let counts = b
+        .js(
+            "return Array.from(document.querySelectorAll('[data-testid=summary-count]'))
+                .map(c => [c.getAttribute('data-status'), Number(c.getAttribute('data-count'))]);",
+            vec![],
+        )
+        .await?;
+    let counts: Vec<(String, u64)> = serde_json::from_value(counts)?;
+    ensure!(!counts.is_empty(), "the summary shows counts");
+    for (label, shown) in &counts {
+        let want = report.count(&TestStatus::parse(label));
+        ensure!(*shown == want, "{label}: page {shown}, simulator {want}");
+    }
+    let by_id: HashMap<&str, &str> = report
+        .tests
+        .iter()
+        .map(|t| (t.id.as_str(), t.status.as_str()))
+        .collect();
+    let rows = visible_rows(b).await?;
+    ensure!(!rows.is_empty(), "the table shows tests");
+    for (id, status) in &rows {
+        let want = by_id
+            .get(id.as_str())
+            .with_context(|| format!("row {id} in the report"))?;
+        ensure!(want == status, "row {id}: page {status}, simulator {want}");
+    }
+    attr(b, "[data-testid=updated-ago]", "title").await
+}
+
+fn requests_to(s: &Stack, prefix: &str) -> usize {
+    s.front
+        .sent()
+        .iter()
+        .filter(|r| r.path.starts_with(prefix))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_on_one_live_run_reach_the_same_final_report_over_the_stream() {
+    scenario("live_two_tabs", half_pace(), async |b, s| {
+        let run_id = start_run(b, s).await?;
+        let second = Browser::start().await?;
+        let outcome = async {
+            second
+                .open(&s.url(&format!("/p/{PROJECT}/runs/{run_id}")))
+                .await?;
+            let first_via = shows_final_report(b, s, &run_id).await?;
+            let second_via = shows_final_report(&second, s, &run_id).await?;
+            ensure!(first_via == "live over a stream", "first tab: {first_via}");
+            ensure!(
+                second_via == "live over a stream",
+                "second tab: {second_via}"
+            );
+            Ok(())
+        }
+        .await;
+        second.close().await;
+        outcome?;
+        ensure!(
+            requests_to(s, "/runboard/live/") >= 2,
+            "each tab opened the stream"
+        );
+        let polls = requests_to(s, &format!("/api/testRun/{PROJECT}/"));
+        ensure!(polls == 0, "{polls} report polls beside the stream");
+        Ok(())
+    })
+    .await;
+}
+
+/// Every job look-up outlasts a poll interval, so stream events always arrive while one
+/// is under way: the page must still reach the final report over the stream. (A view
+/// that wrote back the report it held across the look-up undid those events, and froze
+/// on a live state once the final one was undone.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_job_look_ups_never_undo_what_the_stream_brought() {
+    scenario("live_slow_jobs", half_pace(), async |b, s| {
+        s.front.slow_down(Some((
+            &format!("/api/jobs/{PROJECT}"),
+            Duration::from_millis(1_500),
+        )));
+        let run_id = start_run(b, s).await?;
+        let via = shows_final_report(b, s, &run_id).await?;
+        ensure!(via == "live over a stream", "the tooltip says {via}");
+        s.front.slow_down(None);
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_stream_refused_the_widget_polls_and_reaches_the_final_report() {
+    scenario("live_refused", half_pace(), async |b, s| {
+        s.front.refuse_live(true);
+        let run_id = start_run(b, s).await?;
+        let via = shows_final_report(b, s, &run_id).await?;
+        ensure!(via == "live over polling", "the tooltip says {via}");
+        ensure!(
+            requests_to(s, &format!("/api/testRun/{PROJECT}/")) > 0,
+            "the report was polled"
+        );
+        Ok(())
+    })
+    .await;
+}

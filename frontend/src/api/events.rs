@@ -1,0 +1,127 @@
+//! The live report stream (`GET /runboard/live/{projId}/{runId}`, Server-Sent Events)
+//! through the browser's `EventSource`, owned by [`crate::api`]: events in, as the shared
+//! crate's types; a stream that fails or goes quiet is reported once as
+//! [`LiveEvent::Broken`] so the view falls back to polling.
+
+use std::{cell::Cell, rc::Rc};
+
+use gloo_timers::callback::Interval;
+use runboard_shared::{ProjectId, RunId, TestRun};
+use wasm_bindgen::{JsCast, closure::Closure};
+use web_sys::{Event, EventSource, MessageEvent};
+
+use crate::browser;
+
+/// The server sends something (an event or a `ping` heartbeat) at least every 15 s;
+/// twice that without anything means the stream is stuck (a buffering proxy).
+const QUIET_LIMIT_MS: i64 = 30_000;
+
+/// What the stream says.
+pub(crate) enum LiveEvent {
+    /// The whole report (the first event, or after a gap).
+    Report(TestRun),
+    /// Only what changed (read as a partial report): see `logic::patch`.
+    Change(TestRun),
+    /// The final report; the stream is closed.
+    Final(TestRun),
+    /// The stream failed (before any event, for good, or went quiet); it is closed and
+    /// says nothing more.
+    Broken,
+}
+
+/// An open stream; closed when dropped.
+pub(crate) struct LiveReport {
+    source: EventSource,
+    _listeners: Vec<Closure<dyn FnMut(Event)>>,
+    _watchdog: Interval,
+}
+
+impl LiveReport {
+    /// Opens the stream of `run`; `on` gets each event. `None` when the browser has no
+    /// `EventSource` (then the caller polls).
+    pub(crate) fn open(
+        project: &ProjectId,
+        run: &RunId,
+        on: impl Fn(LiveEvent) + 'static,
+    ) -> Option<Self> {
+        let source = EventSource::new(&format!("/runboard/live/{project}/{run}")).ok()?;
+        let on: Rc<dyn Fn(LiveEvent)> = Rc::new(on);
+        let over = Rc::new(Cell::new(false));
+        let heard = Rc::new(Cell::new(None::<i64>));
+        let opened = browser::now_ms();
+        // Delivers at most one ending (final or broken), then nothing.
+        let emit = {
+            let (source, over) = (source.clone(), over.clone());
+            Rc::new(move |event: LiveEvent| {
+                if over.get() {
+                    return;
+                }
+                if matches!(event, LiveEvent::Final(_) | LiveEvent::Broken) {
+                    over.set(true);
+                    source.close();
+                }
+                on(event);
+            })
+        };
+        let mut listeners = Vec::new();
+        for name in ["report", "change", "final", "ping"] {
+            let (emit, heard) = (emit.clone(), heard.clone());
+            let listener = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+                heard.set(Some(browser::now_ms()));
+                if name == "ping" {
+                    return;
+                }
+                let data = event
+                    .dyn_ref::<MessageEvent>()
+                    .and_then(|message| message.data().as_string());
+                let report = data.and_then(|data| serde_json::from_str::<TestRun>(&data).ok());
+                emit(match (name, report) {
+                    ("report", Some(report)) => LiveEvent::Report(report),
+                    ("change", Some(change)) => LiveEvent::Change(change),
+                    ("final", Some(report)) => LiveEvent::Final(report),
+                    _ => LiveEvent::Broken,
+                });
+            });
+            listen(&source, name, &listener);
+            listeners.push(listener);
+        }
+        // `failure` (the server could not read the run) and the browser's own `error`:
+        // polling shows the reason. A stream that had events and is reconnecting by
+        // itself (`CONNECTING`) is left to it; the watchdog ends a reconnect that never
+        // succeeds.
+        for name in ["failure", "error"] {
+            let (emit, heard, state) = (emit.clone(), heard.clone(), source.clone());
+            let listener = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                let reconnecting =
+                    name == "error" && heard.get().is_some() && state.ready_state() == 0;
+                if !reconnecting {
+                    emit(LiveEvent::Broken);
+                }
+            });
+            listen(&source, name, &listener);
+            listeners.push(listener);
+        }
+        let watchdog = Interval::new(5_000, move || {
+            let last = heard.get().unwrap_or(opened);
+            if browser::now_ms() - last > QUIET_LIMIT_MS {
+                emit(LiveEvent::Broken);
+            }
+        });
+        Some(Self {
+            source,
+            _listeners: listeners,
+            _watchdog: watchdog,
+        })
+    }
+}
+
+fn listen(source: &EventSource, name: &str, listener: &Closure<dyn FnMut(Event)>) {
+    // Adding a listener to a live EventSource does not fail.
+    let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+}
+
+impl Drop for LiveReport {
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
