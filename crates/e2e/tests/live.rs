@@ -9,9 +9,10 @@ use anyhow::{Context, Result, ensure};
 use runboard_e2e::{
     Browser, Stack, StackOptions,
     scenario::{
-        attr, click_preset, open_start, scenario, visible_rows, wait_for_report, wait_run_completed,
+        attr, click_preset, open_start, scenario, visible_rows, wait_attr, wait_for_report,
+        wait_run_completed,
     },
-    stack::{PROJECT, presets},
+    stack::{PROJECT, RUN_TIMEOUT, presets},
 };
 use runboard_shared::TestStatus;
 
@@ -32,8 +33,18 @@ async fn start_run(b: &Browser, s: &Stack) -> Result<String> {
 }
 
 /// The page shows the simulator's final report: every count of the summary and the
-/// status of every row. Returns how the page followed the run (the tooltip).
+/// status of every row, once it also knows the job is over (so nothing it still has
+/// under way can move it back). Returns how the page followed the run (the tooltip).
 async fn shows_final_report(b: &Browser, s: &Stack, run_id: &str) -> Result<String> {
+    wait_run_completed(b).await?;
+    wait_attr(
+        b,
+        "[data-testid=updated-ago]",
+        "data-live",
+        "0",
+        RUN_TIMEOUT,
+    )
+    .await?;
     wait_run_completed(b).await?;
     let report = s.sim_report(run_id).await?;
     let counts = b
@@ -105,20 +116,60 @@ async fn two_tabs_on_one_live_run_reach_the_same_final_report_over_the_stream() 
     .await;
 }
 
-/// Every job look-up outlasts a poll interval, so stream events always arrive while one
-/// is under way: the page must still reach the final report over the stream. (A view
-/// that wrote back the report it held across the look-up undid those events, and froze
-/// on a live state once the final one was undone.)
+/// Starts sampling, inside the page, how many tests the summary counts as done (every
+/// label but Running and Scheduled), every 50 ms, for [`done_samples`].
+async fn sample_done(b: &Browser) -> Result<()> {
+    b.js(
+        "window.__rbDone = [];
+         setInterval(() => {
+           const done = Array.from(document.querySelectorAll('[data-testid=summary-count]'))
+             .filter(c => !['Running', 'Scheduled'].includes(c.getAttribute('data-status')))
+             .reduce((sum, c) => sum + Number(c.getAttribute('data-count')), 0);
+           const seen = window.__rbDone;
+           if (seen.length === 0 || seen[seen.length - 1] !== done) seen.push(done);
+         }, 50);",
+        vec![],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Every distinct "done" count the page showed since [`sample_done`], in order.
+async fn done_samples(b: &Browser) -> Result<Vec<u64>> {
+    Ok(serde_json::from_value(
+        b.js("return window.__rbDone;", vec![]).await?,
+    )?)
+}
+
+/// Every job look-up outlasts several poll intervals, so stream events always arrive
+/// while one is under way: the page must never show fewer tests done than it already
+/// did, and must reach the final report over the stream and stay there. (The view that
+/// wrote back the report it held across the look-up undid those events: measured, the
+/// done count went 10 → 7 and 16 → 12 on the way, and a final report undone that way
+/// froze the page on a live state.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_job_look_ups_never_undo_what_the_stream_brought() {
-    scenario("live_slow_jobs", half_pace(), async |b, s| {
+    // A tenth of the usual pace: the run stays live for about 15 s, long enough for
+    // many changes to arrive during look-ups.
+    let slow_run = StackOptions {
+        sim_speed: 4.0,
+        ..StackOptions::default()
+    };
+    scenario("live_slow_jobs", slow_run, async |b, s| {
+        let run_id = start_run(b, s).await?;
         s.front.slow_down(Some((
             &format!("/api/jobs/{PROJECT}"),
             Duration::from_millis(1_500),
         )));
-        let run_id = start_run(b, s).await?;
+        sample_done(b).await?;
         let via = shows_final_report(b, s, &run_id).await?;
         ensure!(via == "live over a stream", "the tooltip says {via}");
+        let done = done_samples(b).await?;
+        ensure!(done.len() >= 3, "the page followed a live run: {done:?}");
+        ensure!(
+            done.windows(2).all(|pair| pair[0] <= pair[1]),
+            "tests done moved backwards: {done:?}"
+        );
         s.front.slow_down(None);
         Ok(())
     })
