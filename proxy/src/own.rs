@@ -33,6 +33,7 @@ pub(crate) async fn bootstrap(
         user: identity.user.clone(),
         projects,
         poll: config.poll,
+        live_heartbeat_ms: u64::try_from(config.live.heartbeat.as_millis()).unwrap_or(u64::MAX),
         open_access: config.open_access(),
     })
 }

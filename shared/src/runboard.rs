@@ -17,10 +17,19 @@ pub struct Bootstrap {
     pub projects: Vec<ProjectInfo>,
     /// How often the widget polls.
     pub poll: PollIntervals,
+    /// The longest a live report stream stays silent (it sends a heartbeat at least this
+    /// often): twice that without a word means a proxy on the way holds it back.
+    #[serde(default = "default_heartbeat_ms")]
+    pub live_heartbeat_ms: u64,
     /// Runboard runs without sign-in on an address others can reach: the widget shows
     /// a warning banner for as long as this holds.
     #[serde(default)]
     pub open_access: bool,
+}
+
+/// The heartbeat browsers are promised when the server does not say (15 s).
+fn default_heartbeat_ms() -> u64 {
+    15_000
 }
 
 /// A project as the widget sees it: never its key.

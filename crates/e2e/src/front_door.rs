@@ -4,16 +4,13 @@
 //!
 //! It asks `runboard` for uncompressed answers, so a search of the recording for the
 //! canary key is a search of exactly what the browser was sent. Event streams pass
-//! through as they come (recorded piece by piece); a switch makes it refuse them, as
-//! proxies that cannot pass Server-Sent Events do, and another holds back the answers
-//! under one path, as a loaded network does.
+//! through as they come (recorded piece by piece); a switch makes it refuse them or
+//! hold each one back until it ends, as proxies that cannot pass Server-Sent Events do,
+//! and another holds back the answers under one path, as a loaded network does.
 
 use std::{
     net::SocketAddr,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -37,13 +34,25 @@ pub struct Identity {
     pub groups: Vec<String>,
 }
 
+/// What the front door does with `runboard`'s live streams (`/runboard/live/…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LiveStreams {
+    /// Passes them on piece by piece.
+    #[default]
+    Pass,
+    /// 502 without forwarding, as a proxy that refuses them.
+    Refuse,
+    /// Forwards them but sends nothing until the stream ends, as a buffering proxy.
+    Buffer,
+}
+
 #[derive(Clone)]
 struct Shared {
     target: Arc<Mutex<SocketAddr>>,
     identity: Arc<Mutex<Option<Identity>>>,
     recorded: Arc<Mutex<Vec<u8>>>,
     sent: Arc<Mutex<Vec<SentRequest>>>,
-    refuse_live: Arc<AtomicBool>,
+    live: Arc<Mutex<LiveStreams>>,
     slow: Arc<Mutex<Option<(String, Duration)>>>,
     client: reqwest::Client,
 }
@@ -73,7 +82,7 @@ impl FrontDoor {
             identity: Arc::new(Mutex::new(identity)),
             recorded: Arc::default(),
             sent: Arc::default(),
-            refuse_live: Arc::default(),
+            live: Arc::default(),
             slow: Arc::default(),
             client: reqwest::Client::builder().no_proxy().build()?,
         };
@@ -97,11 +106,9 @@ impl FrontDoor {
         *self.shared.target.lock().expect("target lock") = target;
     }
 
-    /// Refuses (`true`) or passes (`false`) `runboard`'s live streams
-    /// (`/runboard/live/…`), as a proxy that cannot pass Server-Sent Events would:
-    /// 502 without forwarding.
-    pub fn refuse_live(&self, refuse: bool) {
-        self.shared.refuse_live.store(refuse, Ordering::SeqCst);
+    /// Passes, refuses or buffers `runboard`'s live streams from now on.
+    pub fn live_streams(&self, mode: LiveStreams) {
+        *self.shared.live.lock().expect("live lock") = mode;
     }
 
     /// Holds back every answer to a path starting with `prefix` by `by` (`None`: none),
@@ -152,7 +159,8 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
         path: path.to_owned(),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
-    if path.starts_with(LIVE_PREFIX) && shared.refuse_live.load(Ordering::SeqCst) {
+    let live = *shared.live.lock().expect("live lock");
+    if path.starts_with(LIVE_PREFIX) && live == LiveStreams::Refuse {
         return Ok((StatusCode::BAD_GATEWAY, "502 Bad Gateway\n").into_response());
     }
     let mut headers = forwarded_headers(&parts.headers);
@@ -183,7 +191,7 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
     }
     let status = upstream.status();
     let response_headers = upstream.headers().clone();
-    let body = if is_event_stream(&response_headers) {
+    let body = if is_event_stream(&response_headers) && live != LiveStreams::Buffer {
         record(shared, status, &response_headers, b"");
         pass_through(shared.clone(), upstream)
     } else {

@@ -46,6 +46,8 @@ pub struct StackOptions {
     pub frame_ancestors: Vec<String>,
     /// The simulator sends the shapes the guide allows but never shows (`shapes: odd`).
     pub odd_shapes: bool,
+    /// `[live] heartbeat_ms`, when not the default (15 s).
+    pub live_heartbeat_ms: Option<u64>,
 }
 
 impl Default for StackOptions {
@@ -57,6 +59,7 @@ impl Default for StackOptions {
             identity: None,
             frame_ancestors: Vec::new(),
             odd_shapes: false,
+            live_heartbeat_ms: None,
         }
     }
 }
@@ -226,6 +229,10 @@ fn config_toml(
             toml_list(users)
         ),
     };
+    let live = options
+        .live_heartbeat_ms
+        .map(|ms| format!("[live]\nheartbeat_ms = {ms}"))
+        .unwrap_or_default();
     Ok(format!(
         r#"listen = "127.0.0.1:0"
 widget_dir = "{widget}"
@@ -235,6 +242,7 @@ timeout_ms = 5000
 [poll]
 jobs_ms = 300
 run_ms = 300
+{live}
 [auth]
 {auth}
 [embed]

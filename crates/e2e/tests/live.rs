@@ -1,13 +1,14 @@
 //! Live reports in the browser: two tabs on one live run both reach the simulator's final
 //! report over the event stream (and never poll the report), the stream's changes are
-//! never undone by a slow job look-up, and with the stream refused by the proxy in front
-//! the widget falls back to polling by itself and still gets there.
+//! never undone by a slow job look-up, and with the stream refused or held back by the
+//! proxy in front the widget falls back to polling by itself and still gets there.
 
 use std::{collections::HashMap, time::Duration};
 
 use anyhow::{Context, Result, ensure};
 use runboard_e2e::{
     Browser, Stack, StackOptions,
+    front_door::LiveStreams,
     scenario::{
         attr, click_preset, open_start, scenario, visible_rows, wait_attr, wait_for_report,
         wait_run_completed,
@@ -179,10 +180,38 @@ async fn slow_job_look_ups_never_undo_what_the_stream_brought() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_stream_refused_the_widget_polls_and_reaches_the_final_report() {
     scenario("live_refused", half_pace(), async |b, s| {
-        s.front.refuse_live(true);
+        s.front.live_streams(LiveStreams::Refuse);
         let run_id = start_run(b, s).await?;
         let via = shows_final_report(b, s, &run_id).await?;
         ensure!(via == "live over polling", "the tooltip says {via}");
+        ensure!(
+            requests_to(s, &format!("/api/testRun/{PROJECT}/")) > 0,
+            "the report was polled"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+/// A proxy that holds the stream back until it ends (as some corporate proxies do with
+/// Server-Sent Events): the stream opens but says nothing, so after twice the server's
+/// heartbeat the widget polls by itself and still reaches the final report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_buffering_proxy_the_widget_polls_and_reaches_the_final_report() {
+    let options = StackOptions {
+        sim_speed: 10.0,
+        live_heartbeat_ms: Some(1_000),
+        ..StackOptions::default()
+    };
+    scenario("live_buffered", options, async |b, s| {
+        s.front.live_streams(LiveStreams::Buffer);
+        let run_id = start_run(b, s).await?;
+        let via = shows_final_report(b, s, &run_id).await?;
+        ensure!(via == "live over polling", "the tooltip says {via}");
+        ensure!(
+            requests_to(s, "/runboard/live/") >= 1,
+            "the widget tried the stream first"
+        );
         ensure!(
             requests_to(s, &format!("/api/testRun/{PROJECT}/")) > 0,
             "the report was polled"

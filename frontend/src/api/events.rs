@@ -12,9 +12,8 @@ use web_sys::{Event, EventSource, MessageEvent};
 
 use crate::browser;
 
-/// The server sends something (an event or a `ping` heartbeat) at least every 15 s;
-/// twice that without anything means the stream is stuck (a buffering proxy).
-const QUIET_LIMIT_MS: i64 = 30_000;
+/// How long the watchdog waits between two looks at a stream, at most.
+const WATCH_EVERY_MS: i64 = 5_000;
 
 /// What the stream says.
 pub(crate) enum LiveEvent {
@@ -37,13 +36,17 @@ pub(crate) struct LiveReport {
 }
 
 impl LiveReport {
-    /// Opens the stream of `run`; `on` gets each event. `None` when the browser has no
-    /// `EventSource` (then the caller polls).
+    /// Opens the stream of `run`; `on` gets each event. The server says something at
+    /// least every `heartbeat_ms`: twice that without a word means the stream is stuck
+    /// (a proxy on the way buffers it), and it is reported broken. `None` when the
+    /// browser has no `EventSource` (then the caller polls).
     pub(crate) fn open(
         project: &ProjectId,
         run: &RunId,
+        heartbeat_ms: u64,
         on: impl Fn(LiveEvent) + 'static,
     ) -> Option<Self> {
+        let quiet_limit = i64::try_from(heartbeat_ms.saturating_mul(2)).unwrap_or(i64::MAX);
         let source = EventSource::new(&format!("/runboard/live/{project}/{run}")).ok()?;
         let on: Rc<dyn Fn(LiveEvent)> = Rc::new(on);
         let over = Rc::new(Cell::new(false));
@@ -101,9 +104,10 @@ impl LiveReport {
             listen(&source, name, &listener);
             listeners.push(listener);
         }
-        let watchdog = Interval::new(5_000, move || {
+        let every = u32::try_from((quiet_limit / 2).clamp(1, WATCH_EVERY_MS)).unwrap_or(5_000);
+        let watchdog = Interval::new(every, move || {
             let last = heard.get().unwrap_or(opened);
-            if browser::now_ms() - last > QUIET_LIMIT_MS {
+            if browser::now_ms() - last > quiet_limit {
                 emit(LiveEvent::Broken);
             }
         });

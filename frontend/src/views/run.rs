@@ -187,7 +187,8 @@ fn RunPage(
             poll.retry_now();
         }
     };
-    match LiveReport::open(&project.id, &run, on_event) {
+    let heartbeat_ms = context::boot().0.live_heartbeat_ms;
+    match LiveReport::open(&project.id, &run, heartbeat_ms, on_event) {
         Some(opened) => stream.set_value(Some(SendWrapper::new(opened))),
         None => via.set(Via::Polling),
     }
