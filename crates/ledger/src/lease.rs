@@ -1,0 +1,88 @@
+//! Leases: each unfinished job is followed by one instance at a time. A claim is one
+//! conditional `UPDATE … RETURNING` (atomic on both backends; PostgreSQL also skips rows
+//! another instance is claiming right now), a claim renews the claimer's own leases, and
+//! a lease that is not renewed expires, so another instance takes the job over.
+
+use sqlx::Row;
+
+use crate::{Backend, ExecutionId, Held, Ledger, LedgerError};
+
+impl Ledger {
+    /// Takes or renews the leases of at most `limit` unfinished jobs for `owner`, until
+    /// `now + ttl_ms`: its own, free ones and expired ones. Returns every job `owner`
+    /// holds afterwards (among those `limit`).
+    pub async fn claim(
+        &self,
+        owner: &str,
+        now: i64,
+        ttl_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Held>, LedgerError> {
+        let skip_locked = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let takeable = "(lease_owner = $1 OR lease_owner IS NULL OR lease_until < $3)";
+        let sql = format!(
+            "UPDATE executions SET lease_owner = $1, lease_until = $2 \
+             WHERE id IN (SELECT id FROM executions \
+               WHERE finished = 0 AND job_id IS NOT NULL AND {takeable} \
+               ORDER BY id LIMIT $4{skip_locked}) \
+             AND finished = 0 AND {takeable} \
+             RETURNING id, project, job_id, test_run_id, status, started_at"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(owner)
+            .bind(now.saturating_add(ttl_ms))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut held = rows
+            .iter()
+            .map(|row| {
+                Ok(Held {
+                    id: ExecutionId(row.try_get(0)?),
+                    project: row.try_get(1)?,
+                    job_id: row.try_get(2)?,
+                    test_run_id: row.try_get(3)?,
+                    status: row.try_get(4)?,
+                    started_at: row.try_get(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        held.sort_by_key(|h| h.id);
+        Ok(held)
+    }
+
+    /// Lets go of every lease `owner` holds (at shutdown), so another instance takes
+    /// the jobs over at once instead of after the lease expires.
+    pub async fn release(&self, owner: &str) -> Result<u64, LedgerError> {
+        let done = sqlx::query(
+            "UPDATE executions SET lease_owner = NULL, lease_until = NULL \
+             WHERE lease_owner = $1 AND finished = 0",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Who holds the lease of `job_id` in `project`, if anyone (for operators and tests).
+    pub async fn lease_holder(
+        &self,
+        project: &str,
+        job_id: &str,
+    ) -> Result<Option<String>, LedgerError> {
+        let row =
+            sqlx::query("SELECT lease_owner FROM executions WHERE project = $1 AND job_id = $2")
+                .bind(project)
+                .bind(job_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(row) => row.try_get(0)?,
+            None => None,
+        })
+    }
+}
