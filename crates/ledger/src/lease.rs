@@ -8,36 +8,48 @@ use sqlx::Row;
 use crate::{Backend, ExecutionId, Held, Ledger, LedgerError};
 
 impl Ledger {
-    /// Takes or renews the leases of at most `limit` unfinished jobs for `owner`, until
-    /// `now + ttl_ms`: its own, free ones and expired ones. Returns every job `owner`
-    /// holds afterwards (among those `limit`).
+    /// Takes or renews the leases of at most `limit` unfinished jobs of `projects` for
+    /// `owner`, until `now + ttl_ms`: its own, free ones and expired ones. Returns every
+    /// job `owner` holds afterwards (among those `limit`). Only the caller's projects, so
+    /// an instance never holds a job it cannot follow.
     pub async fn claim(
         &self,
         owner: &str,
+        projects: &[&str],
         now: i64,
         ttl_ms: i64,
         limit: i64,
     ) -> Result<Vec<Held>, LedgerError> {
+        if projects.is_empty() {
+            return Ok(Vec::new());
+        }
         let skip_locked = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
         let takeable = "(lease_owner = $1 OR lease_owner IS NULL OR lease_until < $3)";
+        let mine = (0..projects.len())
+            .map(|i| format!("${}", i + 5))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "UPDATE executions SET lease_owner = $1, lease_until = $2 \
              WHERE id IN (SELECT id FROM executions \
                WHERE finished = 0 AND job_id IS NOT NULL AND {takeable} \
+               AND project IN ({mine}) \
                ORDER BY id LIMIT $4{skip_locked}) \
              AND finished = 0 AND {takeable} \
              RETURNING id, project, job_id, test_run_id, status, started_at"
         );
-        let rows = sqlx::query(&sql)
+        let mut query = sqlx::query(&sql)
             .bind(owner)
             .bind(now.saturating_add(ttl_ms))
             .bind(now)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(limit);
+        for project in projects {
+            query = query.bind(*project);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         let mut held = rows
             .iter()
             .map(|row| {

@@ -163,7 +163,7 @@ fn finish(counts: Counts, results: Vec<TestOutcome>, at: i64) -> Finish {
 
 /// Claims, then finishes, `id` for `owner`.
 async fn finish_now(l: &Ledger, id: ExecutionId, results: Vec<TestOutcome>, at: i64) {
-    let held = l.claim(OWNER_A, at, 10_000, 100).await.unwrap();
+    let held = l.claim(OWNER_A, &[PROJECT], at, 10_000, 100).await.unwrap();
     assert!(held.iter().any(|h| h.id == id), "{held:?}");
     let counts = Counts {
         passed: results.iter().filter(|r| r.status == "Passed").count() as i64,
@@ -202,7 +202,10 @@ async fn start_follow_finish(l: Ledger) {
         (STARTING, None)
     );
     assert!(
-        l.claim(OWNER_A, T0, 10_000, 10).await.unwrap().is_empty(),
+        l.claim(OWNER_A, &[PROJECT], T0, 10_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "an intent is not followed"
     );
 
@@ -210,7 +213,10 @@ async fn start_follow_finish(l: Ledger) {
         l.confirm_start(id, "job-1").await.unwrap(),
         Confirmed::Recorded(id)
     );
-    let held = l.claim(OWNER_A, T0 + 1, 10_000, 10).await.unwrap();
+    let held = l
+        .claim(OWNER_A, &[PROJECT], T0 + 1, 10_000, 10)
+        .await
+        .unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(
         (held[0].id, held[0].job_id.as_str(), held[0].status.as_str()),
@@ -251,7 +257,7 @@ async fn start_follow_finish(l: Ledger) {
     assert!(l.finish(id, OWNER_A, &end).await.unwrap());
     assert!(!l.finish(id, OWNER_A, &end).await.unwrap(), "finished once");
     assert!(
-        l.claim(OWNER_A, T0 + 6000, 10_000, 10)
+        l.claim(OWNER_A, &[PROJECT], T0 + 6000, 10_000, 10)
             .await
             .unwrap()
             .is_empty(),
@@ -435,27 +441,44 @@ async fn abandoned(l: Ledger) {
 
 async fn leases(l: Ledger) {
     let id = start(&l, "ann", None, "job-1", T0).await;
-    assert_eq!(l.claim(OWNER_A, T0, 1000, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        l.claim(OWNER_A, &[PROJECT], T0, 1000, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(
-        l.claim(OWNER_B, T0 + 500, 1000, 10)
+        l.claim(OWNER_B, &[PROJECT], T0 + 500, 1000, 10)
             .await
             .unwrap()
             .is_empty(),
         "A holds it"
     );
     assert_eq!(
-        l.claim(OWNER_A, T0 + 900, 1000, 10).await.unwrap().len(),
+        l.claim(OWNER_A, &[PROJECT], T0 + 900, 1000, 10)
+            .await
+            .unwrap()
+            .len(),
         1,
         "A renews"
     );
     assert!(
-        l.claim(OWNER_B, T0 + 1500, 1000, 10)
+        l.claim(OWNER_B, &[PROJECT], T0 + 1500, 1000, 10)
             .await
             .unwrap()
             .is_empty(),
         "renewed until 1900"
     );
-    let taken = l.claim(OWNER_B, T0 + 2000, 1000, 10).await.unwrap();
+    let elsewhere = l
+        .claim(OWNER_B, &["p2"], T0 + 2000, 1000, 10)
+        .await
+        .unwrap();
+    assert!(elsewhere.is_empty(), "only the claimer's projects");
+    let taken = l
+        .claim(OWNER_B, &[PROJECT], T0 + 2000, 1000, 10)
+        .await
+        .unwrap();
     assert_eq!(
         taken.iter().map(|h| h.id).collect::<Vec<_>>(),
         [id],
@@ -471,7 +494,10 @@ async fn leases(l: Ledger) {
     );
     assert_eq!(l.release(OWNER_B).await.unwrap(), 1);
     assert_eq!(
-        l.claim(OWNER_A, T0 + 2001, 1000, 10).await.unwrap().len(),
+        l.claim(OWNER_A, &[PROJECT], T0 + 2001, 1000, 10)
+            .await
+            .unwrap()
+            .len(),
         1,
         "released: free at once"
     );
@@ -485,7 +511,7 @@ async fn concurrent_claims(l: Ledger) {
     for owner in 0..8 {
         let l = l.clone();
         tasks.push(tokio::spawn(async move {
-            l.claim(&format!("owner-{owner}"), T0, 60_000, 5)
+            l.claim(&format!("owner-{owner}"), &[PROJECT], T0, 60_000, 5)
                 .await
                 .unwrap()
         }));
