@@ -2,6 +2,7 @@
 //! moved by hand, so a run ends exactly when a test says): starts recorded with user and
 //! preset, jobs followed to their end with no client polling, restart recovery, jobs
 //! started elsewhere, history filters, pages and CSV, identity and project checks.
+//! Every scenario runs twice: on a SQLite file and on a throwaway PostgreSQL server.
 //! `ledger_replicas.rs` runs two instances on one PostgreSQL database.
 
 mod common;
@@ -15,6 +16,7 @@ use runboard_proxy::{
 };
 use runboard_shared::{HistoryPage, Origin, Preset};
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject, Simulator};
+use runboard_testdb::PgServer;
 use serde_json::{Value, json};
 
 use common::{KEY, PROJECT, code, execute_path, read, wait_for};
@@ -26,12 +28,46 @@ struct Stack {
     sim: RunningSim,
     clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
+    _pg: Option<PgServer>,
     ledger_url: String,
     client: reqwest::Client,
 }
 
+/// Where a scenario's ledger lives.
+#[derive(Clone, Copy)]
+enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Each scenario as one test per database.
+macro_rules! on_both {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario(super::Stack::new(super::Db::Sqlite).await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario(super::Stack::new(super::Db::Postgres).await).await;
+            })*
+        }
+    };
+}
+
+on_both!(
+    a_start_is_recorded_and_followed_to_its_end_with_no_client_polling,
+    a_job_started_before_a_restart_finishes_in_the_ledger_after_it,
+    jobs_started_elsewhere_are_recorded_and_followed,
+    history_filters_pages_and_exports_csv,
+    history_checks_identity_project_and_query_like_the_api,
+);
+
 impl Stack {
-    async fn new() -> Self {
+    async fn new(db: Db) -> Self {
         let clock = Arc::new(ManualClock::at_example_time());
         let config = SimConfig {
             speed: 50.0,
@@ -46,11 +82,22 @@ impl Stack {
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let ledger_url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+        let (pg, ledger_url) = match db {
+            Db::Sqlite => {
+                let file = dir.path().join("ledger.db");
+                (None, format!("sqlite://{}", file.display()))
+            }
+            Db::Postgres => {
+                let pg = PgServer::start();
+                let url = pg.fresh_database();
+                (Some(pg), url)
+            }
+        };
         Self {
             sim,
             clock,
             _dir: dir,
+            _pg: pg,
             ledger_url,
             client: reqwest::Client::new(),
         }
@@ -150,9 +197,7 @@ fn follow_fast(config: &mut Config, url: &str) {
     config.limits.reads_per_minute = 0;
 }
 
-#[tokio::test]
-async fn a_start_is_recorded_and_followed_to_its_end_with_no_client_polling() {
-    let stack = Stack::new().await;
+async fn a_start_is_recorded_and_followed_to_its_end_with_no_client_polling(stack: Stack) {
     let server = stack.runboard().await;
     let test = stack.tests()[0].clone();
     let job = stack.start(&server, "ann@example.com", &test).await;
@@ -199,9 +244,7 @@ async fn a_start_is_recorded_and_followed_to_its_end_with_no_client_polling() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_job_started_before_a_restart_finishes_in_the_ledger_after_it() {
-    let stack = Stack::new().await;
+async fn a_job_started_before_a_restart_finishes_in_the_ledger_after_it(stack: Stack) {
     let first = stack.runboard().await;
     let job = stack
         .start(&first, "ann@example.com", &stack.tests()[1])
@@ -217,9 +260,7 @@ async fn a_job_started_before_a_restart_finishes_in_the_ledger_after_it() {
     second.shutdown().await;
 }
 
-#[tokio::test]
-async fn jobs_started_elsewhere_are_recorded_and_followed() {
-    let stack = Stack::new().await;
+async fn jobs_started_elsewhere_are_recorded_and_followed(stack: Stack) {
     let server = stack.runboard().await;
     let response = stack
         .client
@@ -251,9 +292,7 @@ async fn jobs_started_elsewhere_are_recorded_and_followed() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn history_filters_pages_and_exports_csv() {
-    let stack = Stack::new().await;
+async fn history_filters_pages_and_exports_csv(stack: Stack) {
     let server = stack.runboard().await;
     let tests = stack.tests();
     assert!(tests.len() >= 5, "{tests:?}");
@@ -328,9 +367,7 @@ async fn history_filters_pages_and_exports_csv() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn history_checks_identity_project_and_query_like_the_api() {
-    let stack = Stack::new().await;
+async fn history_checks_identity_project_and_query_like_the_api(stack: Stack) {
     let server = stack.runboard().await;
     let check = |path: String, user: Option<&'static str>, status: u16, expected: &'static str| {
         let stack = &stack;
