@@ -110,8 +110,10 @@ impl Ledger {
 
 /// Pool settings per backend. An in-memory SQLite database lives as long as its one
 /// connection (each new connection would be a new, empty database), so that connection
-/// is never closed. A SQLite file gets WAL (readers do not block the writer) and a busy
-/// timeout, so the follower and the start path wait for each other instead of failing.
+/// is never closed. A SQLite file gets WAL (readers do not block the writer) with
+/// `synchronous = NORMAL` (a commit survives the process dying at once; only a power cut
+/// may lose the last ones) and a busy timeout, so the follower and the start path wait for
+/// each other instead of failing.
 fn pool_options(backend: Backend, memory: bool) -> AnyPoolOptions {
     let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
     match backend {
@@ -122,7 +124,7 @@ fn pool_options(backend: Backend, memory: bool) -> AnyPoolOptions {
             .max_lifetime(None),
         Backend::Sqlite => options.max_connections(4).after_connect(|conn, _| {
             Box::pin(async move {
-                conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
                     .await?;
                 Ok(())
             })

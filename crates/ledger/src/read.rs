@@ -70,9 +70,8 @@ impl Ledger {
             let (at, id) = parse_cursor(cursor)?;
             let at = c.bind(Bind::Int(at));
             let id = c.bind(Bind::Int(id));
-            c.sql.push(format!(
-                "(started_at < {at} OR (started_at = {at} AND id < {id}))"
-            ));
+            // A row-value comparison: both backends walk the history index from there.
+            c.sql.push(format!("(started_at, id) < ({at}, {id})"));
         }
         let sql = format!(
             "SELECT {COLUMNS} FROM executions WHERE {} \

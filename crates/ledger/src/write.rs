@@ -298,6 +298,13 @@ impl Ledger {
         Ok(done.rows_affected())
     }
 
+    /// Refreshes the query planner's statistics (after the purge, and after a bulk load),
+    /// so history filters keep using the right index as the ledger grows.
+    pub async fn analyze(&self) -> Result<(), LedgerError> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The row of `job_id` in `project`, if recorded.
     pub(crate) async fn id_of(
         &self,

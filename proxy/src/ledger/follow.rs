@@ -293,9 +293,13 @@ async fn sweep(state: &AppState) {
 
 async fn purge(state: &AppState, days: u32) {
     let before = runboard_ledger::now_ms() - i64::from(days) * 86_400_000;
-    match state.ledger().ledger().purge(before).await {
+    let ledger = state.ledger().ledger();
+    match ledger.purge(before).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(executions = n, "ledger: purged past the retention"),
         Err(err) => tracing::warn!(error = %err, "the ledger purge failed"),
+    }
+    if let Err(err) = ledger.analyze().await {
+        tracing::warn!(error = %err, "the ledger's statistics could not be refreshed");
     }
 }
