@@ -35,6 +35,14 @@ pub fn app(state: AppState) -> Router {
             "/runboard/history/{projId}",
             get(ledger::history).fallback(method_not_allowed),
         )
+        .route(
+            "/runboard/history/{projId}/jobs/{jobId}",
+            get(ledger::execution).fallback(method_not_allowed),
+        )
+        .route(
+            "/runboard/history/{projId}/tests/{testId}",
+            get(ledger::test_history).fallback(method_not_allowed),
+        )
         .route("/healthz", get(own::healthz).fallback(method_not_allowed))
         .route("/readyz", get(own::readyz).fallback(method_not_allowed))
         .route("/metrics", get(own::metrics).fallback(method_not_allowed));

@@ -14,7 +14,7 @@ use runboard_proxy::{
     Config, Server,
     config::{AuthMode, LedgerConfig},
 };
-use runboard_shared::{HistoryPage, Origin, Preset};
+use runboard_shared::{ExecutionDetail, HistoryPage, Origin, Preset, TestHistory};
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject, Simulator};
 use runboard_testdb::PgServer;
 use serde_json::{Value, json};
@@ -64,6 +64,7 @@ on_both!(
     jobs_started_elsewhere_are_recorded_and_followed,
     history_filters_pages_and_exports_csv,
     history_checks_identity_project_and_query_like_the_api,
+    a_run_is_compared_with_the_previous_one_and_tests_have_a_history,
 );
 
 impl Stack {
@@ -449,5 +450,65 @@ async fn history_checks_identity_project_and_query_like_the_api(stack: Stack) {
     let (status, body) = stack.history(&server, "ann", "").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({"executions": [], "next": null}));
+    server.shutdown().await;
+}
+
+async fn a_run_is_compared_with_the_previous_one_and_tests_have_a_history(stack: Stack) {
+    let server = stack.runboard().await;
+    let test = stack.tests()[3].clone();
+    let first = stack.start(&server, "ann@example.com", &test).await;
+    stack.end_every_run();
+    stack.finished(&server, &first).await;
+    let second = stack.start(&server, "bob@example.com", &test).await;
+    stack.end_every_run();
+    stack.finished(&server, &second).await;
+
+    let get = |path: String| {
+        let stack = &stack;
+        let server = &server;
+        async move {
+            let response = stack
+                .client
+                .get(format!("{}/runboard/history/{PROJECT}{path}", server.url()))
+                .header("X-Forwarded-Email", "viewer")
+                .send()
+                .await
+                .unwrap();
+            read(response).await
+        }
+    };
+    let (status, body) = get(format!("/jobs/{second}")).await;
+    assert_eq!(status, 200, "{body}");
+    let detail: ExecutionDetail = serde_json::from_value(body).unwrap();
+    assert_eq!(detail.execution.job_id.as_deref(), Some(second.as_str()));
+    assert_eq!(detail.results.len(), 1);
+    assert_eq!(detail.results[0].test_id, test);
+    let previous = detail.previous.expect("the first run of the same selector");
+    assert_eq!(
+        (previous.job_id.as_deref(), previous.user.as_str()),
+        (Some(first.as_str()), "ann@example.com")
+    );
+    assert_eq!(detail.previous_results.len(), 1);
+    let (_, body) = get(format!("/jobs/{first}")).await;
+    let oldest: ExecutionDetail = serde_json::from_value(body).unwrap();
+    assert!(oldest.previous.is_none() && oldest.previous_results.is_empty());
+
+    let (status, body) = get(format!("/tests/{test}?limit=10")).await;
+    assert_eq!(status, 200, "{body}");
+    let history: TestHistory = serde_json::from_value(body).unwrap();
+    let jobs: Vec<_> = history
+        .results
+        .iter()
+        .map(|r| r.job_id.clone().unwrap())
+        .collect();
+    assert_eq!(jobs, [second.clone(), first.clone()], "newest first");
+    assert!(history.flips <= 1);
+
+    let (status, body) = get("/jobs/000000000000000000000000".to_owned()).await;
+    assert_eq!((status, code(&body)), (404, "not_found"), "{body}");
+    let (status, body) = get("/tests/a%20b".to_owned()).await;
+    assert_eq!((status, code(&body)), (400, "invalid_id"), "{body}");
+    let (status, body) = get(format!("/tests/{test}?limit=0")).await;
+    assert_eq!((status, code(&body)), (400, "invalid_query"), "{body}");
     server.shutdown().await;
 }

@@ -19,8 +19,8 @@ pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
 pub use error::{ApiError, ErrorBody, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
 pub use runboard::{
-    Bootstrap, HistoryCounts, HistoryExecution, HistoryPage, Origin, PollIntervals, Preset,
-    ProjectInfo,
+    Bootstrap, ExecutionDetail, HistoryCounts, HistoryExecution, HistoryPage, HistoryTest, Origin,
+    PollIntervals, Preset, ProjectInfo, TestHistory, TestRunRecord,
 };
 pub use selector::{ExecuteRequest, MAX_TESTS_PER_LIST, Selector};
 pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};

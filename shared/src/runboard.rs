@@ -190,3 +190,61 @@ pub struct HistoryCounts {
     /// Every test of the run.
     pub total: u64,
 }
+
+/// One test's final result in an execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryTest {
+    /// The platform's test id.
+    pub test_id: String,
+    /// Its title.
+    pub title: String,
+    /// Its final status as the platform spelled it.
+    pub status: String,
+    /// How long it ran.
+    pub duration_ms: Option<u64>,
+}
+
+/// `GET /runboard/history/{projId}/jobs/{jobId}`: one execution with each test's result,
+/// and the previous finished execution of the same selector with its results (what the
+/// run is compared with; `null` for the first, and for jobs started elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionDetail {
+    /// The execution.
+    pub execution: HistoryExecution,
+    /// Its tests' final results (empty until it is finished).
+    pub results: Vec<HistoryTest>,
+    /// The previous finished execution of the same selector.
+    pub previous: Option<HistoryExecution>,
+    /// That execution's results.
+    pub previous_results: Vec<HistoryTest>,
+}
+
+/// One earlier result of a test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestRunRecord {
+    /// The job it ran in.
+    pub job_id: Option<String>,
+    /// Its final status.
+    pub status: String,
+    /// How long it ran.
+    pub duration_ms: Option<u64>,
+    /// When its execution started, RFC 3339 UTC.
+    pub started_at: String,
+}
+
+/// `GET /runboard/history/{projId}/tests/{testId}?limit=N`: the test's last results,
+/// newest first, and how often it flipped between `Passed` and `Failed` among them (a
+/// flaky hint: 2 or more flips in a short history is worth a look).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestHistory {
+    /// The test.
+    pub test_id: String,
+    /// Its last results, newest first.
+    pub results: Vec<TestRunRecord>,
+    /// Changes between `Passed` and `Failed` from one result to the next (others skipped).
+    pub flips: u32,
+}

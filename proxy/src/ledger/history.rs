@@ -156,14 +156,14 @@ fn instant(name: &str, text: &str, day_offset: i64) -> Result<i64, AppError> {
         })
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(super) fn rfc3339(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// An execution as the wire shows it.
-fn wire(e: &Execution) -> HistoryExecution {
+pub(super) fn wire(e: &Execution) -> HistoryExecution {
     let positive = |n: i64| u64::try_from(n).unwrap_or(0);
     HistoryExecution {
         job_id: e.job_id.clone(),

@@ -1,9 +1,11 @@
 //! The execution ledger inside `runboard`: the start path's two writes (an intent before
 //! the start is sent, the job id after), the follower that takes every unfinished job to
-//! its end (`follow.rs`), and `GET /runboard/history/{projId}` (`history.rs`). The store
+//! its end (`follow.rs`), `GET /runboard/history/{projId}` (`history.rs`), and one
+//! execution with its comparison, one test's history (`detail.rs`). The store
 //! itself is the `runboard-ledger` crate. No key ever reaches it: rows hold ids, names
 //! and statuses only.
 
+mod detail;
 mod follow;
 mod history;
 
@@ -18,6 +20,7 @@ use crate::{
     upstream::Started,
 };
 
+pub(crate) use detail::{execution, test_history};
 pub(crate) use follow::Follower;
 pub(crate) use history::history;
 
