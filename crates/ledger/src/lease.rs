@@ -11,7 +11,8 @@ impl Ledger {
     /// Takes or renews the leases of at most `limit` unfinished jobs of `projects` for
     /// `owner`, until `now + ttl_ms`: its own, free ones and expired ones. Returns every
     /// job `owner` holds afterwards (among those `limit`). Only the caller's projects, so
-    /// an instance never holds a job it cannot follow.
+    /// an instance never holds a job it cannot follow. Newest first: a job the platform
+    /// never finishes cannot crowd out the ones started after it.
     pub async fn claim(
         &self,
         owner: &str,
@@ -37,7 +38,7 @@ impl Ledger {
              WHERE id IN (SELECT id FROM executions \
                WHERE finished = 0 AND job_id IS NOT NULL AND {takeable} \
                AND project IN ({mine}) \
-               ORDER BY id LIMIT $4{skip_locked}) \
+               ORDER BY id DESC LIMIT $4{skip_locked}) \
              AND finished = 0 AND {takeable} \
              RETURNING id, project, job_id, test_run_id, status, started_at"
         );
