@@ -24,24 +24,33 @@ impl Ledger {
         if projects.is_empty() {
             return Ok(Vec::new());
         }
-        let skip_locked = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
         let takeable = "(lease_owner = $1 OR lease_owner IS NULL OR lease_until < $3)";
         let mine = (0..projects.len())
             .map(|i| format!("${}", i + 5))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!(
-            "UPDATE executions SET lease_owner = $1, lease_until = $2 \
-             WHERE id IN (SELECT id FROM executions \
-               WHERE finished = 0 AND job_id IS NOT NULL AND {takeable} \
-               AND project IN ({mine}) \
-               ORDER BY id DESC LIMIT $4{skip_locked}) \
-             AND finished = 0 AND {takeable} \
-             RETURNING id, project, job_id, test_run_id, status, started_at"
+        let candidates = format!(
+            "SELECT id FROM executions \
+             WHERE finished = 0 AND job_id IS NOT NULL AND {takeable} AND project IN ({mine}) \
+             ORDER BY id DESC LIMIT $4"
         );
+        let returning = "RETURNING executions.id, executions.project, executions.job_id, \
+             executions.test_run_id, executions.status, executions.started_at";
+        let sql = match self.backend {
+            // The candidates are locked once, in a materialised CTE (an `IN (subquery)`
+            // may be rescanned, locking rows it then does not update), skipping rows
+            // another instance is claiming right now.
+            Backend::Postgres => format!(
+                "WITH picked AS MATERIALIZED ({candidates} FOR UPDATE SKIP LOCKED) \
+                 UPDATE executions SET lease_owner = $1, lease_until = $2 \
+                 FROM picked WHERE executions.id = picked.id {returning}"
+            ),
+            // One writer at a time: the statement is atomic as it stands.
+            Backend::Sqlite => format!(
+                "UPDATE executions SET lease_owner = $1, lease_until = $2 \
+                 WHERE id IN ({candidates}) AND finished = 0 AND {takeable} {returning}"
+            ),
+        };
         let mut query = sqlx::query(&sql)
             .bind(owner)
             .bind(now.saturating_add(ttl_ms))
