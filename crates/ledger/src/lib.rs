@@ -3,9 +3,9 @@
 //! test's result), in SQLite (the default, zero setup) or PostgreSQL (shared by replicas).
 //!
 //! One SQL text per query for both backends through sqlx's `Any` driver (`$N`
-//! placeholders work in both); the only backend-specific fragment is the lease claim's
-//! `FOR UPDATE SKIP LOCKED` on PostgreSQL. Migrations are embedded and applied by
-//! [`Ledger::open`].
+//! placeholders work in both); the only backend-specific SQL is the lease claim (a
+//! materialised `FOR UPDATE SKIP LOCKED` CTE on PostgreSQL). Migrations are embedded and
+//! applied by [`Ledger::open`].
 
 mod error;
 mod lease;
