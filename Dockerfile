@@ -27,11 +27,17 @@ FROM rust:${RUST_VERSION}-slim-bookworm AS server
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked -p runboard-proxy \
-    && cp target/release/runboard /runboard
+    && cp target/release/runboard /runboard \
+    && mkdir -p /ledger
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=server /runboard /usr/local/bin/runboard
 COPY --from=widget /src/frontend/dist /usr/share/runboard/widget
+# The default SQLite ledger (runboard-ledger.db) lives in the working folder: give it one
+# nonroot may write, and keep it on a volume. PostgreSQL replicas ignore it.
+COPY --from=server --chown=65532:65532 /ledger /var/lib/runboard
+WORKDIR /var/lib/runboard
+VOLUME /var/lib/runboard
 ENV RUNBOARD_WIDGET_DIR=/usr/share/runboard/widget \
     RUNBOARD_LISTEN=0.0.0.0:8080 \
     RUNBOARD_CONFIG=/etc/runboard/runboard.toml

@@ -77,6 +77,12 @@ ensure_browser() {
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
+# The ledger's PostgreSQL tests start a throwaway server from Debian's binaries
+# (crates/testdb); they fail, never skip, when the binaries are missing.
+ensure_postgres() {
+  if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then apt_install postgresql; fi
+}
+
 # Prints the PATH that puts the pinned tools first, for callers to export.
 tools_path() { printf '%s' "$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"; }
 
@@ -84,7 +90,8 @@ case "${1:-build}" in
   build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt ;;
   browser) ensure_browser ;;
   fuzz) ensure_cargo_fuzz ;;
-  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_browser; ensure_cargo_fuzz ;;
+  postgres) ensure_postgres ;;
+  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_browser; ensure_cargo_fuzz; ensure_postgres ;;
   path) tools_path ;;
-  *) echo "usage: scripts/tools.sh [build|browser|fuzz|all|path]" >&2; exit 2 ;;
+  *) echo "usage: scripts/tools.sh [build|browser|fuzz|postgres|all|path]" >&2; exit 2 ;;
 esac

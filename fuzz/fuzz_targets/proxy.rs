@@ -42,10 +42,7 @@ fn router() -> &'static (tokio::runtime::Runtime, Router) {
         )
         .unwrap();
         config.widget_dir = widget;
-        let router = {
-            let _guard = runtime.enter();
-            app(AppState::new(config).unwrap())
-        };
+        let router = app(runtime.block_on(AppState::new(config)).unwrap());
         (runtime, router)
     })
 }

@@ -12,14 +12,15 @@ use crate::{
     auth::Identity,
     csrf::SameOrigin,
     extract::{ApiJson, ProjectPath, RunPath},
-    reads,
+    ledger, reads,
     upstream::Verified,
 };
 
 /// The most job ids one `jobs` request may ask for, after removing duplicates.
 pub(crate) const MAX_JOB_IDS: usize = 200;
 
-/// `POST /api/testExecution/{projId}`: start a run, if this user may.
+/// `POST /api/testExecution/{projId}`: start a run, if this user may, recorded in the
+/// ledger (`ledger::start`).
 pub(crate) async fn execute(
     State(state): State<AppState>,
     identity: Identity,
@@ -29,10 +30,7 @@ pub(crate) async fn execute(
 ) -> Result<Verified<ExecuteResponse>, AppError> {
     let project = state.project(&proj)?;
     let result = if identity.can_run(&state.config().auth, project) {
-        state
-            .upstream()
-            .start(state.metrics(), project, &request)
-            .await
+        ledger::start(&state, project, identity.name(), &request).await
     } else {
         Err(AppError::Forbidden(format!(
             "you may watch {} but not start runs; ask the Runboard administrator for access",

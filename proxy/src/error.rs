@@ -83,6 +83,14 @@ pub enum AppError {
     /// `[live] max_streams` streams are open already: the limit.
     #[error("Runboard already serves {0} live streams; the page refreshes by polling instead")]
     TooManyStreams(usize),
+    /// A query string Runboard cannot use (a filter, a cursor, a limit).
+    #[error("{0}")]
+    InvalidQuery(String),
+    /// The execution ledger's database failed (detail logged, never sent).
+    #[error(
+        "the execution ledger is unavailable; try again shortly, or tell the Runboard administrator"
+    )]
+    LedgerUnavailable,
     /// The widget's files are missing (served as text, not JSON).
     #[error("the widget is not built: run ./x demo or trunk build")]
     WidgetMissing,
@@ -94,6 +102,8 @@ impl AppError {
         match self {
             Self::InvalidId(_) => (StatusCode::BAD_REQUEST, "invalid_id"),
             Self::InvalidBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
+            Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
+            Self::LedgerUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "ledger_unavailable"),
             Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::UnknownProject(_) => (StatusCode::NOT_FOUND, "unknown_project"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -187,6 +197,8 @@ mod tests {
         );
         check(AppError::TooManyStreams(2000), 503, "too_many_streams");
         check(AppError::UpstreamInvalid, 502, "upstream_invalid");
+        check(AppError::InvalidQuery("x".into()), 400, "invalid_query");
+        check(AppError::LedgerUnavailable, 503, "ledger_unavailable");
         check(
             AppError::UpstreamRejected(StatusCode::NOT_FOUND, "x".into()),
             404,

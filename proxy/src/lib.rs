@@ -14,6 +14,7 @@ pub mod demo;
 
 mod error;
 mod extract;
+mod ledger;
 mod limits;
 mod live;
 mod metrics;

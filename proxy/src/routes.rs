@@ -8,7 +8,7 @@ use axum::{
 };
 use runboard_shared::Endpoint;
 
-use crate::{AppError, AppState, api, live, middleware, own, static_files};
+use crate::{AppError, AppState, api, ledger, live, middleware, own, static_files};
 
 /// The whole application: the guide's endpoints, Runboard's own, the widget.
 pub fn app(state: AppState) -> Router {
@@ -30,6 +30,18 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/runboard/live/{projId}/{runId}",
             get(live::stream).fallback(method_not_allowed),
+        )
+        .route(
+            "/runboard/history/{projId}",
+            get(ledger::history).fallback(method_not_allowed),
+        )
+        .route(
+            "/runboard/history/{projId}/jobs/{jobId}",
+            get(ledger::execution).fallback(method_not_allowed),
+        )
+        .route(
+            "/runboard/history/{projId}/tests/{testId}",
+            get(ledger::test_history).fallback(method_not_allowed),
         )
         .route("/healthz", get(own::healthz).fallback(method_not_allowed))
         .route("/readyz", get(own::readyz).fallback(method_not_allowed))

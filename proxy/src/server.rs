@@ -25,7 +25,7 @@ use tokio::{
 use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
-use crate::{AppState, Config, app, config::ServerConfig};
+use crate::{AppState, Config, app, config::ServerConfig, ledger::Follower};
 
 /// The largest request head (request line and headers) read; larger ones get 431.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -40,6 +40,7 @@ pub struct Server {
     task: JoinHandle<()>,
     drain: Duration,
     state: AppState,
+    follower: Option<Follower>,
 }
 
 impl Server {
@@ -53,7 +54,7 @@ impl Server {
         // In-flight requests are bounded by the upstream timeout; allow a little more.
         let drain = config.upstream.timeout + Duration::from_secs(2);
         let settings = config.server.clone();
-        let state = AppState::new(config)?;
+        let state = AppState::new(config).await?;
         let listener = bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -65,7 +66,9 @@ impl Server {
             drain,
         ));
         tracing::info!(%addr, "runboard listening");
+        let follower = Follower::spawn(state.clone());
         Ok(Self {
+            follower,
             addr,
             stop: Some(stop),
             task,
@@ -91,6 +94,9 @@ impl Server {
             let _ = stop.send(());
         }
         self.state.end_live_streams();
+        if let Some(follower) = self.follower.take() {
+            follower.stop(&self.state).await;
+        }
         let grace = self.drain + Duration::from_secs(1);
         match tokio::time::timeout(grace, &mut self.task).await {
             Ok(Ok(())) => tracing::info!("runboard stopped"),

@@ -1,5 +1,5 @@
 //! The shared application state: configuration, the pooled upstream client, metrics,
-//! the rate limiters.
+//! the rate limiters, the execution ledger.
 
 use std::{sync::Arc, time::Duration};
 
@@ -8,6 +8,7 @@ use runboard_shared::ProjectId;
 use crate::{
     AppError,
     config::{Config, ProjectConfig},
+    ledger::Recorder,
     limits::Limits,
     live::Live,
     metrics::Metrics,
@@ -26,12 +27,23 @@ struct Inner {
     limits: Limits,
     reads: Reads,
     live: Live,
+    ledger: Recorder,
 }
 
 impl AppState {
-    /// Builds the state, including the upstream HTTP client (rustls, pooled).
-    pub fn new(config: Config) -> anyhow::Result<Self> {
+    /// Builds the state: the upstream HTTP client (rustls, pooled) and the ledger, whose
+    /// database is opened and migrated here (hence async). The ledger's follower is not
+    /// started here but by [`crate::Server::start`], so a router built for `oneshot`
+    /// tests polls nothing.
+    pub async fn new(config: Config) -> anyhow::Result<Self> {
         let upstream = Upstream::new(&config)?;
+        let ledger = Recorder::open(&config.ledger).await.map_err(|err| {
+            // The URL is never quoted: it may hold a password.
+            anyhow::anyhow!(
+                "cannot open the {} ledger: {err}",
+                config.ledger.url.scheme()
+            )
+        })?;
         let active_jobs_every = Duration::from_millis(config.poll.jobs_ms);
         Ok(Self(Arc::new(Inner {
             limits: Limits::new(config.limits),
@@ -40,6 +52,7 @@ impl AppState {
             upstream,
             metrics: Metrics::new(),
             live: Live::default(),
+            ledger,
         })))
     }
 
@@ -70,6 +83,11 @@ impl AppState {
     /// hold the shutdown for its whole drain period.
     pub(crate) fn end_live_streams(&self) {
         self.0.live.close();
+    }
+
+    /// The execution ledger (`ledger/`).
+    pub(crate) fn ledger(&self) -> &Recorder {
+        &self.0.ledger
     }
 
     pub(crate) fn limits(&self) -> &Limits {

@@ -118,6 +118,8 @@ fn port_zero_prints_the_address_first() {
         .args(["--config", &example()])
         .env("RUNBOARD_KEY_WEBSHOP", "example-key")
         .env("RUNBOARD_LISTEN", "127.0.0.1:0")
+        // The example's ledger is under /var/lib; this test needs none that lasts.
+        .env("RUNBOARD_LEDGER_URL", "sqlite::memory:")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

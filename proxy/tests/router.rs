@@ -15,12 +15,12 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 /// A router whose upstream is a closed port: these tests never reach it.
-fn router(widget: Option<&std::path::Path>) -> Router {
-    router_with(widget, |_| {})
+async fn router(widget: Option<&std::path::Path>) -> Router {
+    router_with(widget, |_| {}).await
 }
 
 /// The same, with the configuration adjusted by `adjust`.
-fn router_with(widget: Option<&std::path::Path>, adjust: impl FnOnce(&mut Config)) -> Router {
+async fn router_with(widget: Option<&std::path::Path>, adjust: impl FnOnce(&mut Config)) -> Router {
     let mut config = common::config_for("http://127.0.0.1:9", "router-test-key");
     config.projects[0].presets = vec![
         serde_json::from_value::<Preset>(serde_json::json!({"name": "Smoke", "testSuiteId": "s1"}))
@@ -31,7 +31,7 @@ fn router_with(widget: Option<&std::path::Path>, adjust: impl FnOnce(&mut Config
         config.widget_dir = dir.to_owned();
     }
     adjust(&mut config);
-    app(AppState::new(config).unwrap())
+    app(AppState::new(config).await.unwrap())
 }
 
 fn widget() -> tempfile::TempDir {
@@ -74,7 +74,7 @@ fn header_of(response: &Response<Body>, name: header::HeaderName) -> &str {
 #[tokio::test]
 async fn index_for_client_routes_never_cached_with_its_script_hash() {
     let dir = widget();
-    let router = router(Some(dir.path()));
+    let router = router(Some(dir.path())).await;
     for uri in [
         "/",
         "/index.html",
@@ -102,7 +102,7 @@ async fn index_for_client_routes_never_cached_with_its_script_hash() {
 #[tokio::test]
 async fn assets_have_types_caching_and_compression() {
     let dir = widget();
-    let router = router(Some(dir.path()));
+    let router = router(Some(dir.path())).await;
     let (response, _) = send(&router, get("/app-0123456789abcdef_bg.wasm")).await;
     assert_eq!(
         header_of(&response, header::CONTENT_TYPE),
@@ -129,7 +129,7 @@ async fn assets_have_types_caching_and_compression() {
 #[tokio::test]
 async fn paths_that_name_no_file_are_json_404s() {
     let dir = widget();
-    let router = router(Some(dir.path()));
+    let router = router(Some(dir.path())).await;
     for uri in [
         // Authority form, as `GET host:443 HTTP/1.1` arrives over a socket.
         "platform.example.com:443".to_owned(),
@@ -145,7 +145,7 @@ async fn paths_that_name_no_file_are_json_404s() {
 
 #[tokio::test]
 async fn a_missing_widget_is_explained_and_the_api_still_works() {
-    let router = router(None);
+    let router = router(None).await;
     let (response, body) = send(&router, get("/")).await;
     assert_eq!(response.status(), 503);
     assert!(String::from_utf8_lossy(&body).contains("trunk build"));
@@ -155,7 +155,7 @@ async fn a_missing_widget_is_explained_and_the_api_still_works() {
 
 #[tokio::test]
 async fn bootstrap_lists_projects_presets_and_poll_intervals() {
-    let router = router(None);
+    let router = router(None).await;
     let (response, body) = send(&router, get("/runboard/bootstrap")).await;
     assert!(!String::from_utf8_lossy(&body).contains("router-test-key"));
     let boot: Bootstrap = serde_json::from_slice(&body).unwrap();
@@ -174,7 +174,7 @@ async fn bootstrap_lists_projects_presets_and_poll_intervals() {
 
 #[tokio::test]
 async fn bodies_over_the_limit_and_other_methods_are_json_errors() {
-    let router = router(None);
+    let router = router(None).await;
     let big = format!(r#"{{"jobIds":["{}"]}}"#, "a".repeat(BODY_LIMIT));
     let request = Request::post(common::jobs_path())
         .header(header::CONTENT_TYPE, "application/json")
@@ -200,7 +200,7 @@ async fn bodies_over_the_limit_and_other_methods_are_json_errors() {
 /// other method is a 405 before anything is forwarded.
 #[tokio::test]
 async fn each_endpoint_takes_only_its_guide_method() {
-    let router = router(None);
+    let router = router(None).await;
     for endpoint in Endpoint::ALL {
         let path = match endpoint {
             Endpoint::Execute => common::execute_path(),
@@ -223,7 +223,7 @@ async fn each_endpoint_takes_only_its_guide_method() {
 
 #[tokio::test]
 async fn metrics_count_by_route_template_without_ids() {
-    let router = router(None);
+    let router = router(None).await;
     send(&router, get(&common::run_path("6804f1e2d2d4e0a1c1a0d456"))).await;
     send(&router, get("/healthz")).await;
     let (response, body) = send(&router, get("/metrics")).await;
@@ -243,7 +243,7 @@ async fn metrics_count_by_route_template_without_ids() {
 
 #[tokio::test]
 async fn answers_that_name_the_user_or_hold_run_data_are_never_cached() {
-    let router = router(None);
+    let router = router(None).await;
     let run = common::run_path("6804f1e2d2d4e0a1c1a0d456");
     for uri in [
         "/runboard/bootstrap",
@@ -270,7 +270,8 @@ async fn answers_that_name_the_user_or_hold_run_data_are_never_cached() {
 async fn open_access_is_flagged_in_the_bootstrap() {
     let open = router_with(None, |config| {
         config.listen = "192.0.2.10:8080".parse().unwrap();
-    });
+    })
+    .await;
     let (_, body) = send(&open, get("/runboard/bootstrap")).await;
     let boot: Bootstrap = serde_json::from_slice(&body).unwrap();
     assert!(boot.open_access);
@@ -280,7 +281,7 @@ async fn open_access_is_flagged_in_the_bootstrap() {
 
 #[tokio::test]
 async fn invented_methods_are_counted_as_other() {
-    let router = router(None);
+    let router = router(None).await;
     for method in ["BREW", "get", "X-SCAN-1", "X-SCAN-2"] {
         let request = Request::builder()
             .method(method)

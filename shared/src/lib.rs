@@ -18,7 +18,10 @@ pub mod wire;
 pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
 pub use error::{ApiError, ErrorBody, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
-pub use runboard::{Bootstrap, PollIntervals, Preset, ProjectInfo};
+pub use runboard::{
+    Bootstrap, ExecutionDetail, HistoryCounts, HistoryExecution, HistoryPage, HistoryTest, Origin,
+    PollIntervals, Preset, ProjectInfo, TestHistory, TestRunRecord,
+};
 pub use selector::{ExecuteRequest, MAX_TESTS_PER_LIST, Selector};
 pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};
 pub use wire::{

@@ -127,3 +127,133 @@ impl TryFrom<RawPreset> for Preset {
         })
     }
 }
+
+/// `GET /runboard/history/{projId}`: one page of the project's execution ledger, newest
+/// first. `next` is the opaque cursor of the following page (`?cursor=`), `null` on the
+/// last page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    /// The executions of this page.
+    pub executions: Vec<HistoryExecution>,
+    /// The cursor of the next page.
+    pub next: Option<String>,
+}
+
+/// Who started an execution, as far as Runboard knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Started through Runboard: `user` is who did.
+    Runboard,
+    /// Seen in the project's active-jobs list but started elsewhere (CI, scripts).
+    Elsewhere,
+}
+
+/// One execution of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryExecution {
+    /// The platform's job id (`null` while starting, or when the start's answer was lost).
+    pub job_id: Option<String>,
+    /// The run record, once known.
+    pub test_run_id: Option<String>,
+    /// Who started it (`anonymous` without SSO; empty when started elsewhere).
+    pub user: String,
+    /// When it was started (first seen, for jobs started elsewhere), RFC 3339 UTC.
+    pub started_at: String,
+    /// The job's last known status (`Pending` … `Success`, `Failed`), or Runboard's own
+    /// `Starting` / `Unconfirmed` / `Missing`.
+    pub status: String,
+    /// Whether the ledger has its end (final status, counts, results).
+    pub finished: bool,
+    /// The final counts, once finished with a report.
+    pub counts: Option<HistoryCounts>,
+    /// From start to end, once finished.
+    pub duration_ms: Option<u64>,
+    /// The preset the start matched, if any.
+    pub preset: Option<String>,
+    /// Runboard or elsewhere.
+    pub origin: Origin,
+    /// What ran: the selector field (`featureId`, `testSuiteId`, `testId`, `tests`), or
+    /// `null` for jobs started elsewhere (the platform does not say).
+    pub selector: Option<String>,
+    /// The selector's id (ids joined with commas for `tests`).
+    pub selector_value: Option<String>,
+    /// The agent asked for or reported.
+    pub agent: Option<String>,
+    /// When the end was seen, RFC 3339 UTC.
+    pub finished_at: Option<String>,
+}
+
+/// The final counts of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryCounts {
+    /// Tests that passed.
+    pub passed: u64,
+    /// Tests that failed.
+    pub failed: u64,
+    /// Tests that were skipped.
+    pub skipped: u64,
+    /// Every test of the run.
+    pub total: u64,
+}
+
+/// One test's final result in an execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryTest {
+    /// The platform's test id.
+    pub test_id: String,
+    /// Its title.
+    pub title: String,
+    /// Its final status as the platform spelled it.
+    pub status: String,
+    /// How long it ran.
+    pub duration_ms: Option<u64>,
+}
+
+/// `GET /runboard/history/{projId}/jobs/{jobId}`: one execution with each test's result,
+/// and the previous finished execution of the same selector with its results (what the
+/// run is compared with; `null` for the first, and for jobs started elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionDetail {
+    /// The execution.
+    pub execution: HistoryExecution,
+    /// Its tests' final results (empty until it is finished).
+    pub results: Vec<HistoryTest>,
+    /// The previous finished execution of the same selector.
+    pub previous: Option<HistoryExecution>,
+    /// That execution's results.
+    pub previous_results: Vec<HistoryTest>,
+}
+
+/// One earlier result of a test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestRunRecord {
+    /// The job it ran in.
+    pub job_id: Option<String>,
+    /// Its final status.
+    pub status: String,
+    /// How long it ran.
+    pub duration_ms: Option<u64>,
+    /// When its execution started, RFC 3339 UTC.
+    pub started_at: String,
+}
+
+/// `GET /runboard/history/{projId}/tests/{testId}?limit=N`: the test's last results,
+/// newest first, and how often it flipped between `Passed` and `Failed` among them (a
+/// flaky hint: 2 or more flips in a short history is worth a look).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestHistory {
+    /// The test.
+    pub test_id: String,
+    /// Its last results, newest first.
+    pub results: Vec<TestRunRecord>,
+    /// Changes between `Passed` and `Failed` from one result to the next (others skipped).
+    pub flips: u32,
+}

@@ -270,7 +270,9 @@ async fn start_proxy(
     let text = format!(
         "listen = \"127.0.0.1:0\"\nwidget_dir = {widget:?}\n\
          [upstream]\nurl = {upstream:?}\n{auth}\
+         [ledger]\nurl = {ledger:?}\nfollow_ms = 0\n\
          [[projects]]\nid = {id:?}\nname = \"Bench\"\napi_key_file = {key:?}\n",
+        ledger = format!("sqlite://{}", dir.path().join("ledger.db").display()),
         widget = dir.path().join("widget").display().to_string(),
         upstream = sim.url(),
         id = project.id,

@@ -245,6 +245,10 @@ run_ms = 300
 {live}
 [auth]
 {auth}
+[ledger]
+url = "sqlite://{ledger}"
+# The browser suite counts what reaches the simulator; the follower is tested in proxy/tests/ledger.rs.
+follow_ms = 0
 [embed]
 frame_ancestors = {ancestors}
 [[projects]]
@@ -271,6 +275,7 @@ agentName = "offline-agent"
         upstream = sim.url(),
         ancestors = toml_list(&options.frame_ancestors),
         key_file = dir.join("key").display(),
+        ledger = dir.join("ledger.db").display(),
         full = presets::FULL,
         all = all.id,
         smoke = presets::SMOKE,

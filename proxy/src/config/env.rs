@@ -29,6 +29,10 @@ pub(crate) const OVERRIDES: &[(&str, &str)] = &[
     ("RUNBOARD_POLL_RUN_MS", "poll.run_ms"),
     ("RUNBOARD_CACHE_LIVE_REUSE_MS", "cache.live_reuse_ms"),
     ("RUNBOARD_CACHE_FINISHED_BYTES", "cache.finished_bytes"),
+    ("RUNBOARD_LEDGER_URL", "ledger.url"),
+    ("RUNBOARD_LEDGER_RETENTION_DAYS", "ledger.retention_days"),
+    ("RUNBOARD_LEDGER_FOLLOW_MS", "ledger.follow_ms"),
+    ("RUNBOARD_LEDGER_LEASE_MS", "ledger.lease_ms"),
     ("RUNBOARD_AUTH_MODE", "auth.mode"),
     ("RUNBOARD_AUTH_USER_HEADER", "auth.user_header"),
     ("RUNBOARD_AUTH_GROUPS_HEADER", "auth.groups_header"),
@@ -80,6 +84,12 @@ fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigErro
         "RUNBOARD_POLL_RUN_MS" => raw.poll.run_ms = Some(number(var, &value)?),
         "RUNBOARD_CACHE_LIVE_REUSE_MS" => raw.cache.live_reuse_ms = Some(number(var, &value)?),
         "RUNBOARD_CACHE_FINISHED_BYTES" => raw.cache.finished_bytes = Some(number(var, &value)?),
+        "RUNBOARD_LEDGER_URL" => raw.ledger.url = Some(value),
+        "RUNBOARD_LEDGER_RETENTION_DAYS" => {
+            raw.ledger.retention_days = Some(number(var, &value)?);
+        }
+        "RUNBOARD_LEDGER_FOLLOW_MS" => raw.ledger.follow_ms = Some(number(var, &value)?),
+        "RUNBOARD_LEDGER_LEASE_MS" => raw.ledger.lease_ms = Some(number(var, &value)?),
         "RUNBOARD_AUTH_MODE" => raw.auth.mode = Some(value),
         "RUNBOARD_AUTH_USER_HEADER" => raw.auth.user_header = Some(value),
         "RUNBOARD_AUTH_GROUPS_HEADER" => raw.auth.groups_header = Some(value),

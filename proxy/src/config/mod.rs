@@ -5,6 +5,7 @@ mod cache;
 mod edge;
 mod env;
 mod key;
+mod ledger;
 mod live;
 mod raw;
 mod syntax;
@@ -18,6 +19,7 @@ use runboard_shared::{PollIntervals, Preset, ProjectId};
 pub use cache::CacheConfig;
 pub use edge::{LimitsConfig, ServerConfig};
 pub use key::ApiKey;
+pub use ledger::{LedgerConfig, LedgerUrl};
 pub use live::LiveConfig;
 
 /// Why a configuration was refused. The message names the setting, so a person can fix it.
@@ -76,6 +78,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// The live report streams (`[live]`).
     pub live: LiveConfig,
+    /// The execution ledger (`[ledger]`).
+    pub ledger: LedgerConfig,
     /// Who may do what.
     pub auth: AuthConfig,
     /// Which pages may frame the widget.
@@ -206,6 +210,7 @@ impl Config {
             },
             cache: CacheConfig::default(),
             live: LiveConfig::default(),
+            ledger: LedgerConfig::in_memory(),
             auth: AuthConfig::default(),
             embed: EmbedConfig {
                 frame_ancestors: Vec::new(),

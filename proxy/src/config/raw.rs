@@ -42,6 +42,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) live: super::live::RawLive,
     #[serde(default)]
+    pub(crate) ledger: super::ledger::RawLedger,
+    #[serde(default)]
     pub(crate) auth: RawAuth,
     #[serde(default)]
     pub(crate) embed: RawEmbed,
@@ -131,6 +133,7 @@ pub(crate) fn validate(
         poll: poll(raw.poll)?,
         cache: super::cache::cache(raw.cache)?,
         live: super::live::live(raw.live)?,
+        ledger: super::ledger::ledger(raw.ledger)?,
         auth: auth(raw.auth)?,
         embed: EmbedConfig {
             frame_ancestors: frame_ancestors(raw.embed.frame_ancestors.unwrap_or_default())?,

@@ -330,3 +330,67 @@ fn cache_settings_have_defaults_ranges_and_overrides() {
         "cache.live_reuse_ms",
     );
 }
+
+#[test]
+fn ledger_defaults_overrides_and_refusals() {
+    let key = [("KEY_ONE", "k")];
+    let config = Config::from_toml_str(MINIMAL, env_of(&key)).unwrap();
+    assert_eq!(config.ledger.url.expose(), ledger::DEFAULT_URL);
+    assert_eq!(config.ledger.retention_days, 90);
+    assert_eq!(config.ledger.follow, Some(Duration::from_millis(2000)));
+    assert_eq!(config.ledger.lease, Duration::from_millis(30_000));
+    assert_eq!(
+        Config::new("http://127.0.0.1:9".parse().unwrap(), Vec::new())
+            .ledger
+            .url
+            .expose(),
+        "sqlite::memory:",
+        "a configuration built in code keeps its ledger in memory"
+    );
+
+    let secret_url = "postgres://runboard:hunter2@db.internal/runboard";
+    let env = [
+        ("KEY_ONE", "k"),
+        ("RUNBOARD_LEDGER_URL", secret_url),
+        ("RUNBOARD_LEDGER_RETENTION_DAYS", "0"),
+        ("RUNBOARD_LEDGER_FOLLOW_MS", "0"),
+    ];
+    let config = Config::from_toml_str(MINIMAL, env_of(&env)).unwrap();
+    assert_eq!(config.ledger.url.expose(), secret_url);
+    assert_eq!(
+        (config.ledger.retention_days, config.ledger.follow),
+        (0, None)
+    );
+    assert!(
+        !format!("{config:?}").contains("hunter2"),
+        "the ledger URL never prints"
+    );
+
+    let with = |section: &str| format!("{MINIMAL}\n[ledger]\n{section}\n");
+    refused(
+        &with("url = \"mysql://u:hunter2@x/db\""),
+        &key,
+        "ledger.url",
+    );
+    refused(&with("follow_ms = 5"), &key, "ledger.follow_ms");
+    refused(
+        &with("follow_ms = 1000\nlease_ms = 2000"),
+        &key,
+        "ledger.lease_ms",
+    );
+    refused(
+        MINIMAL,
+        &[("KEY_ONE", "k"), ("RUNBOARD_LEDGER_URL", "redis://x")],
+        "ledger.url",
+    );
+    match Config::from_toml_str(&with("url = \"mysql://u:hunter2@x/db\""), env_of(&key)) {
+        Err(err) => assert!(!err.to_string().contains("hunter2"), "{err}"),
+        Ok(_) => panic!("a MySQL ledger was accepted"),
+    }
+    let fast = Config::from_toml_str(&with("follow_ms = 20"), env_of(&key)).unwrap();
+    assert_eq!(
+        fast.ledger.lease,
+        Duration::from_millis(30_000),
+        "the default lease fits"
+    );
+}

@@ -115,6 +115,7 @@ fn config_text(setup: &RunboardSetup<'_>, key_file: &Path) -> String {
          [auth]\nmode = \"none\"\n\
          [limits]\nstarts_per_minute = 0\nreads_per_minute = 0\n\
          [poll]\nrun_ms = {run_ms}\n\
+         [ledger]\nurl = \"sqlite::memory:\"\nfollow_ms = 0\n\
          [[projects]]\nid = {id:?}\nname = \"Bench\"\napi_key_file = {key:?}\n",
         widget = setup.widget_dir.display().to_string(),
         upstream = setup.upstream,
