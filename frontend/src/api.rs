@@ -6,12 +6,12 @@ pub(crate) mod events;
 
 use gloo_net::http::{Request, Response};
 use runboard_shared::{
-    Bootstrap, ExecuteRequest, ExecuteResponse, JobsRequest, JobsResponse, ProjectId, RunId,
-    TestRun, execute_path, jobs_path, test_run_path,
+    Bootstrap, ExecuteRequest, ExecuteResponse, HistoryPage, JobsRequest, JobsResponse, ProjectId,
+    RunId, TestRun, execute_path, jobs_path, test_run_path,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::logic::failure::Failure;
+use crate::logic::{failure::Failure, links::with_query};
 
 /// `GET /runboard/bootstrap`: projects, presets, poll intervals, the user.
 pub(crate) async fn bootstrap() -> Result<Bootstrap, Failure> {
@@ -32,6 +32,21 @@ pub(crate) async fn jobs(
     request: &JobsRequest,
 ) -> Result<JobsResponse, Failure> {
     post(&jobs_path(project), request).await
+}
+
+/// Where `GET /runboard/history/{projId}` answers: JSON, or CSV with `format=csv` among
+/// `query` (the same filters), which the page links to for download.
+pub(crate) fn history_url(project: &ProjectId, query: &[(&str, &str)]) -> String {
+    with_query(&format!("/runboard/history/{project}"), query)
+}
+
+/// `GET /runboard/history/{projId}`: one page of the project's recorded executions,
+/// newest first, filtered by `query` (`preset`, `status`, `cursor`, …).
+pub(crate) async fn history(
+    project: &ProjectId,
+    query: &[(&str, &str)],
+) -> Result<HistoryPage, Failure> {
+    read(Request::get(&history_url(project, query)).send().await).await
 }
 
 /// A run report read with `If-None-Match`.

@@ -33,7 +33,10 @@ use crate::{
     context::{Clock, Flash},
     live::{live, shown},
     logic::links::{Prefs, parse_query},
-    views::{home::Home, jobs::JobsView, not_found::NotFound, run::RunView, start::StartView},
+    views::{
+        history::HistoryView, home::Home, jobs::JobsView, not_found::NotFound, run::RunView,
+        start::StartView,
+    },
 };
 
 /// The whole widget: loads the bootstrap (retrying with a visible banner while
@@ -86,6 +89,7 @@ fn Shell(
                     <Route path=path!("/p/:proj/start") view=StartView />
                     <Route path=path!("/p/:proj/jobs") view=JobsView />
                     <Route path=path!("/p/:proj/runs/:run") view=RunView />
+                    <Route path=path!("/p/:proj/history") view=HistoryView />
                 </Routes>
             </main>
         </Router>

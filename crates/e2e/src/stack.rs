@@ -48,6 +48,9 @@ pub struct StackOptions {
     pub odd_shapes: bool,
     /// `[live] heartbeat_ms`, when not the default (15 s).
     pub live_heartbeat_ms: Option<u64>,
+    /// The ledger's follower runs (it reads the platform beside the browser, so most
+    /// scenarios, which count what reaches the simulator, leave it off).
+    pub ledger_follow: bool,
 }
 
 impl Default for StackOptions {
@@ -60,6 +63,7 @@ impl Default for StackOptions {
             frame_ancestors: Vec::new(),
             odd_shapes: false,
             live_heartbeat_ms: None,
+            ledger_follow: false,
         }
     }
 }
@@ -247,8 +251,8 @@ run_ms = 300
 {auth}
 [ledger]
 url = "sqlite://{ledger}"
-# The browser suite counts what reaches the simulator; the follower is tested in proxy/tests/ledger.rs.
-follow_ms = 0
+# Most scenarios count what reaches the simulator: the follower runs only where asked.
+follow_ms = {follow_ms}
 [embed]
 frame_ancestors = {ancestors}
 [[projects]]
@@ -276,6 +280,7 @@ agentName = "offline-agent"
         ancestors = toml_list(&options.frame_ancestors),
         key_file = dir.join("key").display(),
         ledger = dir.join("ledger.db").display(),
+        follow_ms = if options.ledger_follow { 200 } else { 0 },
         full = presets::FULL,
         all = all.id,
         smoke = presets::SMOKE,

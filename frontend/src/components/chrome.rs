@@ -1,4 +1,4 @@
-//! The page chrome: brand, project picker, Start / Jobs navigation and the user. In
+//! The page chrome: brand, project picker, Start / Jobs / History navigation and the user. In
 //! embed mode only a compact navigation row remains.
 
 use leptos::prelude::*;
@@ -10,7 +10,7 @@ use leptos_router::{
 use crate::{
     context,
     live::live,
-    logic::links::{Prefs, jobs_path, project_in_path, start_path},
+    logic::links::{Prefs, history_path, jobs_path, project_in_path, start_path},
 };
 
 /// The header (or, embedded, the compact navigation).
@@ -37,6 +37,7 @@ pub(crate) fn Chrome() -> impl IntoView {
             <nav class="rb-nav" aria-label="Views">
                 <a href=prefs.href(&start_path(&proj), &[]) aria-current=here("/start")>"Start"</a>
                 <a href=prefs.href(&jobs_path(&proj), &[]) aria-current=here("/jobs")>"Jobs"</a>
+                <a href=prefs.href(&history_path(&proj), &[]) aria-current=here("/history")>"History"</a>
             </nav>
         }
         .into_any()

@@ -9,3 +9,4 @@ pub(crate) mod export;
 pub(crate) mod summary;
 pub(crate) mod table;
 pub(crate) mod toolbar;
+pub(crate) mod trend;

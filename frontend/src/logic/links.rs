@@ -139,6 +139,11 @@ pub(crate) fn jobs_path(project: &str) -> String {
     format!("/p/{}/jobs", encode(project))
 }
 
+/// The history view of a project (the ledger's executions).
+pub(crate) fn history_path(project: &str) -> String {
+    format!("/p/{}/history", encode(project))
+}
+
 /// A run report.
 pub(crate) fn run_path(project: &str, run: &str) -> String {
     format!("/p/{}/runs/{}", encode(project), encode(run))

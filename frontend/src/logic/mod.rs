@@ -16,4 +16,5 @@ pub(crate) mod poll;
 pub(crate) mod summary;
 pub(crate) mod time;
 pub(crate) mod timeline;
+pub(crate) mod trend;
 pub(crate) mod window;

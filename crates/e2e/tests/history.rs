@@ -1,0 +1,113 @@
+//! The team's memory in the browser: runs started from the widget are recorded by the
+//! ledger's follower to their end with no report open, and the history view shows each
+//! with the simulator's own counts, filters by preset into that preset's trend chart,
+//! and downloads the same choice as CSV.
+
+use anyhow::{Context, Result, ensure};
+use fantoccini::Locator;
+use runboard_e2e::{
+    Browser, Stack, StackOptions,
+    scenario::{attr, click_preset, open_start, scenario, wait_attr, wait_for_report},
+    stack::{PROJECT, RUN_TIMEOUT, presets},
+    wait_for,
+};
+use runboard_shared::TestStatus;
+
+/// Starts `preset` from the start page and leaves as soon as its report opens (the
+/// ledger, not the page, follows it to its end); returns the run id.
+async fn start(b: &Browser, s: &Stack, preset: &str) -> Result<String> {
+    open_start(b, s).await?;
+    click_preset(b, preset).await?;
+    wait_for_report(b).await
+}
+
+/// The history rows' run ids and recorded counts (`passed/failed/skipped/total`), once
+/// `want` rows are there and all of them are finished.
+async fn finished_rows(b: &Browser, want: usize) -> Result<Vec<(String, String)>> {
+    wait_for("every run finished in the history", RUN_TIMEOUT, || async {
+        let rows = b
+            .js(
+                "return Array.from(document.querySelectorAll('[data-testid=history-row]')).map(r => {
+                   const link = r.querySelector('[data-testid=history-report]');
+                   const run = link ? link.getAttribute('href').split('/runs/')[1].split('?')[0] : '';
+                   return [run, r.getAttribute('data-counts')];
+                 });",
+                vec![],
+            )
+            .await?;
+        let rows: Vec<(String, String)> = serde_json::from_value(rows)?;
+        let done = rows.len() == want && rows.iter().all(|(run, c)| !run.is_empty() && !c.is_empty());
+        Ok(done.then_some(rows))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_shows_recorded_runs_with_their_counts_and_a_presets_trend() {
+    let options = StackOptions {
+        ledger_follow: true,
+        ..StackOptions::default()
+    };
+    scenario("history", options, async |b, s| {
+        let mut runs = Vec::new();
+        for preset in [presets::FULL, presets::SMOKE, presets::FULL] {
+            runs.push(start(b, s, preset).await?);
+            // The same preset again only once the first has ended, or it is the same job.
+            let run = runs.last().context("a run")?.clone();
+            wait_for("the run to end on the platform", RUN_TIMEOUT, || async {
+                Ok((s.sim_report(&run).await?.status.as_str() == "Completed").then_some(()))
+            })
+            .await?;
+        }
+        b.open(&s.url(&format!("/p/{PROJECT}/history"))).await?;
+        let rows = finished_rows(b, 3).await?;
+        let mut shown: Vec<&str> = rows.iter().map(|(run, _)| run.as_str()).collect();
+        shown.reverse();
+        ensure!(shown == runs.iter().map(String::as_str).collect::<Vec<_>>(), "newest first: {rows:?} vs {runs:?}");
+        for (run, counts) in &rows {
+            let report = s.sim_report(run).await?;
+            let want = format!(
+                "{}/{}/{}/{}",
+                report.count(&TestStatus::Passed),
+                report.count(&TestStatus::Failed),
+                report.count(&TestStatus::Skipped),
+                report.tests.len()
+            );
+            ensure!(*counts == want, "run {run}: history {counts}, simulator {want}");
+        }
+
+        // One preset: its two runs, and its trend.
+        b.client
+            .find(Locator::Css("[data-testid=history-preset]"))
+            .await?
+            .select_by_value(presets::FULL)
+            .await?;
+        finished_rows(b, 2).await?;
+        wait_attr(b, "[data-testid=trend]", "data-points", "2", RUN_TIMEOUT).await?;
+        let path = attr(b, "[data-testid=trend-pass]", "d").await?;
+        ensure!(path.starts_with("M0,") && path.contains(" L600,"), "{path}");
+        let text = b.wait_css("[data-testid=trend-text]").await?.text().await?;
+        ensure!(text.starts_with("Last 2 runs: pass rate from"), "{text}");
+        ensure!(
+            b.path().await?.contains("preset="),
+            "the filter is in the address"
+        );
+
+        // The CSV of the same choice: a header and the preset's two runs.
+        let csv = b
+            .js(
+                "const href = document.querySelector('[data-testid=history-csv]').getAttribute('href');
+                 return fetch(href).then(r => r.text());",
+                vec![],
+            )
+            .await?;
+        let csv = csv.as_str().context("CSV text")?;
+        ensure!(csv.lines().count() == 3, "{csv}");
+        ensure!(
+            csv.lines().skip(1).all(|l| l.contains(presets::FULL)),
+            "{csv}"
+        );
+        Ok(())
+    })
+    .await;
+}
