@@ -6,8 +6,8 @@ pub(crate) mod events;
 
 use gloo_net::http::{Request, Response};
 use runboard_shared::{
-    Bootstrap, ExecuteRequest, ExecuteResponse, HistoryPage, JobsRequest, JobsResponse, ProjectId,
-    RunId, TestRun, execute_path, jobs_path, test_run_path,
+    Bootstrap, ExecuteRequest, ExecuteResponse, ExecutionDetail, HistoryPage, JobId, JobsRequest,
+    JobsResponse, ProjectId, RunId, TestRun, execute_path, jobs_path, test_run_path,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -47,6 +47,20 @@ pub(crate) async fn history(
     query: &[(&str, &str)],
 ) -> Result<HistoryPage, Failure> {
     read(Request::get(&history_url(project, query)).send().await).await
+}
+
+/// `GET /runboard/history/{projId}/jobs/{jobId}`: one recorded execution with its
+/// results and the previous finished run of the same selector with its own.
+pub(crate) async fn execution(
+    project: &ProjectId,
+    job: &JobId,
+) -> Result<ExecutionDetail, Failure> {
+    read(
+        Request::get(&format!("/runboard/history/{project}/jobs/{job}"))
+            .send()
+            .await,
+    )
+    .await
 }
 
 /// A run report read with `If-None-Match`.

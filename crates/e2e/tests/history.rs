@@ -1,7 +1,8 @@
 //! The team's memory in the browser: runs started from the widget are recorded by the
 //! ledger's follower to their end with no report open, and the history view shows each
 //! with the simulator's own counts, filters by preset into that preset's trend chart,
-//! and downloads the same choice as CSV.
+//! downloads the same choice as CSV, and a report is compared with the previous run of
+//! its preset.
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
@@ -107,6 +108,88 @@ async fn history_shows_recorded_runs_with_their_counts_and_a_presets_trend() {
             csv.lines().skip(1).all(|l| l.contains(presets::FULL)),
             "{csv}"
         );
+        Ok(())
+    })
+    .await;
+}
+
+/// The ids the compare panel lists under `group` (`newly-failing`, …), empty without it.
+async fn compare_group(b: &Browser, group: &str) -> Result<Vec<String>> {
+    let ids = b
+        .js(
+            "return Array.from(document.querySelectorAll(
+                 `[data-testid=compare-${arguments[0]}] li`)).map(li => li.getAttribute('data-test-id')).sort();",
+            vec![serde_json::json!(group)],
+        )
+        .await?;
+    Ok(serde_json::from_value(ids)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_is_compared_with_the_previous_run_of_its_preset() {
+    let options = StackOptions {
+        ledger_follow: true,
+        ..StackOptions::default()
+    };
+    scenario("history_compare", options, async |b, s| {
+        let first = start(b, s, presets::FULL).await?;
+        wait_for("the first run recorded to its end", RUN_TIMEOUT, || async {
+            let page = b
+                .js(
+                    &format!("return fetch('/runboard/history/{PROJECT}').then(r => r.json());"),
+                    vec![],
+                )
+                .await?;
+            let done = page["executions"][0]["finished"] == true
+                && page["executions"][0]["testRunId"] == first.as_str();
+            Ok(done.then_some(()))
+        })
+        .await?;
+        let second = start(b, s, presets::FULL).await?;
+        ensure!(second != first, "a second run");
+        wait_attr(
+            b,
+            "[data-testid=run-status]",
+            "data-status",
+            "Completed",
+            RUN_TIMEOUT,
+        )
+        .await?;
+        b.wait_css("[data-testid=compare]").await?;
+        let (before, now) = (s.sim_report(&first).await?, s.sim_report(&second).await?);
+        let status_of = |report: &runboard_shared::TestRun, id: &str| {
+            report
+                .tests
+                .iter()
+                .find(|t| t.id == id)
+                .map(|t| t.status.clone())
+        };
+        let pick = |was: TestStatus, is: TestStatus| {
+            let mut ids: Vec<String> = now
+                .tests
+                .iter()
+                .filter(|t| t.status == is && status_of(&before, &t.id) == Some(was.clone()))
+                .map(|t| t.id.clone())
+                .collect();
+            ids.sort();
+            ids
+        };
+        let mut listed = 0;
+        for (group, was, is) in [
+            ("newly-failing", TestStatus::Passed, TestStatus::Failed),
+            ("newly-passing", TestStatus::Failed, TestStatus::Passed),
+            ("still-failing", TestStatus::Failed, TestStatus::Failed),
+        ] {
+            let want = pick(was, is);
+            let shown = wait_for(&format!("the {group} group"), RUN_TIMEOUT, || async {
+                let shown = compare_group(b, group).await?;
+                Ok((shown == want).then_some(shown))
+            })
+            .await?;
+            ensure!(shown == want, "{group}: page {shown:?}, simulator {want:?}");
+            listed += shown.len();
+        }
+        ensure!(listed > 0, "two runs with failures have something to compare");
         Ok(())
     })
     .await;

@@ -3,6 +3,7 @@
 pub(crate) mod banner;
 pub(crate) mod chip;
 pub(crate) mod chrome;
+pub(crate) mod compare;
 pub(crate) mod detail;
 pub(crate) mod embed;
 pub(crate) mod export;

@@ -18,8 +18,8 @@ use crate::{
     },
     browser,
     components::{
-        banner::ErrorBanner, export::ExportBar, summary::RunHeader, table::TestsTable,
-        toolbar::Toolbar,
+        banner::ErrorBanner, compare::ComparePanel, export::ExportBar, summary::RunHeader,
+        table::TestsTable, toolbar::Toolbar,
     },
     context::{self, Flash},
     live::{live, shown},
@@ -247,6 +247,7 @@ fn RunPage(
     });
 
     let flash_job = job.as_ref().map(ToString::to_string);
+    let (compare_job, compare_proj) = (job.clone(), project.id.clone());
     view! {
         <section class="rb-run" aria-label="Run report">
             {shown(move || flash.get().filter(|n| Some(&n.job_id) == flash_job.as_ref()).map(|n| view! {
@@ -256,6 +257,7 @@ fn RunPage(
             <Show when=move || report.with(Option::is_some)
                 fallback=move || view! { <p class="rb-loading" role="status">{shown(move || if poll.error.with(Option::is_none) { "Loading the report…" } else { "" })}</p> }>
                 <RunHeader report=report poll=poll job_status=job_status via=via />
+                {compare_job.clone().map(|job| view! { <ComparePanel report=report project=compare_proj.clone() job=job /> })}
                 <Toolbar report=report state=state order=order />
                 <TestsTable report=report order=order expanded=state.expanded />
                 <ExportBar report=report />
