@@ -7,11 +7,14 @@ pub(crate) mod events;
 use gloo_net::http::{Request, Response};
 use runboard_shared::{
     Bootstrap, ExecuteRequest, ExecuteResponse, ExecutionDetail, HistoryPage, JobId, JobsRequest,
-    JobsResponse, ProjectId, RunId, TestRun, execute_path, jobs_path, test_run_path,
+    JobsResponse, ProjectId, RunId, TestHistory, TestRun, execute_path, jobs_path, test_run_path,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::logic::{failure::Failure, links::with_query};
+use crate::logic::{
+    failure::Failure,
+    links::{encode, with_query},
+};
 
 /// `GET /runboard/bootstrap`: projects, presets, poll intervals, the user.
 pub(crate) async fn bootstrap() -> Result<Bootstrap, Failure> {
@@ -57,6 +60,23 @@ pub(crate) async fn execution(
 ) -> Result<ExecutionDetail, Failure> {
     read(
         Request::get(&format!("/runboard/history/{project}/jobs/{job}"))
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// `GET /runboard/history/{projId}/tests/{testId}?limit=N`: the test's last recorded
+/// results, newest first, and how often they flipped between Passed and Failed.
+pub(crate) async fn test_history(
+    project: &ProjectId,
+    test: &str,
+    limit: usize,
+) -> Result<TestHistory, Failure> {
+    let path = format!("/runboard/history/{project}/tests/{}", encode(test));
+    let limit = limit.to_string();
+    read(
+        Request::get(&with_query(&path, &[("limit", limit.as_str())]))
             .send()
             .await,
     )

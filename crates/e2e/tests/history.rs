@@ -189,7 +189,51 @@ async fn a_report_is_compared_with_the_previous_run_of_its_preset() {
             ensure!(shown == want, "{group}: page {shown:?}, simulator {want:?}");
             listed += shown.len();
         }
-        ensure!(listed > 0, "two runs with failures have something to compare");
+        ensure!(
+            listed > 0,
+            "two runs with failures have something to compare"
+        );
+
+        // An opened test shows its results in both runs, newest first, and is marked
+        // flaky exactly when the ledger counts two flips or more.
+        let test = now.tests.first().context("a test")?;
+        b.client
+            .find(Locator::Css(&format!(
+                "[data-testid=test-row][data-test-id='{}'] [data-testid=test-toggle]",
+                test.id
+            )))
+            .await?
+            .click()
+            .await?;
+        b.wait_css("[data-testid=recent-results]").await?;
+        let shown = b
+            .js(
+                "return Array.from(document.querySelectorAll('[data-testid=recent-result]'))
+                   .map(r => r.getAttribute('data-status'));",
+                vec![],
+            )
+            .await?;
+        let shown: Vec<String> = serde_json::from_value(shown)?;
+        let want: Vec<String> = [&now, &before]
+            .iter()
+            .map(|r| {
+                status_of(r, &test.id)
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        ensure!(
+            shown == want,
+            "recent results {shown:?}, simulator {want:?}"
+        );
+        let flips: u32 = attr(b, "[data-testid=recent-results]", "data-flips")
+            .await?
+            .parse()?;
+        let marked = !b.all("[data-testid=flaky]").await?.is_empty();
+        ensure!(
+            marked == (flips >= 2),
+            "{flips} flips, flaky mark shown: {marked}"
+        );
         Ok(())
     })
     .await;

@@ -1,11 +1,13 @@
 //! An expanded test: its error (string or object, readable), its timeline steps
-//! (rendered from whatever fields they have) and its video link (http/https only).
+//! (rendered from whatever fields they have), its video link (http/https only) and its
+//! last results across runs (`test_history.rs`).
 
 use leptos::prelude::*;
 use runboard_shared::{TestResult, TestStatus};
 
 use crate::{
     browser,
+    components::test_history::RecentResults,
     live::{live, shown},
     logic::{
         format, look,
@@ -22,6 +24,7 @@ pub(crate) fn TestDetail(
     /// The panel's DOM id (the toggle's `aria-controls`).
     id: String,
 ) -> impl IntoView {
+    let test_id = test.with_untracked(|t| t.as_ref().map(|t| t.id.clone()));
     let error = shown(move || {
         test.with(|t| {
             t.as_ref().and_then(|t| t.error.as_ref()).map(|e| {
@@ -86,6 +89,7 @@ pub(crate) fn TestDetail(
             {error}
             {timeline}
             {video}
+            {test_id.map(|id| view! { <RecentResults test_id=id /> })}
         </div>
     }
 }

@@ -9,5 +9,6 @@ pub(crate) mod embed;
 pub(crate) mod export;
 pub(crate) mod summary;
 pub(crate) mod table;
+pub(crate) mod test_history;
 pub(crate) mod toolbar;
 pub(crate) mod trend;
