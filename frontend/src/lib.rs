@@ -13,6 +13,7 @@ mod context;
 mod live;
 pub(crate) mod logic;
 mod poller;
+mod state;
 mod store;
 #[allow(unreachable_pub)]
 mod views;

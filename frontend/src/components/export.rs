@@ -11,7 +11,7 @@ use crate::{
         junit::run_junit,
         links::{parse_query, with_query},
     },
-    views::run::Report,
+    state::Report,
 };
 
 /// The export and share buttons.

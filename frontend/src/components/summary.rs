@@ -16,7 +16,7 @@ use crate::{
         time::parse_iso_ms,
     },
     poller::PollStatus,
-    views::run::{Report, Via},
+    state::{Report, Via},
 };
 
 /// The top of a run report.

@@ -16,7 +16,7 @@ use crate::{
         time::parse_iso_ms,
         window::{RowSizes, offsets, window},
     },
-    views::run::Report,
+    state::Report,
 };
 
 /// Row sizes; `style.css` gives `.rb-row` and `.rb-detail` the same heights.

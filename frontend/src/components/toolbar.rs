@@ -10,7 +10,7 @@ use crate::{
         filter::{SortKey, StatusFilter, chip_counts},
         look,
     },
-    views::run::{Report, TableState},
+    state::{Report, TableState},
 };
 
 /// Filter chips, search and sort.

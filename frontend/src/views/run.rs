@@ -7,7 +7,7 @@
 use std::{collections::HashSet, sync::Arc};
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use runboard_shared::{Job, JobId, JobStatus, JobsRequest, ProjectId, ProjectInfo, RunId, TestRun};
 use send_wrapper::SendWrapper;
 
@@ -27,35 +27,15 @@ use crate::{
         failure::Failure,
         filter::{SortKey, StatusFilter, TestIndex, select},
         jobs::supersedes,
-        links::{Prefs, parse_query, run_path},
+        links::{Prefs, run_path},
         patch,
         summary::is_live,
     },
-    poller, store,
+    poller,
+    state::{Report, TableState, Via},
+    store,
     views::not_found::UnknownProject,
 };
-
-/// The report shared by the view's pieces; `None` until the first answer.
-pub(crate) type Report = RwSignal<Option<Arc<TestRun>>>;
-
-/// How the view follows a live run: shown only in the "updated" element's tooltip.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Via {
-    /// The server's event stream.
-    Stream,
-    /// Polling (the stream failed, or a proxy on the way holds it back).
-    Polling,
-}
-
-impl Via {
-    /// The tooltip, and the element's `data-via`.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Stream => "live over a stream",
-            Self::Polling => "live over polling",
-        }
-    }
-}
 
 /// How long a stream may still show a live run after its job ended before the view reads
 /// the report itself: the server follows at `poll.run_ms` and reuses a live answer for
@@ -64,19 +44,6 @@ const STREAM_GRACE_MS: i64 = 10_000;
 
 /// The open stream, if any (browser objects: the view's thread only).
 type Stream = StoredValue<Option<SendWrapper<LiveReport>>>;
-
-/// The user's view of the table: kept across refreshes.
-#[derive(Clone, Copy)]
-pub(crate) struct TableState {
-    /// The status chip picked.
-    pub(crate) filter: RwSignal<StatusFilter>,
-    /// The search text.
-    pub(crate) query: RwSignal<String>,
-    /// The sort order.
-    pub(crate) sort: RwSignal<SortKey>,
-    /// Ids of the expanded tests.
-    pub(crate) expanded: RwSignal<HashSet<String>>,
-}
 
 /// `/p/:proj/runs/:run`.
 #[component]
@@ -110,8 +77,9 @@ fn RunPage(
 ) -> impl IntoView {
     let prefs = expect_context::<Prefs>();
     let Flash(flash) = expect_context::<Flash>();
-    let pairs = parse_query(&browser::location_search());
-    let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    // The router's query, read once: the view writes its own settings back to it.
+    let query = use_query_map().get_untracked();
+    let get = |key: &str| query.get(key);
     let job: Option<JobId> = get("job").and_then(|j| JobId::parse(j).ok());
     let state = TableState {
         filter: RwSignal::new(StatusFilter::parse(&get("status").unwrap_or_default())),

@@ -5,7 +5,7 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     NavigateOptions,
-    hooks::{use_navigate, use_params_map},
+    hooks::{use_navigate, use_params_map, use_query_map},
 };
 use runboard_shared::{AgentName, ExecuteRequest, ProjectInfo, ScheduleStatus, Selector};
 
@@ -17,7 +17,7 @@ use crate::{
         failure::Failure,
         form::{self, Prefill, Scope},
         jobs::TrackedJob,
-        links::{Prefs, jobs_path, parse_query},
+        links::{Prefs, jobs_path},
     },
     store::{load_book, save_book},
     views::not_found::UnknownProject,
@@ -189,7 +189,12 @@ fn AdvancedForm(
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
     let held = move || hold_until.get().is_some_and(|until| now.get() < until);
-    let prefill = Prefill::from_query(&parse_query(&browser::location_search()));
+    let pairs: Vec<(String, String)> = use_query_map().with_untracked(|q| {
+        q.latest_values()
+            .map(|(k, v)| (k.to_string(), v.to_owned()))
+            .collect()
+    });
+    let prefill = Prefill::from_query(&pairs);
     let open = !folded || prefill.is_some();
     let scope = RwSignal::new(prefill.as_ref().map_or(Scope::Suite, |p| p.scope));
     let ids = RwSignal::new(prefill.as_ref().map(|p| p.ids.clone()).unwrap_or_default());
