@@ -10,6 +10,7 @@ mod browser;
 #[allow(unreachable_pub)]
 mod components;
 mod context;
+mod launch;
 mod live;
 pub(crate) mod logic;
 mod poller;

@@ -40,6 +40,8 @@ pub(crate) struct TableState {
     pub(crate) query: RwSignal<String>,
     /// The sort order.
     pub(crate) sort: RwSignal<SortKey>,
+    /// The failure cause picked in "Why it failed" (an error headline), if any.
+    pub(crate) cause: RwSignal<Option<String>>,
     /// Ids of the expanded tests.
     pub(crate) expanded: RwSignal<HashSet<String>>,
 }

@@ -2,6 +2,7 @@
 //! compiles natively and is unit-tested by `cargo test -p runboard-frontend`.
 
 pub(crate) mod case;
+pub(crate) mod causes;
 pub(crate) mod csv;
 pub(crate) mod failure;
 pub(crate) mod filter;

@@ -7,19 +7,18 @@ use leptos_router::{
     NavigateOptions,
     hooks::{use_navigate, use_params_map, use_query_map},
 };
-use runboard_shared::{AgentName, ExecuteRequest, ProjectInfo, ScheduleStatus, Selector};
+use runboard_shared::ProjectInfo;
 
 use crate::{
-    api, browser,
-    context::{self, Clock, Flash, Notice},
+    browser,
+    context::{self, Clock, Flash},
+    launch::{StartRequest, start_run},
     live::{live, shown},
     logic::{
         failure::Failure,
         form::{self, Prefill, Scope},
-        jobs::TrackedJob,
         links::{Prefs, jobs_path},
     },
-    store::{load_book, save_book},
     views::not_found::UnknownProject,
 };
 
@@ -34,14 +33,6 @@ pub(crate) fn StartView() -> impl IntoView {
             None => view! { <UnknownProject id=id /> }.into_any(),
         }
     })
-}
-
-/// One start, from a preset or the form.
-#[derive(Clone)]
-struct StartRequest {
-    selector: Selector,
-    agent: Option<AgentName>,
-    what: String,
 }
 
 /// The start view of one project.
@@ -75,51 +66,20 @@ fn StartPage(
         failure.set(None);
         let (proj, navigate) = (proj.clone(), navigate.clone());
         spawn_local(async move {
-            let body = ExecuteRequest::new(request.selector.clone(), request.agent.clone());
-            let result = api::execute(&proj, &body).await;
+            let result = start_run(&proj, request, Flash(flash)).await;
             sending.set(false);
-            let answer = match result {
-                Ok(answer) if !answer.job_id.is_empty() => answer,
-                Ok(_) => {
-                    return failure.set(Some(Failure::BadAnswer("no job id came back".into())));
-                }
+            match result {
+                Ok(()) => navigate(
+                    &prefs.href(&jobs_path(proj.as_str()), &[]),
+                    NavigateOptions::default(),
+                ),
                 Err(f) => {
                     if let Failure::Wait { seconds, .. } = &f {
                         hold_until.set(Some(browser::now_ms() + (*seconds as i64) * 1000));
                     }
-                    return failure.set(Some(f));
+                    failure.set(Some(f));
                 }
-            };
-            let agent = request.agent.as_ref().map(ToString::to_string);
-            let mut book = load_book(proj.as_str());
-            book.remember(TrackedJob::started(
-                &answer.job_id,
-                request.what.clone(),
-                agent,
-                browser::now_ms(),
-            ));
-            save_book(proj.as_str(), &book);
-            let text = if answer.schedule_status == ScheduleStatus::AlreadyExists {
-                format!(
-                    "{} is already queued — following the existing job {}.",
-                    request.what, answer.job_id
-                )
-            } else {
-                format!(
-                    "Started {} — job {}. Its report opens as soon as the run exists.",
-                    request.what, answer.job_id
-                )
-            };
-            flash.set(Some(Notice {
-                project: proj.to_string(),
-                job_id: answer.job_id,
-                text,
-                follow: true,
-            }));
-            navigate(
-                &prefs.href(&jobs_path(proj.as_str()), &[]),
-                NavigateOptions::default(),
-            );
+            }
         });
     });
 
