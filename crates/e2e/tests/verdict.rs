@@ -167,6 +167,26 @@ async fn a_failed_run_reads_as_a_verdict_and_reruns_exactly_its_failures() {
             Ok((state == json!(["true", true])).then_some(()))
         })
         .await?;
+
+        // The job's row says how its run ended without opening it, and the start page
+        // lists the run among the recent ones.
+        b.open(&s.url(&format!("/p/{PROJECT}/jobs"))).await?;
+        let outcomes = b.all("[data-testid=job-outcome]").await?;
+        let mut texts = Vec::new();
+        for o in outcomes {
+            texts.push(o.text().await?);
+        }
+        ensure!(
+            texts.iter().any(|t| t.starts_with(&format!("{failed} of {total} failed"))),
+            "job rows say {texts:?}"
+        );
+        open_start(b, s).await?;
+        let recent = b.all("[data-testid=recent-run] a").await?;
+        let mut links = Vec::new();
+        for a in recent {
+            links.push(a.attr("href").await?.unwrap_or_default());
+        }
+        ensure!(links.iter().any(|l| l.contains(&run_id)), "recent runs {links:?}");
         Ok(())
     })
     .await;

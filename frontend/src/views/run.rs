@@ -30,10 +30,11 @@ use crate::{
         causes::headline,
         failure::Failure,
         filter::{SortKey, StatusFilter, TestIndex, select},
+        jobs::Outcome,
         jobs::supersedes,
         links::{Prefs, run_path},
         patch,
-        summary::{Summary, is_live},
+        summary::{Summary, elapsed_ms, is_live},
     },
     poller,
     state::{Report, TableState, Via},
@@ -264,14 +265,17 @@ fn RunPage(
     // is final (both outside the widget's own DOM).
     let announced = StoredValue::new(false);
     let (title_proj, title_run) = (project.id.to_string(), run.to_string());
+    let outcome_job = job.as_ref().map(ToString::to_string);
     Effect::new(move |_| {
-        let Some((verdict, summary, name)) = report.with(|r| {
+        let Some((verdict, summary, name, took)) = report.with(|r| {
             r.as_ref().map(|r| {
                 let summary = Summary::of(r);
+                let took = elapsed_ms(r, false, 0);
                 (
                     summary.verdict(&r.status, running.get()),
                     summary,
                     r.title.clone(),
+                    took,
                 )
             })
         }) else {
@@ -288,6 +292,15 @@ fn RunPage(
         ));
         if verdict.outcome != "running" && !announced.get_value() {
             announced.set_value(true);
+            if let Some(job) = &outcome_job {
+                let outcome = Outcome {
+                    total: summary.total,
+                    passed: summary.count(&TestStatus::Passed),
+                    failed: summary.count(&TestStatus::Failed),
+                    duration_ms: took,
+                };
+                store::note_outcome(&title_proj, job, outcome);
+            }
             browser::post_finished(
                 &title_proj,
                 &title_run,

@@ -11,16 +11,23 @@ use runboard_shared::ProjectInfo;
 
 use crate::{
     browser,
+    components::chip::Chip,
     context::{self, Clock, Flash},
     launch::{StartRequest, start_run},
     live::{live, shown},
     logic::{
         failure::Failure,
         form::{self, Prefill, Scope},
-        links::{Prefs, jobs_path},
+        format,
+        links::{Prefs, jobs_path, run_path},
+        look,
     },
+    store::load_book,
     views::not_found::UnknownProject,
 };
+
+/// How many recent runs the start view lists.
+const RECENT_RUNS: usize = 5;
 
 /// `/p/:proj/start`.
 #[component]
@@ -128,6 +135,7 @@ fn StartPage(
                 }.into_any()
             }}
             <AdvancedForm start=start sending=sending hold_until=hold_until can_run=can_run folded=folded />
+            <RecentRuns project=project.id.to_string() />
         </section>
     }
 }
@@ -247,4 +255,50 @@ fn AdvancedForm(
             </form>
         </details>
     }
+}
+
+/// What ran lately from this browser, newest first, each opening its report (until the
+/// server keeps a project history, this browser's jobs are what it knows).
+#[component]
+fn RecentRuns(
+    /// The project.
+    project: String,
+) -> impl IntoView {
+    let prefs = expect_context::<Prefs>();
+    let Clock(now) = expect_context::<Clock>();
+    let book = load_book(&project);
+    let recent: Vec<_> = book
+        .jobs()
+        .iter()
+        .filter(|j| j.test_run_id.is_some())
+        .take(RECENT_RUNS)
+        .cloned()
+        .collect();
+    if recent.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <section class="rb-recent" aria-labelledby="rb-recent-title">
+            <h2 id="rb-recent-title" class="rb-recent-title">"Recent runs from this browser"</h2>
+            <ul class="rb-recent-list">
+                {recent.into_iter().map(|job| {
+                    let run = job.test_run_id.clone().unwrap_or_default();
+                    let href = prefs.href(&run_path(&project, &run), &[("job", job.job_id.as_str())]);
+                    let what = job.what.clone().unwrap_or_else(|| format!("Run {run}"));
+                    let result = job.outcome.map(|o| o.describe());
+                    let look = look::job(job.status.as_ref());
+                    let started = job.started_ms;
+                    view! {
+                        <li class="rb-recent-item" data-testid="recent-run">
+                            <Chip look=look />
+                            <a href=href class="rb-recent-link">{what}</a>
+                            <span class="rb-muted rb-num">{result}</span>
+                            <span class="rb-muted rb-num rb-recent-when">{shown(move || started.map(|ms| format::ago(now.get(), ms)))}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
 }
