@@ -202,6 +202,14 @@ pub(crate) fn scroll_to_offset(element: &web_sys::Element, y: u32, boxed: bool) 
     w.scroll_to_with_x_and_y(0.0, (top + f64::from(y) - 80.0).max(0.0));
 }
 
+/// The window's inner width in CSS pixels (0 when unknown).
+pub(crate) fn inner_width() -> u32 {
+    window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .map_or(0, |w| w.max(0.0) as u32)
+}
+
 /// Sets the tab's title.
 pub(crate) fn set_title(title: &str) {
     if let Some(document) = window().and_then(|w| w.document()) {

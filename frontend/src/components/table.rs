@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 use runboard_shared::TestResult;
+use wasm_bindgen::JsCast;
 
 use crate::{
     browser,
@@ -26,6 +27,11 @@ const SIZES: RowSizes = RowSizes {
     row: 40,
     detail: 260,
 };
+/// Below this width (`style.css`'s list layout) a row is a list item: the title on up
+/// to two lines of its own, status, duration and start below.
+const NARROW_PX: u32 = 900;
+/// A list item's height in the narrow layout.
+const NARROW_ROW: u32 = 76;
 /// The scroll area's height before it is first measured (its CSS max-height).
 const DEFAULT_VIEWPORT: u32 = 560;
 /// Rows rendered beyond each edge of the viewport.
@@ -49,6 +55,7 @@ pub(crate) fn TestsTable(
     let scroll_top = RwSignal::new(0u32);
     let viewport = RwSignal::new(DEFAULT_VIEWPORT);
     let body = NodeRef::<leptos::html::Div>::new();
+    let sizes = RwSignal::new(sizes_for(browser::inner_width()));
     let offs = Memo::new(move |_| {
         report.with(|r| {
             let tests: &[TestResult] = r.as_ref().map_or(&[], |r| &r.tests);
@@ -57,7 +64,7 @@ pub(crate) fn TestsTable(
                     offsets(
                         o.iter()
                             .map(|&i| tests.get(i).is_some_and(|t| open.contains(&t.id))),
-                        SIZES,
+                        sizes.get(),
                     )
                 })
             })
@@ -95,7 +102,13 @@ pub(crate) fn TestsTable(
         }
     };
     let scrolled = window_event_listener(leptos::ev::scroll, move |_| measure());
-    let resized = window_event_listener(leptos::ev::resize, move |_| measure());
+    let resized = window_event_listener(leptos::ev::resize, move |_| {
+        let now = sizes_for(browser::inner_width());
+        if sizes.get_untracked() != now {
+            sizes.set(now);
+        }
+        measure();
+    });
     on_cleanup(move || {
         scrolled.remove();
         resized.remove();
@@ -121,6 +134,42 @@ pub(crate) fn TestsTable(
         browser::scroll_to_offset(&el, y, boxed);
         measure();
     });
+    // Keyboard, on a row's toggle: ↑/↓ move between rows, Esc closes the row (Enter and
+    // Space open and close it, as on any button).
+    let on_key = move |e: leptos::ev::KeyboardEvent| {
+        let Some(toggle) = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .filter(|t| t.get_attribute("data-testid").as_deref() == Some("test-toggle"))
+        else {
+            return;
+        };
+        let Ok(Some(row)) = toggle.closest("[data-testid=test-row]") else {
+            return;
+        };
+        let key = e.key();
+        let next = match key.as_str() {
+            "ArrowDown" => row.next_element_sibling(),
+            "ArrowUp" => row.previous_element_sibling(),
+            "Escape" => {
+                if let Some(id) = row.get_attribute("data-test-id") {
+                    expanded.update(|open| {
+                        open.remove(&id);
+                    });
+                }
+                return;
+            }
+            _ => return,
+        };
+        e.prevent_default();
+        let target = next
+            .filter(|n| n.get_attribute("data-testid").as_deref() == Some("test-row"))
+            .and_then(|n| n.query_selector("[data-testid=test-toggle]").ok().flatten())
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(target) = target {
+            let _ = target.focus();
+        }
+    };
     let empty = move || order.with(Vec::is_empty);
     let no_tests = move || report.with(|r| r.as_ref().is_none_or(|r| r.tests.is_empty()));
     view! {
@@ -133,7 +182,7 @@ pub(crate) fn TestsTable(
                     <span role="columnheader" class="rb-cell-num">"Started"</span>
                 </div>
             </div>
-            <div class=if boxed { "rb-scroll rb-scroll-box" } else { "rb-scroll" } role="rowgroup" on:scroll=on_scroll node_ref=body>
+            <div class=if boxed { "rb-scroll rb-scroll-box" } else { "rb-scroll" } role="rowgroup" on:scroll=on_scroll on:keydown=on_key node_ref=body>
                 <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_top))></div>
                 <For each=visible key=|row| format!("{}\u{1f}{}", row.0, row.1) let:row>
                     <TestRow report=report order=order index=row.0 id=row.1 expanded=expanded />
@@ -146,6 +195,18 @@ pub(crate) fn TestsTable(
                 </p>
             </Show>
         </div>
+    }
+}
+
+/// The row sizes at a window `width`.
+fn sizes_for(width: u32) -> RowSizes {
+    if width > 0 && width < NARROW_PX {
+        RowSizes {
+            row: NARROW_ROW,
+            ..SIZES
+        }
+    } else {
+        SIZES
     }
 }
 
