@@ -7,7 +7,7 @@ use fantoccini::key::Key;
 use runboard_e2e::{
     Browser, Stack, StackOptions,
     axe::{axe_catches_a_planted_violation, layout_problems, serious_violations},
-    browser::{PAGE_TIMEOUT, artifacts_dir},
+    browser::PAGE_TIMEOUT,
     scenario::{click_preset, open_start, scenario, visible_rows, wait_for_finished_report},
     stack::{PROJECT, presets},
     wait_for,
@@ -91,8 +91,6 @@ async fn narrow_frames_neither_scroll_sideways_nor_cut_titles() {
                 for p in layout_problems(b).await? {
                     problems.push(format!("{name} at {width} px: {p}"));
                 }
-                b.screenshot(&artifacts_dir().join(format!("screens/{name}-{width}.png")))
-                    .await?;
             }
         }
         ensure!(problems.is_empty(), "{}", problems.join("\n"));

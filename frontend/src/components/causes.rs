@@ -18,7 +18,7 @@ pub(crate) fn FailureCauses(
     /// The table settings the panel filters with.
     state: TableState,
 ) -> impl IntoView {
-    let groups = Memo::new(move |_| {
+    let groups = move || {
         report.with(|r| {
             r.as_ref()
                 .map(|r| {
@@ -29,7 +29,7 @@ pub(crate) fn FailureCauses(
                 })
                 .unwrap_or_default()
         })
-    });
+    };
     let pick = move |headline: String| {
         if state
             .cause
@@ -43,7 +43,7 @@ pub(crate) fn FailureCauses(
         }
     };
     shown(move || {
-        let list = groups.get();
+        let list = groups();
         (!list.is_empty()).then(|| {
             view! {
                 <section class="rb-causes" aria-labelledby="rb-causes-title" data-testid="causes">

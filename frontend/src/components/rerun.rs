@@ -29,14 +29,14 @@ pub(crate) fn RerunFailed(
     /// Whether this user may start runs (the bootstrap's permission).
     can_run: bool,
     /// The agent the run ran on, when known.
-    agent: Signal<Option<AgentName>>,
+    agent: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let prefs = expect_context::<Prefs>();
     let flash = expect_context::<Flash>();
     let navigate = use_navigate();
     let sending = RwSignal::new(false);
     let failure: RwSignal<Option<Failure>> = RwSignal::new(None);
-    let failed = Memo::new(move |_| {
+    let failed = move || {
         report.with(|r| {
             r.as_ref()
                 .map(|r| {
@@ -48,9 +48,9 @@ pub(crate) fn RerunFailed(
                 })
                 .unwrap_or_default()
         })
-    });
+    };
     let run = Callback::new(move |()| {
-        let ids = failed.get_untracked();
+        let ids = untrack(failed);
         let Ok(selector) = Selector::tests(&ids) else {
             return;
         };
@@ -69,7 +69,9 @@ pub(crate) fn RerunFailed(
         };
         let request = StartRequest {
             selector,
-            agent: agent.get_untracked(),
+            agent: agent
+                .get_untracked()
+                .and_then(|a| AgentName::parse(&a).ok()),
             what,
         };
         let (project, navigate) = (project.clone(), navigate.clone());
@@ -86,7 +88,7 @@ pub(crate) fn RerunFailed(
         });
     });
     shown(move || {
-        let ids = failed.get();
+        let ids = failed();
         if running.get() || ids.is_empty() {
             return None;
         }

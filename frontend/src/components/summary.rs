@@ -37,12 +37,12 @@ pub(crate) fn RunHeader(
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
     let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| Summary::of(r))));
-    let verdict = Memo::new(move |_| {
+    let verdict = move || {
         report.with(|r| {
             let r = r.as_ref()?;
             summary.with(|s| s.as_ref().map(|s| s.verdict(&r.status, running.get())))
         })
-    });
+    };
     let title = shown(move || {
         report.with(|r| {
             r.as_ref().map(|r| {
@@ -76,24 +76,22 @@ pub(crate) fn RunHeader(
             .map(|at| format!("updated {}", format::ago(now.get(), at)))
     });
     let tone = move || {
-        verdict.with(|v| {
-            let tone = match v.as_ref().map(|v| v.outcome) {
-                Some("passed") => Tone::Passed,
-                Some("failed") => Tone::Failed,
-                Some("running") => Tone::Running,
-                _ => Tone::Other,
-            };
-            format!("rb-verdict {}", tone.class())
-        })
+        let tone = match verdict().map(|v| v.outcome) {
+            Some("passed") => Tone::Passed,
+            Some("failed") => Tone::Failed,
+            Some("running") => Tone::Running,
+            _ => Tone::Other,
+        };
+        format!("rb-verdict {}", tone.class())
     };
     let wire = move || report.with(|r| r.as_ref().map(|r| r.status.as_str().to_owned()));
     view! {
         <header class="rb-run-head">
             <div class="rb-verdict-row">
                 <h1 class=live(tone) data-testid="run-status" data-status=live(wire)
-                    data-outcome=live(move || verdict.with(|v| v.as_ref().map(|v| v.outcome.to_owned())))>
-                    <span class="rb-verdict-icon" aria-hidden="true">{shown(move || verdict.with(|v| v.as_ref().map(|v| v.icon)))}</span>
-                    <span data-testid="verdict">{shown(move || verdict.with(|v| v.as_ref().map(|v| v.text.clone())))}</span>
+                    data-outcome=live(move || verdict().map(|v| v.outcome.to_owned()))>
+                    <span class="rb-verdict-icon" aria-hidden="true">{shown(move || verdict().map(|v| v.icon))}</span>
+                    <span data-testid="verdict">{shown(move || verdict().map(|v| v.text))}</span>
                 </h1>
                 {children()}
             </div>

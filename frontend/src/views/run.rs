@@ -9,8 +9,7 @@ use std::{collections::HashSet, sync::Arc};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use runboard_shared::{
-    AgentName, Job, JobId, JobStatus, JobsRequest, ProjectId, ProjectInfo, RunId, TestRun,
-    TestStatus,
+    Job, JobId, JobStatus, JobsRequest, ProjectId, ProjectInfo, RunId, TestRun, TestStatus,
 };
 use send_wrapper::SendWrapper;
 
@@ -311,7 +310,6 @@ fn RunPage(
         }
     });
     on_cleanup(|| browser::set_title("Runboard"));
-    let agent = Signal::derive(move || job_agent.get().and_then(|a| AgentName::parse(&a).ok()));
     let can_run = project.can_run;
     let rerun_proj = StoredValue::new(project.id.clone());
     view! {
@@ -320,7 +318,7 @@ fn RunPage(
             <Show when=move || report.with(Option::is_some)
                 fallback=move || view! { <p class="rb-loading" role="status">{shown(move || if poll.error.with(Option::is_none) { "Loading the report…" } else { "" })}</p> }>
                 <RunHeader report=report poll=poll running=running via=via>
-                    <RerunFailed project=rerun_proj.get_value() report=report running=running can_run=can_run agent=agent />
+                    <RerunFailed project=rerun_proj.get_value() report=report running=running can_run=can_run agent=job_agent />
                 </RunHeader>
                 <FailureCauses report=report state=state />
                 <Toolbar report=report state=state order=order />
