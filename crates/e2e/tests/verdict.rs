@@ -264,3 +264,62 @@ async fn viewers_see_rerun_disabled_with_the_reason() {
     })
     .await;
 }
+
+/// While the run is live the verdict counts what is done (and the tab says "Running");
+/// once final it says the outcome, and the live-only line is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verdict_follows_a_live_run_to_its_outcome() {
+    let options = StackOptions {
+        sim_speed: 5.0,
+        ..StackOptions::default()
+    };
+    scenario("verdict_live", options, async |b, s| {
+        open_start(b, s).await?;
+        click_preset(b, presets::FULL).await?;
+        let live = wait_for("a live verdict", RUN_TIMEOUT, || async {
+            let Some(v) = b.all("[data-testid=verdict]").await?.pop() else {
+                return Ok(None);
+            };
+            let text = v.text().await?;
+            Ok(text.starts_with("Running · ").then_some(text))
+        })
+        .await?;
+        ensure!(
+            live.ends_with(" done") && live.contains(" of "),
+            "live verdict {live:?}"
+        );
+        let title = b.js("return document.title;", vec![]).await?;
+        ensure!(
+            title
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("● Running · "),
+            "live tab title {title}"
+        );
+        let run_id = wait_for_finished_report(b).await?;
+        let report = s.sim_report(&run_id).await?;
+        let (failed, total) = (report.count(&TestStatus::Failed), report.tests.len());
+        let want = if failed > 0 {
+            format!("{failed} of {total} failed")
+        } else if report.count(&TestStatus::Passed) as usize == total {
+            format!("All {total} passed")
+        } else {
+            format!(
+                "{} of {total} passed · {} skipped",
+                report.count(&TestStatus::Passed),
+                report.count(&TestStatus::Skipped)
+            )
+        };
+        wait_for("the final verdict", PAGE_TIMEOUT, || async {
+            Ok((text(b, "[data-testid=verdict]").await? == want).then_some(()))
+        })
+        .await?;
+        let title = b.js("return document.title;", vec![]).await?;
+        ensure!(
+            title.as_str().unwrap_or_default().contains(&want),
+            "final tab title {title}, want {want:?}"
+        );
+        Ok(())
+    })
+    .await;
+}
