@@ -58,9 +58,7 @@ pub(crate) fn FailureCauses(
                                     <button type="button" class="rb-cause" data-testid="cause" data-count=n.to_string()
                                         aria-pressed=live(move || pressed().to_string())
                                         on:click=move |_| pick(picked.clone())>
-                                        <span class="rb-cause-count rb-num">
-                                            <span class="rb-chip-icon" aria-hidden="true">"✕"</span>{format!("{n}×")}
-                                        </span>
+                                        <span class="rb-cause-count rb-num">{format!("{n}×")}</span>
                                         <span class="rb-cause-text" data-testid="cause-headline">{headline}</span>
                                         <span class="rb-cause-action" aria-hidden="true">{shown(move || if pressed() { "show all" } else { "show →" })}</span>
                                     </button>

@@ -83,7 +83,8 @@ impl Outcome {
             parts.push(format!("{} of {} passed", self.passed, self.total));
         }
         if let Some(ms) = self.duration_ms {
-            parts.push(crate::logic::format::duration(ms));
+            // Said as the report's header says it.
+            parts.push(crate::logic::format::elapsed(ms));
         }
         parts.join(" · ")
     }
