@@ -8,6 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
 CARGO_FUZZ_VERSION="0.13.2"
 BINARYEN_VERSION="132.0.0"
+AXE_VERSION="4.14.1"
 TOOLS_DIR="${RUNBOARD_TOOLS_DIR:-$HOME/.cache/runboard/tools}"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -54,6 +55,19 @@ ensure_wasm_opt() {
   fi
 }
 
+# axe-core checks the widget's accessibility inside the browser suite (crates/e2e reads
+# $TOOLS_DIR/node_modules/axe-core/axe.min.js, or RUNBOARD_AXE).
+ensure_axe() {
+  local have
+  have="$(node -p "require('$TOOLS_DIR/node_modules/axe-core/package.json').version" 2>/dev/null || true)"
+  if [ "$have" != "$AXE_VERSION" ]; then
+    step "installing axe-core $AXE_VERSION (npm)"
+    command -v npm >/dev/null || { apt_install npm; }
+    mkdir -p "$TOOLS_DIR"
+    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund "axe-core@$AXE_VERSION" >/dev/null
+  fi
+}
+
 # cargo-fuzz drives libFuzzer over fuzz/ (./x fuzz, and a bounded run in ./x test).
 ensure_cargo_fuzz() {
   if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}' || true)" != "$CARGO_FUZZ_VERSION" ]; then
@@ -88,10 +102,12 @@ tools_path() { printf '%s' "$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 case "${1:-build}" in
   build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt ;;
-  browser) ensure_browser ;;
+  browser) ensure_browser; ensure_axe ;;
   fuzz) ensure_cargo_fuzz ;;
   postgres) ensure_postgres ;;
-  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_browser; ensure_cargo_fuzz; ensure_postgres ;;
+  axe) ensure_axe ;;
+  axe-path) printf '%s' "$TOOLS_DIR/node_modules/axe-core/axe.min.js" ;;
+  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_browser; ensure_axe; ensure_cargo_fuzz; ensure_postgres ;;
   path) tools_path ;;
-  *) echo "usage: scripts/tools.sh [build|browser|fuzz|postgres|all|path]" >&2; exit 2 ;;
+  *) echo "usage: scripts/tools.sh [build|browser|axe|fuzz|postgres|all|path|axe-path]" >&2; exit 2 ;;
 esac

@@ -3,7 +3,9 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::logic::links::Prefs;
+use runboard_shared::TestStatus;
+
+use crate::logic::{links::Prefs, summary::Summary};
 
 /// Milliseconds since the epoch, from the browser's clock.
 pub(crate) fn now_ms() -> i64 {
@@ -128,15 +130,90 @@ pub(crate) fn apply_prefs(prefs: Prefs) {
 /// Tells the parent frame how tall the widget is, so a portal can size its iframe:
 /// `{"runboard":{"type":"resize","height":N}}`. Does nothing when not framed.
 pub(crate) fn post_height(height: u32) {
+    post_to_parent(&format!(
+        r#"{{"runboard":{{"type":"resize","height":{height}}}}}"#
+    ));
+}
+
+/// Posts the JSON `text` to the parent frame, when there is one. Only what the portal
+/// shows anyway (heights, outcomes and counts) is sent, so any embedding origin may read it.
+fn post_to_parent(text: &str) {
     let Some(w) = window() else { return };
     let Ok(Some(parent)) = w.parent() else { return };
     if js_sys::Object::is(&parent, &w) {
         return;
     }
-    let text = format!(r#"{{"runboard":{{"type":"resize","height":{height}}}}}"#);
-    if let Ok(message) = js_sys::JSON::parse(&text) {
-        // Only a height is sent, nothing private, so any embedding origin may read it.
+    if let Ok(message) = js_sys::JSON::parse(text) {
         let _ = parent.post_message(&message, "*");
+    }
+}
+
+/// Tells the parent frame that the run shown is final: `{"runboard":{"type":"finished",
+/// "project","runId","status","outcome","total","passed","failed","skipped"}}`.
+pub(crate) fn post_finished(
+    project: &str,
+    run: &str,
+    status: &str,
+    outcome: &str,
+    summary: &Summary,
+) {
+    // Ids are validated ([A-Za-z0-9_-]); the status word is the platform's, so only its
+    // plain characters are passed on and the text needs no JSON escaping.
+    let plain = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' '))
+            .collect()
+    };
+    let text = format!(
+        r#"{{"runboard":{{"type":"finished","project":"{}","runId":"{}","status":"{}","outcome":"{outcome}","total":{},"passed":{},"failed":{},"skipped":{}}}}}"#,
+        plain(project),
+        plain(run),
+        plain(status),
+        summary.total,
+        summary.count(&TestStatus::Passed),
+        summary.count(&TestStatus::Failed),
+        summary.count(&TestStatus::Skipped),
+    );
+    post_to_parent(&text);
+}
+
+/// Where `element` is relative to the viewport: its top (negative once scrolled past)
+/// and the viewport's height, both in CSS pixels.
+pub(crate) fn place_in_viewport(element: &web_sys::Element) -> (i32, u32) {
+    let top = element.get_bounding_client_rect().top() as i32;
+    let height = window()
+        .and_then(|w| w.inner_height().ok())
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0);
+    (top, height.max(0.0) as u32)
+}
+
+/// Scrolls so that `y` pixels into `element` is near the top of what is seen: the
+/// element itself when it is the scroll box (`boxed`), else the page.
+pub(crate) fn scroll_to_offset(element: &web_sys::Element, y: u32, boxed: bool) {
+    if boxed {
+        element.set_scroll_top(y as i32);
+        return;
+    }
+    let Some(w) = window() else { return };
+    let page_y = w.scroll_y().unwrap_or(0.0);
+    let top = element.get_bounding_client_rect().top() + page_y;
+    // Leave a little of what is above in sight.
+    w.scroll_to_with_x_and_y(0.0, (top + f64::from(y) - 80.0).max(0.0));
+}
+
+/// The window's inner width in CSS pixels (0 when unknown).
+pub(crate) fn inner_width() -> u32 {
+    window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .map_or(0, |w| w.max(0.0) as u32)
+}
+
+/// Sets the tab's title.
+pub(crate) fn set_title(title: &str) {
+    if let Some(document) = window().and_then(|w| w.document()) {
+        document.set_title(title);
     }
 }
 

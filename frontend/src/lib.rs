@@ -10,9 +10,11 @@ mod browser;
 #[allow(unreachable_pub)]
 mod components;
 mod context;
+mod launch;
 mod live;
 pub(crate) mod logic;
 mod poller;
+mod state;
 mod store;
 #[allow(unreachable_pub)]
 mod views;

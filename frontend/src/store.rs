@@ -3,7 +3,10 @@
 //! view notes when a job's report is final. Views share this state here rather than
 //! through one another.
 
-use crate::{browser, logic::jobs::JobBook};
+use crate::{
+    browser,
+    logic::jobs::{JobBook, Outcome},
+};
 
 fn storage_key(project: &str) -> String {
     format!("runboard.jobs.{project}")
@@ -24,6 +27,14 @@ pub(crate) fn save_book(project: &str, book: &JobBook) {
 pub(crate) fn report_final(project: &str, job_id: &str) {
     let mut book = load_book(project);
     if book.report_final(job_id) {
+        save_book(project, &book);
+    }
+}
+
+/// Notes how the run of `job_id` ended, for the job's row.
+pub(crate) fn note_outcome(project: &str, job_id: &str, outcome: Outcome) {
+    let mut book = load_book(project);
+    if book.note_outcome(job_id, outcome) {
         save_book(project, &book);
     }
 }

@@ -5,6 +5,7 @@
 //! stands where a company's oauth2-proxy would: it can add identity headers, and it records
 //! every byte of every response so the suite can prove the API key never reached a browser.
 
+pub mod axe;
 pub mod browser;
 pub mod front_door;
 pub mod portal;

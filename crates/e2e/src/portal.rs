@@ -56,6 +56,7 @@ window.addEventListener("message", (e) => {{
     window.rbHeight = m.height;
     document.getElementById("runboard").height = m.height;
   }}
+  if (m && m.type === "finished") {{ window.rbFinished = m; }}
 }});
 </script></body></html>"#
     ))

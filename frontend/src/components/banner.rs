@@ -35,13 +35,15 @@ pub(crate) fn ErrorBanner(
                 (true, None) => "Retrying as soon as this tab is visible again.".into(),
             });
             view! {
-                <div class="rb-banner" role="alert" data-testid="error-banner" data-kind=kind
+                // Only the message is announced: the countdown beside it changes every
+                // second and would be read out again each time.
+                <div class="rb-banner" data-testid="error-banner" data-kind=kind
                     data-retrying=if retries { "1" } else { "0" }>
                     <span class="rb-banner-icon" aria-hidden="true">"!"</span>
                     <div class="rb-banner-text">
-                        <strong>{failure.message()}</strong>
+                        <strong role="alert">{failure.message()}</strong>
                         " "
-                        <span class="rb-muted">{when}</span>
+                        <span class="rb-muted" aria-live="off">{when}</span>
                     </div>
                     {expired.then(|| view! {
                         <button type="button" class="rb-btn" on:click=|_| browser::reload()>"Sign in again"</button>

@@ -13,7 +13,7 @@ use crate::{
         format,
         time::parse_iso_ms,
     },
-    views::run::Report,
+    state::Report,
 };
 
 /// The comparison panel; nothing while the ledger knows no earlier run of the selection.

@@ -7,12 +7,12 @@ use runboard_shared::{TestResult, TestStatus};
 
 use crate::{
     browser,
-    components::test_history::RecentResults,
+    components::{export::copy_link, test_history::RecentResults},
     live::{live, shown},
     logic::{
         format, look,
         time::parse_iso_ms,
-        timeline::{error_text, safe_video_url, steps},
+        timeline::{error_parts, safe_video_url, steps},
     },
 };
 
@@ -25,14 +25,26 @@ pub(crate) fn TestDetail(
     id: String,
 ) -> impl IntoView {
     let test_id = test.with_untracked(|t| t.as_ref().map(|t| t.id.clone()));
+    let copied = RwSignal::new(String::new());
+    let share = move |_| {
+        copy_link(
+            test.with_untracked(|t| t.as_ref().map(|t| t.id.clone())),
+            copied,
+        )
+    };
     let error = shown(move || {
         test.with(|t| {
             t.as_ref().and_then(|t| t.error.as_ref()).map(|e| {
-                let (headline, details) = error_text(e);
+                let (headline, details) = error_parts(e);
                 view! {
                     <div class="rb-error" data-testid="test-error">
                         <strong>"Error: "{headline}</strong>
-                        {details.map(|d| view! { <pre class="rb-pre">{d}</pre> })}
+                        {details.map(|d| view! {
+                            <details class="rb-error-more">
+                                <summary>"More about this error"</summary>
+                                <pre class="rb-pre" data-testid="error-details">{d}</pre>
+                            </details>
+                        })}
                     </div>
                 }
                 .into_any()
@@ -49,21 +61,27 @@ pub(crate) fn TestDetail(
             view! {
                 <ol class="rb-timeline" aria-label="Timeline">
                     {entries.into_iter().enumerate().map(|(i, step)| {
-                        let status = step.status.as_deref().map(|s| look::test(&TestStatus::parse(s)));
+                        let parsed = step.status.as_deref().map(TestStatus::parse);
+                        let failing = parsed.as_ref() == Some(&TestStatus::Failed);
+                        let status = parsed.as_ref().map(look::test);
+                        let status_class = status.as_ref().map_or_else(|| "rb-step-status".to_owned(), |l| format!("rb-step-status {}", l.tone.class()));
+                        // Every step fills the same columns (an empty one when a field is
+                        // missing), so the steps line up; the failing step stands out.
                         view! {
-                            <li class="rb-step" data-testid="timeline-step">
+                            <li class=if failing { "rb-step rb-step-failed" } else { "rb-step" } data-testid="timeline-step"
+                                data-failing=if failing { "1" } else { "0" }>
                                 <span class="rb-step-index rb-num">{i + 1}</span>
-                                {status.map(|l| view! {
-                                    <span class=format!("rb-step-status {}", l.tone.class())>
-                                        <span aria-hidden="true">{l.icon}</span>" "{l.word}
-                                    </span>
-                                })}
+                                <span class=status_class>
+                                    {status.map(|l| view! { <span aria-hidden="true">{l.icon}</span>" "{l.word} })}
+                                </span>
                                 <span class="rb-step-name">{step.name}</span>
-                                {step.duration.map(|d| view! { <span class="rb-num rb-muted">{d}</span> })}
-                                {step.time.map(step_time)}
-                                {step.extras.into_iter().map(|(k, v)| view! {
-                                    <span class="rb-step-extra"><span class="rb-muted">{k}": "</span>{v}</span>
-                                }).collect_view()}
+                                <span class="rb-num rb-muted rb-step-duration">{step.duration}</span>
+                                <span class="rb-step-time">{step.time.map(step_time)}</span>
+                                <span class="rb-step-extras">
+                                    {step.extras.into_iter().map(|(k, v)| view! {
+                                        <span class="rb-step-extra"><span class="rb-muted">{k}": "</span>{v}</span>
+                                    }).collect_view()}
+                                </span>
                             </li>
                         }
                     }).collect_view()}
@@ -88,7 +106,11 @@ pub(crate) fn TestDetail(
         <div class="rb-detail" id=id role="region" aria-label="Test details">
             {error}
             {timeline}
-            {video}
+            <div class="rb-detail-actions">
+                {video}
+                <button type="button" class="rb-btn rb-btn-small" data-testid="copy-test-link" on:click=share>"Copy link to this test"</button>
+                <span class="rb-muted" role="status">{shown(move || copied.get())}</span>
+            </div>
             {test_id.map(|id| view! { <RecentResults test_id=id /> })}
         </div>
     }

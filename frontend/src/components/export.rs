@@ -11,7 +11,7 @@ use crate::{
         junit::run_junit,
         links::{parse_query, with_query},
     },
-    views::run::Report,
+    state::Report,
 };
 
 /// The export and share buttons.
@@ -42,17 +42,7 @@ pub(crate) fn ExportBar(
             Err(e) => format!("Could not export: {e}."),
         });
     };
-    let copy = move |_| {
-        spawn_local(async move {
-            let link = shareable(&browser::location_href());
-            let copied = browser::copy_text(&link).await;
-            message.set(if copied {
-                "Link copied.".into()
-            } else {
-                format!("Copy this link: {link}")
-            });
-        });
-    };
+    let copy = move |_| copy_link(None, message);
     view! {
         <div class="rb-export">
             <button type="button" class="rb-btn" data-testid="export-csv" on:click=move |_| export("csv")>"Export CSV"</button>
@@ -63,15 +53,30 @@ pub(crate) fn ExportBar(
     }
 }
 
+/// Copies the current address (with `test` as `?test=`, when given) and says so in
+/// `message`, or shows the link to copy by hand when the clipboard refuses.
+pub(crate) fn copy_link(test: Option<String>, message: RwSignal<String>) {
+    spawn_local(async move {
+        let link = shareable(&browser::location_href(), test.as_deref());
+        let copied = browser::copy_text(&link).await;
+        message.set(if copied {
+            "Link copied.".into()
+        } else {
+            format!("Copy this link: {link}")
+        });
+    });
+}
+
 /// The current address without `embed=1`, so a link copied inside a portal frame opens
-/// the full page.
-fn shareable(href: &str) -> String {
+/// the full page; with `test`, a link to that test's row (`?test=`).
+fn shareable(href: &str, test: Option<&str>) -> String {
     let origin = browser::location_origin();
     let rest = href.strip_prefix(&origin).unwrap_or(href);
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let pairs: Vec<(String, String)> = parse_query(query)
         .into_iter()
-        .filter(|(k, _)| k != "embed")
+        .filter(|(k, _)| k != "embed" && k != "test")
+        .chain(test.map(|t| ("test".to_owned(), t.to_owned())))
         .collect();
     let borrowed: Vec<(&str, &str)> = pairs
         .iter()

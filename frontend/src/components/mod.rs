@@ -1,12 +1,14 @@
 //! Pieces the views are built from.
 
 pub(crate) mod banner;
+pub(crate) mod causes;
 pub(crate) mod chip;
 pub(crate) mod chrome;
 pub(crate) mod compare;
 pub(crate) mod detail;
 pub(crate) mod embed;
 pub(crate) mod export;
+pub(crate) mod rerun;
 pub(crate) mod summary;
 pub(crate) mod table;
 pub(crate) mod test_history;

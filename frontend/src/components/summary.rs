@@ -1,44 +1,48 @@
-//! The run header: title, overall status, start and elapsed time, tests in the
-//! project, the stacked summary bar with labelled counts, progress and freshness.
+//! The run header: the verdict first ("2 of 36 failed"), then the run's name, start and
+//! elapsed time, the stacked summary bar with each count once, and while live only,
+//! progress and freshness.
 
 use leptos::prelude::*;
-use runboard_shared::{JobStatus, TestStatus};
 
 use crate::{
     browser,
-    components::chip::Chip,
     context::Clock,
     live::{live, shown},
     logic::{
         case::lower,
-        format, look,
-        summary::{Summary, elapsed_ms, is_live},
+        format,
+        look::{self, Tone},
+        summary::{Summary, elapsed_ms},
         time::parse_iso_ms,
     },
     poller::PollStatus,
-    views::run::{Report, Via},
+    state::{Report, Via},
 };
 
-/// The top of a run report.
+/// The top of a run report: the verdict (the largest text), one quiet line about the
+/// run, the bar with each count once, and, only while the run is live, its progress and
+/// freshness.
 #[component]
 pub(crate) fn RunHeader(
     /// The report.
     report: Report,
     /// The refresh loop (for "updated N s ago").
     poll: PollStatus,
-    /// The run's job status, when the report knows its job.
-    job_status: RwSignal<Option<JobStatus>>,
+    /// Whether the report may still change (run or job still going).
+    running: Memo<bool>,
     /// Stream or polling: said only in the tooltip of "updated N s ago".
     via: RwSignal<Via>,
+    /// What to do next, shown beside the verdict (re-run what failed).
+    children: Children,
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
     let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| Summary::of(r))));
-    let running = Memo::new(move |_| {
+    let verdict = move || {
         report.with(|r| {
-            r.as_ref()
-                .is_some_and(|r| is_live(&r.status, job_status.get().as_ref()))
+            let r = r.as_ref()?;
+            summary.with(|s| s.as_ref().map(|s| s.verdict(&r.status, running.get())))
         })
-    });
+    };
     let title = shown(move || {
         report.with(|r| {
             r.as_ref().map(|r| {
@@ -50,20 +54,11 @@ pub(crate) fn RunHeader(
             })
         })
     });
-    let status = shown(move || {
-        report.with(|r| {
-            r.as_ref().map(|r| {
-                let failed = summary.with(|s| s.as_ref().map_or(0, |s| count(s, &TestStatus::Failed)));
-                let wire = r.status.as_str().to_owned();
-                view! { <span class="rb-run-status" data-testid="run-status" data-status=wire><Chip look=look::run(&r.status, failed) /></span> }.into_any()
-            })
-        })
-    });
     let started = shown(move || {
         report.with(|r| {
             let ms = r.as_ref()?.start_time.as_deref().and_then(parse_iso_ms)?;
             let offset = browser::local_offset_min(ms);
-            Some(view! { <span>"started "<time title=format::timestamp(ms, offset)>{format::clock_short(ms, offset)}</time></span> }.into_any())
+            Some(view! { <span>" · started "<time title=format::timestamp(ms, offset)>{format::clock_short(ms, offset)}</time></span> }.into_any())
         })
     });
     let elapsed = shown(move || {
@@ -80,32 +75,42 @@ pub(crate) fn RunHeader(
             .get()
             .map(|at| format!("updated {}", format::ago(now.get(), at)))
     });
+    let tone = move || {
+        let tone = match verdict().map(|v| v.outcome) {
+            Some("passed") => Tone::Passed,
+            Some("failed") => Tone::Failed,
+            Some("running") => Tone::Running,
+            _ => Tone::Other,
+        };
+        format!("rb-verdict {}", tone.class())
+    };
+    let wire = move || report.with(|r| r.as_ref().map(|r| r.status.as_str().to_owned()));
     view! {
         <header class="rb-run-head">
-            <h1 class="rb-title" data-testid="run-title">{title}</h1>
-            {status}
-            <span class="rb-run-meta rb-num">{started}{elapsed}
-                " · "<span data-testid="tests-in-project">{in_project}</span>" tests in project"</span>
+            <div class="rb-verdict-row">
+                <h1 class=live(tone) data-testid="run-status" data-status=live(wire)
+                    data-outcome=live(move || verdict().map(|v| v.outcome.to_owned()))>
+                    <span class="rb-verdict-icon" aria-hidden="true">{shown(move || verdict().map(|v| v.icon))}</span>
+                    <span data-testid="verdict">{shown(move || verdict().map(|v| v.text))}</span>
+                </h1>
+                {children()}
+            </div>
+            <p class="rb-run-meta rb-num">
+                <span class="rb-run-name" data-testid="run-title">{title}</span>{started}{elapsed}
+                " · "<span data-testid="tests-in-project">{in_project}</span>" tests in project"
+            </p>
+            <SummaryBar summary=summary />
+            <div class="rb-progress-line rb-num" hidden=live(move || !running.get())>
+                <span>{shown(move || summary.with(|s| s.as_ref().map(|s| format!("{}% done", s.percent_done()))))}</span>
+                <span class="rb-spacer"></span>
+                <span class="rb-updated" data-testid="updated-ago" data-live=live(move || if running.get() { "1" } else { "0" }.to_owned())
+                    title=live(move || via.get().as_str().to_owned()) data-via=live(move || via.get().as_str().to_owned())>
+                    <span class="rb-live-dot" aria-hidden="true"></span>
+                    "live · "{updated}
+                </span>
+            </div>
         </header>
-        <SummaryBar summary=summary />
-        <div class="rb-progress-line rb-num">
-            <span>{shown(move || summary.with(|s| s.as_ref().map(|s| format!("{} of {} done · {}%", s.done, s.total, s.percent_done()))))}</span>
-            <span class="rb-spacer"></span>
-            <span class="rb-updated" data-testid="updated-ago" data-live=live(move || if running.get() { "1" } else { "0" }.to_owned())
-                title=live(move || via.get().as_str().to_owned()) data-via=live(move || via.get().as_str().to_owned())>
-                <span class=live(move || if running.get() { "rb-live-dot" } else { "rb-live-dot rb-final" }) aria-hidden="true"></span>
-                {shown(move || if running.get() { "live · " } else { "final · " })}{updated}
-            </span>
-        </div>
     }
-}
-
-fn count(summary: &Summary, status: &TestStatus) -> u64 {
-    summary
-        .counts
-        .iter()
-        .find(|(s, _)| s == status)
-        .map_or(0, |(_, n)| *n)
 }
 
 /// The stacked, proportional bar and its legend of labelled counts.
@@ -119,6 +124,7 @@ fn SummaryBar(
             s.as_ref().map(|s| {
                 s.counts
                     .iter()
+                    .filter(|(_, n)| *n > 0)
                     .map(|(st, n)| format!("{n} {}", lower(st.as_str())))
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -145,9 +151,10 @@ fn SummaryBar(
             s.as_ref().map(|s| {
                 s.counts
                     .iter()
+                    .filter(|(_, n)| *n > 0)
                     .map(|(status, n)| {
                         let l = look::test(status);
-                        let class = format!("rb-legend-item {}{}", l.tone.class(), if *n == 0 { " rb-zero" } else { "" });
+                        let class = format!("rb-legend-item {}", l.tone.class());
                         view! {
                             <li class=class data-testid="summary-count" data-status=status.as_str().to_owned() data-count=n.to_string()>
                                 <span class="rb-chip-icon" aria-hidden="true">{l.icon}</span>

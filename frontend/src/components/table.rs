@@ -6,17 +6,20 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 use runboard_shared::TestResult;
+use wasm_bindgen::JsCast;
 
 use crate::{
     browser,
     components::{chip::Chip, detail::TestDetail},
     live::{live, shown},
     logic::{
-        format, look,
+        format,
+        links::Prefs,
+        look,
         time::parse_iso_ms,
         window::{RowSizes, offsets, window},
     },
-    views::run::Report,
+    state::Report,
 };
 
 /// Row sizes; `style.css` gives `.rb-row` and `.rb-detail` the same heights.
@@ -24,12 +27,19 @@ const SIZES: RowSizes = RowSizes {
     row: 40,
     detail: 260,
 };
+/// Below this width (`style.css`'s list layout) a row is a list item: the title on up
+/// to two lines of its own, status, duration and start below.
+const NARROW_PX: u32 = 900;
+/// A list item's height in the narrow layout.
+const NARROW_ROW: u32 = 76;
 /// The scroll area's height before it is first measured (its CSS max-height).
 const DEFAULT_VIEWPORT: u32 = 560;
 /// Rows rendered beyond each edge of the viewport.
 const OVERSCAN: usize = 8;
 
-/// The tests of the report in `order`.
+/// The tests of the report in `order`. The page is the one scroll container (embedded,
+/// the frame grows to its content, so the table keeps a bounded box of its own); only
+/// the rows in view are rendered either way.
 #[component]
 pub(crate) fn TestsTable(
     /// The report.
@@ -38,9 +48,14 @@ pub(crate) fn TestsTable(
     order: Memo<Vec<usize>>,
     /// Ids of the expanded tests.
     expanded: RwSignal<HashSet<String>>,
+    /// The test a `?test=` link points at: scrolled into view once it is shown.
+    linked: Option<String>,
 ) -> impl IntoView {
+    let boxed = expect_context::<Prefs>().embed;
     let scroll_top = RwSignal::new(0u32);
     let viewport = RwSignal::new(DEFAULT_VIEWPORT);
+    let body = NodeRef::<leptos::html::Div>::new();
+    let sizes = RwSignal::new(sizes_for(browser::inner_width()));
     let offs = Memo::new(move |_| {
         report.with(|r| {
             let tests: &[TestResult] = r.as_ref().map_or(&[], |r| &r.tests);
@@ -49,7 +64,7 @@ pub(crate) fn TestsTable(
                     offsets(
                         o.iter()
                             .map(|&i| tests.get(i).is_some_and(|t| open.contains(&t.id))),
-                        SIZES,
+                        sizes.get(),
                     )
                 })
             })
@@ -71,9 +86,89 @@ pub(crate) fn TestsTable(
         })
     };
     let on_scroll = move |ev: leptos::ev::Event| {
+        if !boxed {
+            return;
+        }
         let el: web_sys::HtmlElement = event_target(&ev);
         scroll_top.set(el.scroll_top().max(0) as u32);
         viewport.set((el.client_height().max(0) as u32).max(SIZES.row));
+    };
+    // The page scrolls: the window is what moves, the table's body where it is now.
+    let measure = move || {
+        if let (false, Some(el)) = (boxed, body.get_untracked()) {
+            let (top, height) = browser::place_in_viewport(&el);
+            scroll_top.set((-top).max(0) as u32);
+            viewport.set(height.max(SIZES.row));
+        }
+    };
+    let scrolled = window_event_listener(leptos::ev::scroll, move |_| measure());
+    let resized = window_event_listener(leptos::ev::resize, move |_| {
+        let now = sizes_for(browser::inner_width());
+        if sizes.get_untracked() != now {
+            sizes.set(now);
+        }
+        measure();
+    });
+    on_cleanup(move || {
+        scrolled.remove();
+        resized.remove();
+    });
+    // Bring the linked test into view once, when the report first shows it.
+    let brought = StoredValue::new(linked.is_none());
+    Effect::new(move |_| {
+        if brought.get_value() {
+            return;
+        }
+        let Some(el) = body.get() else { return };
+        let target = linked.as_deref().unwrap_or_default();
+        let at = report.with(|r| {
+            let tests: &[TestResult] = r.as_ref().map_or(&[], |r| &r.tests);
+            order.with(|o| {
+                o.iter()
+                    .position(|&i| tests.get(i).is_some_and(|t| t.id == target))
+            })
+        });
+        let Some(at) = at else { return };
+        brought.set_value(true);
+        let y = offs.with(|o| o.get(at).copied().unwrap_or(0));
+        browser::scroll_to_offset(&el, y, boxed);
+        measure();
+    });
+    // Keyboard, on a row's toggle: ↑/↓ move between rows, Esc closes the row (Enter and
+    // Space open and close it, as on any button).
+    let on_key = move |e: leptos::ev::KeyboardEvent| {
+        let Some(toggle) = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .filter(|t| t.get_attribute("data-testid").as_deref() == Some("test-toggle"))
+        else {
+            return;
+        };
+        let Ok(Some(row)) = toggle.closest("[data-testid=test-row]") else {
+            return;
+        };
+        let key = e.key();
+        let next = match key.as_str() {
+            "ArrowDown" => row.next_element_sibling(),
+            "ArrowUp" => row.previous_element_sibling(),
+            "Escape" => {
+                if let Some(id) = row.get_attribute("data-test-id") {
+                    expanded.update(|open| {
+                        open.remove(&id);
+                    });
+                }
+                return;
+            }
+            _ => return,
+        };
+        e.prevent_default();
+        let target = next
+            .filter(|n| n.get_attribute("data-testid").as_deref() == Some("test-row"))
+            .and_then(|n| n.query_selector("[data-testid=test-toggle]").ok().flatten())
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(target) = target {
+            let _ = target.focus();
+        }
     };
     let empty = move || order.with(Vec::is_empty);
     let no_tests = move || report.with(|r| r.as_ref().is_none_or(|r| r.tests.is_empty()));
@@ -87,10 +182,10 @@ pub(crate) fn TestsTable(
                     <span role="columnheader" class="rb-cell-num">"Started"</span>
                 </div>
             </div>
-            <div class="rb-scroll" role="rowgroup" on:scroll=on_scroll>
+            <div class=if boxed { "rb-scroll rb-scroll-box" } else { "rb-scroll" } role="rowgroup" on:scroll=on_scroll on:keydown=on_key node_ref=body>
                 <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_top))></div>
                 <For each=visible key=|row| format!("{}\u{1f}{}", row.0, row.1) let:row>
-                    <TestRow report=report index=row.0 id=row.1 expanded=expanded />
+                    <TestRow report=report order=order index=row.0 id=row.1 expanded=expanded />
                 </For>
                 <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_bottom))></div>
             </div>
@@ -103,11 +198,25 @@ pub(crate) fn TestsTable(
     }
 }
 
+/// The row sizes at a window `width`.
+fn sizes_for(width: u32) -> RowSizes {
+    if width > 0 && width < NARROW_PX {
+        RowSizes {
+            row: NARROW_ROW,
+            ..SIZES
+        }
+    } else {
+        SIZES
+    }
+}
+
 /// One test row and, when expanded, its details.
 #[component]
 fn TestRow(
     /// The report.
     report: Report,
+    /// Indices of the tests shown, in order (for the row's `aria-rowindex`).
+    order: Memo<Vec<usize>>,
     /// The test's position in the report.
     index: usize,
     /// The test's id.
@@ -144,15 +253,27 @@ fn TestRow(
                 .map(|t| view! { <Chip look=look::test(&t.status) /> }.into_any())
         })
     });
+    // The accessible name starts with the words the button shows (its status).
     let label = live(move || {
+        let word = test.with(|t| {
+            t.as_ref()
+                .map(|t| look::test(&t.status).word)
+                .unwrap_or_default()
+        });
         format!(
-            "{} details of {}",
-            if open.get() { "Hide" } else { "Show" },
+            "{word}: {} details of {}",
+            if open.get() { "hide" } else { "show" },
             title().unwrap_or_default()
         )
     });
+    // The header is row 1; rows count from 2 in the order shown.
+    let row_index = live(move || {
+        order
+            .with(|o| o.iter().position(|&i| i == index))
+            .map(|p| (p + 2).to_string())
+    });
     view! {
-        <div role="row" class="rb-test" class:rb-open=live(move || open.get()) data-testid="test-row" data-test-id=id data-status=live(status)>
+        <div role="row" aria-rowindex=row_index class="rb-test" class:rb-open=live(move || open.get()) data-testid="test-row" data-test-id=id data-status=live(status)>
             <div class="rb-row" on:click=toggle>
                 <span role="cell" class="rb-cell-status">
                     <button type="button" class="rb-toggle" data-testid="test-toggle" aria-label=label
@@ -168,7 +289,9 @@ fn TestRow(
                 </span>
             </div>
             <Show when=move || open.get()>
-                <TestDetail test=test id=detail_id.clone() />
+                <div role="cell" aria-colspan="4" class="rb-detail-cell">
+                    <TestDetail test=test id=detail_id.clone() />
+                </div>
             </Show>
         </div>
     }

@@ -10,7 +10,7 @@ use crate::{
         filter::{SortKey, StatusFilter, chip_counts},
         look,
     },
-    views::run::{Report, TableState},
+    state::{Report, TableState},
 };
 
 /// Filter chips, search and sort.
@@ -55,7 +55,7 @@ pub(crate) fn Toolbar(
         let pressed = move || state.filter.with(|f| *f == pressed_filter);
         view! {
             <button type="button" class=format!("rb-filter {tone}") data-testid="filter-chip" data-status=value
-                aria-pressed=live(move || pressed().to_string()) on:click=move |_| state.filter.set(filter.clone())>
+                aria-pressed=live(move || pressed().to_string()) on:click=move |_| { state.cause.set(None); state.filter.set(filter.clone()) }>
                 <span class="rb-chip-icon" aria-hidden="true">{icon}</span>{label}" "<span class="rb-num rb-count">{count}</span>
             </button>
         }
@@ -65,7 +65,9 @@ pub(crate) fn Toolbar(
             <div class="rb-filters" role="group" aria-label="Filter by status">
                 {shown(move || {
                     let all = chip(StatusFilter::All, "All".into(), "", "", total());
-                    let others = counts.get().into_iter().map(|(status, n)| {
+                    // Chips only for statuses some test has; the picked one stays.
+                    let picked = state.filter.get();
+                    let others = counts.get().into_iter().filter(|(status, n)| *n > 0 || picked == StatusFilter::Only(status.clone())).map(|(status, n)| {
                         let l = look::test(&status);
                         chip(StatusFilter::Only(status), l.word, l.icon, l.tone.class(), n)
                     }).collect_view();
@@ -89,7 +91,7 @@ pub(crate) fn Toolbar(
         <p class="rb-match rb-muted" aria-live="polite">
             {shown(move || {
                 let n = order.with(Vec::len);
-                view! { <span data-testid="match-count" data-count=n.to_string()>{format!("{n} of {} tests shown", total())}</span> }.into_any()
+                view! { <span data-testid="match-count" data-count=n.to_string()>{(n != total()).then(|| format!("{n} of {} tests shown", total()))}</span> }.into_any()
             })}
         </p>
     }

@@ -85,9 +85,9 @@ impl SortKey {
     /// The option label.
     pub(crate) fn label(self) -> &'static str {
         match self {
-            Self::Status => "Status (failed first)",
-            Self::Duration => "Duration (slowest first)",
-            Self::Title => "Title (A–Z)",
+            Self::Status => "Failed first",
+            Self::Duration => "Slowest first",
+            Self::Title => "Title A–Z",
             Self::Start => "Start time",
         }
     }

@@ -52,6 +52,42 @@ pub(crate) struct TrackedJob {
     /// Runboard stopped following it: its status is undocumented and the clock ran out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) unfollowed: bool,
+    /// How its run ended, noted by the run view once this browser saw the final report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) outcome: Option<Outcome>,
+}
+
+/// A finished run's counts and duration, kept with its job for the job's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Outcome {
+    /// Tests in the run.
+    pub(crate) total: u64,
+    /// Passed tests.
+    pub(crate) passed: u64,
+    /// Failed tests.
+    pub(crate) failed: u64,
+    /// How long the run took, when known (ms).
+    #[serde(default)]
+    pub(crate) duration_ms: Option<u64>,
+}
+
+impl Outcome {
+    /// "34 passed · 2 failed · 4 m 12 s": only the counts that are not zero.
+    pub(crate) fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.failed > 0 {
+            parts.push(format!("{} of {} failed", self.failed, self.total));
+        } else if self.passed == self.total && self.total > 0 {
+            parts.push(format!("all {} passed", self.total));
+        } else {
+            parts.push(format!("{} of {} passed", self.passed, self.total));
+        }
+        if let Some(ms) = self.duration_ms {
+            // Said as the report's header says it.
+            parts.push(crate::logic::format::elapsed(ms));
+        }
+        parts.join(" · ")
+    }
 }
 
 impl TrackedJob {
@@ -80,6 +116,10 @@ impl TrackedJob {
         if self.unfollowed {
             key.push_str("\u{1f}unfollowed");
         }
+        if let Some(outcome) = &self.outcome {
+            key.push('\u{1f}');
+            key.push_str(&outcome.describe());
+        }
         key
     }
 
@@ -97,6 +137,7 @@ impl TrackedJob {
             missing: false,
             undocumented_since_ms: None,
             unfollowed: false,
+            outcome: None,
         }
     }
 
@@ -298,6 +339,7 @@ impl JobBook {
             job.test_run_id = previous.test_run_id;
             job.undocumented_since_ms = previous.undocumented_since_ms;
             job.unfollowed = previous.unfollowed;
+            job.outcome = previous.outcome;
         }
         self.jobs.insert(0, job);
         self.order();
@@ -314,6 +356,17 @@ impl JobBook {
         let changed = undocumented && !job.unfollowed;
         job.unfollowed |= undocumented;
         changed
+    }
+
+    /// Notes how `job_id`'s run ended; says whether that changed anything.
+    pub(crate) fn note_outcome(&mut self, job_id: &str, outcome: Outcome) -> bool {
+        match self.jobs.iter_mut().find(|j| j.job_id == job_id) {
+            Some(job) if job.outcome != Some(outcome) => {
+                job.outcome = Some(outcome);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Stops following jobs whose undocumented status has lasted too long by `now_ms`.

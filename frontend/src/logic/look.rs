@@ -1,7 +1,7 @@
 //! How a status looks: always an icon, a word and a colour tone together, so status is
 //! never told by colour alone.
 
-use runboard_shared::{JobStatus, RunStatus, TestStatus};
+use runboard_shared::{JobStatus, TestStatus};
 
 /// The colour family of a status (a CSS class `rb-tone-…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,18 +86,6 @@ pub(crate) fn job(status: Option<&JobStatus>) -> Look {
     }
 }
 
-/// A run's overall status; a completed run with failures reads as failed.
-pub(crate) fn run(status: &RunStatus, failed: u64) -> Look {
-    match status {
-        RunStatus::Scheduled => look("○", "Scheduled", Tone::Scheduled),
-        RunStatus::Running => look("●", "Running", Tone::Running),
-        RunStatus::Completed if failed > 0 => look("✕", "Completed with failures", Tone::Failed),
-        RunStatus::Completed => look("✓", "Completed", Tone::Passed),
-        RunStatus::Aborted => look("✕", "Aborted", Tone::Failed),
-        RunStatus::Other(s) => look("?", unknown_if_empty(s), Tone::Other),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,9 +102,6 @@ mod tests {
             "Waiting"
         );
         assert_eq!(job(None).word, "Starting");
-        assert_eq!(run(&RunStatus::Completed, 2).tone, Tone::Failed);
-        assert_eq!(run(&RunStatus::Completed, 0).tone, Tone::Passed);
-        assert_eq!(run(&RunStatus::Other("Paused".into()), 0).word, "Paused");
         let blocked = test(&TestStatus::Other("Blocked".into()));
         assert_eq!(
             (blocked.icon, blocked.word.as_str(), blocked.tone),

@@ -2,6 +2,7 @@
 //! compiles natively and is unit-tested by `cargo test -p runboard-frontend`.
 
 pub(crate) mod case;
+pub(crate) mod causes;
 pub(crate) mod compare;
 pub(crate) mod csv;
 pub(crate) mod failure;

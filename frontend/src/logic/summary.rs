@@ -89,6 +89,70 @@ impl Summary {
     }
 }
 
+/// The run's outcome in one line, the largest text of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    /// The icon beside the words.
+    pub(crate) icon: &'static str,
+    /// "2 of 36 failed", "All 36 passed", "Running · 12 of 36 done".
+    pub(crate) text: String,
+    /// `passed`, `failed`, `running` or `other`: the element's `data-outcome`.
+    pub(crate) outcome: &'static str,
+}
+
+impl Summary {
+    /// How many tests have `status`.
+    pub(crate) fn count(&self, status: &TestStatus) -> u64 {
+        self.counts
+            .iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// The verdict: while `live`, progress; once final, failures first, then passes.
+    /// An aborted run or one whose tests did not all pass or skip says how many passed.
+    pub(crate) fn verdict(&self, run: &RunStatus, live: bool) -> Verdict {
+        let (total, failed, passed) = (
+            self.total,
+            self.count(&TestStatus::Failed),
+            self.count(&TestStatus::Passed),
+        );
+        let skipped = self.count(&TestStatus::Skipped);
+        let (icon, text, outcome) = if live {
+            (
+                "●",
+                format!("Running · {} of {total} done", self.done),
+                "running",
+            )
+        } else if failed > 0 {
+            ("✕", format!("{failed} of {total} failed"), "failed")
+        } else if matches!(run, RunStatus::Aborted) {
+            (
+                "✕",
+                format!("Aborted · {passed} of {total} passed"),
+                "failed",
+            )
+        } else if total == 0 {
+            ("–", "No tests ran".to_owned(), "other")
+        } else if passed == total {
+            ("✓", format!("All {total} passed"), "passed")
+        } else if passed + skipped == total {
+            (
+                "✓",
+                format!("{passed} of {total} passed · {skipped} skipped"),
+                "passed",
+            )
+        } else {
+            ("?", format!("{passed} of {total} passed"), "other")
+        };
+        Verdict {
+            icon,
+            text,
+            outcome,
+        }
+    }
+}
+
 /// Adds `n` tests with `status`, as a new entry when the status has none yet.
 fn add(counts: &mut Vec<(TestStatus, u64)>, status: &TestStatus, n: u64) {
     match counts.iter_mut().find(|(s, _)| s == status) {
@@ -232,6 +296,52 @@ mod tests {
         let left_out = Summary::of(&run(&[("Passed", 1)], tests));
         assert_eq!(left_out.counts[5], (blocked, 2));
         assert_eq!(left_out.counts.iter().map(|(_, n)| n).sum::<u64>(), 3);
+    }
+
+    #[test]
+    fn the_verdict_reads_in_one_line() {
+        let check = |statuses: &[(&str, u64)], status: RunStatus, live: bool, want: &str| {
+            let mut r = run(statuses, vec![]);
+            r.status = status.clone();
+            let v = Summary::of(&r).verdict(&status, live);
+            assert_eq!(v.text, want, "{statuses:?}");
+        };
+        let done = RunStatus::Completed;
+        check(
+            &[("Passed", 34), ("Failed", 2)],
+            done.clone(),
+            false,
+            "2 of 36 failed",
+        );
+        check(&[("Passed", 36)], done.clone(), false, "All 36 passed");
+        check(
+            &[("Passed", 30), ("Skipped", 6)],
+            done.clone(),
+            false,
+            "30 of 36 passed · 6 skipped",
+        );
+        check(
+            &[("Passed", 12), ("Running", 4), ("Scheduled", 20)],
+            RunStatus::Running,
+            true,
+            "Running · 12 of 36 done",
+        );
+        check(
+            &[("Passed", 3), ("Scheduled", 3)],
+            RunStatus::Aborted,
+            false,
+            "Aborted · 3 of 6 passed",
+        );
+        check(&[], done.clone(), false, "No tests ran");
+        check(
+            &[("Passed", 35), ("Blocked", 1)],
+            done,
+            false,
+            "35 of 36 passed",
+        );
+        let failed =
+            Summary::of(&run(&[("Failed", 1)], vec![])).verdict(&RunStatus::Completed, false);
+        assert_eq!((failed.icon, failed.outcome), ("✕", "failed"));
     }
 
     #[test]

@@ -142,6 +142,8 @@ fn JobRow(
     let description = job.describe();
     let no_report = if job.is_open() {
         "no report yet"
+    } else if job.status == Some(runboard_shared::JobStatus::Failed) {
+        "failed before a report existed"
     } else {
         "no report"
     };
@@ -150,13 +152,17 @@ fn JobRow(
         .clone()
         .unwrap_or_else(|| format!("Job {}", short(&job.job_id)));
     let changed = job.last_change_ms();
+    let outcome = job.outcome.map(|o| o.describe());
+    let started = job.started_ms;
+    let by = if job.mine { " from this browser" } else { "" };
     let full = changed.map(|ms| format::timestamp(ms, browser::local_offset_min(ms)));
     let link = job.test_run_id.clone().map(|run| {
         let href = prefs.href(&run_path(&project, &run), &[("job", job.job_id.as_str())]);
+        // The link covers the whole row (CSS), so the row opens the report.
         view! { <a class="rb-job-link" data-testid="job-run-link" href=href>"Open report →"</a> }
     });
     view! {
-        <li class="rb-job" data-testid="job-row" data-job-id=job.job_id.clone() data-status=wire
+        <li class=if job.test_run_id.is_some() { "rb-job rb-job-linked" } else { "rb-job" } data-testid="job-row" data-job-id=job.job_id.clone() data-status=wire
             data-followed=if job.unfollowed { "0" } else { "1" }>
             <Chip look=look::job(job.status.as_ref()) />
             <div class="rb-job-main">
@@ -164,6 +170,10 @@ fn JobRow(
                     {(!job.mine).then(|| view! { <span class="rb-muted">" · started elsewhere"</span> })}
                 </span>
                 <span class="rb-job-desc" data-testid="job-description">{description}</span>
+                {outcome.map(|o| view! { <span class="rb-job-outcome rb-num" data-testid="job-outcome">{o}</span> })}
+                {started.map(|ms| view! {
+                    <span class="rb-job-started rb-num">{shown(move || format!("started {}{by}", format::ago(now.get(), ms)))}</span>
+                })}
             </div>
             <span class="rb-job-agent">{job.agent.clone().map(|a| format!("agent {a}"))}</span>
             <span class="rb-job-when rb-num" title=full>{shown(move || changed.map(|ms| format::ago(now.get(), ms)))}</span>

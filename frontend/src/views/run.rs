@@ -7,8 +7,10 @@
 use std::{collections::HashSet, sync::Arc};
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use runboard_shared::{Job, JobId, JobStatus, JobsRequest, ProjectId, ProjectInfo, RunId, TestRun};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use runboard_shared::{
+    Job, JobId, JobStatus, JobsRequest, ProjectId, ProjectInfo, RunId, TestRun, TestStatus,
+};
 use send_wrapper::SendWrapper;
 
 use crate::{
@@ -18,44 +20,26 @@ use crate::{
     },
     browser,
     components::{
-        banner::ErrorBanner, compare::ComparePanel, export::ExportBar, summary::RunHeader,
-        table::TestsTable, toolbar::Toolbar,
+        banner::ErrorBanner, causes::FailureCauses, compare::ComparePanel, export::ExportBar,
+        rerun::RerunFailed, summary::RunHeader, table::TestsTable, toolbar::Toolbar,
     },
     context::{self, Flash},
     live::{live, shown},
     logic::{
+        causes::headline,
         failure::Failure,
         filter::{SortKey, StatusFilter, TestIndex, select},
+        jobs::Outcome,
         jobs::supersedes,
-        links::{Prefs, parse_query, run_path},
+        links::{Prefs, run_path},
         patch,
-        summary::is_live,
+        summary::{Summary, elapsed_ms, is_live},
     },
-    poller, store,
+    poller,
+    state::{Report, TableState, Via},
+    store,
     views::not_found::UnknownProject,
 };
-
-/// The report shared by the view's pieces; `None` until the first answer.
-pub(crate) type Report = RwSignal<Option<Arc<TestRun>>>;
-
-/// How the view follows a live run: shown only in the "updated" element's tooltip.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Via {
-    /// The server's event stream.
-    Stream,
-    /// Polling (the stream failed, or a proxy on the way holds it back).
-    Polling,
-}
-
-impl Via {
-    /// The tooltip, and the element's `data-via`.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Stream => "live over a stream",
-            Self::Polling => "live over polling",
-        }
-    }
-}
 
 /// How long a stream may still show a live run after its job ended before the view reads
 /// the report itself: the server follows at `poll.run_ms` and reuses a live answer for
@@ -64,19 +48,6 @@ const STREAM_GRACE_MS: i64 = 10_000;
 
 /// The open stream, if any (browser objects: the view's thread only).
 type Stream = StoredValue<Option<SendWrapper<LiveReport>>>;
-
-/// The user's view of the table: kept across refreshes.
-#[derive(Clone, Copy)]
-pub(crate) struct TableState {
-    /// The status chip picked.
-    pub(crate) filter: RwSignal<StatusFilter>,
-    /// The search text.
-    pub(crate) query: RwSignal<String>,
-    /// The sort order.
-    pub(crate) sort: RwSignal<SortKey>,
-    /// Ids of the expanded tests.
-    pub(crate) expanded: RwSignal<HashSet<String>>,
-}
 
 /// `/p/:proj/runs/:run`.
 #[component]
@@ -110,18 +81,40 @@ fn RunPage(
 ) -> impl IntoView {
     let prefs = expect_context::<Prefs>();
     let Flash(flash) = expect_context::<Flash>();
-    let pairs = parse_query(&browser::location_search());
-    let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    // The router's query, read once: the view writes its own settings back to it.
+    let query = use_query_map().get_untracked();
+    let get = |key: &str| query.get(key);
     let job: Option<JobId> = get("job").and_then(|j| JobId::parse(j).ok());
     let state = TableState {
         filter: RwSignal::new(StatusFilter::parse(&get("status").unwrap_or_default())),
         query: RwSignal::new(get("q").unwrap_or_default()),
         sort: RwSignal::new(SortKey::parse(&get("sort").unwrap_or_default())),
+        cause: RwSignal::new(get("cause").filter(|c| !c.is_empty())),
         expanded: RwSignal::new(HashSet::new()),
     };
+    // `?test=<id>`: that test's row opens, and the table scrolls to it once it is shown.
+    let linked: Option<String> = get("test").filter(|t| !t.is_empty());
+    if let Some(test) = &linked {
+        state.expanded.update(|open| {
+            open.insert(test.clone());
+        });
+    }
+    // The notice about starting this run has done its job once the report is open.
+    if flash.with_untracked(|n| {
+        n.as_ref()
+            .is_some_and(|n| job.as_ref().is_some_and(|j| n.job_id == j.as_str()))
+    }) {
+        flash.set(None);
+    }
 
     let report: Report = RwSignal::new(None);
     let job_status: RwSignal<Option<JobStatus>> = RwSignal::new(None);
+    // The agent the run's job went to: remembered by this browser, or from the platform.
+    let job_agent: RwSignal<Option<String>> = RwSignal::new(job.as_ref().and_then(|j| {
+        store::load_book(project.id.as_str())
+            .get(j.as_str())
+            .and_then(|t| t.agent.clone())
+    }));
     // The job's `updatedAt` beside its status, so an older answer never moves it back.
     let job_updated: StoredValue<Option<String>> = StoredValue::new(None);
     let via = RwSignal::new(Via::Stream);
@@ -144,7 +137,7 @@ fn RunPage(
                 report.set(Some(Arc::new(answer)));
             }
             if let Some(job) = &job {
-                follow_job(&proj, job, job_status, job_updated).await?;
+                follow_job(&proj, job, job_status, job_updated, job_agent).await?;
             }
             let Some(held) = report.get_untracked() else {
                 return Ok(false);
@@ -205,6 +198,7 @@ fn RunPage(
         let filter = state.filter.get();
         let sort = state.sort.get();
         let query = state.query.get();
+        let cause = state.cause.get();
         let sort_value = if sort == SortKey::Status {
             ""
         } else {
@@ -220,6 +214,7 @@ fn RunPage(
             ("status", filter_value),
             ("sort", sort_value),
             ("q", query.as_str()),
+            ("cause", cause.as_deref().unwrap_or_default()),
         ];
         browser::replace_url(&prefs.href(&run_path(&url_proj, &url_run), &extra));
     });
@@ -235,35 +230,115 @@ fn RunPage(
     });
     let order = Memo::new(move |_| {
         report.with(|r| match r {
-            Some(r) => index.with(|i| {
-                state.filter.with(|f| {
-                    state
-                        .query
-                        .with(|q| select(&r.tests, i, f, q, state.sort.get()))
+            Some(r) => {
+                let picked = index.with(|i| {
+                    state.filter.with(|f| {
+                        state
+                            .query
+                            .with(|q| select(&r.tests, i, f, q, state.sort.get()))
+                    })
+                });
+                // A cause picked in "Why it failed" keeps only the tests it broke.
+                state.cause.with(|cause| match cause {
+                    Some(cause) => picked
+                        .into_iter()
+                        .filter(|&i| {
+                            r.tests.get(i).is_some_and(|t| {
+                                t.status == TestStatus::Failed && headline(t) == *cause
+                            })
+                        })
+                        .collect(),
+                    None => picked,
                 })
-            }),
+            }
             None => Vec::new(),
         })
     });
 
-    let flash_job = job.as_ref().map(ToString::to_string);
+    let running = Memo::new(move |_| {
+        report.with(|r| {
+            r.as_ref()
+                .is_some_and(|r| is_live(&r.status, job_status.get().as_ref()))
+        })
+    });
+    // The tab's title says the outcome, and the embedding portal hears once that the run
+    // is final (both outside the widget's own DOM).
+    let announced = StoredValue::new(false);
+    let (title_proj, title_run) = (project.id.to_string(), run.to_string());
+    let outcome_job = job.as_ref().map(ToString::to_string);
+    Effect::new(move |_| {
+        let Some((verdict, summary, name, took)) = report.with(|r| {
+            r.as_ref().map(|r| {
+                let summary = Summary::of(r);
+                let took = elapsed_ms(r, false, 0);
+                (
+                    summary.verdict(&r.status, running.get()),
+                    summary,
+                    r.title.clone(),
+                    took,
+                )
+            })
+        }) else {
+            return;
+        };
+        let name = if name.is_empty() {
+            "Run".to_owned()
+        } else {
+            name
+        };
+        browser::set_title(&format!(
+            "{} {} · {name} · Runboard",
+            verdict.icon, verdict.text
+        ));
+        if verdict.outcome != "running" && !announced.get_value() {
+            announced.set_value(true);
+            if let Some(job) = &outcome_job {
+                let outcome = Outcome {
+                    total: summary.total,
+                    passed: summary.count(&TestStatus::Passed),
+                    failed: summary.count(&TestStatus::Failed),
+                    duration_ms: took,
+                };
+                store::note_outcome(&title_proj, job, outcome);
+            }
+            browser::post_finished(
+                &title_proj,
+                &title_run,
+                &report_status(report),
+                verdict.outcome,
+                &summary,
+            );
+        }
+    });
+    on_cleanup(|| browser::set_title("Runboard"));
+    let can_run = project.can_run;
+    let rerun_proj = StoredValue::new(project.id.clone());
     let (compare_job, compare_proj) = (job.clone(), project.id.clone());
     view! {
         <section class="rb-run" aria-label="Run report">
-            {shown(move || flash.get().filter(|n| Some(&n.job_id) == flash_job.as_ref()).map(|n| view! {
-                <p class="rb-notice rb-notice-ok" role="status" data-testid="start-notice">{n.text}</p>
-            }.into_any()))}
             <ErrorBanner status=poll />
             <Show when=move || report.with(Option::is_some)
                 fallback=move || view! { <p class="rb-loading" role="status">{shown(move || if poll.error.with(Option::is_none) { "Loading the report…" } else { "" })}</p> }>
-                <RunHeader report=report poll=poll job_status=job_status via=via />
+                <RunHeader report=report poll=poll running=running via=via>
+                    <RerunFailed project=rerun_proj.get_value() report=report running=running can_run=can_run agent=job_agent />
+                </RunHeader>
                 {compare_job.clone().map(|job| view! { <ComparePanel report=report project=compare_proj.clone() job=job /> })}
+                <FailureCauses report=report state=state />
                 <Toolbar report=report state=state order=order />
-                <TestsTable report=report order=order expanded=state.expanded />
+                <TestsTable report=report order=order expanded=state.expanded linked=linked.clone() />
                 <ExportBar report=report />
             </Show>
         </section>
     }
+}
+
+/// The run's own status word, for the portal's message.
+fn report_status(report: Report) -> String {
+    report.with_untracked(|r| {
+        r.as_ref()
+            .map(|r| r.status.as_str().to_owned())
+            .unwrap_or_default()
+    })
 }
 
 /// One poll of the report with the `ETag` of the last one; a 304 keeps the report held.
@@ -285,6 +360,7 @@ async fn follow_job(
     job: &JobId,
     status: RwSignal<Option<JobStatus>>,
     updated: StoredValue<Option<String>>,
+    agent: RwSignal<Option<String>>,
 ) -> Result<(), Failure> {
     if status.with_untracked(|s| s.as_ref().is_some_and(JobStatus::is_terminal)) {
         return Ok(());
@@ -304,6 +380,9 @@ async fn follow_job(
         })
     };
     if let Some(found) = found.filter(newer) {
+        if found.agent_name.is_some() && agent.with_untracked(Option::is_none) {
+            agent.set(found.agent_name.clone());
+        }
         updated.set_value(found.updated_at);
         status.set(Some(found.status));
     }

@@ -5,23 +5,29 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     NavigateOptions,
-    hooks::{use_navigate, use_params_map},
+    hooks::{use_navigate, use_params_map, use_query_map},
 };
-use runboard_shared::{AgentName, ExecuteRequest, ProjectInfo, ScheduleStatus, Selector};
+use runboard_shared::ProjectInfo;
 
 use crate::{
-    api, browser,
-    context::{self, Clock, Flash, Notice},
+    browser,
+    components::chip::Chip,
+    context::{self, Clock, Flash},
+    launch::{StartRequest, start_run},
     live::{live, shown},
     logic::{
         failure::Failure,
         form::{self, Prefill, Scope},
-        jobs::TrackedJob,
-        links::{Prefs, jobs_path, parse_query},
+        format,
+        links::{Prefs, jobs_path, run_path},
+        look,
     },
-    store::{load_book, save_book},
+    store::load_book,
     views::not_found::UnknownProject,
 };
+
+/// How many recent runs the start view lists.
+const RECENT_RUNS: usize = 5;
 
 /// `/p/:proj/start`.
 #[component]
@@ -34,14 +40,6 @@ pub(crate) fn StartView() -> impl IntoView {
             None => view! { <UnknownProject id=id /> }.into_any(),
         }
     })
-}
-
-/// One start, from a preset or the form.
-#[derive(Clone)]
-struct StartRequest {
-    selector: Selector,
-    agent: Option<AgentName>,
-    what: String,
 }
 
 /// The start view of one project.
@@ -75,51 +73,20 @@ fn StartPage(
         failure.set(None);
         let (proj, navigate) = (proj.clone(), navigate.clone());
         spawn_local(async move {
-            let body = ExecuteRequest::new(request.selector.clone(), request.agent.clone());
-            let result = api::execute(&proj, &body).await;
+            let result = start_run(&proj, request, Flash(flash)).await;
             sending.set(false);
-            let answer = match result {
-                Ok(answer) if !answer.job_id.is_empty() => answer,
-                Ok(_) => {
-                    return failure.set(Some(Failure::BadAnswer("no job id came back".into())));
-                }
+            match result {
+                Ok(()) => navigate(
+                    &prefs.href(&jobs_path(proj.as_str()), &[]),
+                    NavigateOptions::default(),
+                ),
                 Err(f) => {
                     if let Failure::Wait { seconds, .. } = &f {
                         hold_until.set(Some(browser::now_ms() + (*seconds as i64) * 1000));
                     }
-                    return failure.set(Some(f));
+                    failure.set(Some(f));
                 }
-            };
-            let agent = request.agent.as_ref().map(ToString::to_string);
-            let mut book = load_book(proj.as_str());
-            book.remember(TrackedJob::started(
-                &answer.job_id,
-                request.what.clone(),
-                agent,
-                browser::now_ms(),
-            ));
-            save_book(proj.as_str(), &book);
-            let text = if answer.schedule_status == ScheduleStatus::AlreadyExists {
-                format!(
-                    "{} is already queued — following the existing job {}.",
-                    request.what, answer.job_id
-                )
-            } else {
-                format!(
-                    "Started {} — job {}. Its report opens as soon as the run exists.",
-                    request.what, answer.job_id
-                )
-            };
-            flash.set(Some(Notice {
-                project: proj.to_string(),
-                job_id: answer.job_id,
-                text,
-                follow: true,
-            }));
-            navigate(
-                &prefs.href(&jobs_path(proj.as_str()), &[]),
-                NavigateOptions::default(),
-            );
+            }
         });
     });
 
@@ -168,6 +135,7 @@ fn StartPage(
                 }.into_any()
             }}
             <AdvancedForm start=start sending=sending hold_until=hold_until can_run=can_run folded=folded />
+            <RecentRuns project=project.id.to_string() />
         </section>
     }
 }
@@ -189,7 +157,12 @@ fn AdvancedForm(
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
     let held = move || hold_until.get().is_some_and(|until| now.get() < until);
-    let prefill = Prefill::from_query(&parse_query(&browser::location_search()));
+    let pairs: Vec<(String, String)> = use_query_map().with_untracked(|q| {
+        q.latest_values()
+            .map(|(k, v)| (k.to_string(), v.to_owned()))
+            .collect()
+    });
+    let prefill = Prefill::from_query(&pairs);
     let open = !folded || prefill.is_some();
     let scope = RwSignal::new(prefill.as_ref().map_or(Scope::Suite, |p| p.scope));
     let ids = RwSignal::new(prefill.as_ref().map(|p| p.ids.clone()).unwrap_or_default());
@@ -282,4 +255,50 @@ fn AdvancedForm(
             </form>
         </details>
     }
+}
+
+/// What ran lately from this browser, newest first, each opening its report (until the
+/// server keeps a project history, this browser's jobs are what it knows).
+#[component]
+fn RecentRuns(
+    /// The project.
+    project: String,
+) -> impl IntoView {
+    let prefs = expect_context::<Prefs>();
+    let Clock(now) = expect_context::<Clock>();
+    let book = load_book(&project);
+    let recent: Vec<_> = book
+        .jobs()
+        .iter()
+        .filter(|j| j.test_run_id.is_some())
+        .take(RECENT_RUNS)
+        .cloned()
+        .collect();
+    if recent.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <section class="rb-recent" aria-labelledby="rb-recent-title">
+            <h2 id="rb-recent-title" class="rb-recent-title">"Recent runs from this browser"</h2>
+            <ul class="rb-recent-list">
+                {recent.into_iter().map(|job| {
+                    let run = job.test_run_id.clone().unwrap_or_default();
+                    let href = prefs.href(&run_path(&project, &run), &[("job", job.job_id.as_str())]);
+                    let what = job.what.clone().unwrap_or_else(|| format!("Run {run}"));
+                    let result = job.outcome.map(|o| o.describe());
+                    let look = look::job(job.status.as_ref());
+                    let started = job.started_ms;
+                    view! {
+                        <li class="rb-recent-item" data-testid="recent-run">
+                            <Chip look=look />
+                            <a href=href class="rb-recent-link">{what}</a>
+                            <span class="rb-muted rb-num">{result}</span>
+                            <span class="rb-muted rb-num rb-recent-when">{shown(move || started.map(|ms| format::ago(now.get(), ms)))}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
 }

@@ -355,3 +355,36 @@ fn descriptions_follow_the_guide() {
     let fresh = TrackedJob::started("j", "Smoke".into(), None, 0);
     assert_eq!(fresh.describe(), "starting…");
 }
+
+#[test]
+fn a_finished_run_is_remembered_with_its_job() {
+    let outcome = |total, passed, failed, duration_ms| Outcome {
+        total,
+        passed,
+        failed,
+        duration_ms,
+    };
+    assert_eq!(
+        outcome(36, 34, 2, Some(252_000)).describe(),
+        "2 of 36 failed · 4 m 12 s"
+    );
+    assert_eq!(outcome(36, 36, 0, None).describe(), "all 36 passed");
+    assert_eq!(outcome(36, 30, 0, None).describe(), "30 of 36 passed");
+    let mut book = JobBook::default();
+    book.remember(TrackedJob::started("j1", "Smoke".into(), None, 1));
+    assert!(book.note_outcome("j1", outcome(3, 3, 0, None)));
+    assert!(
+        !book.note_outcome("j1", outcome(3, 3, 0, None)),
+        "no change the second time"
+    );
+    assert!(!book.note_outcome("nope", outcome(3, 3, 0, None)));
+    let stored = JobBook::from_storage(Some(&book.to_storage()));
+    assert_eq!(
+        stored.get("j1").and_then(|j| j.outcome),
+        Some(outcome(3, 3, 0, None))
+    );
+    // Starting the same job again (AlreadyExists) keeps what is known about it.
+    let mut again = stored.clone();
+    again.remember(TrackedJob::started("j1", "Smoke".into(), None, 2));
+    assert!(again.get("j1").is_some_and(|j| j.outcome.is_some()));
+}

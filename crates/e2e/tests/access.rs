@@ -1,0 +1,167 @@
+//! Accessibility and narrow frames, in headless Chromium: axe-core finds no serious or
+//! critical violation on the start, jobs and run report views in light and dark, and at
+//! 360, 700 and 1280 px nothing scrolls sideways and no test title is cut short.
+
+use anyhow::{Result, ensure};
+use fantoccini::key::Key;
+use runboard_e2e::{
+    Browser, Stack, StackOptions,
+    axe::{axe_catches_a_planted_violation, layout_problems, serious_violations},
+    browser::PAGE_TIMEOUT,
+    scenario::{click_preset, open_start, scenario, visible_rows, wait_for_finished_report},
+    stack::{PROJECT, presets},
+    wait_for,
+};
+use runboard_shared::TestStatus;
+
+/// The three views, with a failed test's row open on the report.
+fn pages(run_id: &str, failed: Option<&str>) -> Vec<(String, String)> {
+    let test = failed.map(|t| format!("&test={t}")).unwrap_or_default();
+    vec![
+        ("start".into(), format!("/p/{PROJECT}/start?")),
+        ("jobs".into(), format!("/p/{PROJECT}/jobs?")),
+        (
+            "report".into(),
+            format!("/p/{PROJECT}/runs/{run_id}?{test}"),
+        ),
+    ]
+}
+
+async fn finished_run(b: &Browser, s: &Stack) -> Result<(String, Option<String>)> {
+    open_start(b, s).await?;
+    click_preset(b, presets::FULL).await?;
+    let run_id = wait_for_finished_report(b).await?;
+    let report = s.sim_report(&run_id).await?;
+    let failed = report
+        .tests
+        .iter()
+        .find(|t| t.status == TestStatus::Failed)
+        .map(|t| t.id.clone());
+    Ok((run_id, failed))
+}
+
+/// Opens `path` and waits for its main content.
+async fn show(b: &Browser, s: &Stack, name: &str, path: &str) -> Result<()> {
+    b.open(&s.url(path)).await?;
+    let css = match name {
+        "start" => "[data-testid=preset]",
+        "jobs" => "[data-testid=job-row]",
+        _ => "[data-testid=test-row]",
+    };
+    b.wait_css(css).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_view_passes_axe_in_light_and_dark() {
+    scenario("axe", StackOptions::default(), async |b, s| {
+        let (run_id, failed) = finished_run(b, s).await?;
+        ensure!(
+            axe_catches_a_planted_violation(b).await?,
+            "axe-core did not report a planted low-contrast text"
+        );
+        let mut problems = Vec::new();
+        for theme in ["light", "dark"] {
+            for (name, path) in pages(&run_id, failed.as_deref()) {
+                show(b, s, &name, &format!("{path}&theme={theme}")).await?;
+                for v in serious_violations(b).await? {
+                    problems.push(format!("{name} ({theme}): {v}"));
+                }
+            }
+        }
+        ensure!(
+            problems.is_empty(),
+            "axe-core found:\n{}",
+            problems.join("\n")
+        );
+        keyboard(b, s, &run_id).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn narrow_frames_neither_scroll_sideways_nor_cut_titles() {
+    scenario("narrow", StackOptions::default(), async |b, s| {
+        let (run_id, failed) = finished_run(b, s).await?;
+        let mut problems = Vec::new();
+        for width in [360, 700, 1280] {
+            b.client.set_window_size(width, 900).await?;
+            for (name, path) in pages(&run_id, failed.as_deref()) {
+                show(b, s, &name, &path).await?;
+                for p in layout_problems(b).await? {
+                    problems.push(format!("{name} at {width} px: {p}"));
+                }
+            }
+        }
+        ensure!(problems.is_empty(), "{}", problems.join("\n"));
+        Ok(())
+    })
+    .await;
+}
+
+/// What has the keyboard focus: its test id (or tag), its row's test id, `aria-expanded`.
+async fn focused(b: &Browser) -> Result<(Option<String>, Option<String>, Option<String>)> {
+    let v = b
+        .js(
+            "const a = document.activeElement;
+             const row = a && a.closest('[data-testid=test-row]');
+             return [a ? (a.getAttribute('data-testid') || a.tagName) : null,
+                     row ? row.getAttribute('data-test-id') : null,
+                     a ? a.getAttribute('aria-expanded') : null];",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+async fn press(b: &Browser, key: Key) -> Result<()> {
+    b.client
+        .active_element()
+        .await?
+        .send_keys(&key.to_string())
+        .await?;
+    Ok(())
+}
+
+/// On the report: ↑/↓ move between rows, Enter opens a row, Esc closes it, and `/`
+/// focuses the search.
+async fn keyboard(b: &Browser, s: &Stack, run_id: &str) -> Result<()> {
+    b.open(&s.url(&format!("/p/{PROJECT}/runs/{run_id}")))
+        .await?;
+    b.wait_css("[data-testid=test-toggle]").await?;
+    let rows = visible_rows(b).await?;
+    ensure!(rows.len() >= 2, "two rows at least");
+    b.js(
+        "document.querySelector('[data-testid=test-toggle]').focus(); return 1;",
+        vec![],
+    )
+    .await?;
+    press(b, Key::Down).await?;
+    let (what, row, _) = focused(b).await?;
+    ensure!(
+        what.as_deref() == Some("test-toggle") && row.as_deref() == Some(rows[1].0.as_str()),
+        "↓ moved to {what:?} {row:?}"
+    );
+    press(b, Key::Enter).await?;
+    wait_for("Enter to open the row", PAGE_TIMEOUT, || async {
+        Ok((focused(b).await?.2.as_deref() == Some("true")).then_some(()))
+    })
+    .await?;
+    press(b, Key::Escape).await?;
+    wait_for("Esc to close the row", PAGE_TIMEOUT, || async {
+        Ok((focused(b).await?.2.as_deref() == Some("false")).then_some(()))
+    })
+    .await?;
+    press(b, Key::Up).await?;
+    let (_, row, _) = focused(b).await?;
+    ensure!(
+        row.as_deref() == Some(rows[0].0.as_str()),
+        "↑ moved to {row:?}"
+    );
+    b.js("document.activeElement.blur(); return 1;", vec![])
+        .await?;
+    b.client.active_element().await?.send_keys("/").await?;
+    let (what, _, _) = focused(b).await?;
+    ensure!(what.as_deref() == Some("search"), "/ focused {what:?}");
+    Ok(())
+}

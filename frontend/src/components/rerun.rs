@@ -1,0 +1,125 @@
+//! "Re-run N failed": one click starts exactly the report's failed tests, as a `tests`
+//! list, on the run's agent when known, and follows the new job like any start. People
+//! who may not start runs see it disabled, with the reason.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{NavigateOptions, hooks::use_navigate};
+use runboard_shared::{AgentName, ProjectId, Selector, TestStatus};
+
+use crate::{
+    context::Flash,
+    launch::{StartRequest, start_run},
+    live::{live, shown},
+    logic::{
+        failure::Failure,
+        links::{Prefs, jobs_path},
+    },
+    state::Report,
+};
+
+/// The re-run button of a finished report with failures.
+#[component]
+pub(crate) fn RerunFailed(
+    /// The run's project.
+    project: ProjectId,
+    /// The report.
+    report: Report,
+    /// Whether the report may still change: nothing to re-run until it is final.
+    running: Memo<bool>,
+    /// Whether this user may start runs (the bootstrap's permission).
+    can_run: bool,
+    /// The agent the run ran on, when known.
+    agent: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let prefs = expect_context::<Prefs>();
+    let flash = expect_context::<Flash>();
+    let navigate = use_navigate();
+    let sending = RwSignal::new(false);
+    let failure: RwSignal<Option<Failure>> = RwSignal::new(None);
+    let failed = move || {
+        report.with(|r| {
+            r.as_ref()
+                .map(|r| {
+                    r.tests
+                        .iter()
+                        .filter(|t| t.status == TestStatus::Failed)
+                        .map(|t| t.id.clone())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let run = Callback::new(move |()| {
+        let ids = untrack(failed);
+        let Ok(selector) = Selector::tests(&ids) else {
+            return;
+        };
+        if sending.get_untracked() || !can_run {
+            return;
+        }
+        sending.set(true);
+        failure.set(None);
+        let title =
+            report.with_untracked(|r| r.as_ref().map(|r| r.title.clone()).unwrap_or_default());
+        let what = match (ids.len(), title.is_empty()) {
+            (1, true) => "1 failed test".to_owned(),
+            (n, true) => format!("{n} failed tests"),
+            (1, false) => format!("1 failed test of {title}"),
+            (n, false) => format!("{n} failed tests of {title}"),
+        };
+        let request = StartRequest {
+            selector,
+            agent: agent
+                .get_untracked()
+                .and_then(|a| AgentName::parse(&a).ok()),
+            what,
+        };
+        let (project, navigate) = (project.clone(), navigate.clone());
+        spawn_local(async move {
+            let result = start_run(&project, request, flash).await;
+            sending.set(false);
+            match result {
+                Ok(()) => navigate(
+                    &prefs.href(&jobs_path(project.as_str()), &[]),
+                    NavigateOptions::default(),
+                ),
+                Err(f) => failure.set(Some(f)),
+            }
+        });
+    });
+    shown(move || {
+        let ids = failed();
+        if running.get() || ids.is_empty() {
+            return None;
+        }
+        // A list the platform would refuse (too long, odd ids) is explained, not sent.
+        let refused = Selector::tests(&ids).err().map(|e| e.problem);
+        let reason = match (&refused, can_run) {
+            (_, false) => Some("You may view runs but not start them in this project.".to_owned()),
+            (Some(problem), true) => Some(format!(
+                "These tests cannot be re-run as one list: {problem}."
+            )),
+            (None, true) => None,
+        };
+        let disabled = reason.is_some();
+        let label = if ids.len() == 1 {
+            "↻ Re-run 1 failed".to_owned()
+        } else {
+            format!("↻ Re-run {} failed", ids.len())
+        };
+        Some(view! {
+            <div class="rb-rerun">
+                <button type="button" class="rb-btn rb-btn-primary" data-testid="rerun-failed"
+                    data-count=ids.len().to_string()
+                    aria-describedby=disabled.then_some("rb-rerun-why")
+                    disabled=live(move || disabled || sending.get()) on:click=move |_| run.run(())>
+                    {label}
+                </button>
+                {reason.map(|r| view! { <span id="rb-rerun-why" class="rb-muted rb-rerun-why" data-testid="rerun-disabled-reason">{r}</span> })}
+                {shown(move || failure.get().map(|f| view! {
+                    <span class="rb-field-error" role="alert" data-testid="rerun-error">"Could not start the re-run: "{f.message()}</span>
+                }))}
+            </div>
+        })
+    })
+}

@@ -1,0 +1,47 @@
+//! State the run report's pieces share: the report itself, how it is followed, and the
+//! user's view of its table. The run view creates it; components read and write it here,
+//! so no component imports a view.
+
+use std::{collections::HashSet, sync::Arc};
+
+use leptos::prelude::*;
+use runboard_shared::TestRun;
+
+use crate::logic::filter::{SortKey, StatusFilter};
+
+/// The report shared by the view's pieces; `None` until the first answer.
+pub(crate) type Report = RwSignal<Option<Arc<TestRun>>>;
+
+/// How the view follows a live run: shown only in the "updated" element's tooltip.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// The server's event stream.
+    Stream,
+    /// Polling (the stream failed, or a proxy on the way holds it back).
+    Polling,
+}
+
+impl Via {
+    /// The tooltip, and the element's `data-via`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Stream => "live over a stream",
+            Self::Polling => "live over polling",
+        }
+    }
+}
+
+/// The user's view of the table: kept across refreshes.
+#[derive(Clone, Copy)]
+pub(crate) struct TableState {
+    /// The status chip picked.
+    pub(crate) filter: RwSignal<StatusFilter>,
+    /// The search text.
+    pub(crate) query: RwSignal<String>,
+    /// The sort order.
+    pub(crate) sort: RwSignal<SortKey>,
+    /// The failure cause picked in "Why it failed" (an error headline), if any.
+    pub(crate) cause: RwSignal<Option<String>>,
+    /// Ids of the expanded tests.
+    pub(crate) expanded: RwSignal<HashSet<String>>,
+}
