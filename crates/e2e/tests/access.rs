@@ -1,5 +1,5 @@
 //! Accessibility and narrow frames, in headless Chromium: axe-core finds no serious or
-//! critical violation on the start, jobs and run report views in light and dark, and at
+//! critical violation on the start, jobs, history and run report views in light and dark, and at
 //! 360, 700 and 1280 px nothing scrolls sideways and no test title is cut short.
 
 use anyhow::{Result, ensure};
@@ -14,12 +14,17 @@ use runboard_e2e::{
 };
 use runboard_shared::TestStatus;
 
-/// The three views, with a failed test's row open on the report.
+/// The four views, with a failed test's row open on the report and the history filtered
+/// to the run's preset.
 fn pages(run_id: &str, failed: Option<&str>) -> Vec<(String, String)> {
     let test = failed.map(|t| format!("&test={t}")).unwrap_or_default();
     vec![
         ("start".into(), format!("/p/{PROJECT}/start?")),
         ("jobs".into(), format!("/p/{PROJECT}/jobs?")),
+        (
+            "history".into(),
+            format!("/p/{PROJECT}/history?preset=Full%20regression&"),
+        ),
         (
             "report".into(),
             format!("/p/{PROJECT}/runs/{run_id}?{test}"),
@@ -46,6 +51,7 @@ async fn show(b: &Browser, s: &Stack, name: &str, path: &str) -> Result<()> {
     let css = match name {
         "start" => "[data-testid=preset]",
         "jobs" => "[data-testid=job-row]",
+        "history" => "[data-testid=history-row]",
         _ => "[data-testid=test-row]",
     };
     b.wait_css(css).await?;

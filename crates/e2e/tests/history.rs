@@ -1,5 +1,6 @@
 //! The team's memory in the browser: runs started from the widget are recorded by the
-//! ledger's follower to their end with no report open, and the history view shows each
+//! ledger's follower to their end with no report open, the start page lists them as
+//! recent runs, and the history view shows each
 //! with the simulator's own counts, filters by preset into that preset's trend chart,
 //! downloads the same choice as CSV, and a report is compared with the previous run of
 //! its preset.
@@ -76,6 +77,23 @@ async fn history_shows_recorded_runs_with_their_counts_and_a_presets_trend() {
             );
             ensure!(*counts == want, "run {run}: history {counts}, simulator {want}");
         }
+
+        // The start page's recent runs are the ledger's, with who started them.
+        open_start(b, s).await?;
+        let recent = wait_for("the recent runs on the start page", RUN_TIMEOUT, || async {
+            let texts = b
+                .js(
+                    "return Array.from(document.querySelectorAll('[data-testid=recent-run]')).map(r => r.textContent);",
+                    vec![],
+                )
+                .await?;
+            let texts: Vec<String> = serde_json::from_value(texts)?;
+            Ok((texts.len() == 3 && texts.iter().all(|t| t.contains("by anonymous"))).then_some(texts))
+        })
+        .await?;
+        ensure!(recent[0].contains(presets::FULL), "newest first: {recent:?}");
+        b.open(&s.url(&format!("/p/{PROJECT}/history"))).await?;
+        finished_rows(b, 3).await?;
 
         // One preset: its two runs, and its trend.
         b.client

@@ -48,13 +48,13 @@ pub(crate) fn RecentResults(
             let status = TestStatus::parse(&r.status);
             let when = parse_iso_ms(&r.started_at).map(|ms| format::timestamp(ms, browser::local_offset_min(ms)));
             let took = r.duration_ms.map(format::duration).unwrap_or_default();
-            view! { <li class="rb-recent-result" data-testid="recent-result" data-status=r.status.clone() title=format!("{} · {took}", when.unwrap_or_default())><Chip look=look::test(&status) /></li> }
+            view! { <li class="rb-test-recent-result" data-testid="recent-result" data-status=r.status.clone() title=format!("{} · {took}", when.unwrap_or_default())><Chip look=look::test(&status) /></li> }
         }).collect_view();
         Some(view! {
-            <div class="rb-recent" data-testid="recent-results" data-flips=found.flips.to_string()>
+            <div class="rb-test-recent" data-testid="recent-results" data-flips=found.flips.to_string()>
                 {flaky}
                 <span class="rb-muted">"Last runs, newest first: "</span>
-                <ul class="rb-recent-list" aria-label="This test's last results, newest first">{results}</ul>
+                <ul class="rb-test-recent-list" aria-label="This test's last results, newest first">{results}</ul>
             </div>
         }.into_any())
     })

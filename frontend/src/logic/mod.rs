@@ -9,6 +9,7 @@ pub(crate) mod failure;
 pub(crate) mod filter;
 pub(crate) mod form;
 pub(crate) mod format;
+pub(crate) mod history;
 pub(crate) mod jobs;
 pub(crate) mod junit;
 pub(crate) mod links;

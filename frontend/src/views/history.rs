@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use runboard_shared::{HistoryExecution, JobStatus, Origin, ProjectInfo};
+use runboard_shared::{HistoryExecution, JobStatus, ProjectInfo};
 
 use crate::{
     api, browser,
@@ -12,7 +12,7 @@ use crate::{
     context::{self, Clock},
     live::{Live, live, shown},
     logic::{
-        format,
+        format, history,
         links::{Prefs, history_path, run_path},
         look,
         time::parse_iso_ms,
@@ -244,17 +244,7 @@ fn HistoryRow(
     let prefs = expect_context::<Prefs>();
     let Clock(now) = expect_context::<Clock>();
     let status = JobStatus::parse(&execution.status);
-    let what = match (&execution.preset, &execution.selector_value) {
-        (Some(preset), _) => preset.clone(),
-        (None, Some(value)) => {
-            format!("{} {value}", execution.selector.clone().unwrap_or_default())
-        }
-        (None, None) => "Run started elsewhere".to_owned(),
-    };
-    let who = match execution.origin {
-        Origin::Runboard => format!("by {}", execution.user),
-        Origin::Elsewhere => "started elsewhere".to_owned(),
-    };
+    let (what, who) = (history::what(&execution), history::who(&execution));
     let started = parse_iso_ms(&execution.started_at);
     let full = started.map(|ms| format::timestamp(ms, browser::local_offset_min(ms)));
     let counts = execution.counts.map(|c| {

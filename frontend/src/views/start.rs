@@ -7,10 +7,10 @@ use leptos_router::{
     NavigateOptions,
     hooks::{use_navigate, use_params_map, use_query_map},
 };
-use runboard_shared::ProjectInfo;
+use runboard_shared::{JobStatus, ProjectInfo};
 
 use crate::{
-    browser,
+    api, browser,
     components::chip::Chip,
     context::{self, Clock, Flash},
     launch::{StartRequest, start_run},
@@ -18,9 +18,10 @@ use crate::{
     logic::{
         failure::Failure,
         form::{self, Prefill, Scope},
-        format,
+        format, history,
         links::{Prefs, jobs_path, run_path},
         look,
+        time::parse_iso_ms,
     },
     store::load_book,
     views::not_found::UnknownProject,
@@ -135,7 +136,7 @@ fn StartPage(
                 }.into_any()
             }}
             <AdvancedForm start=start sending=sending hold_until=hold_until can_run=can_run folded=folded />
-            <RecentRuns project=project.id.to_string() />
+            <RecentRuns project=project.clone() />
         </section>
     }
 }
@@ -257,48 +258,106 @@ fn AdvancedForm(
     }
 }
 
-/// What ran lately from this browser, newest first, each opening its report (until the
-/// server keeps a project history, this browser's jobs are what it knows).
+/// One line of the recent runs: what, how it ended, when, and the report it opens.
+struct RecentRun {
+    look: look::Look,
+    what: String,
+    result: Option<String>,
+    started_ms: Option<i64>,
+    href: Option<String>,
+}
+
+/// What ran lately in the project, newest first, from the ledger's history (anyone's
+/// runs, and those started elsewhere); this browser's jobs fill in a run the ledger has
+/// not followed to its report yet, and stand in when the ledger cannot answer.
 #[component]
 fn RecentRuns(
     /// The project.
-    project: String,
+    project: ProjectInfo,
 ) -> impl IntoView {
     let prefs = expect_context::<Prefs>();
     let Clock(now) = expect_context::<Clock>();
-    let book = load_book(&project);
-    let recent: Vec<_> = book
+    let proj = project.id.to_string();
+    let book = load_book(&proj);
+    let link = move |run: &str, job: &str| prefs.href(&run_path(&proj, run), &[("job", job)]);
+    let from_book: Vec<RecentRun> = book
         .jobs()
         .iter()
         .filter(|j| j.test_run_id.is_some())
         .take(RECENT_RUNS)
-        .cloned()
+        .map(|job| {
+            let run = job.test_run_id.clone().unwrap_or_default();
+            RecentRun {
+                look: look::job(job.status.as_ref()),
+                what: job.what.clone().unwrap_or_else(|| format!("Run {run}")),
+                result: job.outcome.map(|o| o.describe()),
+                started_ms: job.started_ms,
+                href: Some(link(&run, &job.job_id)),
+            }
+        })
         .collect();
-    if recent.is_empty() {
-        return ().into_any();
-    }
-    view! {
-        <section class="rb-recent" aria-labelledby="rb-recent-title">
-            <h2 id="rb-recent-title" class="rb-recent-title">"Recent runs from this browser"</h2>
-            <ul class="rb-recent-list">
-                {recent.into_iter().map(|job| {
-                    let run = job.test_run_id.clone().unwrap_or_default();
-                    let href = prefs.href(&run_path(&project, &run), &[("job", job.job_id.as_str())]);
-                    let what = job.what.clone().unwrap_or_else(|| format!("Run {run}"));
-                    let result = job.outcome.map(|o| o.describe());
-                    let look = look::job(job.status.as_ref());
-                    let started = job.started_ms;
-                    view! {
-                        <li class="rb-recent-item" data-testid="recent-run">
-                            <Chip look=look />
-                            <a href=href class="rb-recent-link">{what}</a>
-                            <span class="rb-muted rb-num">{result}</span>
-                            <span class="rb-muted rb-num rb-recent-when">{shown(move || started.map(|ms| format::ago(now.get(), ms)))}</span>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        </section>
-    }
-    .into_any()
+    let recent = RwSignal::new(from_book);
+    let limit = RECENT_RUNS.to_string();
+    let book_runs: Vec<(String, String)> = book
+        .jobs()
+        .iter()
+        .filter_map(|j| Some((j.job_id.clone(), j.test_run_id.clone()?)))
+        .collect();
+    spawn_local(async move {
+        let Ok(page) = api::history(&project.id, &[("limit", limit.as_str())]).await else {
+            return;
+        };
+        let from_ledger = page.executions.iter().map(|e| {
+            let job = e.job_id.clone().unwrap_or_default();
+            let known = || {
+                book_runs
+                    .iter()
+                    .find(|(j, _)| *j == job)
+                    .map(|(_, r)| r.clone())
+            };
+            RecentRun {
+                look: look::job(Some(&JobStatus::parse(&e.status))),
+                what: history::what(e),
+                result: Some(match history::outcome(e) {
+                    Some(o) => format!("{} · {}", o.describe(), history::who(e)),
+                    None => history::who(e),
+                }),
+                started_ms: parse_iso_ms(&e.started_at),
+                href: e
+                    .test_run_id
+                    .clone()
+                    .or_else(known)
+                    .map(|run| link(&run, &job)),
+            }
+        });
+        recent.set(from_ledger.collect());
+    });
+    shown(move || {
+        recent.with(|runs| {
+            (!runs.is_empty()).then(|| {
+                view! {
+                    <section class="rb-recent" aria-labelledby="rb-recent-title">
+                        <h2 id="rb-recent-title" class="rb-recent-title">"Recent runs"</h2>
+                        <ul class="rb-recent-list">
+                            {runs.iter().map(|run| {
+                                let started = run.started_ms;
+                                view! {
+                                    <li class="rb-recent-item" data-testid="recent-run">
+                                        <Chip look=run.look.clone() />
+                                        {match run.href.clone() {
+                                            Some(href) => view! { <a href=href class="rb-recent-link">{run.what.clone()}</a> }.into_any(),
+                                            None => view! { <span class="rb-recent-link">{run.what.clone()}</span> }.into_any(),
+                                        }}
+                                        <span class="rb-muted rb-num">{run.result.clone()}</span>
+                                        <span class="rb-muted rb-num rb-recent-when">{shown(move || started.map(|ms| format::ago(now.get(), ms)))}</span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                }
+                .into_any()
+            })
+        })
+    })
 }
