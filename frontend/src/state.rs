@@ -5,12 +5,16 @@
 use std::{collections::HashSet, sync::Arc};
 
 use leptos::prelude::*;
-use runboard_shared::TestRun;
+use runboard_shared::{ExecutionDetail, TestRun};
 
 use crate::logic::filter::{SortKey, StatusFilter};
 
 /// The report shared by the view's pieces; `None` until the first answer.
 pub(crate) type Report = RwSignal<Option<Arc<TestRun>>>;
+
+/// The ledger's record of this run with the previous finished run of its selection (the
+/// comparison's other side); `None` until the ledger answered, and without a job.
+pub(crate) type Previous = RwSignal<Option<ExecutionDetail>>;
 
 /// How the view follows a live run: shown only in the "updated" element's tooltip.
 #[derive(Clone, Copy, PartialEq, Eq)]

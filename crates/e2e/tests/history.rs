@@ -212,6 +212,22 @@ async fn a_report_is_compared_with_the_previous_run_of_its_preset() {
             "two runs with failures have something to compare"
         );
 
+        // The table's rows carry the same newly failing tests as "new failure" marks.
+        let marked = b
+            .js(
+                "return Array.from(document.querySelectorAll('[data-testid=test-row]'))
+                   .filter(r => r.querySelector('[data-testid=new-failure]'))
+                   .map(r => r.getAttribute('data-test-id')).sort();",
+                vec![],
+            )
+            .await?;
+        let marked: Vec<String> = serde_json::from_value(marked)?;
+        let want = pick(TestStatus::Passed, TestStatus::Failed);
+        ensure!(
+            marked == want,
+            "rows marked {marked:?}, newly failing {want:?}"
+        );
+
         // An opened test shows its results in both runs, newest first, and is marked
         // flaky exactly when the ledger counts two flips or more.
         let test = now.tests.first().context("a test")?;

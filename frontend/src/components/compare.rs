@@ -1,11 +1,9 @@
 //! The run compared with the previous finished run of the same selection, from the
 //! ledger: newly failing, newly passing, still failing, and markedly slower tests.
 
-use leptos::{prelude::*, task::spawn_local};
-use runboard_shared::{ExecutionDetail, JobId, ProjectId};
+use leptos::prelude::*;
 
 use crate::{
-    api,
     context::Clock,
     live::shown,
     logic::{
@@ -13,7 +11,7 @@ use crate::{
         format,
         time::parse_iso_ms,
     },
-    state::Report,
+    state::{Previous, Report},
 };
 
 /// The comparison panel; nothing while the ledger knows no earlier run of the selection.
@@ -21,21 +19,12 @@ use crate::{
 pub(crate) fn ComparePanel(
     /// The report compared (live or final).
     report: Report,
-    /// Its project.
-    project: ProjectId,
-    /// The job it belongs to (the ledger's key).
-    job: JobId,
+    /// The ledger's record of it and of the previous run.
+    previous: Previous,
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
-    let detail: RwSignal<Option<ExecutionDetail>> = RwSignal::new(None);
-    spawn_local(async move {
-        // The comparison is extra: without the ledger's answer the report stands alone.
-        if let Ok(found) = api::execution(&project, &job).await {
-            detail.set(Some(found));
-        }
-    });
     let comparison = move || {
-        let found = detail.get()?;
+        let found = previous.get()?;
         let previous = found.previous?;
         let compared = report.with(|r| {
             r.as_ref()

@@ -50,6 +50,8 @@ pub(crate) fn TestsTable(
     expanded: RwSignal<HashSet<String>>,
     /// The test a `?test=` link points at: scrolled into view once it is shown.
     linked: Option<String>,
+    /// Ids of the tests that failed now and passed in the previous run of the selection.
+    new_failures: Memo<HashSet<String>>,
 ) -> impl IntoView {
     let boxed = expect_context::<Prefs>().embed;
     let scroll_top = RwSignal::new(0u32);
@@ -185,7 +187,7 @@ pub(crate) fn TestsTable(
             <div class=if boxed { "rb-scroll rb-scroll-box" } else { "rb-scroll" } role="rowgroup" on:scroll=on_scroll on:keydown=on_key node_ref=body>
                 <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_top))></div>
                 <For each=visible key=|row| format!("{}\u{1f}{}", row.0, row.1) let:row>
-                    <TestRow report=report order=order index=row.0 id=row.1 expanded=expanded />
+                    <TestRow report=report order=order index=row.0 id=row.1 expanded=expanded new_failures=new_failures />
                 </For>
                 <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_bottom))></div>
             </div>
@@ -223,7 +225,11 @@ fn TestRow(
     id: String,
     /// Ids of the expanded tests.
     expanded: RwSignal<HashSet<String>>,
+    /// Ids of the tests that newly fail (marked "new failure").
+    new_failures: Memo<HashSet<String>>,
 ) -> impl IntoView {
+    let new_id = id.clone();
+    let is_new = move || new_failures.with(|s| s.contains(&new_id));
     let test =
         Memo::new(move |_| report.with(|r| r.as_ref().and_then(|r| r.tests.get(index).cloned())));
     let open_id = id.clone();
@@ -282,7 +288,8 @@ fn TestRow(
                         {chip}
                     </button>
                 </span>
-                <span role="cell" class="rb-cell-title" class:rb-muted=live(untitled) title=live(title)>{shown(title)}</span>
+                <span role="cell" class="rb-cell-title" class:rb-muted=live(untitled) title=live(title)>{shown(title)}
+                    {shown(move || is_new().then(|| view! { <span class="rb-new-failure" data-testid="new-failure">"new failure"</span> }.into_any()))}</span>
                 <span role="cell" class="rb-cell-num">{shown(move || duration().unwrap_or_else(|| "—".into()))}</span>
                 <span role="cell" class="rb-cell-num" title=live(move || start_ms().map(|ms| format::timestamp(ms, browser::local_offset_min(ms))))>
                     {shown(move || start_ms().map_or_else(|| "—".into(), |ms| format::clock(ms, browser::local_offset_min(ms))))}

@@ -6,7 +6,7 @@
 
 use std::{collections::HashSet, sync::Arc};
 
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use runboard_shared::{
     Job, JobId, JobStatus, JobsRequest, ProjectId, ProjectInfo, RunId, TestRun, TestStatus,
@@ -27,6 +27,7 @@ use crate::{
     live::{live, shown},
     logic::{
         causes::headline,
+        compare::compare,
         failure::Failure,
         filter::{SortKey, StatusFilter, TestIndex, select},
         jobs::Outcome,
@@ -36,7 +37,7 @@ use crate::{
         summary::{Summary, elapsed_ms, is_live},
     },
     poller,
-    state::{Report, TableState, Via},
+    state::{Previous, Report, TableState, Via},
     store,
     views::not_found::UnknownProject,
 };
@@ -313,7 +314,32 @@ fn RunPage(
     on_cleanup(|| browser::set_title("Runboard"));
     let can_run = project.can_run;
     let rerun_proj = StoredValue::new(project.id.clone());
-    let (compare_job, compare_proj) = (job.clone(), project.id.clone());
+    let previous: Previous = RwSignal::new(None);
+    if let Some(job) = job.clone() {
+        let proj = project.id.clone();
+        spawn_local(async move {
+            // The comparison is extra: without the ledger's answer the report stands alone.
+            if let Ok(found) = api::execution(&proj, &job).await {
+                previous.set(Some(found));
+            }
+        });
+    }
+    let new_failures = Memo::new(move |_| {
+        previous.with(|p| {
+            let Some(p) = p.as_ref().filter(|p| p.previous.is_some()) else {
+                return HashSet::new();
+            };
+            report.with(|r| {
+                r.as_ref().map_or_else(HashSet::new, |r| {
+                    compare(&r.tests, &p.previous_results)
+                        .newly_failing
+                        .into_iter()
+                        .map(|c| c.id)
+                        .collect()
+                })
+            })
+        })
+    });
     view! {
         <section class="rb-run" aria-label="Run report">
             <ErrorBanner status=poll />
@@ -322,10 +348,10 @@ fn RunPage(
                 <RunHeader report=report poll=poll running=running via=via>
                     <RerunFailed project=rerun_proj.get_value() report=report running=running can_run=can_run agent=job_agent />
                 </RunHeader>
-                {compare_job.clone().map(|job| view! { <ComparePanel report=report project=compare_proj.clone() job=job /> })}
+                <ComparePanel report=report previous=previous />
                 <FailureCauses report=report state=state />
                 <Toolbar report=report state=state order=order />
-                <TestsTable report=report order=order expanded=state.expanded linked=linked.clone() />
+                <TestsTable report=report order=order expanded=state.expanded linked=linked.clone() new_failures=new_failures />
                 <ExportBar report=report />
             </Show>
         </section>
