@@ -125,6 +125,8 @@ fn HistoryPage(
     });
 
     let more_proj = StoredValue::new(proj.clone());
+    // Why the last "Show older runs" failed, until the next one succeeds.
+    let more_failed: RwSignal<Option<String>> = RwSignal::new(None);
     let more = move |_| {
         let Some(cursor) = next.get_untracked() else {
             return;
@@ -135,11 +137,16 @@ fn HistoryPage(
                 filters.preset.get_untracked(),
                 filters.status.get_untracked(),
             );
-            if let Ok(page) =
-                api::history(&proj, &Filters::query(&preset, &outcome, Some(&cursor))).await
-            {
-                older.update(|o| o.extend(page.executions));
-                next.set(page.next);
+            match api::history(&proj, &Filters::query(&preset, &outcome, Some(&cursor))).await {
+                Ok(page) => {
+                    more_failed.set(None);
+                    older.update(|o| o.extend(page.executions));
+                    next.set(page.next);
+                }
+                Err(failure) => more_failed.set(Some(format!(
+                    "Older runs could not be loaded: {} Try again.",
+                    failure.message()
+                ))),
             }
         });
     };
@@ -184,6 +191,7 @@ fn HistoryPage(
                 {shown(move || next.with(Option::is_some).then(|| view! {
                     <button type="button" class="rb-button" data-testid="history-more" on:click=more>"Show older runs"</button>
                 }.into_any()))}
+                <p class="rb-field-error" role="status" data-testid="history-more-error">{shown(move || more_failed.get())}</p>
             </Show>
         </section>
     }
