@@ -55,6 +55,11 @@ ensure_wasm_opt() {
   fi
 }
 
+# The widget's build writes brotli copies of its files (frontend/precompress.sh).
+ensure_brotli() {
+  command -v brotli >/dev/null || apt_install brotli
+}
+
 # axe-core checks the widget's accessibility inside the browser suite (crates/e2e reads
 # $TOOLS_DIR/node_modules/axe-core/axe.min.js, or RUNBOARD_AXE).
 ensure_axe() {
@@ -101,13 +106,13 @@ ensure_postgres() {
 tools_path() { printf '%s' "$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"; }
 
 case "${1:-build}" in
-  build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt ;;
+  build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_brotli ;;
   browser) ensure_browser; ensure_axe ;;
   fuzz) ensure_cargo_fuzz ;;
   postgres) ensure_postgres ;;
   axe) ensure_axe ;;
   axe-path) printf '%s' "$TOOLS_DIR/node_modules/axe-core/axe.min.js" ;;
-  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_browser; ensure_axe; ensure_cargo_fuzz; ensure_postgres ;;
+  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_brotli; ensure_browser; ensure_axe; ensure_cargo_fuzz; ensure_postgres ;;
   path) tools_path ;;
   *) echo "usage: scripts/tools.sh [build|browser|axe|fuzz|postgres|all|path|axe-path]" >&2; exit 2 ;;
 esac

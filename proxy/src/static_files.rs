@@ -1,6 +1,7 @@
 //! The widget's files from `widget_dir`: real files with their content types and cache
 //! rules, `index.html` (never cached, CSP with its inline-script hashes) for every other
-//! GET so client-side routes work, and JSON 404s for unknown `/api/` and `/runboard/` paths.
+//! GET so client-side routes work, brotli or gzip copies made at build time where the
+//! browser accepts them, and JSON 404s for unknown `/api/` and `/runboard/` paths.
 
 use std::path::Path;
 
@@ -39,7 +40,11 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
     }
     let dir = &state.config().widget_dir;
     if path != "/" && path != "/index.html" && !path.ends_with('/') {
-        let response = match ServeDir::new(dir).oneshot(request).await {
+        // The build writes `.br` and `.gz` copies beside the wasm, js and css
+        // (frontend/precompress.sh); a browser that accepts one gets it, made once at the
+        // highest level. Without a copy, the compression layer compresses as it sends.
+        let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+        let response = match files.oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         };
@@ -74,9 +79,13 @@ fn with_cache_rule(mut response: Response, path: &str) -> Response {
         } else {
             REVALIDATE
         };
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
+        // The same path may be sent as brotli, gzip or plain: a shared cache must keep
+        // them apart (the file server does not say so for its precompressed copies).
+        if !headers.contains_key(header::VARY) {
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     }
     response
 }

@@ -125,6 +125,45 @@ async fn assets_have_types_caching_and_compression() {
     );
 }
 
+/// The build's `.br`/`.gz` copies (frontend/precompress.sh) are what a browser that
+/// accepts them gets, with the original's type and cache rule; one that accepts neither
+/// gets the file itself.
+#[tokio::test]
+async fn precompressed_copies_go_to_browsers_that_accept_them() {
+    let dir = widget();
+    let wasm = "app-0123456789abcdef_bg.wasm";
+    std::fs::write(dir.path().join(format!("{wasm}.br")), b"brotli bytes").unwrap();
+    std::fs::write(dir.path().join(format!("{wasm}.gz")), b"gzip bytes").unwrap();
+    let router = router(Some(dir.path())).await;
+    for (accepts, encoding, body) in [
+        ("gzip, deflate, br, zstd", "br", &b"brotli bytes"[..]),
+        ("gzip, deflate", "gzip", &b"gzip bytes"[..]),
+        ("identity", "", &b"\0asm\x01\0\0\0"[..]),
+    ] {
+        let request = Request::get(format!("/{wasm}"))
+            .header(header::ACCEPT_ENCODING, accepts)
+            .body(Body::empty())
+            .unwrap();
+        let (response, bytes) = send(&router, request).await;
+        assert_eq!(response.status(), 200, "{accepts}");
+        assert_eq!(
+            header_of(&response, header::CONTENT_ENCODING),
+            encoding,
+            "{accepts}"
+        );
+        assert_eq!(bytes, body, "{accepts}");
+        assert_eq!(
+            header_of(&response, header::CONTENT_TYPE),
+            "application/wasm"
+        );
+        assert!(header_of(&response, header::CACHE_CONTROL).contains("immutable"));
+        assert!(
+            header_of(&response, header::VARY).contains("accept-encoding"),
+            "{accepts}: caches must keep the variants apart"
+        );
+    }
+}
+
 /// Found by the `proxy` fuzz target: paths that can be no widget file were a 500.
 #[tokio::test]
 async fn paths_that_name_no_file_are_json_404s() {

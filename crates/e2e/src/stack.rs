@@ -130,6 +130,14 @@ impl Stack {
         format!("{}{path}", self.front.url())
     }
 
+    /// `runboard`'s own URL for `path`, bypassing the front door (which asks for
+    /// uncompressed answers, to search them): for checks of what it sends on the wire.
+    pub fn direct_url(&self, path: &str) -> Option<String> {
+        self.proxy
+            .as_ref()
+            .map(|server| format!("http://{}{path}", server.addr()))
+    }
+
     /// Stops `runboard`; the front door then answers 502, as nginx would.
     pub async fn stop_proxy(&mut self) {
         if let Some(server) = self.proxy.take() {
