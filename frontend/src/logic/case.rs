@@ -13,6 +13,7 @@ pub(crate) fn lower(text: &str) -> String {
         String::from(js_sys::JsString::from(text).to_lower_case())
     }
     #[cfg(not(target_arch = "wasm32"))]
+    #[allow(clippy::disallowed_methods, reason = "native only: the tests' reference")]
     {
         text.to_lowercase()
     }
@@ -28,6 +29,7 @@ pub(crate) fn upper(text: &str) -> String {
         String::from(js_sys::JsString::from(text).to_upper_case())
     }
     #[cfg(not(target_arch = "wasm32"))]
+    #[allow(clippy::disallowed_methods, reason = "native only: the tests' reference")]
     {
         text.to_uppercase()
     }
@@ -38,6 +40,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::disallowed_methods, reason = "std's mapping is the reference")]
     fn maps_ascii_and_beyond_like_std() {
         for text in [
             "Login Test",

@@ -326,7 +326,7 @@ mod tests {
             lost.message()
                 .contains("Check the Jobs page before starting it again")
         );
-        assert!(!lost.message().to_lowercase().contains("try again"));
+        assert!(!lost.message().to_ascii_lowercase().contains("try again"));
         let withheld = Failure::from_response(502, &body("upstream_withheld", "secret"), None);
         assert!(
             withheld
