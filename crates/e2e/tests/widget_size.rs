@@ -6,8 +6,9 @@ use std::{fs, path::Path, process::Command};
 
 use runboard_e2e::stack::{require_widget, widget_dir};
 
-/// Today's first load (342,338 bytes on 2026-12-06) plus room for small changes.
-const BUDGET_BYTES: u64 = 345_000;
+/// Today's first load (296,087 bytes on 2026-12-07, after our own router replaced
+/// `leptos_router`) plus room for small changes.
+const BUDGET_BYTES: u64 = 298_000;
 
 /// Issue 11's goal, said in the failure message.
 const GOAL_BYTES: u64 = 150_000;
