@@ -14,16 +14,13 @@ mod launch;
 mod live;
 pub(crate) mod logic;
 mod poller;
+mod router;
 mod state;
 mod store;
 #[allow(unreachable_pub)]
 mod views;
 
 use leptos::prelude::*;
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path,
-};
 use runboard_shared::Bootstrap;
 
 use crate::{
@@ -35,6 +32,7 @@ use crate::{
     context::{Clock, Flash},
     live::{live, shown},
     logic::links::{Prefs, parse_query},
+    router::{Route, Router},
     views::{
         history::HistoryView, home::Home, jobs::JobsView, not_found::NotFound, run::RunView,
         start::StartView,
@@ -73,7 +71,8 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The routed part, once the bootstrap is known.
+/// The routed part, once the bootstrap is known: the view is chosen by the route, and
+/// drawn again only when the route changes (not when only the query does).
 #[component]
 fn Shell(
     /// What the server said about this user, the projects and polling.
@@ -81,19 +80,24 @@ fn Shell(
 ) -> impl IntoView {
     let open_access = bootstrap.open_access;
     provide_context(context::Boot(bootstrap));
+    let route = Router::start().route();
     view! {
-        <Router>
-            <Chrome />
-            <main class="rb-main">
-                {open_access.then(|| view! { <OpenAccessBanner /> })}
-                <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=Home />
-                    <Route path=path!("/p/:proj/start") view=StartView />
-                    <Route path=path!("/p/:proj/jobs") view=JobsView />
-                    <Route path=path!("/p/:proj/runs/:run") view=RunView />
-                    <Route path=path!("/p/:proj/history") view=HistoryView />
-                </Routes>
-            </main>
-        </Router>
+        <Chrome />
+        <main class="rb-main">
+            {open_access.then(|| view! { <OpenAccessBanner /> })}
+            {shown(move || routed(route.get()))}
+        </main>
+    }
+}
+
+/// The view of a route.
+fn routed(route: Route) -> AnyView {
+    match route {
+        Route::Home => view! { <Home /> }.into_any(),
+        Route::Start { project } => view! { <StartView project=project /> }.into_any(),
+        Route::Jobs { project } => view! { <JobsView project=project /> }.into_any(),
+        Route::Run { project, run } => view! { <RunView project=project run=run /> }.into_any(),
+        Route::History { project } => view! { <HistoryView project=project /> }.into_any(),
+        Route::NotFound => view! { <NotFound /> }.into_any(),
     }
 }

@@ -2,15 +2,12 @@
 //! embed mode only a compact navigation row remains.
 
 use leptos::prelude::*;
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_location, use_navigate},
-};
 
 use crate::{
     context,
     live::live,
     logic::links::{Prefs, history_path, jobs_path, project_in_path, start_path},
+    router::router,
 };
 
 /// The header (or, embedded, the compact navigation).
@@ -18,18 +15,17 @@ use crate::{
 pub(crate) fn Chrome() -> impl IntoView {
     let boot = context::boot();
     let prefs = expect_context::<Prefs>();
-    let location = use_location();
+    let router = router();
     let first = boot
         .0
         .projects
         .first()
         .map(|p| p.id.to_string())
         .unwrap_or_default();
-    let project = Memo::new(move |_| {
-        project_in_path(&location.pathname.get()).unwrap_or_else(|| first.clone())
-    });
+    let project =
+        Memo::new(move |_| project_in_path(&router.path()).unwrap_or_else(|| first.clone()));
     let here = move |suffix: &'static str| {
-        live(move || (location.pathname.get().ends_with(suffix)).then(|| "page".to_owned()))
+        live(move || (router.path().ends_with(suffix)).then(|| "page".to_owned()))
     };
     let nav = live(move || {
         let proj = project.get();
@@ -72,13 +68,10 @@ fn ProjectPicker(
         let name = projects.first().map(|p| p.name.clone()).unwrap_or_default();
         return view! { <span class="rb-project">{name}</span> }.into_any();
     }
-    let navigate = use_navigate();
+    let router = router();
     let change = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
-        navigate(
-            &prefs.href(&start_path(&id), &[]),
-            NavigateOptions::default(),
-        );
+        router.navigate(&prefs.href(&start_path(&id), &[]), false);
     };
     view! {
         <label class="rb-visually-hidden" for="rb-project">"Project"</label>

@@ -3,7 +3,6 @@
 //! who may not start runs see it disabled, with the reason.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{NavigateOptions, hooks::use_navigate};
 use runboard_shared::{AgentName, ProjectId, Selector, TestStatus};
 
 use crate::{
@@ -14,6 +13,7 @@ use crate::{
         failure::Failure,
         links::{Prefs, jobs_path},
     },
+    router::router,
     state::Report,
 };
 
@@ -33,7 +33,7 @@ pub(crate) fn RerunFailed(
 ) -> impl IntoView {
     let prefs = expect_context::<Prefs>();
     let flash = expect_context::<Flash>();
-    let navigate = use_navigate();
+    let router = router();
     let sending = RwSignal::new(false);
     let failure: RwSignal<Option<Failure>> = RwSignal::new(None);
     let failed = move || {
@@ -74,15 +74,12 @@ pub(crate) fn RerunFailed(
                 .and_then(|a| AgentName::parse(&a).ok()),
             what,
         };
-        let (project, navigate) = (project.clone(), navigate.clone());
+        let project = project.clone();
         spawn_local(async move {
             let result = start_run(&project, request, flash).await;
             sending.set(false);
             match result {
-                Ok(()) => navigate(
-                    &prefs.href(&jobs_path(project.as_str()), &[]),
-                    NavigateOptions::default(),
-                ),
+                Ok(()) => router.navigate(&prefs.href(&jobs_path(project.as_str()), &[]), false),
                 Err(f) => failure.set(Some(f)),
             }
         });

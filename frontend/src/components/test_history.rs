@@ -3,7 +3,6 @@
 //! with the results as the evidence.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::use_params_map;
 use runboard_shared::{ProjectId, TestHistory, TestStatus};
 
 use crate::{
@@ -11,6 +10,7 @@ use crate::{
     components::chip::Chip,
     live::shown,
     logic::{format, look, time::parse_iso_ms},
+    router::router,
 };
 
 /// How many earlier results an opened test shows.
@@ -26,9 +26,11 @@ pub(crate) fn RecentResults(
     /// The test's id.
     test_id: String,
 ) -> impl IntoView {
-    let project = use_params_map().with_untracked(|p| p.get("proj"));
+    let project = router()
+        .route()
+        .with_untracked(|r| r.project().map(str::to_owned));
     let history: RwSignal<Option<TestHistory>> = RwSignal::new(None);
-    if let Some(project) = project.and_then(|p| ProjectId::parse(p).ok()) {
+    if let Some(project) = project.and_then(|p| ProjectId::parse(&p).ok()) {
         spawn_local(async move {
             // The history is extra: without the ledger's answer the test stands alone.
             if let Ok(found) = api::test_history(&project, &test_id, RECENT_RESULTS).await {

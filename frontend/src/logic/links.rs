@@ -103,14 +103,25 @@ pub(crate) fn encode(text: &str) -> String {
     out
 }
 
-/// Decodes `%XX` and `+`; malformed escapes are kept as written.
+/// Decodes a query part: `%XX` and `+`; malformed escapes are kept as written.
 pub(crate) fn decode(text: &str) -> String {
+    unescape(text, true)
+}
+
+/// Decodes a path segment: `%XX` only (a `+` in a path is a plus, as in
+/// `decodeURIComponent`); malformed escapes are kept as written.
+pub(crate) fn decode_path(text: &str) -> String {
+    unescape(text, false)
+}
+
+/// Percent-decoding, with `+` as a space when `plus_is_space`.
+fn unescape(text: &str, plus_is_space: bool) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
                 (Some(hi), Some(lo)) => {
                     out.push(hi * 16 + lo);
@@ -216,7 +227,7 @@ mod tests {
 pub(crate) fn project_in_path(path: &str) -> Option<String> {
     let mut parts = path.trim_start_matches('/').split('/');
     (parts.next() == Some("p"))
-        .then(|| parts.next().map(decode))
+        .then(|| parts.next().map(decode_path))
         .flatten()
         .filter(|p| !p.is_empty())
 }

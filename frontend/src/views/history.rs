@@ -3,7 +3,6 @@
 //! with CSV download and, for one preset, its trend.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
 use runboard_shared::{HistoryExecution, JobStatus, ProjectInfo};
 
 use crate::{
@@ -19,6 +18,7 @@ use crate::{
         trend,
     },
     poller,
+    router::router,
     views::not_found::UnknownProject,
 };
 
@@ -34,15 +34,14 @@ const OUTCOMES: [(&str, &str); 3] = [
 
 /// `/p/:proj/history?preset=…&status=…`.
 #[component]
-pub(crate) fn HistoryView() -> impl IntoView {
-    let params = use_params_map();
-    live(move || {
-        let id = params.read().get("proj").unwrap_or_default();
-        match context::boot().project(&id) {
-            Some(project) => view! { <HistoryPage project=project /> }.into_any(),
-            None => view! { <UnknownProject id=id /> }.into_any(),
-        }
-    })
+pub(crate) fn HistoryView(
+    /// The project id from the address.
+    project: String,
+) -> impl IntoView {
+    match context::boot().project(&project) {
+        Some(project) => view! { <HistoryPage project=project /> }.into_any(),
+        None => view! { <UnknownProject id=project /> }.into_any(),
+    }
 }
 
 /// The filters the page is showing, as they stand in the address.
@@ -80,11 +79,14 @@ fn HistoryPage(
     project: ProjectInfo,
 ) -> impl IntoView {
     let prefs = expect_context::<Prefs>();
-    let query = use_query_map();
+    let router = router();
     let filters = Filters {
-        preset: RwSignal::new(query.read_untracked().get("preset").unwrap_or_default()),
-        status: RwSignal::new(query.read_untracked().get("status").unwrap_or_default()),
+        preset: RwSignal::new(router.query_untracked("preset").unwrap_or_default()),
+        status: RwSignal::new(router.query_untracked("status").unwrap_or_default()),
     };
+    let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
+    router.follow("preset", filters.preset, text);
+    router.follow("status", filters.status, text);
     // The first page, asked for again every few seconds; older pages appended by "Show
     // more" are kept below it.
     let first: RwSignal<Option<Vec<HistoryExecution>>> = RwSignal::new(None);
@@ -115,7 +117,7 @@ fn HistoryPage(
         let now = (filters.preset.get(), filters.status.get());
         let extra = [("preset", now.0.as_str()), ("status", now.1.as_str())];
         let extra: Vec<(&str, &str)> = extra.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-        browser::replace_url(&prefs.href(&history_path(&url_proj), &extra));
+        router.navigate(&prefs.href(&history_path(&url_proj), &extra), true);
         if previous.is_some_and(|p| p != now) {
             older.set(Vec::new());
             first.set(None);

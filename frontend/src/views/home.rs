@@ -1,11 +1,11 @@
 //! `/`: sends the user to their first project's start view.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
 use crate::{
     context,
     logic::links::{Prefs, start_path},
+    router::router,
 };
 
 /// Redirects to the first project, or explains that there is none.
@@ -13,7 +13,13 @@ use crate::{
 pub(crate) fn Home() -> impl IntoView {
     let prefs = expect_context::<Prefs>();
     match context::boot().0.projects.first() {
-        Some(project) => view! { <Redirect path=prefs.href(&start_path(project.id.as_str()), &[]) /> }.into_any(),
+        Some(project) => {
+            // Replaced, not pushed, so Back does not return to `/` and bounce again; after
+            // this render, so the route does not change while it is being drawn.
+            let (router, href) = (router(), prefs.href(&start_path(project.id.as_str()), &[]));
+            queue_microtask(move || router.navigate(&href, true));
+            ().into_any()
+        }
         None => view! {
             <section class="rb-empty">
                 <h1>"No projects yet"</h1>

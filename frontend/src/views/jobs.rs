@@ -2,17 +2,13 @@
 //! in one batched request per tick; opens the run of a job just started from here.
 
 use leptos::prelude::*;
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_navigate, use_params_map},
-};
 use runboard_shared::ProjectInfo;
 
 use crate::{
     api, browser,
     components::{banner::ErrorBanner, chip::Chip},
     context::{self, Clock, Flash},
-    live::{live, shown},
+    live::shown,
     logic::{
         format,
         jobs::TrackedJob,
@@ -20,21 +16,21 @@ use crate::{
         look,
     },
     poller,
+    router::router,
     store::{load_book, save_book},
     views::not_found::UnknownProject,
 };
 
 /// `/p/:proj/jobs`.
 #[component]
-pub(crate) fn JobsView() -> impl IntoView {
-    let params = use_params_map();
-    live(move || {
-        let id = params.read().get("proj").unwrap_or_default();
-        match context::boot().project(&id) {
-            Some(project) => view! { <JobsPage project=project /> }.into_any(),
-            None => view! { <UnknownProject id=id /> }.into_any(),
-        }
-    })
+pub(crate) fn JobsView(
+    /// The project id from the address.
+    project: String,
+) -> impl IntoView {
+    match context::boot().project(&project) {
+        Some(project) => view! { <JobsPage project=project /> }.into_any(),
+        None => view! { <UnknownProject id=project /> }.into_any(),
+    }
 }
 
 /// The jobs of one project.
@@ -70,7 +66,7 @@ fn JobsPage(
         }
     });
 
-    let navigate = use_navigate();
+    let router = router();
     let follow_proj = proj.to_string();
     Effect::new(move |_| {
         let Some(notice) = flash.get().filter(|n| n.follow && n.project == follow_proj) else {
@@ -87,7 +83,7 @@ fn JobsPage(
                 &run_path(&follow_proj, &run),
                 &[("job", notice.job_id.as_str())],
             );
-            navigate(&href, NavigateOptions::default());
+            router.navigate(&href, false);
         }
     });
 

@@ -7,7 +7,6 @@
 use std::{collections::HashSet, sync::Arc};
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::{use_params_map, use_query_map};
 use runboard_shared::{
     Job, JobId, JobStatus, JobsRequest, ProjectId, ProjectInfo, RunId, TestRun, TestStatus,
 };
@@ -24,7 +23,7 @@ use crate::{
         rerun::RerunFailed, summary::RunHeader, table::TestsTable, toolbar::Toolbar,
     },
     context::{self, Flash},
-    live::{live, shown},
+    live::shown,
     logic::{
         causes::headline,
         compare::compare,
@@ -37,6 +36,7 @@ use crate::{
         summary::{Summary, elapsed_ms, is_live},
     },
     poller,
+    router::router,
     state::{Previous, Report, TableState, Via},
     store,
     views::not_found::UnknownProject,
@@ -52,24 +52,20 @@ type Stream = StoredValue<Option<SendWrapper<LiveReport>>>;
 
 /// `/p/:proj/runs/:run`.
 #[component]
-pub(crate) fn RunView() -> impl IntoView {
-    let params = use_params_map();
-    live(move || {
-        let (id, run) = params.with(|p| {
-            (
-                p.get("proj").unwrap_or_default(),
-                p.get("run").unwrap_or_default(),
-            )
-        });
-        match (context::boot().project(&id), RunId::parse(run)) {
-            (Some(project), Ok(run)) => view! { <RunPage project=project run=run /> }.into_any(),
-            (None, _) => view! { <UnknownProject id=id /> }.into_any(),
-            (Some(_), Err(e)) => view! {
-                <section class="rb-empty"><h1>"Not a run id"</h1><p>{e.problem}</p></section>
-            }
-            .into_any(),
+pub(crate) fn RunView(
+    /// The project id from the address.
+    project: String,
+    /// The run id from the address.
+    run: String,
+) -> impl IntoView {
+    match (context::boot().project(&project), RunId::parse(run)) {
+        (Some(found), Ok(run)) => view! { <RunPage project=found run=run /> }.into_any(),
+        (None, _) => view! { <UnknownProject id=project /> }.into_any(),
+        (Some(_), Err(e)) => view! {
+            <section class="rb-empty"><h1>"Not a run id"</h1><p>{e.problem}</p></section>
         }
-    })
+        .into_any(),
+    }
 }
 
 /// The report of one run.
@@ -83,8 +79,8 @@ fn RunPage(
     let prefs = expect_context::<Prefs>();
     let Flash(flash) = expect_context::<Flash>();
     // The router's query, read once: the view writes its own settings back to it.
-    let query = use_query_map().get_untracked();
-    let get = |key: &str| query.get(key);
+    let router = router();
+    let get = |key: &str| router.query_untracked(key);
     let job: Option<JobId> = get("job").and_then(|j| JobId::parse(j).ok());
     let state = TableState {
         filter: RwSignal::new(StatusFilter::parse(&get("status").unwrap_or_default())),
@@ -93,6 +89,16 @@ fn RunPage(
         cause: RwSignal::new(get("cause").filter(|c| !c.is_empty())),
         expanded: RwSignal::new(HashSet::new()),
     };
+    router.follow("status", state.filter, |v| {
+        StatusFilter::parse(v.unwrap_or_default())
+    });
+    router.follow("q", state.query, |v| v.unwrap_or_default().to_owned());
+    router.follow("sort", state.sort, |v| {
+        SortKey::parse(v.unwrap_or_default())
+    });
+    router.follow("cause", state.cause, |v| {
+        v.filter(|c| !c.is_empty()).map(str::to_owned)
+    });
     // `?test=<id>`: that test's row opens, and the table scrolls to it once it is shown.
     let linked: Option<String> = get("test").filter(|t| !t.is_empty());
     if let Some(test) = &linked {
@@ -217,7 +223,7 @@ fn RunPage(
             ("q", query.as_str()),
             ("cause", cause.as_deref().unwrap_or_default()),
         ];
-        browser::replace_url(&prefs.href(&run_path(&url_proj, &url_run), &extra));
+        router.navigate(&prefs.href(&run_path(&url_proj, &url_run), &extra), true);
     });
 
     let index = Memo::new(move |_| {

@@ -3,10 +3,6 @@
 //! jobs view, which opens the run by itself as soon as it exists.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_navigate, use_params_map, use_query_map},
-};
 use runboard_shared::{JobStatus, ProjectInfo};
 
 use crate::{
@@ -23,6 +19,7 @@ use crate::{
         look,
         time::parse_iso_ms,
     },
+    router::router,
     store::load_book,
     views::not_found::UnknownProject,
 };
@@ -32,15 +29,14 @@ const RECENT_RUNS: usize = 5;
 
 /// `/p/:proj/start`.
 #[component]
-pub(crate) fn StartView() -> impl IntoView {
-    let params = use_params_map();
-    live(move || {
-        let id = params.read().get("proj").unwrap_or_default();
-        match context::boot().project(&id) {
-            Some(project) => view! { <StartPage project=project /> }.into_any(),
-            None => view! { <UnknownProject id=id /> }.into_any(),
-        }
-    })
+pub(crate) fn StartView(
+    /// The project id from the address.
+    project: String,
+) -> impl IntoView {
+    match context::boot().project(&project) {
+        Some(project) => view! { <StartPage project=project /> }.into_any(),
+        None => view! { <UnknownProject id=project /> }.into_any(),
+    }
 }
 
 /// The start view of one project.
@@ -59,7 +55,7 @@ fn StartPage(
     let held = move || hold_until.get().is_some_and(|until| now.get() < until);
     let failure: RwSignal<Option<Failure>> = RwSignal::new(None);
     let can_run = project.can_run;
-    let navigate = use_navigate();
+    let router = router();
     let proj = project.id.clone();
     let jobs_proj = project.id.clone();
 
@@ -72,15 +68,12 @@ fn StartPage(
         }
         sending.set(true);
         failure.set(None);
-        let (proj, navigate) = (proj.clone(), navigate.clone());
+        let proj = proj.clone();
         spawn_local(async move {
             let result = start_run(&proj, request, Flash(flash)).await;
             sending.set(false);
             match result {
-                Ok(()) => navigate(
-                    &prefs.href(&jobs_path(proj.as_str()), &[]),
-                    NavigateOptions::default(),
-                ),
+                Ok(()) => router.navigate(&prefs.href(&jobs_path(proj.as_str()), &[]), false),
                 Err(f) => {
                     if let Failure::Wait { seconds, .. } = &f {
                         hold_until.set(Some(browser::now_ms() + (*seconds as i64) * 1000));
@@ -158,11 +151,8 @@ fn AdvancedForm(
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
     let held = move || hold_until.get().is_some_and(|until| now.get() < until);
-    let pairs: Vec<(String, String)> = use_query_map().with_untracked(|q| {
-        q.latest_values()
-            .map(|(k, v)| (k.to_string(), v.to_owned()))
-            .collect()
-    });
+    // Read once: a deep link fills the form when it opens, never while someone types.
+    let pairs = router().query_pairs_untracked();
     let prefill = Prefill::from_query(&pairs);
     let open = !folded || prefill.is_some();
     let scope = RwSignal::new(prefill.as_ref().map_or(Scope::Suite, |p| p.scope));
