@@ -6,8 +6,8 @@ use std::{fs, path::Path, process::Command};
 
 use runboard_e2e::stack::{require_widget, widget_dir};
 
-/// Today's first load (342,338 bytes on 2026-12-06) plus room for small changes.
-const BUDGET_BYTES: u64 = 345_000;
+/// Today's first load (339,307 bytes on 2026-12-07) plus room for small changes.
+const BUDGET_BYTES: u64 = 341_300;
 
 /// Issue 11's goal, said in the failure message.
 const GOAL_BYTES: u64 = 150_000;
