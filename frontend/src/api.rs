@@ -137,3 +137,13 @@ async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> R
     }
     serde_json::from_str(&text).map_err(|e| Failure::BadAnswer(e.to_string()))
 }
+
+/// Where `GET /runboard/export/{projId}/{runId}` answers the run report as a download:
+/// `format` is `csv` or `junit` (the proxy makes the file, so the widget carries no
+/// CSV or XML writer).
+pub(crate) fn export_url(project: &str, run: &str, format: &str) -> String {
+    with_query(
+        &format!("/runboard/export/{}/{}", encode(project), encode(run)),
+        &[("format", format)],
+    )
+}

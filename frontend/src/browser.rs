@@ -1,4 +1,4 @@
-//! The browser services the views use (clock, localStorage, clipboard, downloads, the
+//! The browser services the views use (clock, localStorage, clipboard, the
 //! address bar, the parent frame), each wrapped so a missing API degrades quietly.
 
 use wasm_bindgen::{JsCast, JsValue};
@@ -85,30 +85,6 @@ pub(crate) async fn copy_text(text: &str) -> bool {
     let Some(w) = window() else { return false };
     let promise = w.navigator().clipboard().write_text(text);
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
-}
-
-/// Offers `contents` as a file download named `filename`.
-pub(crate) fn download(filename: &str, mime: &str, contents: &str) -> Result<(), String> {
-    let fail = |what: &str| format!("could not prepare the download ({what})");
-    let document = window()
-        .and_then(|w| w.document())
-        .ok_or_else(|| fail("no document"))?;
-    let parts = js_sys::Array::of1(&JsValue::from_str(contents));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|_| fail("blob"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("url"))?;
-    let anchor: web_sys::HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(|_| fail("link"))?
-        .dyn_into()
-        .map_err(|_| fail("link"))?;
-    anchor.set_href(&url);
-    anchor.set_download(filename);
-    anchor.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
 }
 
 /// Applies the theme and the embed flag to `<html>`, where the stylesheet reads them.

@@ -10,9 +10,11 @@ mod audit;
 mod auth;
 pub mod config;
 mod csrf;
+mod csv;
 pub mod demo;
 
 mod error;
+mod export;
 mod extract;
 mod ledger;
 mod limits;

@@ -8,7 +8,7 @@ use axum::{
 };
 use runboard_shared::Endpoint;
 
-use crate::{AppError, AppState, api, ledger, live, middleware, own, static_files};
+use crate::{AppError, AppState, api, export, ledger, live, middleware, own, static_files};
 
 /// The whole application: the guide's endpoints, Runboard's own, the widget.
 pub fn app(state: AppState) -> Router {
@@ -30,6 +30,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/runboard/live/{projId}/{runId}",
             get(live::stream).fallback(method_not_allowed),
+        )
+        .route(
+            "/runboard/export/{projId}/{runId}",
+            get(export::report).fallback(method_not_allowed),
         )
         .route(
             "/runboard/history/{projId}",

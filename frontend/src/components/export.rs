@@ -1,16 +1,12 @@
-//! Export and share: the report as CSV or JUnit XML (made in the browser) and a
-//! copy-link button.
+//! Export and share: links to the report as CSV or JUnit XML (made by the proxy,
+//! `GET /runboard/export/…`) and a copy-link button.
 
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    browser,
+    api, browser,
     live::shown,
-    logic::{
-        csv::run_csv,
-        junit::run_junit,
-        links::{parse_query, with_query},
-    },
+    logic::links::{parse_query, with_query},
     state::Report,
 };
 
@@ -21,32 +17,18 @@ pub(crate) fn ExportBar(
     report: Report,
 ) -> impl IntoView {
     let message = RwSignal::new(String::new());
-    let export = move |kind: &'static str| {
-        let Some(run) = report.get_untracked() else {
-            return;
-        };
-        let (name, mime, text) = match kind {
-            "csv" => (
-                format!("run-{}.csv", run.run_id),
-                "text/csv;charset=utf-8",
-                run_csv(&run),
-            ),
-            _ => (
-                format!("run-{}.junit.xml", run.run_id),
-                "application/xml;charset=utf-8",
-                run_junit(&run),
-            ),
-        };
-        message.set(match browser::download(&name, mime, &text) {
-            Ok(()) => format!("Saved {name}."),
-            Err(e) => format!("Could not export: {e}."),
-        });
+    let href = move |format: &'static str| {
+        report.with(|run| {
+            run.as_ref()
+                .map(|run| api::export_url(&run.project_id, &run.run_id, format))
+                .unwrap_or_default()
+        })
     };
     let copy = move |_| copy_link(None, message);
     view! {
         <div class="rb-export">
-            <button type="button" class="rb-btn" data-testid="export-csv" on:click=move |_| export("csv")>"Export CSV"</button>
-            <button type="button" class="rb-btn" data-testid="export-junit" on:click=move |_| export("junit")>"Export JUnit XML"</button>
+            <a class="rb-btn" data-testid="export-csv" href=move || href("csv") download="">"Export CSV"</a>
+            <a class="rb-btn" data-testid="export-junit" href=move || href("junit") download="">"Export JUnit XML"</a>
             <button type="button" class="rb-btn" data-testid="copy-link" on:click=copy>"Copy link"</button>
             <span class="rb-muted" role="status" data-testid="export-message">{shown(move || message.get())}</span>
         </div>

@@ -4,14 +4,12 @@
 pub(crate) mod case;
 pub(crate) mod causes;
 pub(crate) mod compare;
-pub(crate) mod csv;
 pub(crate) mod failure;
 pub(crate) mod filter;
 pub(crate) mod form;
 pub(crate) mod format;
 pub(crate) mod history;
 pub(crate) mod jobs;
-pub(crate) mod junit;
 pub(crate) mod links;
 pub(crate) mod look;
 pub(crate) mod patch;

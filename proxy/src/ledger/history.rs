@@ -227,43 +227,16 @@ fn to_csv(rows: &[HistoryExecution]) -> String {
             e.agent.clone().unwrap_or_default(),
             e.finished_at.clone().unwrap_or_default(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| crate::csv::field(f)).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
     out
 }
 
-/// One CSV field: quoted when it holds a separator, a quote or a line break, and with a
-/// leading `'` when a spreadsheet would take it for a formula (a user name is SSO's).
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        let check =
-            |input: &str, expected: &str| assert_eq!(csv_field(input), expected, "{input:?}");
-        check("ann@example.com", "ann@example.com");
-        check("a,b", "\"a,b\"");
-        check("say \"hi\"", "\"say \"\"hi\"\"\"");
-        check("=cmd()", "'=cmd()");
-        check("-1,2", "\"'-1,2\"");
-        check("", "");
-    }
 
     #[test]
     fn times_are_rfc3339_or_whole_days() {

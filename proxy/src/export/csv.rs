@@ -1,8 +1,8 @@
-//! The run report as CSV (RFC 4180), generated in the browser for "Export CSV".
+//! The run report as CSV (RFC 4180), for "Export CSV" (`?format=csv`).
 
 use runboard_shared::{RawJson, TestResult, TestRun};
 
-use crate::logic::timeline::error_text;
+use super::error_text;
 
 const HEADER: [&str; 8] = [
     "id",
@@ -50,28 +50,9 @@ fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&cell_text(&cell));
+        out.push_str(&crate::csv::field(&cell));
     }
     out.push_str("\r\n");
-}
-
-/// Quotes a cell when needed, and defuses spreadsheet formulas: a cell starting with
-/// `=`, `+`, `-`, `@`, tab or CR gets a leading apostrophe, so opening the export in a
-/// spreadsheet never runs what a test title says.
-fn cell_text(cell: &str) -> String {
-    let defused = if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    };
-    if defused.contains([',', '"', '\n', '\r'])
-        || defused.starts_with(' ')
-        || defused.ends_with(' ')
-    {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
-    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
-//! The run report as JUnit XML, generated in the browser for "Export JUnit", so CI tools
+//! The run report as JUnit XML, for "Export JUnit XML" (`?format=junit`), so CI tools
 //! and test dashboards can import a Runboard run.
 
 use std::fmt::Write;
 
 use runboard_shared::{TestRun, TestStatus};
 
-use crate::logic::{format, timeline::error_text};
+use super::{error_text, test_title};
 
 /// The run as one `<testsuite>` inside `<testsuites>`. Failed tests carry `<failure>`
 /// with the error; skipped tests, and tests that have not finished, carry `<skipped>`.
@@ -17,8 +17,7 @@ pub(crate) fn run_junit(run: &TestRun) -> String {
         .iter()
         .filter(|t| !matches!(t.status, TestStatus::Passed | TestStatus::Failed))
         .count();
-    // Integer arithmetic gives the same text as `{:.3}` of `ms / 1000.0` and keeps
-    // core's float formatter (~9 KB of wasm) out of the widget.
+    // Integer arithmetic: the same text as `{:.3}` of `ms / 1000.0`, exactly.
     let seconds = |ms: u64| format!("{}.{:03}", ms / 1000, ms % 1000);
     let total_ms: u64 = run.tests.iter().filter_map(|t| t.duration).sum();
     let name = if run.title.is_empty() {
@@ -51,7 +50,7 @@ pub(crate) fn run_junit(run: &TestRun) -> String {
         let _ = write!(
             out,
             "    <testcase name=\"{n}\" classname=\"{c}\" time=\"{time}\"",
-            n = escape(format::test_title(&test.title)),
+            n = escape(test_title(&test.title)),
             c = escape(&test.id),
             time = seconds(test.duration.unwrap_or(0)),
         );

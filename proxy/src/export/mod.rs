@@ -1,0 +1,103 @@
+//! `GET /runboard/export/{projId}/{runId}?format=csv|junit`: the run report as a CSV or
+//! JUnit XML download. Identity, project and run id are checked as for the report route
+//! (`api::test_run`), and the report is read through the same shared read
+//! (`reads::test_run`), so a cached report costs no upstream call.
+
+mod csv;
+mod junit;
+
+use axum::{
+    extract::{Query, State, rejection::QueryRejection},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use runboard_shared::{RawJson, TestRun};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{AppError, AppState, auth::Identity, extract::RunPath, reads};
+
+/// The query string as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {
+    format: Option<String>,
+}
+
+/// What an export may be.
+const FORMATS: &str = "format is csv or junit";
+
+/// The handler.
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    _identity: Identity,
+    RunPath(proj, run): RunPath,
+    params: Result<Query<Params>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let project = state.project(&proj)?;
+    let Query(params) = params.map_err(|e| AppError::InvalidQuery(e.body_text()))?;
+    let junit = match params.format.as_deref() {
+        Some("csv") => false,
+        Some("junit") => true,
+        _ => return Err(AppError::InvalidQuery(FORMATS.to_owned())),
+    };
+    let answer = reads::test_run(&state, project, &run).await?;
+    let report: TestRun =
+        serde_json::from_slice(answer.bytes()).map_err(|_| AppError::UpstreamInvalid)?;
+    let (mime, name, body) = if junit {
+        (
+            "application/xml; charset=utf-8",
+            format!("run-{run}.junit.xml"),
+            junit::run_junit(&report),
+        )
+    } else {
+        (
+            "text/csv; charset=utf-8",
+            format!("run-{run}.csv"),
+            csv::run_csv(&report),
+        )
+    };
+    // A validated run id holds no quote or control character, so this is a valid value.
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A failed test's error as a headline and, when there is more, the whole text: the
+/// same reading as the widget's detail panel (`frontend/src/logic/timeline.rs`).
+fn error_text(error: &RawJson) -> (String, Option<String>) {
+    let error = error.value();
+    match &error {
+        Value::Null => ("failed without an error message".into(), None),
+        Value::String(s) => {
+            let first = s.lines().next().unwrap_or_default().trim().to_owned();
+            let details = (s.trim() != first).then(|| s.clone());
+            (first, details)
+        }
+        Value::Object(map) => {
+            let headline = ["message", "error", "title", "name"]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(Value::as_str))
+                .map(|s| s.lines().next().unwrap_or_default().to_owned())
+                .unwrap_or_else(|| "the test failed; details below".into());
+            (headline, serde_json::to_string_pretty(&error).ok())
+        }
+        other => (other.to_string(), None),
+    }
+}
+
+/// A test's title, or "untitled test" (as the widget shows it).
+fn test_title(title: &str) -> &str {
+    if title.trim().is_empty() {
+        "untitled test"
+    } else {
+        title
+    }
+}
