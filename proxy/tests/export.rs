@@ -91,12 +91,28 @@ impl Stack {
     }
 }
 
-fn header_of(response: &reqwest::Response, name: header::HeaderName) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
+impl Stack {
+    /// The export of `run` in `format`, checked for status 200, `mime`, an attachment
+    /// named `filename` and no key anywhere: its body.
+    async fn download(&self, run: &str, format: &str, mime: &str, filename: &str) -> String {
+        let response = self
+            .get(&format!("/runboard/export/{PROJECT}/{run}?format={format}"))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{format}");
+        let header_of = |name: header::HeaderName| {
+            let value = response.headers().get(name);
+            value.map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(header_of(header::CONTENT_TYPE).as_deref(), Some(mime));
+        assert_eq!(
+            header_of(header::CONTENT_DISPOSITION),
+            Some(format!("attachment; filename=\"{filename}\""))
+        );
+        let head = format!("{:?}", response.headers());
+        let body = response.text().await.unwrap();
+        assert!(!body.contains(KEY) && !head.contains(KEY), "{format}");
+        body
+    }
 }
 
 #[tokio::test]
@@ -107,20 +123,14 @@ async fn exports_a_finished_report_as_csv_and_junit() {
     assert!(!tests.is_empty(), "{report}");
     let calls_before = stack.sim.sim.stats().by_endpoint.test_run;
 
-    let response = stack
-        .get(&format!("/runboard/export/{PROJECT}/{run}?format=csv"))
+    let csv = stack
+        .download(
+            &run,
+            "csv",
+            "text/csv; charset=utf-8",
+            &format!("run-{run}.csv"),
+        )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        header_of(&response, header::CONTENT_TYPE),
-        "text/csv; charset=utf-8"
-    );
-    assert_eq!(
-        header_of(&response, header::CONTENT_DISPOSITION),
-        format!("attachment; filename=\"run-{run}.csv\"")
-    );
-    let csv = response.text().await.unwrap();
-    assert!(!csv.contains(KEY));
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert!(lines[0].starts_with("id,title,status,"), "{csv}");
     for test in tests {
@@ -134,20 +144,14 @@ async fn exports_a_finished_report_as_csv_and_junit() {
         );
     }
 
-    let response = stack
-        .get(&format!("/runboard/export/{PROJECT}/{run}?format=junit"))
+    let xml = stack
+        .download(
+            &run,
+            "junit",
+            "application/xml; charset=utf-8",
+            &format!("run-{run}.junit.xml"),
+        )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        header_of(&response, header::CONTENT_TYPE),
-        "application/xml; charset=utf-8"
-    );
-    assert_eq!(
-        header_of(&response, header::CONTENT_DISPOSITION),
-        format!("attachment; filename=\"run-{run}.junit.xml\"")
-    );
-    let xml = response.text().await.unwrap();
-    assert!(!xml.contains(KEY));
     assert_eq!(xml.matches("<testcase ").count(), tests.len(), "{xml}");
     for test in tests {
         let id = test["_id"].as_str().unwrap();
