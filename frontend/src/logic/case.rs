@@ -13,7 +13,10 @@ pub(crate) fn lower(text: &str) -> String {
         String::from(js_sys::JsString::from(text).to_lower_case())
     }
     #[cfg(not(target_arch = "wasm32"))]
-    #[allow(clippy::disallowed_methods, reason = "native only: the tests' reference")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "native only: the tests' reference"
+    )]
     {
         text.to_lowercase()
     }
@@ -29,7 +32,10 @@ pub(crate) fn upper(text: &str) -> String {
         String::from(js_sys::JsString::from(text).to_upper_case())
     }
     #[cfg(not(target_arch = "wasm32"))]
-    #[allow(clippy::disallowed_methods, reason = "native only: the tests' reference")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "native only: the tests' reference"
+    )]
     {
         text.to_uppercase()
     }
