@@ -13,6 +13,7 @@ mod lenient;
 pub mod runboard;
 pub mod selector;
 pub mod status;
+pub mod test_error;
 pub mod wire;
 
 pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
@@ -24,6 +25,7 @@ pub use runboard::{
 };
 pub use selector::{ExecuteRequest, MAX_TESTS_PER_LIST, Selector};
 pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};
+pub use test_error::error_text;
 pub use wire::{
     ExecuteResponse, Job, JobsRequest, JobsResponse, RawJson, StatusCount, TestResult, TestRun,
     TestRunShape, Timeline,

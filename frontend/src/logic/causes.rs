@@ -1,9 +1,7 @@
 //! Why a run failed: its failed tests grouped by error headline, so the report shows
 //! each distinct cause once with how many tests it broke.
 
-use runboard_shared::{TestResult, TestStatus};
-
-use crate::logic::timeline::error_text;
+use runboard_shared::{TestResult, TestStatus, error_text};
 
 /// One distinct error headline and the failed tests that share it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,35 +1,10 @@
 //! Shapes the guide leaves open, made readable: a test's `error` (a string or an object)
 //! and its `timeline` entries (whatever fields they have), plus the video-link check.
 
-use runboard_shared::RawJson;
+use runboard_shared::{RawJson, error_text, test_error::HEADLINE_KEYS};
 use serde_json::{Map, Value};
 
 use crate::logic::format::duration;
-
-/// An error as a headline and, when there is more to show, the full text.
-/// Objects use `message` (or `error`, `title`, `name`) as the headline and are shown
-/// whole as indented JSON. The error is read from its JSON text here, when it is shown
-/// or exported, not when the report arrives.
-pub(crate) fn error_text(error: &RawJson) -> (String, Option<String>) {
-    let error = error.value();
-    match &error {
-        Value::Null => ("failed without an error message".into(), None),
-        Value::String(s) => {
-            let first = s.lines().next().unwrap_or_default().trim().to_owned();
-            let details = (s.trim() != first).then(|| s.clone());
-            (first, details)
-        }
-        Value::Object(map) => {
-            let headline = ["message", "error", "title", "name"]
-                .iter()
-                .find_map(|k| map.get(*k).and_then(Value::as_str))
-                .map(|s| s.lines().next().unwrap_or_default().to_owned())
-                .unwrap_or_else(|| "the test failed; details below".into());
-            (headline, serde_json::to_string_pretty(&error).ok())
-        }
-        other => (other.to_string(), None),
-    }
-}
 
 /// An error as the detail panel shows it: the headline once, and only what the
 /// headline does not already say: the further lines of a text, or the fields of an
@@ -42,7 +17,7 @@ pub(crate) fn error_parts(error: &RawJson) -> (String, Option<String>) {
             (!rest.is_empty()).then(|| rest.join("\n"))
         }
         Value::Object(mut map) => {
-            let key = ["message", "error", "title", "name"]
+            let key = HEADLINE_KEYS
                 .into_iter()
                 .find(|k| map.get(*k).and_then(Value::as_str) == Some(headline.as_str()));
             if let Some(key) = key {
@@ -177,23 +152,6 @@ mod tests {
         let (_, rest) = error_parts(&json!({"message": "boom\nmore"}).into());
         assert!(rest.is_some_and(|r| r.contains("more")));
         check(json!(null), ("failed without an error message", None));
-    }
-
-    #[test]
-    fn errors_read_as_text() {
-        assert_eq!(error_text(&json!("boom").into()), ("boom".into(), None));
-        assert_eq!(
-            error_text(&json!("expected 1\n  at line 4").into()),
-            ("expected 1".into(), Some("expected 1\n  at line 4".into()))
-        );
-        let (headline, details) = error_text(&json!({"message": "Declined", "step": 4}).into());
-        assert_eq!(headline, "Declined");
-        assert!(details.is_some_and(|d| d.contains("\"step\": 4")));
-        assert_eq!(
-            error_text(&json!({"code": 7}).into()).0,
-            "the test failed; details below"
-        );
-        assert_eq!(error_text(&json!(42).into()).0, "42");
     }
 
     #[test]

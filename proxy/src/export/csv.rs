@@ -1,8 +1,6 @@
 //! The run report as CSV (RFC 4180), for "Export CSV" (`?format=csv`).
 
-use runboard_shared::{RawJson, TestResult, TestRun};
-
-use super::error_text;
+use runboard_shared::{RawJson, TestResult, TestRun, error_text};
 
 const HEADER: [&str; 8] = [
     "id",

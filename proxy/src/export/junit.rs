@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use runboard_shared::{TestRun, TestStatus};
+use runboard_shared::{TestRun, TestStatus, error_text};
 
-use super::{error_text, test_title};
+use super::test_title;
 
 /// The run as one `<testsuite>` inside `<testsuites>`. Failed tests carry `<failure>`
 /// with the error; skipped tests, and tests that have not finished, carry `<skipped>`.

@@ -11,9 +11,8 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use runboard_shared::{RawJson, TestRun};
+use runboard_shared::TestRun;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::{AppError, AppState, auth::Identity, extract::RunPath, reads};
 
@@ -68,29 +67,6 @@ pub(crate) async fn report(
         body,
     )
         .into_response())
-}
-
-/// A failed test's error as a headline and, when there is more, the whole text: the
-/// same reading as the widget's detail panel (`frontend/src/logic/timeline.rs`).
-fn error_text(error: &RawJson) -> (String, Option<String>) {
-    let error = error.value();
-    match &error {
-        Value::Null => ("failed without an error message".into(), None),
-        Value::String(s) => {
-            let first = s.lines().next().unwrap_or_default().trim().to_owned();
-            let details = (s.trim() != first).then(|| s.clone());
-            (first, details)
-        }
-        Value::Object(map) => {
-            let headline = ["message", "error", "title", "name"]
-                .iter()
-                .find_map(|k| map.get(*k).and_then(Value::as_str))
-                .map(|s| s.lines().next().unwrap_or_default().to_owned())
-                .unwrap_or_else(|| "the test failed; details below".into());
-            (headline, serde_json::to_string_pretty(&error).ok())
-        }
-        other => (other.to_string(), None),
-    }
 }
 
 /// A test's title, or "untitled test" (as the widget shows it).
