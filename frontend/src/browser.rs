@@ -87,6 +87,13 @@ pub(crate) async fn copy_text(text: &str) -> bool {
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
 
+/// Shows `text` in the browser's prompt under `message`, selected, for a person to copy.
+pub(crate) fn prompt_text(message: &str, text: &str) {
+    if let Some(w) = window() {
+        let _ = w.prompt_with_message_and_default(message, text);
+    }
+}
+
 /// Applies the theme and the embed flag to `<html>`, where the stylesheet reads them.
 pub(crate) fn apply_prefs(prefs: Prefs) {
     let Some(root) = window()

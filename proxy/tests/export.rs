@@ -162,6 +162,10 @@ async fn exports_a_finished_report_as_csv_and_junit() {
     }
     let failed = tests.iter().filter(|t| t["status"] == "Failed").count();
     assert!(
+        failed > 0,
+        "the seeded run must have failures, or the checks below prove nothing"
+    );
+    assert!(
         xml.contains(&format!("failures=\"{failed}\"")),
         "{failed} failures in {xml}"
     );

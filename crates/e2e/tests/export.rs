@@ -98,7 +98,12 @@ async fn export_links_download_the_report_from_the_proxy() {
         );
         let failed = report.count(&TestStatus::Failed);
         ensure!(
-            xml.contains(&format!("failures=\"{failed}\"")),
+            failed > 0,
+            "the seeded run must have failures, or the failure checks prove nothing"
+        );
+        ensure!(
+            xml.contains(&format!("failures=\"{failed}\""))
+                && xml.matches("<failure ").count() == failed as usize,
             "{failed} failures in {xml}"
         );
         s.check_forwarded_credentials().await?;

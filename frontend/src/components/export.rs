@@ -1,6 +1,7 @@
 //! Export and share: links to the report as CSV or JUnit XML (made by the proxy,
-//! `GET /runboard/export/…`) and a copy-link button.
+//! `GET /runboard/export/…`) and copying links to the report and to one test.
 
+use gloo_timers::callback::Timeout;
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
@@ -39,14 +40,44 @@ pub(crate) fn ExportBar(
 /// `message`, or shows the link to copy by hand when the clipboard refuses.
 pub(crate) fn copy_link(test: Option<String>, message: RwSignal<String>) {
     spawn_local(async move {
-        let link = shareable(&browser::location_href(), test.as_deref());
-        let copied = browser::copy_text(&link).await;
-        message.set(if copied {
-            "Link copied.".into()
-        } else {
-            format!("Copy this link: {link}")
+        message.set(match copy_shareable(test.as_deref()).await {
+            Ok(()) => "Link copied.".into(),
+            Err(link) => format!("Copy this link: {link}"),
         });
     });
+}
+
+/// How long a row shows "Copied" after its link was copied.
+const ROW_COPIED_MS: u32 = 3_000;
+
+/// Copies the link to one test (`?test=`) from its row and sets `copied` for a few
+/// seconds. A row has no room for a whole link, so when the clipboard refuses, the
+/// browser's own prompt shows it, selected, to copy by hand.
+pub(crate) fn copy_row_link(test: String, copied: RwSignal<bool>) {
+    spawn_local(async move {
+        match copy_shareable(Some(&test)).await {
+            Ok(()) => {
+                copied.set(true);
+                // The row may have scrolled out of the window (and its signal gone) by then.
+                Timeout::new(ROW_COPIED_MS, move || {
+                    copied.try_set(false);
+                })
+                .forget();
+            }
+            Err(link) => browser::prompt_text("Copy this link:", &link),
+        }
+    });
+}
+
+/// Copies the shareable address (see [`shareable`]); the link back when the clipboard
+/// refuses.
+async fn copy_shareable(test: Option<&str>) -> Result<(), String> {
+    let link = shareable(&browser::location_href(), test);
+    if browser::copy_text(&link).await {
+        Ok(())
+    } else {
+        Err(link)
+    }
 }
 
 /// The current address without `embed=1`, so a link copied inside a portal frame opens

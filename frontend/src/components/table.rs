@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 
 use crate::{
     browser,
-    components::{chip::Chip, detail::TestDetail},
+    components::{chip::Chip, detail::TestDetail, export::copy_row_link},
     live::{live, shown},
     logic::{
         format,
@@ -242,6 +242,13 @@ fn TestRow(
             }
         })
     };
+    let link_id = id.clone();
+    let copied = RwSignal::new(false);
+    // Copying is not opening: the click stays on the button, not the row.
+    let copy = move |e: leptos::ev::MouseEvent| {
+        e.stop_propagation();
+        copy_row_link(link_id.clone(), copied);
+    };
     let detail_id = format!("rb-detail-{index}");
     let status = move || test.with(|t| t.as_ref().map(|t| t.status.as_str().to_owned()));
     let title = move || test.with(|t| t.as_ref().map(|t| format::test_title(&t.title).to_owned()));
@@ -287,6 +294,9 @@ fn TestRow(
                         <span class="rb-caret" aria-hidden="true">{shown(move || if open.get() { "▾" } else { "▸" })}</span>
                         {chip}
                     </button>
+                    <button type="button" class="rb-row-link" data-testid="row-copy-link" title="Copy link to this test"
+                        aria-label=live(move || format!("Copy link to {}", title().unwrap_or_default())) on:click=copy></button>
+                    <span class="rb-row-copied" role="status" data-testid="row-link-copied">{shown(move || copied.get().then_some("Copied"))}</span>
                 </span>
                 <span role="cell" class="rb-cell-title" class:rb-muted=live(untitled) title=live(title)>{shown(title)}
                     {shown(move || is_new().then(|| view! { <span class="rb-new-failure" data-testid="new-failure">"new failure"</span> }.into_any()))}</span>
