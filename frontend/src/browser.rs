@@ -87,6 +87,42 @@ pub(crate) async fn copy_text(text: &str) -> bool {
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
 
+/// Whether this browser has system notifications at all.
+pub(crate) fn can_notify() -> bool {
+    window().is_some_and(|w| js_sys::Reflect::has(&w, &"Notification".into()).unwrap_or(false))
+}
+
+/// Asks for permission to notify (the browser asks the person, once per site); resolves
+/// to whether it was granted.
+pub(crate) async fn ask_to_notify() -> bool {
+    let Ok(asked) = web_sys::Notification::request_permission() else {
+        return false;
+    };
+    let answer = wasm_bindgen_futures::JsFuture::from(asked).await;
+    answer.ok().and_then(|a| a.as_string()).as_deref() == Some("granted")
+}
+
+/// A system notification with `title` and `body`, only while the tab is hidden (a
+/// visible tab shows the outcome itself) and notifications are allowed. `tag` makes a
+/// second notification for the same run replace the first. Clicking it shows the tab.
+pub(crate) fn notify_if_hidden(title: &str, body: &str, tag: &str) {
+    let allowed = web_sys::Notification::permission() == web_sys::NotificationPermission::Granted;
+    if !is_hidden() || !can_notify() || !allowed {
+        return;
+    }
+    let options = web_sys::NotificationOptions::new();
+    options.set_body(body);
+    options.set_tag(tag);
+    if let Ok(note) = web_sys::Notification::new_with_options(title, &options) {
+        let focus = wasm_bindgen::closure::Closure::once_into_js(|| {
+            if let Some(w) = window() {
+                let _ = w.focus();
+            }
+        });
+        note.set_onclick(focus.dyn_ref());
+    }
+}
+
 /// Shows `text` in the browser's prompt under `message`, selected, for a person to copy.
 pub(crate) fn prompt_text(message: &str, text: &str) {
     if let Some(w) = window() {

@@ -1,6 +1,8 @@
 //! A failed test's `error` made readable, one reading for every place that shows it:
-//! the widget's report and failure causes, and the proxy's CSV and JUnit exports. The
-//! guide shows the error as a string or an object; anything else is shown as its JSON.
+//! the widget's report, detail panel and failure causes, and the proxy's CSV and JUnit
+//! exports. The guide shows the error as a string or an object; anything else is shown
+//! as its JSON. (One copy also keeps the widget small: serde_json's printer is generic,
+//! and each crate that calls it compiles its own copy.)
 
 use serde_json::Value;
 
@@ -36,6 +38,32 @@ pub fn error_text(error: &RawJson) -> (String, Option<String>) {
     }
 }
 
+/// An error as the widget's detail panel shows it: the headline once, and only what the
+/// headline does not already say: the further lines of a text, or the fields of an
+/// object other than its (one-line) headline field, as indented JSON.
+pub fn error_parts(error: &RawJson) -> (String, Option<String>) {
+    let (headline, _) = error_text(error);
+    let rest = match error.value() {
+        Value::String(s) => {
+            let rest: Vec<&str> = s.trim().lines().skip(1).collect();
+            (!rest.is_empty()).then(|| rest.join("\n"))
+        }
+        Value::Object(mut map) => {
+            let key = HEADLINE_KEYS
+                .into_iter()
+                .find(|k| map.get(*k).and_then(Value::as_str) == Some(headline.as_str()));
+            if let Some(key) = key {
+                map.remove(key);
+            }
+            (!map.is_empty())
+                .then(|| serde_json::to_string_pretty(&Value::Object(map)).ok())
+                .flatten()
+        }
+        _ => None,
+    };
+    (headline, rest)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -60,5 +88,24 @@ mod tests {
         assert_eq!(read(json!({"code": 7})).0, "the test failed; details below");
         assert_eq!(read(json!(42)).0, "42");
         assert_eq!(read(json!(null)).0, "failed without an error message");
+    }
+
+    #[test]
+    fn the_detail_says_the_message_once() {
+        let check = |error: Value, want: (&str, Option<&str>)| {
+            let (headline, rest) = error_parts(&RawJson::from(error));
+            assert_eq!((headline.as_str(), rest.as_deref()), want);
+        };
+        check(json!("boom"), ("boom", None));
+        check(json!("boom\n  at line 3\n"), ("boom", Some("  at line 3")));
+        check(json!({"message": "boom"}), ("boom", None));
+        check(
+            json!({"message": "boom", "code": 7}),
+            ("boom", Some("{\n  \"code\": 7\n}")),
+        );
+        // A message of several lines keeps its whole text among the details.
+        let (_, rest) = error_parts(&RawJson::from(json!({"message": "boom\nmore"})));
+        assert!(rest.is_some_and(|r| r.contains("more")));
+        check(json!(null), ("failed without an error message", None));
     }
 }

@@ -1,6 +1,7 @@
 //! The report as a verdict, in headless Chromium against a real `runboard` and
 //! simulator: the outcome line, failures grouped by cause, re-running exactly what
-//! failed, links to one test, the tab title and the portal's "finished" message.
+//! failed, links to one test, the tab title, the portal's "finished" message and the
+//! notification of a hidden tab.
 
 use std::collections::BTreeMap;
 
@@ -265,8 +266,50 @@ async fn viewers_see_rerun_disabled_with_the_reason() {
     .await;
 }
 
+/// Stands in for the browser's notifications (headless Chromium shows none): records
+/// each one in `window.rbNotes`, answers the permission request with
+/// `window.rbPermission`, and makes the tab read as hidden.
+const FAKE_NOTIFICATIONS: &str = "
+    window.rbNotes = [];
+    window.rbPermission = 'denied';
+    window.Notification = class {
+      constructor(title, options) { window.rbNotes.push([title, options.tag]); }
+      static get permission() { return window.rbGranted ? 'granted' : 'default'; }
+      static requestPermission() {
+        window.rbGranted = window.rbPermission === 'granted';
+        return Promise.resolve(window.rbPermission);
+      }
+    };
+    Object.defineProperty(document, 'hidden', { get: () => true, configurable: true });";
+
+/// "Notify me when it finishes" on a live report: a refusal is said beside the button,
+/// and a grant presses it.
+async fn ask_to_be_notified(b: &Browser) -> Result<()> {
+    b.js(FAKE_NOTIFICATIONS, vec![]).await?;
+    let button = b.wait_css("[data-testid=notify-when-done]").await?;
+    button.click().await?;
+    let refused = text(b, "[data-testid=notify-refused]").await?;
+    ensure!(
+        refused.contains("does not allow"),
+        "refusal says {refused:?}"
+    );
+    b.js("window.rbPermission = 'granted';", vec![]).await?;
+    button.click().await?;
+    wait_for("the button pressed", PAGE_TIMEOUT, || async {
+        let pressed = button.attr("aria-pressed").await?;
+        Ok((pressed.as_deref() == Some("true")).then_some(()))
+    })
+    .await?;
+    ensure!(
+        b.all("[data-testid=notify-refused]").await?.is_empty(),
+        "the refusal stays after a grant"
+    );
+    Ok(())
+}
+
 /// While the run is live the verdict counts what is done (and the tab says "Running");
-/// once final it says the outcome, and the live-only line is gone.
+/// once final it says the outcome, and the live-only line is gone. A hidden tab that
+/// asked to be told gets one notification with the outcome.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_verdict_follows_a_live_run_to_its_outcome() {
     let options = StackOptions {
@@ -288,6 +331,7 @@ async fn the_verdict_follows_a_live_run_to_its_outcome() {
             live.ends_with(" done") && live.contains(" of "),
             "live verdict {live:?}"
         );
+        ask_to_be_notified(b).await?;
         let title = b.js("return document.title;", vec![]).await?;
         ensure!(
             title
@@ -318,6 +362,12 @@ async fn the_verdict_follows_a_live_run_to_its_outcome() {
         ensure!(
             title.as_str().unwrap_or_default().contains(&want),
             "final tab title {title}, want {want:?}"
+        );
+        let notes = b.js("return window.rbNotes;", vec![]).await?;
+        let icon = if failed > 0 { "✕" } else { "✓" };
+        ensure!(
+            notes == json!([[format!("{icon} {want}"), run_id]]),
+            "notifications {notes}, want one saying {want:?} for {run_id}"
         );
         Ok(())
     })

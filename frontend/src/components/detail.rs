@@ -3,7 +3,7 @@
 //! last results across runs (`test_history.rs`).
 
 use leptos::prelude::*;
-use runboard_shared::{TestResult, TestStatus};
+use runboard_shared::{TestResult, TestStatus, test_error::error_parts};
 
 use crate::{
     browser,
@@ -12,7 +12,7 @@ use crate::{
     logic::{
         format, look,
         time::parse_iso_ms,
-        timeline::{error_parts, safe_video_url, steps},
+        timeline::{safe_video_url, steps},
     },
 };
 

@@ -8,6 +8,7 @@ pub(crate) mod compare;
 pub(crate) mod detail;
 pub(crate) mod embed;
 pub(crate) mod export;
+pub(crate) mod notify;
 pub(crate) mod rerun;
 pub(crate) mod summary;
 pub(crate) mod table;

@@ -1,36 +1,10 @@
-//! Shapes the guide leaves open, made readable: a test's `error` (a string or an object)
-//! and its `timeline` entries (whatever fields they have), plus the video-link check.
+//! A shape the guide leaves open, made readable: a test's `timeline` entries (whatever
+//! fields they have), plus the video-link check. Its `error` is read by
+//! `runboard_shared::test_error`, which the proxy's exports share.
 
-use runboard_shared::{RawJson, error_text, test_error::HEADLINE_KEYS};
 use serde_json::{Map, Value};
 
 use crate::logic::format::duration;
-
-/// An error as the detail panel shows it: the headline once, and only what the
-/// headline does not already say: the further lines of a text, or the fields of an
-/// object other than its (one-line) headline field, as indented JSON.
-pub(crate) fn error_parts(error: &RawJson) -> (String, Option<String>) {
-    let (headline, _) = error_text(error);
-    let rest = match error.value() {
-        Value::String(s) => {
-            let rest: Vec<&str> = s.trim().lines().skip(1).collect();
-            (!rest.is_empty()).then(|| rest.join("\n"))
-        }
-        Value::Object(mut map) => {
-            let key = HEADLINE_KEYS
-                .into_iter()
-                .find(|k| map.get(*k).and_then(Value::as_str) == Some(headline.as_str()));
-            if let Some(key) = key {
-                map.remove(key);
-            }
-            (!map.is_empty())
-                .then(|| serde_json::to_string_pretty(&Value::Object(map)).ok())
-                .flatten()
-        }
-        _ => None,
-    };
-    (headline, rest)
-}
 
 /// One timeline entry, ready to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,25 +108,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn the_detail_says_the_message_once() {
-        let check = |error: Value, want: (&str, Option<&str>)| {
-            let (headline, rest) = error_parts(&error.into());
-            assert_eq!((headline.as_str(), rest.as_deref()), want);
-        };
-        check(json!("boom"), ("boom", None));
-        check(json!("boom\n  at line 3\n"), ("boom", Some("  at line 3")));
-        check(json!({"message": "boom"}), ("boom", None));
-        check(
-            json!({"message": "boom", "code": 7}),
-            ("boom", Some("{\n  \"code\": 7\n}")),
-        );
-        // A message of several lines keeps its whole text among the details.
-        let (_, rest) = error_parts(&json!({"message": "boom\nmore"}).into());
-        assert!(rest.is_some_and(|r| r.contains("more")));
-        check(json!(null), ("failed without an error message", None));
-    }
 
     #[test]
     fn steps_render_from_whatever_fields_exist() {

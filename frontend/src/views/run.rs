@@ -20,7 +20,8 @@ use crate::{
     browser,
     components::{
         banner::ErrorBanner, causes::FailureCauses, compare::ComparePanel, export::ExportBar,
-        rerun::RerunFailed, summary::RunHeader, table::TestsTable, toolbar::Toolbar,
+        notify::NotifyWhenDone, rerun::RerunFailed, summary::RunHeader, table::TestsTable,
+        toolbar::Toolbar,
     },
     context::{self, Flash},
     live::shown,
@@ -271,6 +272,8 @@ fn RunPage(
     // The tab's title says the outcome, and the embedding portal hears once that the run
     // is final (both outside the widget's own DOM).
     let announced = StoredValue::new(false);
+    // "Notify me when it finishes" (components/notify.rs), read when the run turns final.
+    let notify = RwSignal::new(false);
     let (title_proj, title_run) = (project.id.to_string(), run.to_string());
     let outcome_job = job.as_ref().map(ToString::to_string);
     Effect::new(move |_| {
@@ -315,6 +318,10 @@ fn RunPage(
                 verdict.outcome,
                 &summary,
             );
+            if notify.get_untracked() {
+                let title = format!("{} {}", verdict.icon, verdict.text);
+                browser::notify_if_hidden(&title, &format!("{name} · Runboard"), &title_run);
+            }
         }
     });
     on_cleanup(|| browser::set_title("Runboard"));
@@ -353,6 +360,7 @@ fn RunPage(
                 fallback=move || view! { <p class="rb-loading" role="status">{shown(move || if poll.error.with(Option::is_none) { "Loading the report…" } else { "" })}</p> }>
                 <RunHeader report=report poll=poll running=running via=via>
                     <RerunFailed project=rerun_proj.get_value() report=report running=running can_run=can_run agent=job_agent />
+                    <NotifyWhenDone running=running armed=notify />
                 </RunHeader>
                 <ComparePanel report=report previous=previous />
                 <FailureCauses report=report state=state />
