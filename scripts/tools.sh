@@ -9,6 +9,7 @@ TRUNK_VERSION="0.21.14"
 CARGO_FUZZ_VERSION="0.13.2"
 BINARYEN_VERSION="132.0.0"
 AXE_VERSION="4.14.1"
+ESBUILD_VERSION="0.28.2"
 TOOLS_DIR="${RUNBOARD_TOOLS_DIR:-$HOME/.cache/runboard/tools}"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -52,6 +53,18 @@ ensure_wasm_opt() {
     command -v npm >/dev/null || { apt_install npm; }
     mkdir -p "$TOOLS_DIR"
     npm install --prefix "$TOOLS_DIR" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null
+  fi
+}
+
+# The widget's build minifies its js and css (frontend/minify.sh). npm's esbuild brings
+# its binary as the npm package @esbuild/linux-x64, from the registry like the rest.
+ensure_esbuild() {
+  local bin="$TOOLS_DIR/node_modules/.bin/esbuild"
+  if [ "$("$bin" --version 2>/dev/null || true)" != "$ESBUILD_VERSION" ]; then
+    step "installing esbuild $ESBUILD_VERSION (npm)"
+    command -v npm >/dev/null || { apt_install npm; }
+    mkdir -p "$TOOLS_DIR"
+    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund "esbuild@$ESBUILD_VERSION" >/dev/null
   fi
 }
 
@@ -106,13 +119,13 @@ ensure_postgres() {
 tools_path() { printf '%s' "$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"; }
 
 case "${1:-build}" in
-  build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_brotli ;;
+  build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_esbuild; ensure_brotli ;;
   browser) ensure_browser; ensure_axe ;;
   fuzz) ensure_cargo_fuzz ;;
   postgres) ensure_postgres ;;
   axe) ensure_axe ;;
   axe-path) printf '%s' "$TOOLS_DIR/node_modules/axe-core/axe.min.js" ;;
-  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_brotli; ensure_browser; ensure_axe; ensure_cargo_fuzz; ensure_postgres ;;
+  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_esbuild; ensure_brotli; ensure_browser; ensure_axe; ensure_cargo_fuzz; ensure_postgres ;;
   path) tools_path ;;
   *) echo "usage: scripts/tools.sh [build|browser|axe|fuzz|postgres|all|path|axe-path]" >&2; exit 2 ;;
 esac
