@@ -13,11 +13,11 @@ use runboard_e2e::{
 
 /// Today's first load (293,158 bytes on 2026-12-07: our own router, the exports on the
 /// proxy) plus room for small changes.
-const BUDGET_BYTES: u64 = 295_000;
+const BUDGET_BYTES: u64 = 294_500;
 
 /// The bytes on the wire for a browser that accepts brotli (234,851 on 2026-12-07)
 /// plus room for small changes.
-const WIRE_BUDGET_BYTES: u64 = 237_000;
+const WIRE_BUDGET_BYTES: u64 = 236_500;
 
 /// Issue 11's goal, said in the failure message.
 const GOAL_BYTES: u64 = 150_000;
