@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(request) = serde_json::from_slice::<ExecuteRequest>(data) {
         let text = serde_json::to_string(&request).unwrap();
-        assert_eq!(serde_json::from_str::<ExecuteRequest>(&text).unwrap(), request);
+        assert_eq!(
+            serde_json::from_str::<ExecuteRequest>(&text).unwrap(),
+            request
+        );
     }
     if let Ok(request) = serde_json::from_slice::<JobsRequest>(data) {
         let text = serde_json::to_string(&request).unwrap();

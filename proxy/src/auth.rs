@@ -12,7 +12,7 @@ use axum::{
 
 use crate::{
     AppError, AppState,
-    config::{AuthConfig, AuthMode, ProjectConfig},
+    config::{AuthConfig, AuthMode, ProjectConfig, Starters},
 };
 
 /// The signed-in user (none in `auth.mode = "none"`). Extracting it refuses requests
@@ -31,26 +31,14 @@ impl Identity {
         self.user.as_deref().unwrap_or("anonymous")
     }
 
-    /// Whether this user may start runs in `project`: nobody in a view-only project;
-    /// everyone in mode none; else the project's lists (or the global ones), where two
-    /// empty lists mean every signed-in user.
+    /// Whether this user may start runs in `project`, by the one rule of
+    /// [`Starters`]: in header mode, empty lists mean nobody unless `run_everyone`.
     pub(crate) fn can_run(&self, auth: &AuthConfig, project: &ProjectConfig) -> bool {
-        if project.view_only {
+        // An identity from mode none never meets a header-mode rule, nor the reverse.
+        if self.mode != auth.mode {
             return false;
         }
-        if self.mode == AuthMode::None {
-            return true;
-        }
-        let users = project.run_users.as_ref().unwrap_or(&auth.run_users);
-        let groups = project.run_groups.as_ref().unwrap_or(&auth.run_groups);
-        if users.is_empty() && groups.is_empty() {
-            return true;
-        }
-        let user_ok = self
-            .user
-            .as_deref()
-            .is_some_and(|u| users.iter().any(|allowed| allowed.eq_ignore_ascii_case(u)));
-        user_ok || self.groups.iter().any(|g| groups.contains(g))
+        Starters::of(auth, project).admit(self.user.as_deref(), &self.groups)
     }
 
     /// Reads the identity of a request from `peer`.
@@ -212,5 +200,32 @@ mod tests {
             !anyone.unwrap().can_run(&auth, &project),
             "view-only in mode none"
         );
+    }
+
+    /// Issue 18, finding 4: empty lists in header mode mean nobody; only
+    /// `run_everyone` opens starting to every signed-in user, and a project's setting
+    /// overrides the global one.
+    #[test]
+    fn empty_lists_mean_nobody_unless_run_everyone() {
+        let mut auth = AuthConfig {
+            run_users: vec![],
+            run_groups: vec![],
+            ..header_auth()
+        };
+        let mut project = ProjectConfig::new(
+            ProjectId::parse("p1").unwrap(),
+            "P",
+            ApiKey::new("k").unwrap(),
+        );
+        project.run_groups = Some(vec![]);
+        let runner = identity(Some("tester@example.com"), "qa", "10.0.0.1:1").unwrap();
+        assert!(!runner.can_run(&auth, &project), "both lists empty");
+        auth.run_everyone = true;
+        assert!(runner.can_run(&auth, &project), "run_everyone globally");
+        project.run_everyone = Some(false);
+        assert!(!runner.can_run(&auth, &project), "the project says no");
+        auth.run_everyone = false;
+        project.run_everyone = Some(true);
+        assert!(runner.can_run(&auth, &project), "the project says yes");
     }
 }

@@ -2,8 +2,10 @@
 //! (which a cross-site form cannot send without a CORS preflight Runboard never grants)
 //! and a same-origin `Origin` / `Sec-Fetch-Site`, or an origin in the embed allowlist.
 //! With `public_url` set, "same origin" means that URL's origin, not whatever `Host`
-//! the request names (which a DNS-rebinding page controls). Clients that send neither
-//! header (scripts, curl) are not browsers and pass.
+//! the request names (which a DNS-rebinding page controls). Without it, `Origin` is
+//! compared with `Host`, which the Host check of the middleware has already limited to
+//! loopback names and the listen address: a rebinding page's own name never gets here.
+//! Clients that send neither header (scripts, curl) are not browsers and pass.
 
 use axum::{
     extract::FromRequestParts,

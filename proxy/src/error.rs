@@ -76,13 +76,23 @@ pub enum AppError {
     /// Too many starts or reads from one user: what, and seconds until the next is allowed.
     #[error("Too many {0} requests; try again in {1} s.")]
     RateLimited(&'static str, u64),
-    /// `public_url` is set and the request named another host (DNS rebinding, a stray
-    /// name): the expected host.
-    #[error("this server answers only as {0}; open Runboard at that address")]
+    /// The request named a host that is not Runboard's (DNS rebinding, a stray name):
+    /// the hosts it answers as (`public_url`'s, or loopback and the listen address).
+    #[error(
+        "this server answers only as {0}; open Runboard at that address, or have its \
+         administrator set public_url to the address people open"
+    )]
     Misdirected(String),
     /// `[live] max_streams` streams are open already: the limit.
     #[error("Runboard already serves {0} live streams; the page refreshes by polling instead")]
     TooManyStreams(usize),
+    /// This user holds `[live] max_streams_per_user` streams already: the limit, and
+    /// seconds until it is worth trying again.
+    #[error(
+        "You have {0} live Runboard reports open already; close other Runboard tabs or \
+         windows to follow this one live. Meanwhile this page refreshes by polling."
+    )]
+    TooManyUserStreams(usize, u64),
     /// A query string Runboard cannot use (a filter, a cursor, a limit).
     #[error("{0}")]
     InvalidQuery(String),
@@ -117,6 +127,9 @@ impl AppError {
             Self::UpstreamRejected(status, _) => (*status, "upstream_rejected"),
             Self::WidgetMissing => (StatusCode::SERVICE_UNAVAILABLE, "widget_missing"),
             Self::TooManyStreams(_) => (StatusCode::SERVICE_UNAVAILABLE, "too_many_streams"),
+            Self::TooManyUserStreams(..) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_user_streams")
+            }
             Self::RateLimited(..) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Misdirected(_) => (StatusCode::MISDIRECTED_REQUEST, "misdirected"),
             Self::UpstreamRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "upstream_refused"),
@@ -146,6 +159,7 @@ impl IntoResponse for AppError {
         let retry_after = match &self {
             Self::RateLimited(_, seconds) => Some(*seconds),
             Self::UpstreamCircuitOpen(_, seconds) => Some(*seconds),
+            Self::TooManyUserStreams(_, seconds) => Some(*seconds),
             _ => None,
         };
         let mut response = (status, Json(ApiError::new(code, self.to_string()))).into_response();
@@ -196,6 +210,11 @@ mod tests {
             "upstream_circuit_open",
         );
         check(AppError::TooManyStreams(2000), 503, "too_many_streams");
+        check(
+            AppError::TooManyUserStreams(6, 30),
+            429,
+            "too_many_user_streams",
+        );
         check(AppError::UpstreamInvalid, 502, "upstream_invalid");
         check(AppError::InvalidQuery("x".into()), 400, "invalid_query");
         check(AppError::LedgerUnavailable, 503, "ledger_unavailable");

@@ -16,6 +16,8 @@ pub mod demo;
 mod error;
 mod export;
 mod extract;
+mod host;
+pub mod keyscan;
 mod ledger;
 mod limits;
 mod live;

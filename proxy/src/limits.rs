@@ -8,14 +8,18 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use axum::http::HeaderMap;
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{HeaderMap, request::Parts},
+};
 use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
     clock::{Clock, DefaultClock},
 };
+use runboard_shared::Endpoint;
 
 use crate::{
-    AppError,
+    AppError, AppState,
     auth::is_trusted,
     config::{AuthConfig, AuthMode, LimitsConfig},
 };
@@ -23,16 +27,36 @@ use crate::{
 /// How often (in checks) the limiters drop the state of users back at a full allowance.
 const RETAIN_EVERY: u64 = 1024;
 
+/// The path prefixes of every route that may reach the platform or read the ledger.
+/// Outside them are only the probes and the widget's files, which cost neither.
+const COUNTED: [&str; 2] = ["/api/", "/runboard/"];
+
 /// Which allowance a request draws on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// `POST /api/testExecution/…`.
     Start,
-    /// Job and report reads, bootstrap loads.
+    /// Everything else under `/api/` and `/runboard/`: job and report reads, exports,
+    /// history, live streams opened, bootstrap loads.
     Read,
 }
 
 impl Kind {
+    /// The allowance of the route `template` (the router's matched path), or `None` for
+    /// a free one. Reads are everything under [`COUNTED`] that is not a start, so a route
+    /// added there counts without anyone remembering to list it; being free means
+    /// living outside those prefixes, which the route-table test below holds to the
+    /// probes.
+    pub(crate) fn of_route(template: &str) -> Option<Self> {
+        if matches!(Endpoint::of_template(template), Some(Endpoint::Execute)) {
+            return Some(Self::Start);
+        }
+        COUNTED
+            .iter()
+            .any(|prefix| template.starts_with(prefix))
+            .then_some(Self::Read)
+    }
+
     fn noun(self) -> &'static str {
         match self {
             Self::Start => "start",
@@ -65,6 +89,22 @@ impl Who {
         }
         let ip = peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip().to_canonical());
         Self::Peer(ip)
+    }
+}
+
+/// The request's [`Who`], for handlers that hold something per user (live streams).
+impl FromRequestParts<AppState> for Who {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr);
+        Ok(Self::of(&state.config().auth, &parts.headers, peer))
     }
 }
 
@@ -130,6 +170,55 @@ mod tests {
         for _ in 0..10_000 {
             assert!(limits.check(Kind::Read, &alice).is_ok());
         }
+    }
+
+    #[test]
+    fn every_route_under_api_or_runboard_spends_an_allowance() {
+        let check = |template: &str, expected: Option<Kind>| {
+            assert_eq!(Kind::of_route(template), expected, "{template}");
+        };
+        check("/api/testExecution/{projId}", Some(Kind::Start));
+        for read in [
+            "/api/jobs/{projId}",
+            "/api/testRun/{projId}/{runId}",
+            "/runboard/bootstrap",
+            "/runboard/live/{projId}/{runId}",
+            "/runboard/export/{projId}/{runId}",
+            "/runboard/history/{projId}",
+            "/runboard/history/{projId}/jobs/{jobId}",
+            "/runboard/history/{projId}/tests/{testId}",
+            // A route nobody has written yet counts by default.
+            "/runboard/anything/{projId}",
+        ] {
+            check(read, Some(Kind::Read));
+        }
+        for free in ["/healthz", "/readyz", "/metrics", "/", "/index.html"] {
+            check(free, None);
+        }
+    }
+
+    /// The route table holds nothing outside `/api/` and `/runboard/` but the probes, so
+    /// no route reaches the platform or the ledger without spending an allowance.
+    #[test]
+    fn the_route_table_has_no_free_route_but_the_probes() {
+        let table = include_str!("routes.rs");
+        let mut seen = 0;
+        for route in table.split(".route(").skip(1) {
+            // The guide's endpoints are `Endpoint::….template()`, checked above.
+            let Some(literal) = route.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            let template = literal.split('"').next().unwrap_or_default();
+            seen += 1;
+            if Kind::of_route(template).is_none() {
+                assert!(
+                    ["/healthz", "/readyz", "/metrics"].contains(&template),
+                    "{template} is free: put it under /runboard/ or list it here, knowing \
+                     it spends nothing"
+                );
+            }
+        }
+        assert!(seen >= 9, "the route table was not read ({seen} routes)");
     }
 
     #[test]

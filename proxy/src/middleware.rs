@@ -10,11 +10,10 @@ use axum::{
     middleware::{Next, from_fn, from_fn_with_state},
     response::{IntoResponse, Response},
 };
-use runboard_shared::Endpoint;
 use tower_http::{compression::CompressionLayer, timeout::RequestBodyTimeoutLayer};
 
 use crate::{
-    AppError, AppState, BODY_LIMIT,
+    AppState, BODY_LIMIT, host, keyscan,
     limits::{Kind, Who},
 };
 
@@ -25,6 +24,9 @@ pub(crate) fn stack(routes: Router, state: AppState) -> Router {
         // error format. (CSRF is checked by the `SameOrigin` extractor of POST handlers,
         // so other methods still get their 405 and unknown paths their 404.)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // What Runboard built from answers is scanned for every key before it leaves
+        // (`keyscan/egress.rs`); inside compression, so it sees the plain bytes.
+        .layer(from_fn_with_state(state.clone(), keyscan::withhold_keys))
         // A body that stalls longer than `server.body_timeout_ms` between two pieces
         // fails to read (a slow client cannot hold a handler forever).
         .layer(RequestBodyTimeoutLayer::new(
@@ -39,7 +41,8 @@ pub(crate) fn stack(routes: Router, state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security_headers))
         // Compress what leaves (wasm, js, JSON); the headers above are unaffected.
         .layer(CompressionLayer::new())
-        // With `public_url`, any other Host is refused before anything else runs.
+        // A Host that is not ours (`public_url`, or loopback and the listen address) is
+        // refused before anything else runs.
         .layer(from_fn_with_state(state.clone(), check_host))
         // Outermost: count every answer by route template and status.
         .layer(from_fn_with_state(state, count_request))
@@ -61,16 +64,16 @@ async fn count_request(State(state): State<AppState>, request: Request, next: Ne
     response
 }
 
-/// Spends the user's start or read allowance; 429 `rate_limited` with `Retry-After`.
+/// Spends the user's start or read allowance, chosen by the matched route
+/// ([`Kind::of_route`]: every route under `/api/` and `/runboard/` counts, so a new one
+/// cannot forget to); 429 `rate_limited` with `Retry-After`.
 async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let matched = request
+    let kind = request
         .extensions()
         .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
-    let kind = match matched.map(|path| Endpoint::of_template(path).ok_or(path)) {
-        Some(Ok(Endpoint::Execute)) => Kind::Start,
-        Some(Ok(_) | Err("/runboard/bootstrap" | "/runboard/live/{projId}/{runId}")) => Kind::Read,
-        _ => return next.run(request).await,
+        .and_then(|matched| Kind::of_route(matched.as_str()));
+    let Some(kind) = kind else {
+        return next.run(request).await;
     };
     let peer = request
         .extensions()
@@ -99,49 +102,22 @@ async fn no_store(request: Request, next: Next) -> Response {
     response
 }
 
-/// Probes that address the pod or host directly, whatever `public_url` says.
+/// Probes answer on any Host, with or without `public_url`: a kubelet or a load
+/// balancer calls them by the pod's or host's IP, and what they say (up or not, the
+/// breaker's state, counters with bounded labels) holds no id, report or key.
 const ANY_HOST: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
-/// With `public_url` set, a request naming another host is refused 421 `misdirected`:
-/// a page on a rebinding DNS name reaches the listener but never an answer.
+/// Serves only requests that name one of Runboard's own hosts (`host.rs`), on every
+/// route but the probes, reads included; anything else is 421 `misdirected`: a page on
+/// a rebinding DNS name reaches the listener but never an answer.
 async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (Some(public), Some(expected)) = (
-        &state.config().public_url,
-        state.config().public_authority(),
-    ) else {
-        return next.run(request).await;
-    };
     if ANY_HOST.contains(&request.uri().path()) {
         return next.run(request).await;
     }
-    let named = request
-        .uri()
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            // Exactly one Host: with two, a front proxy and Runboard might each read a
-            // different one.
-            let mut hosts = request.headers().get_all(header::HOST).iter();
-            match (hosts.next(), hosts.next()) {
-                (Some(host), None) => host.to_str().ok().map(str::to_owned),
-                _ => None,
-            }
-        });
-    let matches = named.is_some_and(|named| same_authority(&named, &expected, public.scheme()));
-    if matches {
-        next.run(request).await
-    } else {
-        AppError::Misdirected(expected).into_response()
+    match host::check(state.config(), request.uri(), request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(err) => err.into_response(),
     }
-}
-
-/// Whether `named` (a `Host` value) is `expected`, ignoring case and the scheme's
-/// default port.
-fn same_authority(named: &str, expected: &str, scheme: &str) -> bool {
-    let default_port = if scheme == "https" { ":443" } else { ":80" };
-    let named = named.to_ascii_lowercase();
-    let named = named.strip_suffix(default_port).unwrap_or(&named);
-    named == expected
 }
 
 /// Logs one line per request at debug level, by route template.

@@ -1,6 +1,7 @@
 //! Shared reads: identical concurrent reads for one project share one upstream call
-//! (single flight), a live answer is reused for a short window, finished run reports are
-//! kept in a byte-bounded LRU cache, and every shared answer carries a strong `ETag`.
+//! (single flight), a live answer is reused for a short window, the platform's 404 for a
+//! run id for a few seconds, finished run reports are kept in a byte-bounded LRU cache,
+//! and every shared answer carries a strong `ETag`.
 //!
 //! Nothing here checks who asks: the handlers check identity and project before they
 //! call in, and every key holds the project, so no answer crosses projects.
@@ -14,6 +15,7 @@ use std::{
 };
 
 use axum::{
+    Extension,
     body::Bytes,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -29,6 +31,7 @@ use tokio::sync::OnceCell;
 use crate::{
     AppError, AppState,
     config::{CacheConfig, ProjectConfig},
+    keyscan::Scanned,
     metrics::Metrics,
     upstream::Verified,
 };
@@ -88,7 +91,8 @@ impl Answer {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        (headers, [json], self.bytes.clone()).into_response()
+        // The bytes are the upstream's, as they passed the key scan on arrival.
+        (Extension(Scanned), headers, [json], self.bytes.clone()).into_response()
     }
 }
 
@@ -118,25 +122,45 @@ enum Read {
 type Key = (ProjectId, Read);
 type Outcome = Result<Arc<Answer>, AppError>;
 
+/// How long the platform's 404 for a run id is given again without asking: a client
+/// repeating an unknown id (a typo, a stale link, a probe) costs the shared key one call
+/// in this window. Short, so a run the platform did not know yet shows up soon after.
+const NOT_FOUND_REUSE: Duration = Duration::from_secs(5);
+
 /// One upstream call and, once it is done, its outcome and when it came.
 struct Flight {
     reuse: Duration,
+    /// How long a 404 is reused ([`NOT_FOUND_REUSE`] for run reports, else zero).
+    not_found: Duration,
     done: OnceCell<(Outcome, Instant)>,
 }
 
 impl Flight {
-    fn new(reuse: Duration) -> Arc<Self> {
+    fn new(reuse: Duration, not_found: Duration) -> Arc<Self> {
         Arc::new(Self {
             reuse,
+            not_found,
             done: OnceCell::new(),
         })
     }
 
-    /// A successful answer still inside its reuse window.
-    fn fresh(&self) -> Option<Arc<Answer>> {
+    /// A successful answer, or a remembered 404, still inside its window.
+    fn fresh(&self) -> Option<Outcome> {
         match self.done.get()? {
-            (Ok(answer), at) if at.elapsed() < self.reuse => Some(answer.clone()),
+            (Ok(answer), at) if at.elapsed() < self.reuse => Some(Ok(answer.clone())),
+            (Err(err), at) if is_not_found(err) && at.elapsed() < self.not_found => {
+                Some(Err(err.clone()))
+            }
             _ => None,
+        }
+    }
+
+    /// Whether its outcome may be given to later readers (in its window): an answer, or
+    /// a 404 this flight remembers. Other failures are not reused.
+    fn keeps(&self, outcome: &Outcome) -> bool {
+        match outcome {
+            Ok(_) => true,
+            Err(err) => is_not_found(err) && !self.not_found.is_zero(),
         }
     }
 
@@ -166,8 +190,21 @@ struct Flights {
 
 /// How a read was served, for the metrics.
 enum Joined {
-    Fresh(Arc<Answer>),
+    Fresh(Outcome),
     Flight(Arc<Flight>, bool),
+}
+
+/// Whether `err` is the platform's 404 (an unknown run or project).
+fn is_not_found(err: &AppError) -> bool {
+    matches!(err, AppError::UpstreamRejected(status, _) if *status == StatusCode::NOT_FOUND)
+}
+
+/// How long `read`'s 404 is remembered: only a run report's, whose id a client chose.
+fn not_found_reuse(read: &Read) -> Duration {
+    match read {
+        Read::TestRun(_) => NOT_FOUND_REUSE,
+        Read::Jobs(_) | Read::ActiveJobs => Duration::ZERO,
+    }
 }
 
 impl Reads {
@@ -188,8 +225,8 @@ impl Reads {
     fn join(&self, key: Key, reuse: Duration) -> Joined {
         let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(flight) = flights.by_key.get(&key) {
-            if let Some(answer) = flight.fresh() {
-                return Joined::Fresh(answer);
+            if let Some(outcome) = flight.fresh() {
+                return Joined::Fresh(outcome);
             }
             if !flight.done.initialized() {
                 return Joined::Flight(flight.clone(), true);
@@ -199,7 +236,7 @@ impl Reads {
             flights.by_key.retain(|_, flight| !flight.stale());
             flights.swept = Instant::now();
         }
-        let flight = Flight::new(reuse);
+        let flight = Flight::new(reuse, not_found_reuse(&key.1));
         flights.by_key.insert(key, flight.clone());
         Joined::Flight(flight, false)
     }
@@ -225,9 +262,9 @@ impl Reads {
         fetch: impl Future<Output = Outcome>,
     ) -> Outcome {
         let flight = match self.join(key.clone(), reuse) {
-            Joined::Fresh(answer) => {
+            Joined::Fresh(outcome) => {
                 metrics.upstream_saved("reused");
-                return Ok(answer);
+                return outcome;
             }
             Joined::Flight(flight, joined) => {
                 if joined {
@@ -242,7 +279,7 @@ impl Reads {
             .done
             .get_or_init(|| async { (fetch.await, Instant::now()) })
             .await;
-        if outcome.is_err() {
+        if !flight.keeps(outcome) {
             self.forget(&key, &flight);
         }
         outcome.clone()
@@ -352,6 +389,44 @@ mod tests {
         let mut map = HeaderMap::new();
         map.insert(header::IF_NONE_MATCH, if_none_match.parse().unwrap());
         map
+    }
+
+    /// A flight done with `outcome` `ago`, remembering 404s for `not_found`.
+    fn done(outcome: Outcome, ago: Duration, not_found: Duration) -> Arc<Flight> {
+        let flight = Flight::new(Duration::ZERO, not_found);
+        let at = Instant::now() - ago;
+        assert!(flight.done.set((outcome, at)).is_ok());
+        flight
+    }
+
+    #[test]
+    fn only_a_404_is_remembered_and_only_for_its_window() {
+        let not_found = || {
+            Err(AppError::UpstreamRejected(
+                StatusCode::NOT_FOUND,
+                "x".into(),
+            ))
+        };
+        let recent = done(not_found(), Duration::ZERO, NOT_FOUND_REUSE);
+        assert!(recent.keeps(&not_found()));
+        assert!(matches!(recent.fresh(), Some(Err(err)) if is_not_found(&err)));
+        let old = done(not_found(), NOT_FOUND_REUSE, NOT_FOUND_REUSE);
+        assert!(old.fresh().is_none() && old.stale(), "past the window");
+        let jobs = done(
+            not_found(),
+            Duration::ZERO,
+            not_found_reuse(&Read::ActiveJobs),
+        );
+        assert!(
+            !jobs.keeps(&not_found()) && jobs.fresh().is_none(),
+            "not for jobs"
+        );
+        let failed = Err(AppError::UpstreamUnavailable("HTTP 503".into()));
+        let outage = done(failed.clone(), Duration::ZERO, NOT_FOUND_REUSE);
+        assert!(
+            !outage.keeps(&failed) && outage.fresh().is_none(),
+            "never a 5xx"
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Binding and serving: a listener with `SO_REUSEADDR` (so a restarted server can take
 //! the same port at once), HTTP/1 connections served with hyper's header-read timer, a
-//! write timeout and a connection cap (slow or stalled clients cannot pile up to the
-//! file-descriptor limit), peer addresses for the auth checks, and a graceful shutdown
-//! that closes the listener and idle connections and lets requests in flight finish.
+//! deadline for reading each whole request (`deadline.rs`), a write timeout and a
+//! connection cap (slow or stalled clients cannot pile up to the file-descriptor limit),
+//! peer addresses for the auth checks, and a graceful shutdown that closes the listener
+//! and idle connections and lets requests in flight finish.
+
+mod deadline;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -10,6 +13,7 @@ use anyhow::Context;
 use axum::{
     Router,
     extract::{ConnectInfo, Request},
+    response::Response,
 };
 use hyper::{body::Incoming, server::conn::http1};
 use hyper_util::{
@@ -25,6 +29,7 @@ use tokio::{
 use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
+use self::deadline::{DeadlineBody, RequestClock, Restarts};
 use crate::{AppState, Config, app, config::ServerConfig, ledger::Follower};
 
 /// The largest request head (request line and headers) read; larger ones get 431.
@@ -46,7 +51,7 @@ pub struct Server {
 impl Server {
     /// Binds `config.listen` (port 0 picks a free port) and starts serving. Risky but
     /// valid settings (see [`Config::warnings`]) are logged as warnings first.
-    pub async fn start(config: Config) -> anyhow::Result<Self> {
+    pub async fn start(mut config: Config) -> anyhow::Result<Self> {
         let listen = config.listen;
         for warning in config.warnings() {
             tracing::warn!("{warning}");
@@ -54,9 +59,11 @@ impl Server {
         // In-flight requests are bounded by the upstream timeout; allow a little more.
         let drain = config.upstream.timeout + Duration::from_secs(2);
         let settings = config.server.clone();
-        let state = AppState::new(config).await?;
         let listener = bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
+        // The Host check accepts the listen address by its real port, not port 0.
+        config.listen = addr;
+        let state = AppState::new(config).await?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve(
             listener,
@@ -148,8 +155,9 @@ async fn serve(
             },
         };
         while connections.try_join_next().is_some() {}
+        let clock = RequestClock::start(settings.request_read);
         let connection =
-            builder.serve_connection(io(stream, &settings), service(router.clone(), peer));
+            builder.serve_connection(io(stream, &settings), service(router.clone(), peer, clock));
         let connection = graceful.watch(connection);
         connections.spawn(async move {
             if let Err(err) = connection.await {
@@ -192,23 +200,32 @@ fn io(
     TokioIo::new(Box::pin(stream))
 }
 
-/// The router for one connection, with its peer address for the auth checks.
+/// The router for one connection, with its peer address for the auth checks and its
+/// request clock: each request body must be in by the deadline, and each answer, once
+/// written, starts the wait for the next request.
 fn service(
     router: Router,
     peer: SocketAddr,
+    clock: RequestClock,
 ) -> TowerToHyperService<
     impl tower::Service<
         Request<Incoming>,
-        Response = axum::response::Response,
+        Response = Response<Restarts<axum::body::Body>>,
         Error = std::convert::Infallible,
         Future: Send,
     > + Clone
     + use<>,
 > {
-    TowerToHyperService::new(router.map_request(move |mut request: Request<Incoming>| {
-        request.extensions_mut().insert(ConnectInfo(peer));
-        request
-    }))
+    let answers = clock.clone();
+    let router = router
+        .map_request(move |request: Request<Incoming>| {
+            let mut request: Request<DeadlineBody<Incoming>> =
+                request.map(|body| clock.request_body(body));
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        })
+        .map_response(move |response: Response| response.map(|body| answers.answer_body(body)));
+    TowerToHyperService::new(router)
 }
 
 fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {

@@ -8,6 +8,7 @@ use runboard_shared::ProjectId;
 use crate::{
     AppError,
     config::{Config, ProjectConfig},
+    keyscan::KeyScan,
     ledger::Recorder,
     limits::Limits,
     live::Live,
@@ -22,6 +23,7 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     config: Config,
+    key_scan: Arc<KeyScan>,
     upstream: Upstream,
     metrics: Metrics,
     limits: Limits,
@@ -36,7 +38,8 @@ impl AppState {
     /// started here but by [`crate::Server::start`], so a router built for `oneshot`
     /// tests polls nothing.
     pub async fn new(config: Config) -> anyhow::Result<Self> {
-        let upstream = Upstream::new(&config)?;
+        let key_scan = Arc::new(KeyScan::new(config.projects.iter().map(|p| &p.key)));
+        let upstream = Upstream::new(&config, key_scan.clone())?;
         let ledger = Recorder::open(&config.ledger).await.map_err(|err| {
             // The URL is never quoted: it may hold a password.
             anyhow::anyhow!(
@@ -49,6 +52,7 @@ impl AppState {
             limits: Limits::new(config.limits),
             reads: Reads::new(&config.cache, active_jobs_every),
             config,
+            key_scan,
             upstream,
             metrics: Metrics::new(),
             live: Live::default(),
@@ -59,6 +63,11 @@ impl AppState {
     /// The configuration the server runs with.
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// Every configured key in every form (`keyscan/`).
+    pub(crate) fn key_scan(&self) -> &KeyScan {
+        &self.0.key_scan
     }
 
     pub(crate) fn upstream(&self) -> &Upstream {

@@ -244,3 +244,54 @@ async fn each_user_has_a_start_and_a_read_allowance() {
     assert_eq!((status, code(&body)), (429, "rate_limited"));
     h.stop().await;
 }
+
+/// Header mode with the lists of issue 18, finding 4: the global `run_users = []` and a
+/// project's `run_groups = []` (meant to narrow) leave both lists empty.
+fn empty_run_lists(c: &mut runboard_proxy::Config) {
+    header_mode("127.0.0.1/32")(c);
+    c.auth.run_users = Vec::new();
+    c.auth.run_groups = Vec::new();
+    c.projects[0].run_groups = Some(Vec::new());
+}
+
+/// Issue 18, finding 4: two empty lists let every signed-in user start runs. Now they
+/// mean nobody: the start is refused and nothing reaches the platform.
+#[tokio::test]
+async fn empty_run_lists_in_header_mode_let_nobody_start() {
+    let h = start(empty_run_lists).await;
+    let (status, boot) = bootstrap(&h, RUNNER).await;
+    assert_eq!(status, 200, "viewers may still watch: {boot}");
+    assert_eq!(boot["projects"][0]["canRun"], false);
+    let (status, body) = execute(&h, RUNNER).await;
+    assert_eq!((status, code(&body)), (403, "forbidden"), "{body}");
+    assert_eq!(h.stats().total, 0, "the upstream received {:?}", h.stats());
+    h.stop().await;
+}
+
+/// `run_everyone = true`, globally or in the project, is the one way to let every
+/// signed-in user start runs; the project's setting wins over the global one.
+#[tokio::test]
+async fn run_everyone_lets_every_signed_in_user_start() {
+    for (global, project, allowed) in [
+        (true, None, true),
+        (false, Some(true), true),
+        (true, Some(false), false),
+    ] {
+        let h = start(|c| {
+            empty_run_lists(c);
+            c.auth.run_everyone = global;
+            c.projects[0].run_everyone = project;
+        })
+        .await;
+        let (_, boot) = bootstrap(&h, VIEWER).await;
+        assert_eq!(
+            boot["projects"][0]["canRun"], allowed,
+            "{global} {project:?}"
+        );
+        let (status, body) = execute(&h, VIEWER).await;
+        let expected = if allowed { 200 } else { 403 };
+        assert_eq!(status, expected, "{global} {project:?}: {body}");
+        assert_eq!(h.stats().by_endpoint.test_execution, u64::from(allowed));
+        h.stop().await;
+    }
+}

@@ -151,7 +151,7 @@ fn check_config_warns_about_open_access() {
         let output = Command::new(BIN)
             .arg("check-config")
             .arg(&config)
-            .env("KEY_P1", "open-key-0123")
+            .env("KEY_P1", "open-key-0123456789")
             .output()
             .unwrap();
         assert!(output.status.success());
@@ -164,4 +164,119 @@ fn check_config_warns_about_open_access() {
     );
     assert!(!open.contains("open-key"));
     assert_eq!(check("127.0.0.1:0"), "");
+}
+
+/// Issue 18, finding 2: a listener beyond loopback without `public_url` serves only
+/// loopback names and its own address; `check-config` says so, and names the fix.
+#[test]
+fn check_config_warns_about_a_listen_address_without_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runboard.toml");
+    let check = |head: &str| {
+        let text = format!(
+            "{head}\n[upstream]\nurl = \"https://platform.example.com\"\n\
+             [[projects]]\nid = \"p1\"\napi_key_env = \"KEY_P1\"\n"
+        );
+        std::fs::write(&config, text).unwrap();
+        let output = Command::new(BIN)
+            .arg("check-config")
+            .arg(&config)
+            .env("KEY_P1", "listen-key-0123456789")
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    // Written with a placeholder: tests never name a listen address other than port 0
+    // on loopback (the tidy test), and this one only checks a file, it listens nowhere.
+    let listen = |addr: std::net::IpAddr| format!("listen = \"{addr}:8080\"");
+    let any = std::net::Ipv4Addr::UNSPECIFIED.into();
+    let bare = check(&listen(any));
+    assert!(
+        bare.contains("warning: public_url is not set while listening on 0.0.0.0:8080")
+            && bare.contains("421")
+            && bare.contains("set public_url"),
+        "{bare}"
+    );
+    let specific = check("listen = \"192.0.2.10:8080\"");
+    assert!(
+        specific.contains("only requests for localhost, 127.0.0.1, [::1] or 192.0.2.10:8080"),
+        "{specific}"
+    );
+    let public = check(&format!(
+        "{}\npublic_url = \"https://runboard.example.com\"",
+        listen(any)
+    ));
+    assert!(!public.contains("public_url"), "{public}");
+    assert!(!check(&listen(std::net::Ipv4Addr::LOCALHOST.into())).contains("public_url"));
+}
+
+/// Issue 18, finding 4: `check-config` says who may start runs in each project, and a
+/// file that sets run lists without `auth.mode` stops start-up with the setting named.
+#[test]
+fn check_config_says_who_may_start_runs_and_a_missing_mode_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runboard.toml");
+    let project = |id: &str, extra: &str| {
+        format!("[[projects]]\nid = \"{id}\"\napi_key_env = \"KEY_P\"\n{extra}")
+    };
+    let text = format!(
+        "[upstream]\nurl = \"https://platform.example.com\"\n\
+         [auth]\nmode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\nrun_users = []\n{}{}{}{}",
+        project("closed", "run_groups = []\n"),
+        project("open", "run_everyone = true\n"),
+        project(
+            "named",
+            "run_users = [\"a\", \"b\"]\nrun_groups = [\"qa\"]\n"
+        ),
+        project("watched", "view_only = true\n"),
+    );
+    std::fs::write(&config, text).unwrap();
+    let output = Command::new(BIN)
+        .arg("check-config")
+        .arg(&config)
+        .env("KEY_P", "who-key-0123456789")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stderr}");
+    for line in [
+        "project closed (closed): nobody may start runs (view only)",
+        "project open (open): every signed-in user may start runs (run_everyone)",
+        "project named (named): users [a, b] and groups [qa] may start runs",
+        "project watched (watched): nobody may start runs (view_only)",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in\n{stdout}");
+    }
+    assert!(
+        stderr.contains("warning: project closed: nobody may start runs")
+            && stderr.contains("run_everyone = true"),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        &config,
+        "[upstream]\nurl = \"https://platform.example.com\"\n\
+         [auth]\nrun_users = [\"boss@example.com\"]\n\
+         [[projects]]\nid = \"p1\"\napi_key_env = \"KEY_P\"\n",
+    )
+    .unwrap();
+    for args in [&["check-config"][..], &["--config"][..]] {
+        let output = Command::new(BIN)
+            .args(args)
+            .arg(&config)
+            .env("KEY_P", "who-key-0123456789")
+            .env("RUNBOARD_LEDGER_URL", "sqlite::memory:")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("auth.mode: is not set, but auth.run_users is"),
+            "{args:?}: {stderr}"
+        );
+    }
 }

@@ -290,6 +290,12 @@ fn table() -> Vec<Case> {
         case(
             "CONNECT",
             405,
+            raw("CONNECT localhost:443 HTTP/1.1", RUNNER, ""),
+        ),
+        // A target naming another host is not ours, whatever the method.
+        case(
+            "CONNECT to another host",
+            421,
             raw("CONNECT platform.example.com:443 HTTP/1.1", RUNNER, ""),
         ),
         // Found by the `proxy` fuzz target: a GET whose target has no path used to make
@@ -297,7 +303,7 @@ fn table() -> Vec<Case> {
         case(
             "GET in authority form",
             404,
-            raw("GET platform.example.com:443 HTTP/1.1", RUNNER, ""),
+            raw("GET localhost:443 HTTP/1.1", RUNNER, ""),
         ),
         case("OPTIONS *", 405, raw("OPTIONS * HTTP/1.1", RUNNER, "")),
         case(
@@ -373,6 +379,7 @@ async fn a_table_of_hostile_requests_never_reaches_the_upstream() {
     assert_eq!(recorded.len(), 1, "{recorded:?}");
     let forwarded = &recorded[0];
     assert_eq!(forwarded.header_values("x-api-key"), [common::KEY]);
+    common::assert_exact_headers(forwarded, common::KEY, &h.sim.addr.to_string(), &[]);
     for name in [
         "authorization",
         "cookie",
@@ -489,5 +496,81 @@ async fn with_a_public_url_other_hosts_are_misdirected() {
         .await;
         assert_eq!(status, 200, "{host}: {answer}");
     }
+    h.stop().await;
+}
+
+/// Issue 18, finding 2: without `public_url`, a DNS-rebinding page (its own name in
+/// `Host`, the matching `Origin`) started runs on a laptop Runboard. Now only loopback
+/// names and addresses are served, on every route but the probes.
+#[tokio::test]
+async fn without_a_public_url_a_rebinding_host_is_misdirected() {
+    let h = start(|_| {}).await;
+    let addr = h.server.addr();
+    let port = addr.port();
+    let feature = h.feature_id();
+    let start_body = format!(r#"{{"action":"executeTests","featureId":"{feature}"}}"#);
+    let with_host = |line: &str, host: &str, body: &str| {
+        format!(
+            "{line}\r\nHost: {host}\r\nOrigin: http://{host}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let execute_line = format!("POST /api/testExecution/{PROJECT} HTTP/1.1");
+    let rebound = format!("rebind.attacker.example:{port}");
+    let foreign = [
+        with_host(&execute_line, &rebound, &start_body),
+        with_host(
+            &format!("POST /api/jobs/{PROJECT} HTTP/1.1"),
+            &rebound,
+            "{}",
+        ),
+        with_host(
+            &format!("GET /api/testRun/{PROJECT}/r1 HTTP/1.1"),
+            &rebound,
+            "",
+        ),
+        with_host("GET /runboard/bootstrap HTTP/1.1", &rebound, ""),
+        with_host("GET / HTTP/1.1", &format!("192.0.2.10:{port}"), ""),
+        with_host(
+            &format!("GET /api/testRun/{PROJECT}/r1 HTTP/1.1"),
+            &format!("localhost.attacker.example:{port}"),
+            "",
+        ),
+    ];
+    for request in foreign {
+        let (status, answer) = raw_request(addr, &request).await;
+        assert_eq!(status, 421, "{request}\n{answer}");
+        assert!(answer.contains(r#""code":"misdirected""#), "{answer}");
+        assert!(
+            answer.contains("public_url"),
+            "the answer says what to set: {answer}"
+        );
+    }
+    assert_eq!(h.stats().total, 0, "the upstream received {:?}", h.stats());
+    // Probes answer on any Host: a kubelet calls them by the pod's IP.
+    let (status, answer) =
+        raw_request(addr, &with_host("GET /healthz HTTP/1.1", &rebound, "")).await;
+    assert_eq!(status, 200, "{answer}");
+
+    // Loopback names and addresses, with any port, are served; a start goes through.
+    let with_port = |name: &str| format!("{name}:{port}");
+    for host in [
+        with_port("localhost"),
+        with_port("127.0.0.1"),
+        with_port("[::1]"),
+        "runboard.localhost".to_owned(),
+    ] {
+        let jobs = with_host(&format!("POST /api/jobs/{PROJECT} HTTP/1.1"), &host, "{}");
+        let (status, answer) = raw_request(addr, &jobs).await;
+        assert_eq!(status, 200, "{host}: {answer}");
+    }
+    let (status, answer) = raw_request(
+        addr,
+        &with_host(&execute_line, &with_port("localhost"), &start_body),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(h.stats().by_endpoint.test_execution, 1, "{:?}", h.stats());
     h.stop().await;
 }

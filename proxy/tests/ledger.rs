@@ -1,15 +1,19 @@
 //! The execution ledger end to end, over real sockets against the simulator (its clock
 //! moved by hand, so a run ends exactly when a test says): starts recorded with user and
 //! preset, jobs followed to their end with no client polling, restart recovery, jobs
-//! started elsewhere, history filters, pages and CSV, identity and project checks.
+//! started elsewhere, history filters, pages and CSV, identity and project checks, the
+//! intent written before the platform sees a start, and no start sent when it cannot be.
 //! Every scenario runs twice: on a SQLite file and on a throwaway PostgreSQL server.
 //! `ledger_replicas.rs` runs two instances on one PostgreSQL database.
 
 mod common;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use runboard_ledger::Ledger;
+use runboard_ledger::{Execution, HistoryQuery, Ledger, STARTING};
 use runboard_proxy::{
     Config, Server,
     config::{AuthMode, LedgerConfig},
@@ -19,7 +23,7 @@ use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject, Simulator};
 use runboard_testdb::PgServer;
 use serde_json::{Value, json};
 
-use common::{KEY, PROJECT, code, execute_path, read, wait_for};
+use common::{KEY, PROJECT, code, execute_path, raw_http, read, wait_for};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -65,6 +69,8 @@ on_both!(
     history_filters_pages_and_exports_csv,
     history_checks_identity_project_and_query_like_the_api,
     a_run_is_compared_with_the_previous_one_and_tests_have_a_history,
+    a_start_the_ledger_cannot_record_is_never_sent,
+    the_intent_is_written_before_the_platform_sees_the_start,
 );
 
 impl Stack {
@@ -125,6 +131,7 @@ impl Stack {
         follow_fast(&mut config, &self.ledger_url);
         config.auth.mode = AuthMode::Header;
         config.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        config.auth.run_everyone = true;
         let smoke: Preset = serde_json::from_value(
             json!({"name": "Smoke", "description": "", "testId": self.tests()[0]}),
         )
@@ -510,5 +517,186 @@ async fn a_run_is_compared_with_the_previous_one_and_tests_have_a_history(stack:
     assert_eq!((status, code(&body)), (400, "invalid_id"), "{body}");
     let (status, body) = get(format!("/tests/{test}?limit=0")).await;
     assert_eq!((status, code(&body)), (400, "invalid_query"), "{body}");
+    server.shutdown().await;
+}
+
+/// The sweep records only ids that pass validation: one the platform lists but Runboard
+/// could never ask about is skipped, never stored (where it would stay unfinished), and
+/// no `jobs` call goes out without an id (`{"jobIds":[]}`). SQLite only: this is the
+/// sweep's rule, not the database's.
+#[tokio::test]
+async fn the_sweep_skips_invalid_job_ids_and_never_asks_about_no_job() {
+    const VALID: &str = "0123456789abcdef01234567";
+    let long = "x".repeat(65);
+    let active = json!({"jobs": [
+        {"jobId": "not a valid id!", "status": "InProgress"},
+        {"jobId": long, "status": "InProgress"},
+        {"jobId": VALID, "status": "InProgress"},
+    ], "missingJobIds": []})
+    .to_string();
+    // Asked about the valid job, the platform says it ended (without a run), so the
+    // follower finishes it and then holds only what the sweep wrongly kept, if anything.
+    let ended =
+        json!({"jobs": [{"jobId": VALID, "status": "Failed"}], "missingJobIds": []}).to_string();
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let seen = bodies.clone();
+    let addr = common::raw_http::serve(move |mut stream| {
+        let (seen, active, ended) = (seen.clone(), active.clone(), ended.clone());
+        async move {
+            let Some(request) = common::raw_http::read_request(&mut stream).await else {
+                return;
+            };
+            let text = String::from_utf8_lossy(&request.bytes).into_owned();
+            let body: Value = text
+                .split_once("\r\n\r\n")
+                .and_then(|(_, body)| serde_json::from_str(body).ok())
+                .unwrap_or(Value::Null);
+            let answer = if body.get("jobIds").is_some() {
+                &ended
+            } else {
+                &active
+            };
+            seen.lock().unwrap().push(body);
+            common::raw_http::reply(stream, &common::raw_http::json_answer(answer)).await;
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    let mut config = common::config_for(&format!("http://{addr}"), KEY);
+    follow_fast(&mut config, &url);
+    let server = Server::start(config).await.unwrap();
+    let client = reqwest::Client::new();
+    let history = async || {
+        let response = client
+            .get(format!("{}/runboard/history/{PROJECT}", server.url()))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(response).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_value::<HistoryPage>(body).unwrap()
+    };
+    wait_for(WAIT, || async {
+        let page = history().await;
+        page.executions
+            .iter()
+            .any(|e| e.job_id.as_deref() == Some(VALID) && e.finished)
+            .then_some(())
+    })
+    .await;
+    // A few more sweeps, each followed by a follow round, after the valid job ended.
+    let sweeps = || {
+        let bodies = bodies.lock().unwrap();
+        bodies.iter().filter(|b| b.get("jobIds").is_none()).count()
+    };
+    let until = sweeps() + 3;
+    wait_for(WAIT, || async { (sweeps() >= until).then_some(()) }).await;
+    let page = history().await;
+    server.shutdown().await;
+
+    let ids: Vec<_> = page.executions.iter().map(|e| e.job_id.clone()).collect();
+    assert_eq!(
+        ids,
+        [Some(VALID.to_owned())],
+        "only the valid job is recorded"
+    );
+    let bodies = bodies.lock().unwrap();
+    for body in bodies.iter() {
+        assert_ne!(
+            body["jobIds"],
+            json!([]),
+            "a jobs call without an id: {bodies:?}"
+        );
+    }
+}
+
+/// A Runboard in front of `upstream` on the ledger at `url`, in header mode, following
+/// nothing (so the only upstream calls are the ones a test makes it send).
+async fn recording_only(upstream: &str, url: &str) -> Server {
+    let mut config = common::config_for(upstream, KEY);
+    follow_fast(&mut config, url);
+    config.ledger.follow = None;
+    config.auth.mode = AuthMode::Header;
+    config.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    config.auth.run_everyone = true;
+    Server::start(config).await.unwrap()
+}
+
+/// No intent, no start: when the ledger cannot take the intent, the browser gets
+/// `503 ledger_unavailable` and the platform receives nothing at all. SQLite: the file
+/// is migrated, then Runboard opens it read-only; PostgreSQL: the server is stopped
+/// under a running Runboard.
+async fn a_start_the_ledger_cannot_record_is_never_sent(mut stack: Stack) {
+    let url = match stack._pg {
+        None => {
+            Ledger::open(&stack.ledger_url).await.unwrap().close().await;
+            format!("{}?mode=ro", stack.ledger_url)
+        }
+        Some(_) => stack.ledger_url.clone(),
+    };
+    let server = recording_only(&stack.sim.url(), &url).await;
+    drop(stack._pg.take());
+    let response = stack
+        .client
+        .post(format!("{}{}", server.url(), execute_path()))
+        .header("X-Forwarded-Email", "ann@example.com")
+        .json(&json!({"action": "executeTests", "testId": stack.tests()[0]}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!((status, code(&body)), (503, "ledger_unavailable"), "{body}");
+    let stats = stack.sim.sim.stats();
+    assert_eq!(stats.by_endpoint.test_execution, 0, "{stats:?}");
+    assert_eq!(stats.total, 0, "nothing reached the platform: {stats:?}");
+    server.shutdown().await;
+}
+
+/// The intent is in the ledger before the platform sees the start: a front between
+/// Runboard and the simulator reads the ledger the moment a start reaches it, then
+/// passes the start on. It sees one row, the intent (no job id yet, `Starting`, the
+/// user and selector), and the job id lands later in that same row.
+async fn the_intent_is_written_before_the_platform_sees_the_start(stack: Stack) {
+    let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
+    let seen: Arc<Mutex<Vec<Vec<Execution>>>> = Arc::default();
+    let (reader, rows, sim) = (ledger.clone(), seen.clone(), stack.sim.addr);
+    let front = raw_http::serve(move |mut stream| {
+        let (ledger, rows) = (reader.clone(), rows.clone());
+        async move {
+            let Some(request) = raw_http::read_request(&mut stream).await else {
+                return;
+            };
+            if request.line.contains("/api/testExecution/") {
+                let query = HistoryQuery {
+                    limit: 10,
+                    ..HistoryQuery::default()
+                };
+                let page = ledger.history(PROJECT, &query).await.unwrap();
+                rows.lock().unwrap().push(page.executions);
+            }
+            let answer = raw_http::forward(sim, &request).await;
+            raw_http::reply(stream, &answer).await;
+        }
+    })
+    .await;
+    let server = recording_only(&format!("http://{front}"), &stack.ledger_url).await;
+    let test = stack.tests()[0].clone();
+    let job = stack.start(&server, "ann@example.com", &test).await;
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "one start reached the platform: {seen:?}");
+    let [intent] = seen[0].as_slice() else {
+        panic!("the ledger held no intent (or more) as the start arrived: {seen:?}");
+    };
+    assert_eq!(intent.job_id, None, "{intent:?}");
+    assert_eq!(intent.status, STARTING, "{intent:?}");
+    assert_eq!(
+        (intent.user.as_str(), intent.selector_value.as_str()),
+        ("ann@example.com", test.as_str())
+    );
+    let confirmed = ledger.execution(PROJECT, &job).await.unwrap().unwrap();
+    assert_eq!(confirmed.id, intent.id, "the intent's row holds the job");
+    assert_eq!(stack.sim.sim.stats().by_endpoint.test_execution, 1);
     server.shutdown().await;
 }

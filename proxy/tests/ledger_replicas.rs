@@ -11,7 +11,7 @@ use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     sync::Arc,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use runboard_ledger::Ledger;
@@ -24,6 +24,12 @@ use common::{KEY, PROJECT, execute_path, read, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_runboard");
 const WAIT: Duration = Duration::from_secs(30);
+/// Each follow round (every 50 ms) renews the leases; one lasts 80 rounds. A lease of a
+/// few rounds (800 ms) expired whenever a loaded 2-core machine paused an instance for
+/// that long, and the other instance then rightly took the job: a failure of the test,
+/// not of the leases. Only a pause of 4 s does that now, and a crashed instance's jobs
+/// are still taken over well inside [`WAIT`].
+const LEASE_MS: u64 = 4_000;
 
 /// A `runboard` child process, killed when dropped.
 struct Instance {
@@ -41,7 +47,7 @@ impl Instance {
              [poll]\njobs_ms = 200\n\
              [cache]\nlive_reuse_ms = 0\n\
              [limits]\nstarts_per_minute = 0\nreads_per_minute = 0\n\
-             [ledger]\nurl = {ledger:?}\nfollow_ms = 50\nlease_ms = 800\n\
+             [ledger]\nurl = {ledger:?}\nfollow_ms = 50\nlease_ms = {LEASE_MS}\n\
              [[projects]]\nid = {PROJECT:?}\nname = \"Test shop\"\n\
              api_key_env = \"RUNBOARD_TEST_KEY\"\n"
         );
@@ -167,16 +173,21 @@ async fn two_instances_share_one_postgres_ledger() {
         }
     })
     .await;
+    // Looked at again and again while both follow, for at least 20 platform reads and
+    // longer than a lease lasts (a lease left to lapse expires inside the window, and the
+    // other instance may take it): a claim that took leases held by another moves jobs at
+    // once.
     let reads_then = sim.sim.stats().total;
-    wait_for(WAIT, || async {
-        (sim.sim.stats().total >= reads_then + 20).then_some(())
+    let watch_until = Instant::now() + Duration::from_millis(LEASE_MS * 3 / 2);
+    wait_for(WAIT, || {
+        let (ledger, jobs, first) = (ledger.clone(), jobs.clone(), first.clone());
+        let done = sim.sim.stats().total >= reads_then + 20 && Instant::now() > watch_until;
+        async move {
+            assert_eq!(holders(ledger, jobs).await, first, "no job changed hands");
+            done.then_some(())
+        }
     })
     .await;
-    assert_eq!(
-        holders(ledger.clone(), jobs.clone()).await,
-        first,
-        "no job changed hands"
-    );
 
     // Kill the instance holding the first job; the other takes its jobs over once the
     // leases expire, and follows them to the end.

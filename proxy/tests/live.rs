@@ -41,6 +41,15 @@ impl Viewer {
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
+        Self::connect(request).await
+    }
+
+    /// [`Self::open`] as `user` (header mode).
+    async fn open_as(h: &Harness, run: &str, user: &str) -> Self {
+        Self::connect(live_request(h, run, user)).await
+    }
+
+    async fn connect(request: reqwest::RequestBuilder) -> Self {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200);
         let kind = response.headers()["content-type"].to_str().unwrap();
@@ -75,6 +84,13 @@ impl Viewer {
             }
         }
     }
+}
+
+/// `GET /runboard/live/…` for `run` as `user` (header mode), not sent yet.
+fn live_request(h: &Harness, run: &str, user: &str) -> reqwest::RequestBuilder {
+    h.client
+        .get(h.url(&format!("/runboard/live/{PROJECT}/{run}")))
+        .header("x-forwarded-email", user)
 }
 
 fn parse(block: &str) -> Frame {
@@ -133,10 +149,8 @@ async fn start(run_ms: u64, adjust: impl FnOnce(&mut Config)) -> (Harness, Arc<M
 /// Starts a run and moves the clock until it is running; returns its id.
 async fn live_run(h: &Harness, clock: &ManualClock) -> String {
     let body = json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"});
-    let (status, started) = h
-        .post(&format!("/api/testExecution/{PROJECT}"), &body)
-        .await;
-    assert_eq!(status, 200, "{started}");
+    // Started at the simulator itself, so suites in header mode need no identity here.
+    let started = direct(h, &format!("/api/testExecution/{PROJECT}"), Some(body)).await;
     let job = started["jobId"].as_str().unwrap().to_owned();
     // Asked of the simulator itself: Runboard would reuse a live answer for a moment,
     // and its first read of the run is the follower's.
@@ -195,8 +209,9 @@ async fn metric(h: &Harness, name: &str) -> Option<u64> {
 
 #[tokio::test]
 async fn fifty_viewers_of_a_live_run_share_one_upstream_read() {
-    // An hour between polls: the one follower polls once while the test runs.
-    let (h, clock) = start(3_600_000, |_| {}).await;
+    // An hour between polls: the one follower polls once while the test runs. Fifty
+    // people, all one loopback peer here, so without the per-user stream limit.
+    let (h, clock) = start(3_600_000, |c| c.live.max_streams_per_user = 0).await;
     let run = live_run(&h, &clock).await;
     h.sim.sim.reset_stats();
     let mut viewers = Vec::new();
@@ -226,7 +241,8 @@ async fn fifty_viewers_of_a_live_run_share_one_upstream_read() {
 #[tokio::test]
 async fn every_viewer_gets_the_report_then_the_same_final_report_as_the_platform() {
     let run_ms = 200;
-    let (h, clock) = start(run_ms, |_| {}).await;
+    // Fifty people, all one loopback peer here: no per-user stream limit.
+    let (h, clock) = start(run_ms, |c| c.live.max_streams_per_user = 0).await;
     let run = live_run(&h, &clock).await;
     h.sim.sim.reset_stats();
     let began = Instant::now();
@@ -496,5 +512,214 @@ async fn viewers_coming_and_going_while_the_run_advances_reach_the_final_report(
     };
     let direct = direct(&h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
     assert_eq!(finished, direct, "after {rounds} rounds");
+    h.stop().await;
+}
+
+/// One user holds at most `[live] max_streams_per_user` streams (6 by default): the next
+/// is 429 with `Retry-After` and a message saying what to do; closing one makes room
+/// again, and another user is unaffected.
+#[tokio::test]
+async fn one_user_holds_at_most_max_streams_per_user() {
+    let (h, clock) = start(3_600_000, |c| {
+        c.auth.mode = AuthMode::Header;
+        c.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let run = live_run(&h, &clock).await;
+    let mut mine = Vec::new();
+    for _ in 0..6 {
+        let mut viewer = Viewer::open_as(&h, &run, "alice@example.com").await;
+        assert_eq!(viewer.next_event().await.unwrap().event, "report");
+        mine.push(viewer);
+    }
+    // The same user however the SSO proxy spells her.
+    let refused = live_request(&h, &run, "Alice@Example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(common::code(&body), "too_many_user_streams", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("close other Runboard tabs"), "{message}");
+
+    let mut other = Viewer::open_as(&h, &run, "bob@example.com").await;
+    assert_eq!(other.next_event().await.unwrap().event, "report");
+
+    drop(mine.pop());
+    let response = wait_for(Duration::from_secs(10), || async {
+        let response = live_request(&h, &run, "alice@example.com")
+            .send()
+            .await
+            .unwrap();
+        (response.status() == 200).then_some(response)
+    })
+    .await;
+    let mut again = Viewer {
+        response,
+        buffer: String::new(),
+    };
+    assert_eq!(again.next_event().await.unwrap().event, "report");
+    drop(mine);
+    h.stop().await;
+}
+
+/// The sequence number of an event id `"E.N"`, and its epoch.
+fn seq_of(id: &str) -> (u64, u64) {
+    let (epoch, seq) = id.split_once('.').expect("an id E.N");
+    (epoch.parse().unwrap(), seq.parse().unwrap())
+}
+
+/// Moves the run on until the platform's report differs from `held`, then holds the
+/// clock there; returns that report, which must still be running.
+async fn move_on(h: &Harness, clock: &ManualClock, run: &str, held: &Value) -> Value {
+    let path = format!("/api/testRun/{PROJECT}/{run}");
+    let target = wait_for(Duration::from_secs(10), || async {
+        clock.advance(Duration::from_millis(300));
+        let now = direct(h, &path, None).await;
+        (now != *held).then_some(now)
+    })
+    .await;
+    assert_eq!(
+        target["status"], "Running",
+        "the run ended too soon: {target}"
+    );
+    target
+}
+
+/// The next event within 10 s (heartbeats do not count, so a quick heartbeat cannot keep
+/// a test waiting for an event that never comes).
+async fn event_soon(viewer: &mut Viewer) -> Frame {
+    tokio::time::timeout(Duration::from_secs(10), viewer.next_event())
+        .await
+        .expect("no event for 10 s")
+        .expect("the stream ended")
+}
+
+/// Reads `viewer`'s `change` events, applying them to `held`, until they lead to
+/// `target`; returns them. Each must carry the id right after `last` (same epoch, next
+/// sequence number): none skipped, none sent twice. `last` moves along.
+async fn changes_until(
+    viewer: &mut Viewer,
+    held: &mut Value,
+    last: &mut String,
+    target: &Value,
+) -> Vec<Frame> {
+    let mut events = Vec::new();
+    while held != target {
+        let event = event_soon(viewer).await;
+        assert_eq!(event.event, "change", "{event:?}");
+        let (epoch, seq) = seq_of(last);
+        assert_eq!(
+            seq_of(&event.id),
+            (epoch, seq + 1),
+            "after {last}: {event:?}"
+        );
+        apply(held, &serde_json::from_str(&event.data).unwrap());
+        last.clone_from(&event.id);
+        events.push(event);
+    }
+    events
+}
+
+/// A viewer leaves after a change, misses several more, and comes back with its
+/// `Last-Event-ID`: it gets exactly the changes it missed, each once, in order, and no
+/// whole report; applied to what it held, they give the platform's report of now, while
+/// the run is still running (no `final` has been sent). A witness stays connected
+/// throughout, so the follower (and its epoch) lives on and says what was missed.
+#[tokio::test]
+async fn a_resumed_viewer_gets_each_missed_change_once_before_the_final_report() {
+    let (h, clock) = start(20, |c| {
+        c.live.heartbeat = Duration::from_millis(50);
+        c.cache.live_reuse = Duration::ZERO;
+    })
+    .await;
+    let run = live_run(&h, &clock).await;
+    let mut witness = Viewer::open(&h, &run, None).await;
+    let mut leaving = Viewer::open(&h, &run, None).await;
+    let (mut seen_by_witness, mut witness_at) = (Value::Null, String::new());
+    let (mut held, mut leaving_at) = (Value::Null, String::new());
+    for (viewer, report, at) in [
+        (&mut witness, &mut seen_by_witness, &mut witness_at),
+        (&mut leaving, &mut held, &mut leaving_at),
+    ] {
+        let first = event_soon(viewer).await;
+        assert_eq!(first.event, "report", "{first:?}");
+        *report = serde_json::from_str(&first.data).unwrap();
+        *at = first.id;
+    }
+    // A step both see; the leaving viewer's last id is then a change's, not a report's.
+    let target = move_on(&h, &clock, &run, &held).await;
+    changes_until(&mut leaving, &mut held, &mut leaving_at, &target).await;
+    changes_until(&mut witness, &mut seen_by_witness, &mut witness_at, &target).await;
+    assert_eq!(witness_at, leaving_at, "both saw the same changes");
+    let left_at = leaving_at;
+    drop(leaving);
+
+    // Three more steps while it is away, as the witness sees them.
+    let mut missed = Vec::new();
+    for _ in 0..3 {
+        let target = move_on(&h, &clock, &run, &seen_by_witness).await;
+        let seen = changes_until(&mut witness, &mut seen_by_witness, &mut witness_at, &target);
+        missed.extend(seen.await);
+    }
+
+    // Everything the resumed viewer is sent until its stream goes quiet: the clock stands
+    // still, so nothing new can come, and a change sent twice would be among these.
+    let mut resumed = Viewer::open(&h, &run, Some(&left_at)).await;
+    let mut got = Vec::new();
+    let mut quiet = 0;
+    while quiet < 3 {
+        let frame = tokio::time::timeout(Duration::from_secs(10), resumed.next())
+            .await
+            .expect("not even a heartbeat for 10 s")
+            .expect("the stream ended");
+        if frame.comment {
+            quiet += 1;
+            continue;
+        }
+        assert_eq!(
+            frame.event, "change",
+            "a resumed viewer gets the changes, not a report: {frame:?}"
+        );
+        got.push(frame);
+    }
+    let ids = |events: &[Frame]| events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&got),
+        ids(&missed),
+        "the changes the witness saw, once each"
+    );
+    let (epoch, left_seq) = seq_of(&left_at);
+    let expected: Vec<(u64, u64)> = (1..=got.len() as u64)
+        .map(|n| (epoch, left_seq + n))
+        .collect();
+    let seqs: Vec<(u64, u64)> = got.iter().map(|e| seq_of(&e.id)).collect();
+    assert_eq!(seqs, expected, "none skipped, none twice");
+    for (event, witnessed) in got.iter().zip(&missed) {
+        assert_eq!(event.data, witnessed.data);
+    }
+    for event in &got {
+        apply(&mut held, &serde_json::from_str(&event.data).unwrap());
+    }
+    let now = direct(&h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    assert_eq!(now["status"], "Running", "checked before the final report");
+    assert_eq!(
+        held, now,
+        "the missed changes lead to the platform's report"
+    );
+
+    // The run ends: the resumed viewer gets the final report, the platform's.
+    clock.advance(Duration::from_secs(3600));
+    let last = loop {
+        let event = event_soon(&mut resumed).await;
+        if event.event == "final" {
+            break event;
+        }
+        assert_eq!(event.event, "change", "{event:?}");
+    };
+    let direct = direct(&h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    assert_eq!(serde_json::from_str::<Value>(&last.data).unwrap(), direct);
     h.stop().await;
 }

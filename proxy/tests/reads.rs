@@ -9,7 +9,7 @@ use std::{sync::Arc, time::Duration};
 use reqwest::{StatusCode, header};
 use runboard_proxy::{
     Config, Server,
-    config::{ApiKey, ProjectConfig},
+    config::{ApiKey, AuthMode, ProjectConfig},
 };
 use runboard_shared::ProjectId;
 use runboard_sim::{Faults, ManualClock, RunningSim, SimConfig, SimProject, Simulator};
@@ -25,6 +25,8 @@ const OTHER_KEY: &str = "sim-key-other-project-0001";
 const VIEWERS: usize = 50;
 /// A reuse window no test outlives: whatever the machine's speed, one call per window.
 const LONG: Duration = Duration::from_secs(60);
+/// A run id the platform does not know, in either project.
+const UNKNOWN_RUN: &str = "0000000000000000000000aa";
 
 /// A simulator on a stopped clock with two projects, and Runboard in front of it.
 struct Stack {
@@ -451,4 +453,120 @@ async fn the_least_recently_used_finished_report_goes_first() {
     assert_eq!(status(&newer).await, StatusCode::OK, "from the cache");
     assert!(status(&older).await.is_server_error(), "evicted");
     small.shutdown().await;
+}
+
+/// A user who mixes reports and exports of runs that do not exist (each a platform call
+/// on the shared key) is cut off by one read allowance: the review saw 31 platform calls
+/// in 40 requests with `reads_per_minute = 5`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_and_exports_of_unknown_runs_share_one_read_allowance() {
+    let s = stack(|c| c.limits.reads_per_minute = 5).await;
+    let before = s.test_run_calls();
+    let mut refused = 0;
+    for i in 0..40 {
+        let run = format!("unknown-run-{i:02}");
+        let path = if i % 2 == 0 {
+            format!("/api/testRun/{PROJECT}/{run}")
+        } else {
+            format!("/runboard/export/{PROJECT}/{run}?format=csv")
+        };
+        let response = s.get(&path, None).await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = response.headers()[header::RETRY_AFTER]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&wait), "Retry-After: {wait}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(common::code(&body), "rate_limited", "{body}");
+            refused += 1;
+        }
+    }
+    let calls = s.test_run_calls() - before;
+    assert!(calls <= 5, "{calls} platform calls on a 5-read allowance");
+    assert!(refused >= 35, "only {refused} of 40 refused");
+}
+
+/// Each route that can reach the platform or read the ledger spends the read allowance:
+/// with one read a minute, the second request of any of them is 429; the probes stay free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_that_reaches_the_platform_or_the_ledger_spends_a_read() {
+    let s = stack(|c| {
+        c.auth.mode = AuthMode::Header;
+        c.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        c.limits.reads_per_minute = 1;
+    })
+    .await;
+    let routes = [
+        format!("/api/testRun/{PROJECT}/{UNKNOWN_RUN}"),
+        format!("/runboard/export/{PROJECT}/{UNKNOWN_RUN}?format=csv"),
+        format!("/runboard/export/{PROJECT}/{UNKNOWN_RUN}?format=junit"),
+        format!("/runboard/history/{PROJECT}"),
+        format!("/runboard/history/{PROJECT}?format=csv"),
+        format!("/runboard/history/{PROJECT}/jobs/{UNKNOWN_RUN}"),
+        format!("/runboard/history/{PROJECT}/tests/{UNKNOWN_RUN}"),
+        format!("/runboard/live/{PROJECT}/{UNKNOWN_RUN}"),
+        "/runboard/bootstrap".to_owned(),
+    ];
+    let get_as = async |path: &str, user: &str| {
+        let response = s
+            .client
+            .get(s.url(path))
+            .header("x-forwarded-email", user)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let retry = response.headers().get(header::RETRY_AFTER).cloned();
+        // Read to the end: a live stream ends after its failure event.
+        let _ = response.bytes().await;
+        (status, retry)
+    };
+    for (i, path) in routes.iter().enumerate() {
+        let user = format!("reader-{i}@example.com");
+        let (first, _) = get_as(path, &user).await;
+        assert_ne!(first, StatusCode::TOO_MANY_REQUESTS, "{path}");
+        let (second, retry) = get_as(path, &user).await;
+        assert_eq!(
+            second,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{path}: a second read"
+        );
+        assert!(retry.is_some(), "{path}: Retry-After");
+        for probe in ["/healthz", "/readyz", "/metrics"] {
+            let (status, _) = get_as(probe, &user).await;
+            assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "{probe} is free");
+        }
+    }
+}
+
+/// A run id the platform does not know is asked once in a while, not once per request:
+/// every reader in the window gets the same 404, and the other project asks for itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_run_is_asked_of_the_platform_once_in_a_while() {
+    let s = stack(|c| c.cache.live_reuse = Duration::ZERO).await;
+    let before = s.test_run_calls();
+    let (status, first) = s.report(PROJECT, UNKNOWN_RUN).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{first}");
+    assert_eq!(common::code(&first), "upstream_rejected", "{first}");
+    for _ in 0..2 {
+        let (status, again) = s.report(PROJECT, UNKNOWN_RUN).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{again}");
+        assert_eq!(again, first, "the same answer");
+    }
+    let export = s
+        .get(
+            &format!("/runboard/export/{PROJECT}/{UNKNOWN_RUN}?format=csv"),
+            None,
+        )
+        .await;
+    assert_eq!(export.status(), StatusCode::NOT_FOUND);
+    assert_eq!(export.json::<Value>().await.unwrap(), first);
+    assert_eq!(s.test_run_calls() - before, 1, "one platform call");
+
+    // Per project: the same id in the other project is that project's question.
+    let (status, _) = s.report(OTHER, UNKNOWN_RUN).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(s.test_run_calls() - before, 2);
 }

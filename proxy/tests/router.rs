@@ -170,8 +170,9 @@ async fn paths_that_name_no_file_are_json_404s() {
     let dir = widget();
     let router = router(Some(dir.path())).await;
     for uri in [
-        // Authority form, as `GET host:443 HTTP/1.1` arrives over a socket.
-        "platform.example.com:443".to_owned(),
+        // Authority form, as `GET host:443 HTTP/1.1` arrives over a socket (a loopback
+        // host: any other is refused 421 before the file server).
+        "runboard.localhost:443".to_owned(),
         // A file name longer than the file system allows.
         format!("/{}.js", "a".repeat(300)),
     ] {

@@ -253,7 +253,10 @@ impl Auth {
             Self::None => {
                 "[auth]\nmode = \"none\"\n[limits]\nstarts_per_minute = 0\nreads_per_minute = 0\n"
             }
-            Self::Header => "[auth]\nmode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n",
+            // Every simulated person may start runs, as in a team that lets everyone.
+            Self::Header => {
+                "[auth]\nmode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\nrun_everyone = true\n"
+            }
         }
     }
 }

@@ -294,17 +294,280 @@ fn tests_bind_loopback_port_zero_and_keep_what_they_bind() {
     }
 }
 
+/// The functions that pause, from any crate: `tokio::time::sleep`, `std::thread::sleep`,
+/// `sleep_until`…
+const PAUSES: [&str; 2] = ["sleep", "sleep_until"];
+
+/// Pauses that are a fault a test asked for, not a wait for anything, as (file, function).
+/// Each must still be there: an entry that matches nothing fails the rule.
+const DELIBERATE_PAUSES: [(&str, &str); 1] = [
+    // The SSO stand-in holds an answer back for as long as a scenario asked (`slow`).
+    ("crates/e2e/src/front_door.rs", "relay"),
+];
+
+/// One pause that is not a wait: the function it is in and how it is spelled.
+#[derive(Debug, PartialEq)]
+struct Pause {
+    function: String,
+    call: String,
+}
+
+/// Every pause in `source` that does not sit in a wait with a deadline, read as Rust
+/// syntax (so comments and strings do not count, and nothing hides behind a line break):
+/// each use of a [`PAUSES`] function (called, passed as a value, as a method, under a
+/// `use … as` name, or among a macro's tokens, as in `tokio::select!`) must be inside a
+/// loop (`loop`, `while`, `for`) of its own function whose condition or body names
+/// something called `…deadline…`, the instant the wait gives up at.
+fn pauses_outside_a_deadline_wait(source: &str) -> syn::Result<Vec<Pause>> {
+    let file = syn::parse_file(source)?;
+    let mut renames = Renames(PAUSES.iter().map(|name| (*name).to_owned()).collect());
+    syn::visit::visit_file(&mut renames, &file);
+    let mut finder = Pauses {
+        names: renames.0,
+        functions: Vec::new(),
+        loops: Vec::new(),
+        found: Vec::new(),
+    };
+    syn::visit::visit_file(&mut finder, &file);
+    Ok(finder.found)
+}
+
+/// The names the pause functions go by in one file: their own and `use … as` renames.
+struct Renames(BTreeSet<String>);
+
+impl<'a> syn::visit::Visit<'a> for Renames {
+    fn visit_use_rename(&mut self, node: &'a syn::UseRename) {
+        if PAUSES.contains(&node.ident.to_string().as_str()) {
+            self.0.insert(node.rename.to_string());
+        }
+    }
+}
+
+/// Walks one file: the function it is in, whether each loop around names a deadline.
+struct Pauses {
+    names: BTreeSet<String>,
+    functions: Vec<String>,
+    loops: Vec<bool>,
+    found: Vec<Pause>,
+}
+
+impl Pauses {
+    fn pause(&mut self, call: String) {
+        if !self.loops.contains(&true) {
+            let function = self.functions.last().cloned().unwrap_or_default();
+            self.found.push(Pause { function, call });
+        }
+    }
+
+    /// Visits a function's body with its own (empty) stack of loops.
+    fn function(&mut self, name: &syn::Ident, visit: impl FnOnce(&mut Self)) {
+        self.functions.push(name.to_string());
+        let outer = std::mem::take(&mut self.loops);
+        visit(self);
+        self.loops = outer;
+        self.functions.pop();
+    }
+
+    /// Visits a loop with `visit`, noting whether it names a deadline anywhere in it.
+    fn looping<'a>(&mut self, visit: impl Fn(&mut dyn syn::visit::Visit<'a>)) {
+        let mut mentions = Mentions(false);
+        visit(&mut mentions);
+        self.loops.push(mentions.0);
+        visit(self);
+        self.loops.pop();
+    }
+}
+
+/// Whether a tree names something called `…deadline…` (macro tokens included).
+struct Mentions(bool);
+
+impl<'a> syn::visit::Visit<'a> for Mentions {
+    fn visit_ident(&mut self, ident: &'a syn::Ident) {
+        self.0 |= ident.to_string().to_lowercase().contains("deadline");
+    }
+
+    fn visit_macro(&mut self, node: &'a syn::Macro) {
+        syn::visit::visit_macro(self, node);
+        self.0 |= idents(&node.tokens)
+            .iter()
+            .any(|i| i.to_lowercase().contains("deadline"));
+    }
+}
+
+/// Every identifier among `tokens`, inside groups too.
+fn idents(tokens: &proc_macro2::TokenStream) -> Vec<String> {
+    let mut out = Vec::new();
+    for token in tokens.clone() {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+            proc_macro2::TokenTree::Group(group) => out.extend(idents(&group.stream())),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl<'a> syn::visit::Visit<'a> for Pauses {
+    fn visit_item_fn(&mut self, node: &'a syn::ItemFn) {
+        self.function(&node.sig.ident, |v| syn::visit::visit_item_fn(v, node));
+    }
+
+    fn visit_impl_item_fn(&mut self, node: &'a syn::ImplItemFn) {
+        self.function(&node.sig.ident, |v| syn::visit::visit_impl_item_fn(v, node));
+    }
+
+    fn visit_trait_item_fn(&mut self, node: &'a syn::TraitItemFn) {
+        self.function(&node.sig.ident, |v| {
+            syn::visit::visit_trait_item_fn(v, node)
+        });
+    }
+
+    fn visit_expr_loop(&mut self, node: &'a syn::ExprLoop) {
+        self.looping(|v| syn::visit::visit_expr_loop(v, node));
+    }
+
+    fn visit_expr_while(&mut self, node: &'a syn::ExprWhile) {
+        self.looping(|v| syn::visit::visit_expr_while(v, node));
+    }
+
+    fn visit_expr_for_loop(&mut self, node: &'a syn::ExprForLoop) {
+        self.looping(|v| syn::visit::visit_expr_for_loop(v, node));
+    }
+
+    fn visit_expr_path(&mut self, node: &'a syn::ExprPath) {
+        let named = node
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| self.names.contains(&last.ident.to_string()));
+        if named {
+            let path: Vec<String> = node
+                .path
+                .segments
+                .iter()
+                .map(|segment| segment.ident.to_string())
+                .collect();
+            self.pause(path.join("::"));
+        }
+        syn::visit::visit_expr_path(self, node);
+    }
+
+    fn visit_expr_method_call(&mut self, node: &'a syn::ExprMethodCall) {
+        if self.names.contains(&node.method.to_string()) {
+            self.pause(format!(".{}()", node.method));
+        }
+        syn::visit::visit_expr_method_call(self, node);
+    }
+
+    fn visit_macro(&mut self, node: &'a syn::Macro) {
+        let name = node
+            .path
+            .segments
+            .last()
+            .map(|segment| segment.ident.to_string())
+            .unwrap_or_default();
+        for ident in idents(&node.tokens) {
+            if self.names.contains(&ident) {
+                self.pause(format!("{name}!(… {ident} …)"));
+            }
+        }
+        syn::visit::visit_macro(self, node);
+    }
+}
+
+#[test]
+fn the_pause_rule_reads_syntax_and_catches_planted_sleeps() {
+    let found = |source: &str| {
+        pauses_outside_a_deadline_wait(source)
+            .expect("planted code parses")
+            .into_iter()
+            .map(|p| format!("{}: {}", p.function, p.call))
+            .collect::<Vec<_>>()
+    };
+    // Planted pauses, each outside a wait with a deadline.
+    let planted = [
+        (
+            "async fn a() { tokio::time::sleep(D).await; }",
+            "a: tokio::time::sleep",
+        ),
+        ("fn b() { std::thread::sleep(D) }", "b: std::thread::sleep"),
+        (
+            "async fn c() { tokio::time::sleep_until(t).await }",
+            "c: tokio::time::sleep_until",
+        ),
+        // A line break, a comment or a deadline elsewhere in the function fooled the
+        // text search this rule used to be.
+        (
+            "async fn d(deadline: Instant) { tokio::time::sleep\n(D).await; }",
+            "d: tokio::time::sleep",
+        ),
+        (
+            "async fn e() { /* deadline */ loop { sleep(D).await; } }",
+            "e: sleep",
+        ),
+        (
+            "use tokio::time::sleep as pause; async fn f() { pause(D).await }",
+            "f: pause",
+        ),
+        (
+            "async fn g() { tokio::select! { _ = tokio::time::sleep(D) => {} } }",
+            "g: select!(… sleep …)",
+        ),
+        (
+            "fn h() { xs.iter().for_each(|_| nap.sleep()) }",
+            "h: .sleep()",
+        ),
+        (
+            "impl S { async fn i(&self) { retry(sleep).await } }",
+            "i: sleep",
+        ),
+        (
+            "async fn j() { let deadline = now(); loop { break; } sleep(D).await }",
+            "j: sleep",
+        ),
+    ];
+    for (source, expected) in planted {
+        assert_eq!(found(source), [expected], "{source}");
+    }
+    // Waits for a condition with a deadline, and words that only look like pauses.
+    let fine = [
+        "async fn w(within: Duration) { let deadline = Instant::now() + within;          loop { if ready() { return; } assert!(Instant::now() < deadline, \"late\");          tokio::time::sleep(POLL).await; } }",
+        "async fn x(deadline: Instant) { while !done() && Instant::now() < deadline          { sleep(POLL).await } }",
+        "fn y() { let text = \"sleep(1)\"; // sleep(2)\n }",
+        "use tokio::time::{sleep, Instant};",
+    ];
+    for source in fine {
+        assert_eq!(found(source), Vec::<String>::new(), "{source}");
+    }
+}
+
 #[test]
 fn tests_sleep_only_while_waiting_for_a_condition_with_a_deadline() {
+    let mut wrong = Vec::new();
+    let mut deliberate = BTreeSet::new();
     for file in test_sources() {
         let text = fs::read_to_string(&file).expect("readable");
-        for (at, _) in text.match_indices("sleep(") {
-            let function = text[..at].rfind("fn ").map_or("", |start| &text[start..at]);
-            assert!(
-                function.contains("deadline"),
-                "{} sleeps outside a wait with a deadline (near byte {at})",
-                file.display()
-            );
+        let relative = file.strip_prefix(root()).unwrap_or(&file).to_owned();
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        let pauses = pauses_outside_a_deadline_wait(&text)
+            .unwrap_or_else(|e| panic!("{relative} does not parse: {e}"));
+        for pause in pauses {
+            let entry = (relative.as_str(), pause.function.as_str());
+            if DELIBERATE_PAUSES.contains(&entry) {
+                deliberate.insert(entry.0.to_owned() + " " + entry.1);
+            } else {
+                wrong.push(format!(
+                    "{relative}, fn {}: {} outside a loop that checks a deadline",
+                    pause.function, pause.call
+                ));
+            }
         }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    for (file, function) in DELIBERATE_PAUSES {
+        assert!(
+            deliberate.contains(&format!("{file} {function}")),
+            "{file} fn {function} no longer pauses: drop it from DELIBERATE_PAUSES"
+        );
     }
 }

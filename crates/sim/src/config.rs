@@ -190,11 +190,15 @@ pub enum EchoKey {
     Urlencoded,
     /// Like `Body`, with the key in standard base64.
     Base64,
+    /// Like `Body`, with the key in JSON `\u` escapes, as a .NET platform writes `+`
+    /// (`\u002B`), and further: every other character escaped, the hex digits' case
+    /// alternating. A byte scan sees no key; `JSON.parse` in a browser sees it whole.
+    Escaped,
 }
 
 impl EchoKey {
     /// Every mode, for `--help` and error messages.
-    pub const NAMES: &'static str = "none, error, body, urlencoded, base64";
+    pub const NAMES: &'static str = "none, error, body, urlencoded, base64, escaped";
 
     /// Parses a mode's name (as in JSON).
     pub fn parse(name: &str) -> Result<Self, ConfigError> {

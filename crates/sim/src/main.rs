@@ -64,8 +64,8 @@ struct Args {
     #[arg(long)]
     odd_shapes: bool,
     /// Fault: echo the received x-api-key in answers: none, error (every answer a 400
-    /// whose message ends with the key), body (in successful answers), urlencoded or
-    /// base64 (body, encoded).
+    /// whose message ends with the key), body (in successful answers), urlencoded,
+    /// base64 or escaped (body, encoded; escaped: JSON `\u` escapes).
     #[arg(long, value_name = "MODE", default_value = "none", value_parser = parse_echo_key)]
     echo_key: EchoKey,
 }

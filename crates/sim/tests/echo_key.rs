@@ -98,3 +98,40 @@ async fn body_modes_put_the_key_into_every_successful_answer() {
         running.shutdown().await;
     }
 }
+
+/// `KEY` ("test-key-1") in the escaped mode's spelling, worked out by hand: every other
+/// character a `\u` escape, upper- then lower-case hex in turn.
+const ESCAPED: &str = r"\u0074e\u0073t\u002Dk\u0065y\u002D1";
+
+#[tokio::test]
+async fn escaped_mode_hides_the_key_from_bytes_but_not_from_json_parse() {
+    let (running, clock) = start_manual().await;
+    let (c, url) = (client(), running.url());
+    let started = execute_raw(&c, &url, json!({"featureId": feature_id(&running)})).await;
+    let job_id = started.json()["jobId"].as_str().expect("jobId").to_owned();
+    let run_id = run_id_after(&c, &url, &job_id, &clock, 3_600_000).await;
+    set_faults(&c, &url, json!({"echo_key": "escaped"})).await;
+    let answers = [
+        (
+            execute_raw(&c, &url, json!({"featureId": feature_id(&running)})).await,
+            "/note",
+        ),
+        (jobs_raw(&c, &url, &[&job_id]).await, "/jobs/0/agentName"),
+        (report_raw(&c, &url, &run_id).await, "/title"),
+    ];
+    for (answer, pointer) in answers {
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert!(answer.text.contains(ESCAPED), "{}", answer.text);
+        assert!(!answer.text.contains(KEY), "no plain key: {}", answer.text);
+        let decoded = answer
+            .json()
+            .pointer(pointer)
+            .and_then(|v| v.as_str().map(str::to_owned));
+        assert!(
+            decoded.is_some_and(|s| s.contains(KEY)),
+            "{pointer}: {}",
+            answer.text
+        );
+    }
+    running.shutdown().await;
+}

@@ -12,6 +12,8 @@ use super::ConfigError;
 pub(crate) const DEFAULT_HEADER_TIMEOUT_MS: u64 = 30_000;
 /// How long a request body may pause between two pieces.
 pub(crate) const DEFAULT_BODY_TIMEOUT_MS: u64 = 30_000;
+/// How long a whole request, head and body, may take to arrive.
+pub(crate) const DEFAULT_REQUEST_READ_MS: u64 = 60_000;
 /// How long an answer may wait for a client that stopped reading it.
 pub(crate) const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
 /// Connections served at once; more wait in the listen backlog.
@@ -28,6 +30,7 @@ pub(crate) const DEFAULT_READS_PER_MINUTE: u32 = 1200;
 pub(crate) struct RawServer {
     pub(crate) header_timeout_ms: Option<u64>,
     pub(crate) body_timeout_ms: Option<u64>,
+    pub(crate) request_read_ms: Option<u64>,
     pub(crate) idle_timeout_ms: Option<u64>,
     pub(crate) max_connections: Option<usize>,
 }
@@ -48,6 +51,10 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// The longest pause between two pieces of a request body.
     pub body_timeout: Duration,
+    /// The longest a whole request may take to arrive, head and body together, counted
+    /// from when the server starts waiting for it: a body trickled a byte at a time,
+    /// each within `body_timeout`, must still end by then.
+    pub request_read: Duration,
     /// A connection whose answer the client stops reading is closed after this long.
     pub idle_timeout: Duration,
     /// Connections served at once; further ones wait in the kernel's listen backlog.
@@ -59,6 +66,7 @@ impl Default for ServerConfig {
         Self {
             header_timeout: Duration::from_millis(DEFAULT_HEADER_TIMEOUT_MS),
             body_timeout: Duration::from_millis(DEFAULT_BODY_TIMEOUT_MS),
+            request_read: Duration::from_millis(DEFAULT_REQUEST_READ_MS),
             idle_timeout: Duration::from_millis(DEFAULT_IDLE_TIMEOUT_MS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
@@ -103,17 +111,33 @@ pub(crate) fn server(raw: RawServer) -> Result<ServerConfig, ConfigError> {
             format!("{max_connections} is out of range; use 1 to 1000000"),
         ));
     }
+    let header_timeout = millis(
+        "server.header_timeout_ms",
+        raw.header_timeout_ms,
+        DEFAULT_HEADER_TIMEOUT_MS,
+    )?;
+    // Left out, it is never shorter than the head's own timeout.
+    let request_read = millis(
+        "server.request_read_ms",
+        raw.request_read_ms,
+        DEFAULT_REQUEST_READ_MS.max(raw.header_timeout_ms.unwrap_or(DEFAULT_HEADER_TIMEOUT_MS)),
+    )?;
+    // The whole request cannot have less time than its head alone.
+    if request_read < header_timeout {
+        return Err(ConfigError::invalid(
+            "server.request_read_ms",
+            "is shorter than server.header_timeout_ms; the whole request (head and body) \
+             needs at least as long as its head",
+        ));
+    }
     Ok(ServerConfig {
-        header_timeout: millis(
-            "server.header_timeout_ms",
-            raw.header_timeout_ms,
-            DEFAULT_HEADER_TIMEOUT_MS,
-        )?,
+        header_timeout,
         body_timeout: millis(
             "server.body_timeout_ms",
             raw.body_timeout_ms,
             DEFAULT_BODY_TIMEOUT_MS,
         )?,
+        request_read,
         idle_timeout: millis(
             "server.idle_timeout_ms",
             raw.idle_timeout_ms,

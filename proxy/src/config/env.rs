@@ -13,6 +13,7 @@ pub(crate) const OVERRIDES: &[(&str, &str)] = &[
         "server.header_timeout_ms",
     ),
     ("RUNBOARD_SERVER_BODY_TIMEOUT_MS", "server.body_timeout_ms"),
+    ("RUNBOARD_SERVER_REQUEST_READ_MS", "server.request_read_ms"),
     ("RUNBOARD_SERVER_IDLE_TIMEOUT_MS", "server.idle_timeout_ms"),
     ("RUNBOARD_SERVER_MAX_CONNECTIONS", "server.max_connections"),
     (
@@ -39,6 +40,7 @@ pub(crate) const OVERRIDES: &[(&str, &str)] = &[
     ("RUNBOARD_AUTH_TRUSTED_PROXIES", "auth.trusted_proxies"),
     ("RUNBOARD_AUTH_RUN_USERS", "auth.run_users"),
     ("RUNBOARD_AUTH_RUN_GROUPS", "auth.run_groups"),
+    ("RUNBOARD_AUTH_RUN_EVERYONE", "auth.run_everyone"),
     ("RUNBOARD_EMBED_FRAME_ANCESTORS", "embed.frame_ancestors"),
 ];
 
@@ -64,6 +66,9 @@ fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigErro
         }
         "RUNBOARD_SERVER_BODY_TIMEOUT_MS" => {
             raw.server.body_timeout_ms = Some(number(var, &value)?)
+        }
+        "RUNBOARD_SERVER_REQUEST_READ_MS" => {
+            raw.server.request_read_ms = Some(number(var, &value)?);
         }
         "RUNBOARD_SERVER_IDLE_TIMEOUT_MS" => {
             raw.server.idle_timeout_ms = Some(number(var, &value)?)
@@ -96,6 +101,7 @@ fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigErro
         "RUNBOARD_AUTH_TRUSTED_PROXIES" => raw.auth.trusted_proxies = Some(list(&value)),
         "RUNBOARD_AUTH_RUN_USERS" => raw.auth.run_users = Some(list(&value)),
         "RUNBOARD_AUTH_RUN_GROUPS" => raw.auth.run_groups = Some(list(&value)),
+        "RUNBOARD_AUTH_RUN_EVERYONE" => raw.auth.run_everyone = Some(flag(var, &value)?),
         "RUNBOARD_EMBED_FRAME_ANCESTORS" => raw.embed.frame_ancestors = Some(list(&value)),
         _ => {}
     }
@@ -108,6 +114,15 @@ fn number<T: std::str::FromStr>(var: &str, value: &str) -> Result<T, ConfigError
         .parse()
         // The value is not quoted back: a variable set by mistake may hold a secret.
         .map_err(|_| ConfigError::invalid(var, "is not a whole number"))
+}
+
+/// `true` or `false`, as in the file.
+fn flag(var: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ConfigError::invalid(var, "is neither true nor false")),
+    }
 }
 
 fn list(value: &str) -> Vec<String> {

@@ -42,12 +42,14 @@ impl ApiKey {
         text.replace(self.0.expose_secret(), "[redacted]")
     }
 
-    /// Every byte string that would show the key in an upstream answer: raw, JSON-escaped,
+    /// Every byte string that would show the key in an answer: raw, JSON-escaped,
     /// percent-encoded (every non-alphanumeric byte, or only the reserved ones; upper- and
-    /// lower-case hex) and base64 (standard and URL-safe alphabets; at each of the three
+    /// lower-case hex), base64 (standard and URL-safe alphabets; at each of the three
     /// byte alignments, the characters that depend on the key alone, so the key is found
-    /// inside a longer base64 text too, padded or not). Needles shorter than
-    /// [`MIN_NEEDLE`] bytes are left out: they would match ordinary text.
+    /// inside a longer base64 text too, padded or not), and as Runboard's own CSV and XML
+    /// writers escape it. `\u` escapes are not listed: they are decoded, not matched
+    /// (`keyscan`). Encoded forms shorter than [`MIN_NEEDLE`] bytes, and shorter than the
+    /// key itself, are left out (they would match ordinary text); the key is always in.
     pub(crate) fn needles(&self) -> Vec<Vec<u8>> {
         use base64::{
             Engine,
@@ -76,14 +78,26 @@ impl ApiKey {
         // A JSON writer may escape `/` (base64 and percent forms hold it too) and `"`.
         let escaped: Vec<Vec<u8>> = needles.iter().map(|n| json_escaped(n)).collect();
         needles.extend(escaped);
-        needles.retain(|n| n.len() >= MIN_NEEDLE);
+        needles.push(xml_escaped(key));
+        needles.push(csv_quoted(key));
+        let shortest = MIN_NEEDLE.min(key.len());
+        needles.retain(|n| n.len() >= shortest);
         needles.sort();
         needles.dedup();
         needles
     }
+
+    /// Whether the key is shorter than [`SHORT_KEY`]: it is still scanned for, but may
+    /// withhold answers that merely contain the same characters (`check-config` warns).
+    pub(crate) fn is_short(&self) -> bool {
+        self.0.expose_secret().len() < SHORT_KEY
+    }
 }
 
-/// The shortest encoded key searched for in upstream answers.
+/// Keys shorter than this get a warning.
+pub(crate) const SHORT_KEY: usize = 16;
+
+/// The shortest encoded form searched for (unless the key itself is shorter).
 const MIN_NEEDLE: usize = 8;
 
 /// `text` as it may appear inside a JSON string (`/` may be written `\/`).
@@ -94,6 +108,34 @@ fn json_escaped(text: &[u8]) -> Vec<u8> {
             b'"' | b'\\' | b'/' => out.extend_from_slice(&[b'\\', b]),
             _ => out.push(b),
         }
+    }
+    out
+}
+
+/// `text` as an XML writer escapes it (JUnit exports).
+fn xml_escaped(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + 8);
+    for &b in text {
+        match b {
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'>' => out.extend_from_slice(b"&gt;"),
+            b'"' => out.extend_from_slice(b"&quot;"),
+            b'\'' => out.extend_from_slice(b"&apos;"),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+/// `text` inside a quoted CSV field (`"` doubled).
+fn csv_quoted(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + 2);
+    for &b in text {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
     }
     out
 }

@@ -1,6 +1,7 @@
 //! Runboard's configuration: the TOML file, its environment overrides, and the validated
 //! [`Config`] the server runs with. Everything is checked once, at start-up.
 
+mod access;
 mod cache;
 mod edge;
 mod env;
@@ -16,6 +17,7 @@ use ipnet::IpNet;
 use reqwest::Url;
 use runboard_shared::{PollIntervals, Preset, ProjectId};
 
+pub use access::Starters;
 pub use cache::CacheConfig;
 pub use edge::{LimitsConfig, ServerConfig};
 pub use key::ApiKey;
@@ -129,8 +131,11 @@ pub struct AuthConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// Who may start runs: these users…
     pub run_users: Vec<String>,
-    /// …and members of these groups. Both empty: every authenticated user.
+    /// …and members of these groups. Both empty: nobody, unless `run_everyone`.
     pub run_groups: Vec<String>,
+    /// Every signed-in user may start runs (`run_everyone = true`): said on purpose,
+    /// because an empty list that meant "everyone" opened projects by accident.
+    pub run_everyone: bool,
 }
 
 /// `[embed]`.
@@ -155,6 +160,8 @@ pub struct ProjectConfig {
     pub run_users: Option<Vec<String>>,
     /// Overrides `auth.run_groups` for this project when set.
     pub run_groups: Option<Vec<String>>,
+    /// Overrides `auth.run_everyone` for this project when set.
+    pub run_everyone: Option<bool>,
     /// Nobody may start runs in this project, whatever the lists say (`view_only`).
     pub view_only: bool,
 }
@@ -169,6 +176,7 @@ impl ProjectConfig {
             presets: Vec::new(),
             run_users: None,
             run_groups: None,
+            run_everyone: None,
             view_only: false,
         }
     }
@@ -183,6 +191,7 @@ impl Default for AuthConfig {
             trusted_proxies: Vec::new(),
             run_users: Vec::new(),
             run_groups: Vec::new(),
+            run_everyone: false,
         }
     }
 }
@@ -255,22 +264,7 @@ impl Config {
 
     /// Who may start runs in `project`, in words, for `check-config`.
     pub fn who_may_run(&self, project: &ProjectConfig) -> String {
-        if project.view_only {
-            return "nobody may start runs (view_only)".to_owned();
-        }
-        if self.auth.mode == AuthMode::None {
-            return "anyone who reaches Runboard may start runs (auth.mode = \"none\")".to_owned();
-        }
-        let users = project.run_users.as_ref().unwrap_or(&self.auth.run_users);
-        let groups = project.run_groups.as_ref().unwrap_or(&self.auth.run_groups);
-        if users.is_empty() && groups.is_empty() {
-            return "every signed-in user may start runs".to_owned();
-        }
-        format!(
-            "runs may be started by users [{}] and groups [{}]",
-            users.join(", "),
-            groups.join(", ")
-        )
+        Starters::of(&self.auth, project).describe()
     }
 
     /// Whether anyone who reaches the listener may start runs: no sign-in
@@ -289,6 +283,34 @@ impl Config {
                  start runs with the projects' keys; put an SSO proxy in front and use \
                  auth.mode = \"header\", or listen on 127.0.0.1",
                 self.listen
+            ));
+        }
+        if self.public_url.is_none() && !self.listen.ip().to_canonical().is_loopback() {
+            warnings.push(format!(
+                "public_url is not set while listening on {}: only requests for {} are \
+                 served, any other Host gets 421 misdirected (the defence against DNS \
+                 rebinding); set public_url to the address people open",
+                self.listen,
+                crate::host::local_names(self.listen)
+            ));
+        }
+        for project in &self.projects {
+            if Starters::of(&self.auth, project) == Starters::Nobody {
+                warnings.push(format!(
+                    "project {}: nobody may start runs, as run_users and run_groups name no \
+                     one; list users or groups, set run_everyone = true to let every \
+                     signed-in user start runs, or write view_only = true to say so",
+                    project.id
+                ));
+            }
+        }
+        for project in self.projects.iter().filter(|p| p.key.is_short()) {
+            warnings.push(format!(
+                "project {}: its key is shorter than {} characters; Runboard still withholds \
+                 every answer that holds it, but a short key also matches ordinary text, so \
+                 harmless answers may be withheld too; a real platform key is longer",
+                project.id,
+                key::SHORT_KEY
             ));
         }
         warnings

@@ -78,6 +78,25 @@ pub(crate) struct RawAuth {
     pub(crate) trusted_proxies: Option<Vec<String>>,
     pub(crate) run_users: Option<Vec<String>>,
     pub(crate) run_groups: Option<Vec<String>>,
+    pub(crate) run_everyone: Option<bool>,
+}
+
+impl RawAuth {
+    /// What was written, for the checks of [`access`](super::access).
+    fn written(&self) -> super::access::Written {
+        let header_setting = [
+            ("trusted_proxies", self.trusted_proxies.is_some()),
+            ("run_users", self.run_users.is_some()),
+            ("run_groups", self.run_groups.is_some()),
+            ("run_everyone", self.run_everyone.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(name, given)| given.then_some(name));
+        super::access::Written {
+            mode: self.mode.is_some(),
+            header_setting,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +118,7 @@ pub(crate) struct RawProject {
     presets: Vec<toml::Value>,
     run_users: Option<Vec<String>>,
     run_groups: Option<Vec<String>>,
+    run_everyone: Option<bool>,
     #[serde(default)]
     view_only: bool,
 }
@@ -123,6 +143,9 @@ pub(crate) fn validate(
         .map(|(i, p)| project(i, p, env, &mut load_warnings))
         .collect::<Result<Vec<_>, _>>()?;
     check_projects(&projects)?;
+    let written = raw.auth.written();
+    let auth = auth(raw.auth)?;
+    super::access::check(written, &auth, &projects)?;
     Ok(Config {
         listen,
         public_url: edge::public_url(raw.public_url)?,
@@ -134,7 +157,7 @@ pub(crate) fn validate(
         cache: super::cache::cache(raw.cache)?,
         live: super::live::live(raw.live)?,
         ledger: super::ledger::ledger(raw.ledger)?,
-        auth: auth(raw.auth)?,
+        auth,
         embed: EmbedConfig {
             frame_ancestors: frame_ancestors(raw.embed.frame_ancestors.unwrap_or_default())?,
         },
@@ -280,6 +303,7 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
         trusted_proxies,
         run_users: raw.run_users.unwrap_or_default(),
         run_groups: raw.run_groups.unwrap_or_default(),
+        run_everyone: raw.run_everyone.unwrap_or(false),
     })
 }
 
@@ -411,6 +435,7 @@ fn project(
         presets,
         run_users: raw.run_users,
         run_groups: raw.run_groups,
+        run_everyone: raw.run_everyone,
         view_only: raw.view_only,
     })
 }

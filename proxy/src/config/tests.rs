@@ -205,6 +205,41 @@ fn edge_settings_have_defaults_and_ranges() {
     }
 }
 
+/// Issue 18, finding 5: the deadline for a whole request, head and body.
+#[test]
+fn request_read_has_a_default_a_range_and_covers_the_head() {
+    let key = [("KEY_ONE", "k")];
+    let server = |lines: &str, env: &[(&str, &str)]| {
+        let text = format!("{MINIMAL}\n[server]\n{lines}");
+        let mut env = env.to_vec();
+        env.extend(key);
+        Config::from_toml_str(&text, env_of(&env)).unwrap().server
+    };
+    assert_eq!(server("", &[]).request_read, Duration::from_secs(60));
+    assert_eq!(
+        server("request_read_ms = 5000\nheader_timeout_ms = 1000\n", &[]).request_read,
+        Duration::from_secs(5)
+    );
+    // Left out, it is never shorter than the head's own timeout.
+    assert_eq!(
+        server("header_timeout_ms = 90000\n", &[]).request_read,
+        Duration::from_secs(90)
+    );
+    let env = [("RUNBOARD_SERVER_REQUEST_READ_MS", "45000")];
+    assert_eq!(server("", &env).request_read, Duration::from_secs(45));
+    for bad in [
+        "request_read_ms = 5\n",
+        "request_read_ms = 3600001\n",
+        "request_read_ms = 10000\n",
+    ] {
+        refused(
+            &format!("{MINIMAL}\n[server]\n{bad}"),
+            &key,
+            "server.request_read_ms",
+        );
+    }
+}
+
 #[test]
 fn wildcard_frame_ancestors_are_refused() {
     let key = [("KEY_ONE", "k")];
@@ -266,13 +301,124 @@ fn view_only_and_explicitly_empty_run_lists() {
     assert!(config.projects[0].view_only);
     assert!(config.who_may_run(&config.projects[0]).contains("nobody"));
     let config =
-        Config::from_toml_str(&format!("{MINIMAL}run_users = []\n"), env_of(&key)).unwrap();
+        Config::from_toml_str(&format!("{MINIMAL}run_users = []\n{HEADER}"), env_of(&key)).unwrap();
     assert_eq!(config.projects[0].run_users, Some(vec![]));
+}
+
+/// Header mode behind a loopback SSO proxy, appended after `MINIMAL`'s project.
+const HEADER: &str = "[auth]\nmode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n";
+
+/// Issue 18, finding 4: settings only header mode reads, written without `auth.mode`,
+/// were silently ignored (mode none: everyone may start runs). Refused now.
+#[test]
+fn header_settings_without_a_mode_are_refused() {
+    let key = [("KEY_ONE", "k")];
+    for auth in [
+        "[auth]\nrun_users = [\"a@example.com\"]\n",
+        "[auth]\nrun_groups = []\n",
+        "[auth]\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+        "[auth]\nrun_everyone = true\n",
+    ] {
+        refused(&format!("{MINIMAL}{auth}"), &key, "auth.mode");
+    }
+    for project in ["run_groups = [\"qa\"]\n", "run_everyone = false\n"] {
+        refused(&format!("{MINIMAL}{project}"), &key, "auth.mode");
+    }
+    let message = Config::from_toml_str(
+        &format!("{MINIMAL}[auth]\nrun_users = [\"a@example.com\"]\n"),
+        env_of(&key),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("auth.run_users") && message.contains("mode = \"header\""),
+        "{message}"
+    );
+    // Written on purpose, mode none keeps its meaning (and its warning off loopback).
+    let none = format!("{MINIMAL}[auth]\nmode = \"none\"\nrun_users = [\"a@example.com\"]\n");
+    assert!(Config::from_toml_str(&none, env_of(&key)).is_ok());
+    let env = [("KEY_ONE", "k"), ("RUNBOARD_AUTH_MODE", "header")];
+    let text = format!("{MINIMAL}[auth]\ntrusted_proxies = [\"10.0.0.0/8\"]\n");
+    assert!(Config::from_toml_str(&text, env_of(&env)).is_ok());
+}
+
+/// Issue 18, finding 4: who may start runs, project by project, as `check-config`
+/// prints it; `run_everyone` beside lists it would override is refused.
+#[test]
+fn who_may_start_runs_is_explicit() {
+    let key = [("KEY_ONE", "k")];
+    let who = |project: &str, auth: &str| {
+        let text = format!("{MINIMAL}{project}{HEADER}{auth}");
+        let config = Config::from_toml_str(&text, env_of(&key)).unwrap();
+        config.who_may_run(&config.projects[0])
+    };
+    let nobody = who("run_groups = []\n", "run_users = []\n");
+    assert!(
+        nobody.starts_with("nobody may start runs (view only)"),
+        "{nobody}"
+    );
+    assert!(who("", "").starts_with("nobody may start runs (view only)"));
+    assert_eq!(
+        who("", "run_everyone = true\n"),
+        "every signed-in user may start runs (run_everyone)"
+    );
+    assert_eq!(
+        who("run_everyone = true\n", ""),
+        "every signed-in user may start runs (run_everyone)"
+    );
+    assert!(who("run_everyone = false\n", "run_everyone = true\n").starts_with("nobody"));
+    assert_eq!(
+        who("run_users = [\"a\", \"b\"]\n", "run_groups = [\"qa\"]\n"),
+        "users [a, b] and groups [qa] may start runs"
+    );
+    assert_eq!(
+        who("", "run_groups = [\"qa\"]\n"),
+        "groups [qa] may start runs"
+    );
+    let nobody = Config::from_toml_str(&format!("{MINIMAL}{HEADER}"), env_of(&key)).unwrap();
+    assert!(
+        nobody
+            .warnings()
+            .iter()
+            .any(|w| w.contains("run_everyone = true")),
+        "{:?}",
+        nobody.warnings()
+    );
+
+    refused(
+        &format!("{MINIMAL}{HEADER}run_everyone = true\nrun_groups = [\"qa\"]\n"),
+        &key,
+        "auth.run_everyone",
+    );
+    refused(
+        &format!("{MINIMAL}run_everyone = true\nrun_users = [\"a\"]\n{HEADER}"),
+        &key,
+        "projects[0].run_everyone",
+    );
+    refused(
+        &format!("{MINIMAL}run_groups = [\"qa\"]\n{HEADER}run_everyone = true\n"),
+        &key,
+        "projects[0].run_groups",
+    );
+    refused(
+        &format!("{MINIMAL}view_only = true\nrun_everyone = false\n{HEADER}"),
+        &key,
+        "projects[0].view_only",
+    );
+    let env = [("KEY_ONE", "k"), ("RUNBOARD_AUTH_RUN_EVERYONE", "true")];
+    let config = Config::from_toml_str(&format!("{MINIMAL}{HEADER}"), env_of(&env)).unwrap();
+    assert!(config.auth.run_everyone);
+    let env = [("KEY_ONE", "k"), ("RUNBOARD_AUTH_RUN_EVERYONE", "yes")];
+    refused(
+        &format!("{MINIMAL}{HEADER}"),
+        &env,
+        "RUNBOARD_AUTH_RUN_EVERYONE",
+    );
 }
 
 #[test]
 fn risky_settings_are_warned_about() {
-    let key = [("KEY_ONE", "k")];
+    let key = [("KEY_ONE", "k-0123456789abcdef")];
     let config = Config::from_toml_str(MINIMAL, env_of(&key)).unwrap();
     assert!(!config.open_access());
     assert!(config.warnings().is_empty(), "{:?}", config.warnings());
@@ -289,7 +435,7 @@ fn risky_settings_are_warned_about() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
-        std::fs::write(&path, "file-key\n").unwrap();
+        std::fs::write(&path, "file-key-0123456789\n").unwrap();
         let text = MINIMAL.replace(
             "api_key_env = \"KEY_ONE\"",
             &format!("api_key_file = {:?}", path.display().to_string()),
@@ -393,4 +539,16 @@ fn ledger_defaults_overrides_and_refusals() {
         Duration::from_millis(30_000),
         "the default lease fits"
     );
+}
+
+#[test]
+fn a_short_key_is_warned_about_without_being_shown() {
+    let config = Config::from_toml_str(MINIMAL, env_of(&[("KEY_ONE", "k-short9")])).unwrap();
+    let warnings = config.warnings().join("\n");
+    assert!(
+        warnings.contains("shorter than 16 characters"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("withheld"), "{warnings}");
+    assert!(!warnings.contains("k-short9"), "{warnings}");
 }

@@ -130,6 +130,10 @@ async fn follow_project(
         .iter()
         .filter_map(|h| JobId::parse(&h.job_id).ok())
         .collect();
+    // No id left (rows an older sweep stored unchecked): a call would ask about nothing.
+    if ids.is_empty() {
+        return Ok(());
+    }
     let request = JobsRequest { job_ids: Some(ids) };
     let answer = reads::jobs(state, project, &request).await?;
     let response: JobsResponse =
@@ -272,7 +276,14 @@ async fn sweep(state: &AppState) {
         let Ok(response) = serde_json::from_slice::<JobsResponse>(answer.bytes()) else {
             continue;
         };
-        for job in response.jobs.iter().filter(|j| !j.job_id.is_empty()) {
+        let mut invalid = 0;
+        for job in &response.jobs {
+            // Only an id Runboard could ask about is stored: any other would stay
+            // unfinished for ever, its row claimed each round for nothing.
+            if JobId::parse(&job.job_id).is_err() {
+                invalid += 1;
+                continue;
+            }
             if recorder.knows(&project.id, &job.job_id) {
                 continue;
             }
@@ -287,6 +298,14 @@ async fn sweep(state: &AppState) {
                 Ok(_) => recorder.remember(&project.id, &job.job_id),
                 Err(err) => tracing::warn!(error = %err, "the sweep could not record a job"),
             }
+        }
+        if invalid > 0 {
+            // The ids themselves are not logged: they are the platform's text, unchecked.
+            tracing::warn!(
+                project = %project.id,
+                invalid,
+                "the active-jobs list holds job ids that fail validation; skipped"
+            );
         }
     }
 }

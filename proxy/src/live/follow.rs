@@ -3,7 +3,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use axum::body::Bytes;
 use tokio::sync::watch;
 
 use super::{
@@ -24,19 +23,26 @@ pub(super) async fn run(state: AppState, key: RunKey, sender: watch::Sender<Arc<
         let done = match fetch(&state, &key).await {
             Ok(report) => {
                 let is_final = report.is_finished();
-                let bytes = report.bytes().clone();
-                let (next, change) = Digest::of(&bytes, digest.as_ref());
+                let bytes = report.bytes();
+                let (next, change) = Digest::of(bytes, digest.as_ref());
                 digest = Some(next);
+                // The report was scanned for keys on arrival; a change is Runboard's own
+                // text built from it, scanned once here for every viewer. One that held
+                // a key (only fields joined together could) is not sent: viewers get the
+                // whole, scanned report instead.
+                let change = match change {
+                    Ok(Some(c)) if state.key_scan().found_in(&c) => Err(()),
+                    other => other,
+                };
                 match change {
                     Ok(None) if !is_final => {}
-                    Ok(change) => snapshot.advance(bytes, change),
-                    Err(()) => snapshot.advance(bytes, None),
+                    Ok(change) => snapshot.advance(bytes, change.as_deref(), is_final),
+                    Err(()) => snapshot.advance(bytes, None, is_final),
                 }
-                snapshot.is_final = is_final;
                 is_final
             }
             Err(error) if snapshot.report.is_none() => {
-                snapshot.failure = Some(failure_body(&error));
+                snapshot.fail(&failure_body(&error));
                 true
             }
             Err(error) => {
@@ -83,6 +89,6 @@ async fn fetch(state: &AppState, (proj, run): &RunKey) -> Result<Arc<Answer>, Ap
 }
 
 /// The JSON error body a viewer gets as the `failure` event.
-fn failure_body(error: &AppError) -> Bytes {
-    Bytes::from(serde_json::to_vec(&error.api_error()).unwrap_or_default())
+fn failure_body(error: &AppError) -> Vec<u8> {
+    serde_json::to_vec(&error.api_error()).unwrap_or_default()
 }

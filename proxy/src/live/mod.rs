@@ -1,10 +1,11 @@
 //! Live run reports pushed as Server-Sent Events (`GET /runboard/live/{projId}/{runId}`):
-//! the handler, the stream limit, and the registry of followed runs. [`follow`] polls a
-//! run once for all its viewers; [`viewer`] turns what it publishes into one viewer's
-//! events.
+//! the handler, the stream limits (all streams, and each user's), and the registry of
+//! followed runs. [`follow`] polls a run once for all its viewers; [`viewer`] turns what
+//! it publishes into one viewer's events, which [`sse`] encodes once for all of them.
 
 mod follow;
 mod snapshot;
+mod sse;
 mod viewer;
 
 use std::{
@@ -15,28 +16,27 @@ use std::{
     },
 };
 
-use axum::{
-    extract::State,
-    http::{HeaderMap, HeaderValue},
-    response::{
-        IntoResponse, Response,
-        sse::{Event, KeepAlive, Sse},
-    },
-};
+use axum::{extract::State, http::HeaderMap, response::Response};
 use runboard_shared::{ProjectId, RunId};
 use tokio::sync::watch;
 
-use crate::{AppError, AppState, auth::Identity, extract::RunPath};
+use crate::{AppError, AppState, auth::Identity, extract::RunPath, limits::Who};
 
 use snapshot::Snapshot;
 
 /// The run a follower polls: never shared across projects.
 type RunKey = (ProjectId, RunId);
 
+/// The `Retry-After` of a user refused one more stream. A seat frees only when one of
+/// their tabs closes, which no clock predicts; the widget polls meanwhile.
+const USER_STREAMS_RETRY_SECS: u64 = 30;
+
 /// The followed runs and the open streams of one process.
 pub(crate) struct Live {
     followers: Mutex<HashMap<RunKey, watch::Sender<Arc<Snapshot>>>>,
     streams: AtomicUsize,
+    /// Open streams by user; a user with none has no entry, so it stays small.
+    users: Mutex<HashMap<Who, usize>>,
     /// Numbers each follower, so an event id from an earlier follower of the same run
     /// is never mistaken for one of the current follower's.
     epochs: AtomicU64,
@@ -50,6 +50,7 @@ impl Default for Live {
         Self {
             followers: Mutex::default(),
             streams: AtomicUsize::new(0),
+            users: Mutex::default(),
             // Epochs start at a random point, so an event id from another process (a
             // restarted runboard, another replica behind the load balancer) never passes
             // as one of this process's followers and resumes a viewer at the wrong place.
@@ -64,33 +65,21 @@ impl Default for Live {
 pub(crate) async fn stream(
     State(state): State<AppState>,
     _identity: Identity,
+    who: Who,
     RunPath(proj, run): RunPath,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     state.project(&proj)?;
-    let seat = Seat::take(&state)?;
+    let seat = Seat::take(&state, who)?;
     let updates = state.live().subscribe(&state, (proj, run));
     let resume = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(viewer::EventId::parse);
     let closing = state.live().closing.subscribe();
-    let events = viewer::events(updates, closing, resume, seat);
-    // A comment keeps proxies from closing a quiet stream; the `ping` event beside it
-    // lets the widget tell a quiet stream from a stuck one (comments never reach it).
-    let heartbeat = Event::default()
-        .comment("keep-alive")
-        .event("ping")
-        .data("{}");
-    let keep_alive = KeepAlive::new()
-        .interval(state.config().live.heartbeat)
-        .event(heartbeat);
-    let mut response = Sse::new(events).keep_alive(keep_alive).into_response();
-    // nginx and similar proxies pass the stream on as it comes instead of buffering it.
-    response
-        .headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    let heartbeat = state.config().live.heartbeat;
+    let frames = viewer::events(updates, closing, resume, heartbeat, seat);
+    Ok(sse::response(frames))
 }
 
 impl Live {
@@ -132,13 +121,57 @@ impl Live {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+
+    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<Who, usize>> {
+        self.users.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
-/// One open stream, counted against `[live] max_streams` until it is dropped.
-pub(super) struct Seat(AppState);
+/// One open stream, counted against `[live] max_streams` and its user's
+/// `max_streams_per_user` until it is dropped.
+pub(super) struct Seat {
+    state: AppState,
+    _user: UserSeat,
+}
+
+/// One of a user's open streams, counted until it is dropped.
+struct UserSeat {
+    state: AppState,
+    who: Who,
+}
+
+impl UserSeat {
+    fn take(state: &AppState, who: Who) -> Result<Self, AppError> {
+        let max = state.config().live.max_streams_per_user;
+        let mut users = state.live().lock_users();
+        let held = users.get(&who).copied().unwrap_or(0);
+        if max > 0 && held >= max {
+            return Err(AppError::TooManyUserStreams(max, USER_STREAMS_RETRY_SECS));
+        }
+        users.insert(who.clone(), held + 1);
+        Ok(Self {
+            state: state.clone(),
+            who,
+        })
+    }
+}
+
+impl Drop for UserSeat {
+    fn drop(&mut self) {
+        let mut users = self.state.live().lock_users();
+        if let Some(held) = users.get_mut(&self.who) {
+            *held -= 1;
+            if *held == 0 {
+                users.remove(&self.who);
+            }
+        }
+    }
+}
 
 impl Seat {
-    fn take(state: &AppState) -> Result<Self, AppError> {
+    /// A seat for `who`: theirs first, then one of all (a refused one frees theirs).
+    fn take(state: &AppState, who: Who) -> Result<Self, AppError> {
+        let user = UserSeat::take(state, who)?;
         let live = state.live();
         let config = state.config();
         // Each stream holds a connection for as long as it is open: at most half of them
@@ -155,7 +188,10 @@ impl Seat {
         match taken {
             Ok(open) => {
                 state.metrics().live_streams(open + 1);
-                Ok(Self(state.clone()))
+                Ok(Self {
+                    state: state.clone(),
+                    _user: user,
+                })
             }
             Err(_) => Err(AppError::TooManyStreams(max)),
         }
@@ -164,7 +200,7 @@ impl Seat {
 
 impl Drop for Seat {
     fn drop(&mut self) {
-        let open = self.0.live().streams.fetch_sub(1, Ordering::AcqRel) - 1;
-        self.0.metrics().live_streams(open);
+        let open = self.state.live().streams.fetch_sub(1, Ordering::AcqRel) - 1;
+        self.state.metrics().live_streams(open);
     }
 }

@@ -1,6 +1,6 @@
 //! What a follower publishes after each poll (the latest report, the recent changes, final
-//! or failed), and how two reports differ: by each test's raw text, so a report is never
-//! parsed into a tree.
+//! or failed, each already encoded as its event), and how two reports differ: by each
+//! test's raw text, so a report is never parsed into a tree.
 
 use std::{
     collections::{HashMap, VecDeque, hash_map::DefaultHasher},
@@ -11,23 +11,29 @@ use axum::body::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::{sse, viewer::EventId};
+
 /// How many changes a follower keeps for viewers resuming with `Last-Event-ID`.
 const KEPT_CHANGES: usize = 64;
 
-/// The state of one followed run, shared by every viewer (no per-viewer copy).
+/// The state of one followed run, shared by every viewer (no per-viewer copy). Events are
+/// encoded here, once, as the follower publishes: a viewer sends these very bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
     /// The follower that published it.
     pub(crate) epoch: u64,
     /// Bumped with each new report; 0 before the first.
     pub(crate) seq: u64,
-    /// The latest report, as the upstream sent it.
+    /// The latest report as the upstream sent it, as one event: `report`, or `final`
+    /// once the run is final.
     pub(crate) report: Option<Bytes>,
-    /// The change that led to each of the last few `seq`s (the first report has none).
+    /// The `change` event that led to each of the last few `seq`s (the first report has
+    /// none).
     pub(crate) changes: VecDeque<(u64, Bytes)>,
     /// The report is final: it will not change any more.
     pub(crate) is_final: bool,
-    /// The first poll failed: the error body (`{"error":{…}}`); the follower stopped.
+    /// The first poll failed: the `failure` event with the error body (`{"error":{…}}`);
+    /// the follower stopped.
     pub(crate) failure: Option<Bytes>,
 }
 
@@ -43,20 +49,29 @@ impl Snapshot {
         }
     }
 
-    /// Takes a new report: `change` describes it against the previous one, `None` when
-    /// it cannot (then viewers behind get the whole report).
-    pub(crate) fn advance(&mut self, report: Bytes, change: Option<Bytes>) {
+    /// Takes a new report, `final` or not: `change` describes it against the previous
+    /// one, `None` when it cannot (then viewers behind get the whole report).
+    pub(crate) fn advance(&mut self, report: &[u8], change: Option<&[u8]>, is_final: bool) {
         self.seq += 1;
-        self.report = Some(report);
+        self.is_final = is_final;
+        let id = EventId::new(self.epoch, self.seq).text();
+        let name = if is_final { "final" } else { "report" };
+        self.report = Some(sse::frame(name, Some(&id), report));
         match change {
             Some(change) => {
                 if self.changes.len() == KEPT_CHANGES {
                     self.changes.pop_front();
                 }
+                let change = sse::frame("change", Some(&id), change);
                 self.changes.push_back((self.seq, change));
             }
             None => self.changes.clear(),
         }
+    }
+
+    /// The first poll failed with `body` (`{"error":{…}}`).
+    pub(crate) fn fail(&mut self, body: &[u8]) {
+        self.failure = Some(sse::frame("failure", None, body));
     }
 }
 
@@ -218,9 +233,9 @@ mod tests {
     #[test]
     fn resuming_keeps_a_bounded_history() {
         let mut snapshot = Snapshot::new(1);
-        snapshot.advance(Bytes::from_static(b"{}"), None);
+        snapshot.advance(b"{}", None, false);
         for _ in 0..KEPT_CHANGES + 5 {
-            snapshot.advance(Bytes::from_static(b"{}"), Some(Bytes::from_static(b"{}")));
+            snapshot.advance(b"{}", Some(b"{}"), false);
         }
         assert_eq!(snapshot.changes.len(), KEPT_CHANGES);
         assert_eq!(snapshot.changes.back().map(|c| c.0), Some(snapshot.seq));

@@ -11,16 +11,16 @@ mod retry;
 mod start;
 
 use std::{
-    collections::HashMap,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use reqwest::{StatusCode, Url};
-use runboard_shared::{Endpoint, ProjectId};
+use runboard_shared::Endpoint;
 use serde::{Serialize, de::DeserializeOwned};
 
 pub(crate) use answer::Verified;
-use answer::{KeyScan, classify};
+use answer::classify;
 use breaker::Breaker;
 use client::{Client, Reply, Transport};
 use retry::Backoff;
@@ -29,28 +29,25 @@ pub(crate) use start::Started;
 use crate::{
     AppError,
     config::{Config, ProjectConfig},
+    keyscan::KeyScan,
     metrics::Metrics,
 };
 
-/// The upstream client, its breaker, and each project's key scanner.
+/// The upstream client, its breaker, and the scanner of every configured key.
 pub(crate) struct Upstream {
     client: Client,
     breaker: Breaker,
-    scans: HashMap<ProjectId, KeyScan>,
+    key_scan: Arc<KeyScan>,
     timeout: Duration,
 }
 
 impl Upstream {
-    pub(crate) fn new(config: &Config) -> anyhow::Result<Self> {
+    pub(crate) fn new(config: &Config, key_scan: Arc<KeyScan>) -> anyhow::Result<Self> {
         let upstream = &config.upstream;
         Ok(Self {
             client: Client::new(upstream)?,
             breaker: Breaker::new(upstream.breaker_failures, upstream.breaker_cool_down),
-            scans: config
-                .projects
-                .iter()
-                .map(|p| (p.id.clone(), KeyScan::new(&p.key)))
-                .collect(),
+            key_scan,
             timeout: upstream.timeout,
         })
     }
@@ -127,25 +124,21 @@ impl Upstream {
         attempt: Result<Reply, Transport>,
     ) -> Result<Verified<T>, AppError> {
         let reply = attempt.map_err(|transport| self.transport_error(transport))?;
-        if self.holds_key(project, &reply.bytes) {
+        if self.holds_key(&reply.bytes) {
             tracing::error!(
                 project = %project.id,
                 endpoint = endpoint.label(),
                 status = reply.status.as_u16(),
-                "the test platform's answer contained the project's key; withheld"
+                "the test platform's answer contained a configured key; withheld"
             );
             return Err(AppError::UpstreamWithheld);
         }
         classify(project, endpoint, reply.status, reply.bytes)
     }
 
-    fn holds_key(&self, project: &ProjectConfig, bytes: &[u8]) -> bool {
-        // The scanners were built from the same configuration, so a miss cannot happen;
-        // if it ever did, scanning with a fresh one is still the safe answer.
-        match self.scans.get(&project.id) {
-            Some(scan) => scan.found_in(bytes),
-            None => KeyScan::new(&project.key).found_in(bytes),
-        }
+    /// Whether an answer holds any configured key, in any form a client could read.
+    fn holds_key(&self, bytes: &[u8]) -> bool {
+        self.key_scan.found_in(bytes)
     }
 
     fn transport_error(&self, transport: Transport) -> AppError {

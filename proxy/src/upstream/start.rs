@@ -114,7 +114,7 @@ impl Upstream {
             .send(project, &path, Some(b"{}"), deadline)
             .await
         {
-            Ok(reply) if reply.status.is_success() && !self.holds_key(project, &reply.bytes) => {
+            Ok(reply) if reply.status.is_success() && !self.holds_key(&reply.bytes) => {
                 serde_json::from_slice::<JobsResponse>(&reply.bytes)
                     .ok()
                     .and_then(|jobs| lost_job(&jobs.jobs, agent, sent_at).map(str::to_owned))

@@ -114,6 +114,7 @@ fn config_text(setup: &RunboardSetup<'_>, key_file: &Path) -> String {
          [upstream]\nurl = {upstream:?}\n\
          [auth]\nmode = \"none\"\n\
          [limits]\nstarts_per_minute = 0\nreads_per_minute = 0\n\
+         [live]\nmax_streams_per_user = 0\n\
          [poll]\nrun_ms = {run_ms}\n\
          [ledger]\nurl = \"sqlite::memory:\"\nfollow_ms = 0\n\
          [[projects]]\nid = {id:?}\nname = \"Bench\"\napi_key_file = {key:?}\n",

@@ -1,5 +1,6 @@
 //! The `echo_key` fault ([`EchoKey`]): answers that hold the key they were sent, raw,
-//! percent-encoded or in base64, as a careless or hostile platform might send them.
+//! percent-encoded, in base64 or in JSON `\u` escapes, as a careless or hostile platform
+//! might send them.
 //! It runs after the key check, so only requests that carried a valid key are echoed.
 
 use axum::{
@@ -16,8 +17,12 @@ use serde_json::{Value, json};
 
 use crate::{Simulator, config::EchoKey};
 
-/// Where the key starts in an `error` echo's message: before character 500, so a
-/// message cut at 500 characters still holds part of it.
+/// Where the key starts in an `error` echo's message: character 485, so the key
+/// straddles character 500 (a message cut there still holds a prefix of it). Runboard
+/// cuts a platform's reason at 300 characters (`MAX_REASON_CHARS` in
+/// `proxy/src/upstream/answer.rs`), so for Runboard the key lies wholly past its cut:
+/// this echo exercises the key scan (`502 upstream_withheld`), never the scrubbing that
+/// precedes the cut; that is `answer.rs`'s own unit test.
 const KEY_OFFSET: usize = 485;
 
 /// The echo layer.
@@ -38,7 +43,7 @@ pub(super) async fn echo(State(sim): State<Simulator>, req: Request, next: Next)
     if !response.status().is_success() {
         return response;
     }
-    with_key(response, &encode(mode, &key)).await
+    with_key(response, &encode(mode, &key), mode == EchoKey::Escaped).await
 }
 
 /// The key as the mode spells it.
@@ -46,8 +51,24 @@ pub(crate) fn encode(mode: EchoKey, key: &str) -> String {
     match mode {
         EchoKey::Urlencoded => utf8_percent_encode(key, NON_ALPHANUMERIC).to_string(),
         EchoKey::Base64 => base64::engine::general_purpose::STANDARD.encode(key),
+        EchoKey::Escaped => u_escaped(key),
         EchoKey::None | EchoKey::Error | EchoKey::Body => key.to_owned(),
     }
+}
+
+/// `key` as JSON string text: every other character a `\u` escape (upper- then
+/// lower-case hex, in turn), the rest as JSON writes them.
+fn u_escaped(key: &str) -> String {
+    key.chars()
+        .enumerate()
+        .map(|(i, c)| match i % 4 {
+            0 => format!("\\u{:04X}", c as u32),
+            2 => format!("\\u{:04x}", c as u32),
+            _ => serde_json::to_string(&c.to_string())
+                .map(|s| s.trim_matches('"').to_owned())
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// A 400 whose long message ends with the key.
@@ -67,9 +88,14 @@ fn rejection(key: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
+/// Stands for the key in the answer until it is written as JSON, for a key given as JSON
+/// string text already (`EchoKey::Escaped`).
+const MARKER: &str = "@@sim-echoed-key@@";
+
 /// Puts `key` into a successful JSON answer: a run report's `title`, the first job's
-/// `agentName`, otherwise a `note` field.
-async fn with_key(response: Response, key: &str) -> Response {
+/// `agentName`, otherwise a `note` field. With `raw_json`, `key` is JSON string text,
+/// written into the answer's bytes as it is.
+async fn with_key(response: Response, key: &str, raw_json: bool) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
@@ -77,6 +103,7 @@ async fn with_key(response: Response, key: &str) -> Response {
     let Ok(mut answer) = serde_json::from_slice::<Value>(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
+    let (key, written) = if raw_json { (MARKER, key) } else { (key, key) };
     if answer.get("runId").is_some() {
         let title = answer["title"].as_str().unwrap_or_default();
         answer["title"] = json!(format!("{title} (key {key})"));
@@ -86,7 +113,10 @@ async fn with_key(response: Response, key: &str) -> Response {
         fields.insert("note".to_owned(), json!(format!("sent with key {key}")));
     }
     parts.headers.remove(header::CONTENT_LENGTH);
-    let bytes = serde_json::to_vec(&answer).map_or(bytes, Bytes::from);
+    let bytes = match serde_json::to_string(&answer) {
+        Ok(text) => Bytes::from(text.replace(MARKER, written)),
+        Err(_) => bytes,
+    };
     Response::from_parts(parts, Body::from(bytes))
 }
 
@@ -99,5 +129,9 @@ mod tests {
         assert_eq!(encode(EchoKey::Urlencoded, "a-b c"), "a%2Db%20c");
         assert_eq!(encode(EchoKey::Base64, "secret"), "c2VjcmV0");
         assert_eq!(encode(EchoKey::Body, "a-b"), "a-b");
+        let escaped = encode(EchoKey::Escaped, "pk+Live/\"x");
+        assert_eq!(escaped, r#"\u0070k\u002bL\u0069v\u0065/\u0022x"#);
+        let decoded: String = serde_json::from_str(&format!("\"{escaped}\"")).unwrap();
+        assert_eq!(decoded, "pk+Live/\"x");
     }
 }
