@@ -292,7 +292,10 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(!err.contains("sim-key"), "{err}");
-        assert!(err.contains(&format!("{prefix} [redacted] then the")), "{err}");
+        assert!(
+            err.contains(&format!("{prefix} [redacted] then the")),
+            "{err}"
+        );
         assert!(err.ends_with('…'), "{err}");
         let check = |body: &str, expected: Option<&str>| {
             assert_eq!(Envelope::read(body.as_bytes()).reason(), expected, "{body}");
