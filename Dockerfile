@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # Runboard: one small image holding the `runboard` binary and the built widget.
 #
-#   docker build -t runboard .
-#   docker run --rm -p 8080:8080 runboard --demo --addr 0.0.0.0:8080
+#   docker build -t runboard .                                  # production: no simulator
+#   docker build -t runboard-demo --build-arg FEATURES=demo .    # with `runboard --demo`
+#   docker run --rm -p 8080:8080 runboard-demo --demo --addr 0.0.0.0:8080
 #   docker run --rm -p 8080:8080 -v $PWD/runboard.toml:/etc/runboard/runboard.toml:ro \
 #     -e RUNBOARD_KEY_WEBSHOP=... runboard
 #
@@ -24,9 +25,10 @@ COPY . .
 RUN export PATH="$(bash scripts/tools.sh path)" && trunk build --release
 
 FROM rust:${RUST_VERSION}-slim-bookworm AS server
+ARG FEATURES=""
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p runboard-proxy \
+RUN cargo build --release --locked -p runboard-proxy --features "${FEATURES}" \
     && cp target/release/runboard /runboard \
     && mkdir -p /ledger
 

@@ -10,6 +10,7 @@ CARGO_FUZZ_VERSION="0.13.2"
 BINARYEN_VERSION="132.0.0"
 AXE_VERSION="4.14.1"
 ESBUILD_VERSION="0.28.2"
+KUBERNETES_VALIDATE_VERSION="1.37.0"
 TOOLS_DIR="${RUNBOARD_TOOLS_DIR:-$HOME/.cache/runboard/tools}"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -115,8 +116,41 @@ ensure_postgres() {
   if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then apt_install postgresql; fi
 }
 
+# scripts/check-deploy.sh validates deploy/ offline: kubernetes-validate (PyPI, with the
+# Kubernetes schemas inside the package) in a venv of Debian's python3, and promtool from
+# Debian's prometheus package. Only promtool is taken out of the package: installing it
+# would also start a Prometheus server on port 9090. Both are linked into $TOOLS_DIR/bin.
+ensure_deploy_tools() {
+  local bin="$TOOLS_DIR/bin" venv="$TOOLS_DIR/venv"
+  mkdir -p "$bin"
+  if [ "$("$venv/bin/kubernetes-validate" --version 2>/dev/null || true)" != "$KUBERNETES_VALIDATE_VERSION" ]; then
+    step "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION (PyPI, in $venv)"
+    [ -x /usr/bin/python3 ] || apt_install python3
+    rm -rf "$venv"
+    # Debian's python3 makes a venv only with python3-venv (ensurepip) installed.
+    if ! /usr/bin/python3 -m venv "$venv" >/dev/null 2>&1; then
+      rm -rf "$venv"
+      apt_install python3-venv
+      /usr/bin/python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+      "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  fi
+  ln -sf "$venv/bin/kubernetes-validate" "$bin/kubernetes-validate"
+  if ! "$bin/promtool" --version >/dev/null 2>&1; then
+    step "installing promtool (from Debian's prometheus package, unpacked into $bin)"
+    local sudo="" tmp
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User="$(id -un)" prometheus && dpkg-deb -x prometheus_*.deb root)
+    install -m 0755 "$tmp/root/usr/bin/promtool" "$bin/promtool"
+    rm -rf "$tmp"
+  fi
+}
+
 # Prints the PATH that puts the pinned tools first, for callers to export.
-tools_path() { printf '%s' "$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"; }
+tools_path() { printf '%s' "$TOOLS_DIR/bin:$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"; }
 
 case "${1:-build}" in
   build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_esbuild; ensure_brotli ;;
@@ -124,8 +158,9 @@ case "${1:-build}" in
   fuzz) ensure_cargo_fuzz ;;
   postgres) ensure_postgres ;;
   axe) ensure_axe ;;
+  deploy) ensure_deploy_tools ;;
   axe-path) printf '%s' "$TOOLS_DIR/node_modules/axe-core/axe.min.js" ;;
-  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_esbuild; ensure_brotli; ensure_browser; ensure_axe; ensure_cargo_fuzz; ensure_postgres ;;
+  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_esbuild; ensure_brotli; ensure_browser; ensure_axe; ensure_cargo_fuzz; ensure_postgres; ensure_deploy_tools ;;
   path) tools_path ;;
-  *) echo "usage: scripts/tools.sh [build|browser|axe|fuzz|postgres|all|path|axe-path]" >&2; exit 2 ;;
+  *) echo "usage: scripts/tools.sh [build|browser|axe|fuzz|postgres|deploy|all|path|axe-path]" >&2; exit 2 ;;
 esac

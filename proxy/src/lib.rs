@@ -3,7 +3,8 @@
 //! project's key added server-side, and decides who may view and who may start runs.
 //!
 //! Entry points: [`app`] builds the whole router (for `oneshot` tests), [`Server::start`]
-//! binds and serves it, [`demo::start`] runs it against an in-process simulator.
+//! binds and serves it, `demo::start` runs it against an in-process simulator (with the
+//! `demo` feature only: production builds carry no simulator).
 
 mod api;
 mod audit;
@@ -11,6 +12,7 @@ mod auth;
 pub mod config;
 mod csrf;
 mod csv;
+#[cfg(feature = "demo")]
 pub mod demo;
 
 mod error;
@@ -23,6 +25,7 @@ mod limits;
 mod live;
 mod metrics;
 mod middleware;
+mod openapi;
 mod own;
 mod reads;
 mod routes;

@@ -16,7 +16,7 @@ use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
     clock::{Clock, DefaultClock},
 };
-use runboard_shared::Endpoint;
+use runboard_shared::{Allowance, Route};
 
 use crate::{
     AppError, AppState,
@@ -43,18 +43,19 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// The allowance of the route `template` (the router's matched path), or `None` for
-    /// a free one. Reads are everything under [`COUNTED`] that is not a start, so a route
-    /// added there counts without anyone remembering to list it; being free means
-    /// living outside those prefixes, which the route-table test below holds to the
-    /// probes.
+    /// a free one, as the contract's route table says (`runboard_shared::Route`). A
+    /// template outside the table (none is served) counts as a read under [`COUNTED`],
+    /// so nothing there is ever free by accident.
     pub(crate) fn of_route(template: &str) -> Option<Self> {
-        if matches!(Endpoint::of_template(template), Some(Endpoint::Execute)) {
-            return Some(Self::Start);
+        match Route::of_template(template).map(Route::allowance) {
+            Some(Allowance::Start) => Some(Self::Start),
+            Some(Allowance::Read) => Some(Self::Read),
+            Some(Allowance::Free) => None,
+            None => COUNTED
+                .iter()
+                .any(|prefix| template.starts_with(prefix))
+                .then_some(Self::Read),
         }
-        COUNTED
-            .iter()
-            .any(|prefix| template.starts_with(prefix))
-            .then_some(Self::Read)
     }
 
     fn noun(self) -> &'static str {
@@ -197,28 +198,21 @@ mod tests {
         }
     }
 
-    /// The route table holds nothing outside `/api/` and `/runboard/` but the probes, so
-    /// no route reaches the platform or the ledger without spending an allowance.
+    /// Every route of the table spends what the table says, and the only free ones are
+    /// the probes: no route reaches the platform or the ledger without an allowance.
     #[test]
     fn the_route_table_has_no_free_route_but_the_probes() {
-        let table = include_str!("routes.rs");
-        let mut seen = 0;
-        for route in table.split(".route(").skip(1) {
-            // The guide's endpoints are `Endpoint::….template()`, checked above.
-            let Some(literal) = route.trim_start().strip_prefix('"') else {
-                continue;
-            };
-            let template = literal.split('"').next().unwrap_or_default();
-            seen += 1;
-            if Kind::of_route(template).is_none() {
+        for route in Route::ALL {
+            let kind = Kind::of_route(route.template());
+            if kind.is_none() {
                 assert!(
-                    ["/healthz", "/readyz", "/metrics"].contains(&template),
-                    "{template} is free: put it under /runboard/ or list it here, knowing \
-                     it spends nothing"
+                    ["/healthz", "/readyz", "/metrics"].contains(&route.template()),
+                    "{} is free: put it under /runboard/ or list it here, knowing it \
+                     spends nothing",
+                    route.template()
                 );
             }
         }
-        assert!(seen >= 9, "the route table was not read ({seen} routes)");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use runboard_proxy::{Config, Server, demo};
+use runboard_proxy::{Config, Server};
 use tracing_subscriber::EnvFilter;
 
 /// Runboard: start test runs and watch their results without handing the platform's API
@@ -65,6 +65,32 @@ async fn main() -> ExitCode {
     }
 }
 
+/// `--demo`: Runboard in front of an in-process simulator, until Ctrl-C.
+#[cfg(feature = "demo")]
+async fn run_demo(cli: &Cli) -> anyhow::Result<()> {
+    use runboard_proxy::demo;
+    let options = demo::DemoOptions {
+        addr: cli.addr.unwrap_or(demo::DEFAULT_ADDR),
+        sim_speed: cli.sim_speed.unwrap_or(demo::DEFAULT_SPEED),
+        sim_tests: cli.sim_tests.unwrap_or(demo::DEFAULT_TESTS),
+    };
+    let demo = demo::start_with(options).await?;
+    println!("listening on {}", demo.url());
+    println!("Runboard demo: open {}/", demo.url());
+    shutdown_signal().await;
+    demo.shutdown().await;
+    Ok(())
+}
+
+/// `--demo` on a build without the simulator: say how to get one.
+#[cfg(not(feature = "demo"))]
+async fn run_demo(_cli: &Cli) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this runboard was built without the demo (a production build carries no simulator); \
+         run ./x demo, or build with cargo build -p runboard-proxy --features demo"
+    )
+}
+
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -109,17 +135,7 @@ fn check_config(file: &std::path::Path) -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if cli.demo {
-        let options = demo::DemoOptions {
-            addr: cli.addr.unwrap_or(demo::DEFAULT_ADDR),
-            sim_speed: cli.sim_speed.unwrap_or(demo::DEFAULT_SPEED),
-            sim_tests: cli.sim_tests.unwrap_or(demo::DEFAULT_TESTS),
-        };
-        let demo = demo::start_with(options).await?;
-        println!("listening on {}", demo.url());
-        println!("Runboard demo: open {}/", demo.url());
-        shutdown_signal().await;
-        demo.shutdown().await;
-        return Ok(());
+        return run_demo(&cli).await;
     }
     let Some(path) = cli.config else {
         anyhow::bail!("give --config FILE (or RUNBOARD_CONFIG), or try --demo");

@@ -1,70 +1,58 @@
-//! The route table, and only that: which path and method go to which handler.
+//! The route table, and only that: which handler answers each route of the contract's
+//! table (`runboard_shared::Route`). The match is exhaustive, so a route added to the
+//! table has a handler here or the build fails.
 
 use axum::{
     Router,
     handler::Handler,
     http::{Method, Uri},
-    routing::{MethodFilter, MethodRouter, get, on},
+    routing::{MethodFilter, MethodRouter, on},
 };
-use runboard_shared::Endpoint;
+use runboard_shared::{Endpoint, Route};
 
-use crate::{AppError, AppState, api, export, ledger, live, middleware, own, static_files};
+use crate::{
+    AppError, AppState, api, export, ledger, live, middleware, openapi, own, static_files,
+};
 
-/// The whole application: the guide's endpoints, Runboard's own, the widget.
+/// The whole application: every route of the table, the widget for everything else.
 pub fn app(state: AppState) -> Router {
-    let api = Router::new()
-        .route(
-            Endpoint::Execute.template(),
-            guide(Endpoint::Execute, api::execute),
-        )
-        .route(Endpoint::Jobs.template(), guide(Endpoint::Jobs, api::jobs))
-        .route(
-            Endpoint::TestRun.template(),
-            guide(Endpoint::TestRun, api::test_run),
-        );
-    let own = Router::new()
-        .route(
-            "/runboard/bootstrap",
-            get(own::bootstrap).fallback(method_not_allowed),
-        )
-        .route(
-            "/runboard/live/{projId}/{runId}",
-            get(live::stream).fallback(method_not_allowed),
-        )
-        .route(
-            "/runboard/export/{projId}/{runId}",
-            get(export::report).fallback(method_not_allowed),
-        )
-        .route(
-            "/runboard/history/{projId}",
-            get(ledger::history).fallback(method_not_allowed),
-        )
-        .route(
-            "/runboard/history/{projId}/jobs/{jobId}",
-            get(ledger::execution).fallback(method_not_allowed),
-        )
-        .route(
-            "/runboard/history/{projId}/tests/{testId}",
-            get(ledger::test_history).fallback(method_not_allowed),
-        )
-        .route("/healthz", get(own::healthz).fallback(method_not_allowed))
-        .route("/readyz", get(own::readyz).fallback(method_not_allowed))
-        .route("/metrics", get(own::metrics).fallback(method_not_allowed));
-    let routes = api
-        .merge(own)
+    let routes = Route::ALL
+        .into_iter()
+        .fold(Router::new(), |router, route| {
+            router.route(route.template(), handler(route))
+        })
         .fallback(static_files::serve)
         .with_state(state.clone());
     middleware::stack(routes, state)
 }
 
-/// `handler` under the method the guide documents for `endpoint` (the guide uses only
-/// `GET` and `POST`); any other method is a 405.
-fn guide<H, T>(endpoint: Endpoint, handler: H) -> MethodRouter<AppState>
+/// The handler of `route`.
+fn handler(route: Route) -> MethodRouter<AppState> {
+    match route {
+        Route::Guide(Endpoint::Execute) => only(route, api::execute),
+        Route::Guide(Endpoint::Jobs) => only(route, api::jobs),
+        Route::Guide(Endpoint::TestRun) => only(route, api::test_run),
+        Route::Bootstrap => only(route, own::bootstrap),
+        Route::Live => only(route, live::stream),
+        Route::Export => only(route, export::report),
+        Route::History => only(route, ledger::history),
+        Route::HistoryJob => only(route, ledger::execution),
+        Route::HistoryTest => only(route, ledger::test_history),
+        Route::OpenApi => only(route, openapi::serve),
+        Route::Health => only(route, own::healthz),
+        Route::Ready => only(route, own::readyz),
+        Route::Metrics => only(route, own::metrics),
+    }
+}
+
+/// `handler` under the one method the table gives `route` (the contract uses only `GET`
+/// and `POST`); any other method is a 405.
+fn only<H, T>(route: Route, handler: H) -> MethodRouter<AppState>
 where
     H: Handler<T, AppState>,
     T: 'static,
 {
-    let filter = if endpoint.method() == Method::GET {
+    let filter = if route.method() == Method::GET {
         MethodFilter::GET
     } else {
         MethodFilter::POST

@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod error;
 pub mod ids;
 mod lenient;
+pub mod route;
 pub mod runboard;
 pub mod selector;
 pub mod status;
@@ -19,6 +20,7 @@ pub mod wire;
 pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
 pub use error::{ApiError, ErrorBody, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
+pub use route::{Allowance, Route};
 pub use runboard::{
     Bootstrap, ExecutionDetail, HistoryCounts, HistoryExecution, HistoryPage, HistoryTest, Origin,
     PollIntervals, Preset, ProjectInfo, TestHistory, TestRunRecord,

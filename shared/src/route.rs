@@ -1,0 +1,197 @@
+//! Every route Runboard serves, as data: the guide's three endpoints (`endpoint.rs`) and
+//! Runboard's own. The server's router, the allowance each request spends and the
+//! OpenAPI description are all built from this one table, so a route cannot be served
+//! without a rate-limit class or be missing from the description.
+
+use crate::Endpoint;
+
+/// Which per-user allowance a request spends (`[limits]` in the server's configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowance {
+    /// Starting a run.
+    Start,
+    /// Anything that may reach the platform or read the ledger at cost.
+    Read,
+    /// Probes that read neither (they hold no ids, reports or keys).
+    Free,
+}
+
+/// One route of Runboard's HTTP contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Route {
+    /// One of the guide's endpoints, at the guide's path.
+    Guide(Endpoint),
+    /// `GET /runboard/bootstrap`: projects, presets, permissions, poll intervals.
+    Bootstrap,
+    /// `GET /runboard/live/{projId}/{runId}`: a live report as Server-Sent Events.
+    Live,
+    /// `GET /runboard/export/{projId}/{runId}?format=csv|junit`: a report as a file.
+    Export,
+    /// `GET /runboard/history/{projId}`: the ledger's executions, newest first.
+    History,
+    /// `GET /runboard/history/{projId}/jobs/{jobId}`: one execution and its comparison.
+    HistoryJob,
+    /// `GET /runboard/history/{projId}/tests/{testId}`: one test's recent results.
+    HistoryTest,
+    /// `GET /runboard/openapi.json`: this table as an OpenAPI description.
+    OpenApi,
+    /// `GET /healthz`: the process answers.
+    Health,
+    /// `GET /readyz`: the platform answers and the breaker is closed.
+    Ready,
+    /// `GET /metrics`: Prometheus text.
+    Metrics,
+}
+
+impl Route {
+    /// Every route, the guide's first.
+    pub const ALL: [Self; 13] = [
+        Self::Guide(Endpoint::Execute),
+        Self::Guide(Endpoint::Jobs),
+        Self::Guide(Endpoint::TestRun),
+        Self::Bootstrap,
+        Self::Live,
+        Self::Export,
+        Self::History,
+        Self::HistoryJob,
+        Self::HistoryTest,
+        Self::OpenApi,
+        Self::Health,
+        Self::Ready,
+        Self::Metrics,
+    ];
+
+    /// The one method it answers; any other is a 405.
+    pub const fn method(self) -> &'static str {
+        match self {
+            Self::Guide(endpoint) => endpoint.method(),
+            _ => "GET",
+        }
+    }
+
+    /// The path template in axum 0.8 route syntax; also the `route` metrics label.
+    pub const fn template(self) -> &'static str {
+        match self {
+            Self::Guide(endpoint) => endpoint.template(),
+            Self::Bootstrap => "/runboard/bootstrap",
+            Self::Live => "/runboard/live/{projId}/{runId}",
+            Self::Export => "/runboard/export/{projId}/{runId}",
+            Self::History => "/runboard/history/{projId}",
+            Self::HistoryJob => "/runboard/history/{projId}/jobs/{jobId}",
+            Self::HistoryTest => "/runboard/history/{projId}/tests/{testId}",
+            Self::OpenApi => "/runboard/openapi.json",
+            Self::Health => "/healthz",
+            Self::Ready => "/readyz",
+            Self::Metrics => "/metrics",
+        }
+    }
+
+    /// The allowance a request to it spends: a start, or a read for everything under
+    /// `/api/` and `/runboard/` (a test holds the table to that), or nothing for probes.
+    pub const fn allowance(self) -> Allowance {
+        match self {
+            Self::Guide(Endpoint::Execute) => Allowance::Start,
+            Self::Guide(_)
+            | Self::Bootstrap
+            | Self::Live
+            | Self::Export
+            | Self::History
+            | Self::HistoryJob
+            | Self::HistoryTest
+            | Self::OpenApi => Allowance::Read,
+            Self::Health | Self::Ready | Self::Metrics => Allowance::Free,
+        }
+    }
+
+    /// One line for people reading the API description.
+    pub const fn summary(self) -> &'static str {
+        match self {
+            Self::Guide(Endpoint::Execute) => "Start a test run (the guide's endpoint)",
+            Self::Guide(Endpoint::Jobs) => "Job states (the guide's endpoint)",
+            Self::Guide(Endpoint::TestRun) => "A run report (the guide's endpoint)",
+            Self::Bootstrap => "Projects, presets, permissions and poll intervals",
+            Self::Live => "A live run report as Server-Sent Events",
+            Self::Export => "A run report as a CSV or JUnit XML file",
+            Self::History => "The ledger's executions of a project, newest first",
+            Self::HistoryJob => "One execution, its results and the previous run",
+            Self::HistoryTest => "One test's recent results and flips",
+            Self::OpenApi => "This description",
+            Self::Health => "Liveness probe",
+            Self::Ready => "Readiness probe: the platform answers",
+            Self::Metrics => "Prometheus metrics",
+        }
+    }
+
+    /// The query parameters it reads, with what each means.
+    pub const fn query(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::Export => &[("format", "csv or junit")],
+            Self::History => &[
+                ("format", "json (default) or csv"),
+                ("user", "only executions started by this user"),
+                ("preset", "only executions of this preset"),
+                ("status", "only executions in this state"),
+                ("origin", "only executions started here or elsewhere"),
+                (
+                    "from",
+                    "only executions started on or after this time (RFC 3339 or a day)",
+                ),
+                (
+                    "to",
+                    "only executions started before this time (RFC 3339 or a day)",
+                ),
+                ("cursor", "the page after this opaque cursor"),
+                ("limit", "how many executions per page"),
+            ],
+            _ => &[],
+        }
+    }
+
+    /// The names of the path's `{parameters}`, in order.
+    pub fn path_parameters(self) -> impl Iterator<Item = &'static str> {
+        self.template()
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+    }
+
+    /// The route whose [`template`](Self::template) is `template` (an axum matched path).
+    pub fn of_template(template: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.template() == template)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_under_api_or_runboard_spends_an_allowance() {
+        for route in Route::ALL {
+            let template = route.template();
+            let counted = template.starts_with("/api/") || template.starts_with("/runboard/");
+            match route.allowance() {
+                Allowance::Free => assert!(!counted, "{template} must spend an allowance"),
+                Allowance::Start | Allowance::Read => assert!(counted, "{template}"),
+            }
+            assert_eq!(Route::of_template(template), Some(route));
+        }
+        let starts: Vec<_> = Route::ALL
+            .into_iter()
+            .filter(|r| r.allowance() == Allowance::Start)
+            .collect();
+        assert_eq!(starts, [Route::Guide(Endpoint::Execute)]);
+    }
+
+    #[test]
+    fn templates_are_distinct_and_name_their_parameters() {
+        let mut templates: Vec<_> = Route::ALL.iter().map(|r| r.template()).collect();
+        templates.sort_unstable();
+        templates.dedup();
+        assert_eq!(templates.len(), Route::ALL.len());
+        let names: Vec<_> = Route::HistoryJob.path_parameters().collect();
+        assert_eq!(names, ["projId", "jobId"]);
+        assert_eq!(Route::Bootstrap.path_parameters().count(), 0);
+        assert_eq!(Route::Guide(Endpoint::Jobs).method(), "POST");
+        assert_eq!(Route::of_template("/runboard/nothing"), None);
+    }
+}
