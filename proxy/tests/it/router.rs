@@ -338,3 +338,44 @@ async fn invented_methods_are_counted_as_other() {
         assert!(!text.contains(&format!(r#"method="{invented}"#)), "{text}");
     }
 }
+
+/// `/runboard/openapi.json` is generated from the route table: every route the router
+/// answers is described with its method, and every described route is answered (not
+/// the widget's 404 or a 405), so the description cannot drift from the server.
+#[tokio::test]
+async fn the_openapi_description_lists_every_route_the_router_answers() {
+    use runboard_shared::Route;
+
+    let router = router(None).await;
+    let (response, bytes) = send(&router, get("/runboard/openapi.json")).await;
+    assert_eq!(response.status(), 200);
+    assert!(header_of(&response, header::CONTENT_TYPE).starts_with("application/json"));
+    let description: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(description["openapi"], "3.1.0");
+    let paths = description["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), Route::ALL.len());
+    for route in Route::ALL {
+        let method = route.method().to_ascii_lowercase();
+        assert!(
+            paths[route.template()][&method].is_object(),
+            "{route:?} is not described"
+        );
+        // Answered by its own handler: a wrong method on it is a 405, not the widget.
+        let other = if route.method() == "GET" {
+            "DELETE"
+        } else {
+            "GET"
+        };
+        let path = route
+            .template()
+            .replace("{projId}", "p1")
+            .replace(['{', '}'], "");
+        let request = Request::builder()
+            .method(other)
+            .uri(&path)
+            .body(Body::empty())
+            .unwrap();
+        let (response, _) = send(&router, request).await;
+        assert_eq!(response.status(), 405, "{other} {path}");
+    }
+}
