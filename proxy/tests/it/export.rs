@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use reqwest::{StatusCode, header};
 use runboard_proxy::Server;
-use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject, Simulator};
+use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
 use serde_json::{Value, json};
 
 use crate::common::{self, KEY, PROJECT};
@@ -20,19 +20,13 @@ struct Stack {
 }
 
 async fn stack() -> Stack {
-    let clock = Arc::new(ManualClock::at_example_time());
     let sim_config = SimConfig {
         speed: 1.0,
         tests_per_project: 8,
         projects: vec![SimProject::new(PROJECT, KEY)],
         ..SimConfig::default()
     };
-    let sim = runboard_sim::spawn(
-        Simulator::with_clock(sim_config, clock.clone()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .expect("simulator starts");
+    let (sim, clock) = common::manual_sim(sim_config).await;
     let config = common::config_for(&sim.url(), KEY);
     let server = Server::start(config).await.expect("runboard starts");
     Stack {

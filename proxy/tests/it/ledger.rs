@@ -17,7 +17,7 @@ use runboard_proxy::{
     config::{AuthMode, LedgerConfig},
 };
 use runboard_shared::{ExecutionDetail, HistoryPage, Origin, Preset, TestHistory};
-use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject, Simulator};
+use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
 use runboard_testdb::PgServer;
 use serde_json::{Value, json};
 
@@ -73,19 +73,13 @@ on_both!(
 
 impl Stack {
     async fn new(db: Db) -> Self {
-        let clock = Arc::new(ManualClock::at_example_time());
         let config = SimConfig {
             speed: 50.0,
             tests_per_project: 6,
             projects: vec![SimProject::new(PROJECT, KEY)],
             ..SimConfig::default()
         };
-        let sim = runboard_sim::spawn(
-            Simulator::with_clock(config, clock.clone()),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
+        let (sim, clock) = common::manual_sim(config).await;
         let dir = tempfile::tempdir().unwrap();
         let (pg, ledger_url) = match db {
             Db::Sqlite => {

@@ -8,17 +8,16 @@ use std::{
     collections::{BTreeMap, BTreeSet},
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
-    sync::Arc,
     time::{Duration, Instant},
 };
 
 use runboard_ledger::Ledger;
 use runboard_shared::HistoryPage;
-use runboard_sim::{ManualClock, SimConfig, SimProject, Simulator};
+use runboard_sim::{SimConfig, SimProject};
 use runboard_testdb::PgServer;
 use serde_json::json;
 
-use crate::common::{KEY, PROJECT, execute_path, read, wait_for};
+use crate::common::{self, KEY, PROJECT, execute_path, read, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_runboard");
 const WAIT: Duration = Duration::from_secs(30);
@@ -89,19 +88,13 @@ impl Drop for Instance {
 async fn two_instances_share_one_postgres_ledger() {
     let pg = PgServer::start();
     let ledger_url = pg.fresh_database();
-    let clock = Arc::new(ManualClock::at_example_time());
     let sim_config = SimConfig {
         speed: 50.0,
         tests_per_project: 8,
         projects: vec![SimProject::new(PROJECT, KEY)],
         ..SimConfig::default()
     };
-    let sim = runboard_sim::spawn(
-        Simulator::with_clock(sim_config, clock.clone()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let (sim, clock) = common::manual_sim(sim_config).await;
     let catalog = sim.sim.catalog(PROJECT).unwrap();
     let tests: BTreeSet<String> = catalog
         .features

@@ -121,18 +121,12 @@ fn parse(block: &str) -> Frame {
 /// A simulator on a manual clock (runs move only when the test says) and Runboard in
 /// front of it, polling followed runs every `run_ms`.
 async fn start(run_ms: u64, adjust: impl FnOnce(&mut Config)) -> (Harness, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::at_example_time());
     let sim_config = SimConfig {
         tests_per_project: 6,
         projects: vec![SimProject::new(PROJECT, common::KEY)],
         ..SimConfig::default()
     };
-    let sim = runboard_sim::spawn(
-        Simulator::with_clock(sim_config, clock.clone()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let (sim, clock) = common::manual_sim(sim_config).await;
     let mut config = common::config_for(&sim.url(), common::KEY);
     config.poll.run_ms = run_ms;
     adjust(&mut config);

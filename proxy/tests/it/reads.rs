@@ -10,7 +10,7 @@ use runboard_proxy::{
     config::{ApiKey, AuthMode, ProjectConfig},
 };
 use runboard_shared::ProjectId;
-use runboard_sim::{Faults, ManualClock, RunningSim, SimConfig, SimProject, Simulator};
+use runboard_sim::{Faults, ManualClock, RunningSim, SimConfig, SimProject};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -35,7 +35,6 @@ struct Stack {
 }
 
 async fn stack(adjust: impl FnOnce(&mut Config)) -> Stack {
-    let clock = Arc::new(ManualClock::at_example_time());
     let sim_config = SimConfig {
         speed: 1.0,
         tests_per_project: 6,
@@ -45,12 +44,7 @@ async fn stack(adjust: impl FnOnce(&mut Config)) -> Stack {
         ],
         ..SimConfig::default()
     };
-    let sim = runboard_sim::spawn(
-        Simulator::with_clock(sim_config, clock.clone()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .expect("simulator starts");
+    let (sim, clock) = common::manual_sim(sim_config).await;
     let mut config = common::config_for(&sim.url(), KEY);
     config.projects.push(ProjectConfig::new(
         ProjectId::parse(OTHER).unwrap(),

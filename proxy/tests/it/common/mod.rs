@@ -10,6 +10,7 @@ pub mod raw_http;
 use std::{
     future::Future,
     net::SocketAddr,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -18,7 +19,9 @@ use runboard_proxy::{
     config::{ApiKey, ProjectConfig},
 };
 use runboard_shared::{ProjectId, RunId};
-use runboard_sim::{RecordedRequest, RunningSim, SimConfig, SimProject, Simulator, Stats};
+use runboard_sim::{
+    ManualClock, RecordedRequest, RunningSim, SimConfig, SimProject, Simulator, Stats,
+};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -45,6 +48,19 @@ pub fn jobs_path() -> String {
 /// The guide's report path for `run` (a valid id) in [`PROJECT`].
 pub fn run_path(run: &str) -> String {
     runboard_shared::test_run_path(&project_id(), &RunId::parse(run).unwrap())
+}
+
+/// A simulator on a manual clock (runs move only when the test says so), on
+/// `127.0.0.1:0`, and its clock.
+pub async fn manual_sim(config: SimConfig) -> (RunningSim, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at_example_time());
+    let sim = runboard_sim::spawn(
+        Simulator::with_clock(config, clock.clone()),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .expect("simulator starts");
+    (sim, clock)
 }
 
 /// A simulator and a Runboard in front of it.
