@@ -70,16 +70,8 @@ fn check_config_never_echoes_a_key_or_a_misplaced_secret() {
         key_file.display().to_string()
     );
     std::fs::write(&config, &project).unwrap();
-    let output = Command::new(BIN)
-        .arg("check-config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
-    assert!(output.status.success(), "{stderr}");
+    let (code, stdout, stderr) = check_config(&config, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
     #[cfg(unix)]
     assert!(
         stderr.contains("warning: projects[0].api_key_file") && stderr.contains("chmod 600"),
@@ -95,13 +87,8 @@ fn check_config_never_echoes_a_key_or_a_misplaced_secret() {
         format!("{project}[poll]\njobs_ms = \"{secret}\"\n"),
     )
     .unwrap();
-    let output = Command::new(BIN)
-        .arg("check-config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2));
+    let (code, _, stderr) = check_config(&config, &[]);
+    assert_eq!(code, Some(2));
     assert!(
         stderr.contains("line 7") && stderr.contains("`jobs_ms`"),
         "{stderr}"
@@ -148,14 +135,9 @@ fn check_config_warns_about_open_access() {
     };
     let check = |listen: &str| {
         std::fs::write(&config, text(listen)).unwrap();
-        let output = Command::new(BIN)
-            .arg("check-config")
-            .arg(&config)
-            .env("KEY_P1", "open-key-0123456789")
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        String::from_utf8_lossy(&output.stderr).into_owned()
+        let (code, _, stderr) = check_config(&config, &[("KEY_P1", "open-key-0123456789")]);
+        assert_eq!(code, Some(0), "{stderr}");
+        stderr
     };
     let open = check("192.0.2.10:8080");
     assert!(
@@ -178,14 +160,9 @@ fn check_config_warns_about_a_listen_address_without_public_url() {
              [[projects]]\nid = \"p1\"\napi_key_env = \"KEY_P1\"\n"
         );
         std::fs::write(&config, text).unwrap();
-        let output = Command::new(BIN)
-            .arg("check-config")
-            .arg(&config)
-            .env("KEY_P1", "listen-key-0123456789")
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        String::from_utf8_lossy(&output.stderr).into_owned()
+        let (code, _, stderr) = check_config(&config, &[("KEY_P1", "listen-key-0123456789")]);
+        assert_eq!(code, Some(0), "{stderr}");
+        stderr
     };
     // Written with a placeholder: tests never name a listen address other than port 0
     // on loopback (the tidy test), and this one only checks a file, it listens nowhere.
@@ -232,17 +209,8 @@ fn check_config_says_who_may_start_runs_and_a_missing_mode_stops_start_up() {
         project("watched", "view_only = true\n"),
     );
     std::fs::write(&config, text).unwrap();
-    let output = Command::new(BIN)
-        .arg("check-config")
-        .arg(&config)
-        .env("KEY_P", "who-key-0123456789")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
-    assert!(output.status.success(), "{stderr}");
+    let (code, stdout, stderr) = check_config(&config, &[("KEY_P", "who-key-0123456789")]);
+    assert_eq!(code, Some(0), "{stderr}");
     for line in [
         "project closed (closed): nobody may start runs (view only)",
         "project open (open): every signed-in user may start runs (run_everyone)",
@@ -279,4 +247,20 @@ fn check_config_says_who_may_start_runs_and_a_missing_mode_stops_start_up() {
             "{args:?}: {stderr}"
         );
     }
+}
+
+/// What `runboard check-config FILE` said with `env` set: its exit code, standard output
+/// and standard error.
+fn check_config(file: &std::path::Path, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let output = Command::new(BIN)
+        .arg("check-config")
+        .arg(file)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
