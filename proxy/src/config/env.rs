@@ -31,6 +31,7 @@ pub(crate) const OVERRIDES: &[(&str, &str)] = &[
     ("RUNBOARD_CACHE_LIVE_REUSE_MS", "cache.live_reuse_ms"),
     ("RUNBOARD_CACHE_FINISHED_BYTES", "cache.finished_bytes"),
     ("RUNBOARD_LEDGER_URL", "ledger.url"),
+    ("RUNBOARD_LEDGER_URL_FILE", "ledger.url_file"),
     ("RUNBOARD_LEDGER_RETENTION_DAYS", "ledger.retention_days"),
     ("RUNBOARD_LEDGER_FOLLOW_MS", "ledger.follow_ms"),
     ("RUNBOARD_LEDGER_LEASE_MS", "ledger.lease_ms"),
@@ -89,7 +90,15 @@ fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigErro
         "RUNBOARD_POLL_RUN_MS" => raw.poll.run_ms = Some(number(var, &value)?),
         "RUNBOARD_CACHE_LIVE_REUSE_MS" => raw.cache.live_reuse_ms = Some(number(var, &value)?),
         "RUNBOARD_CACHE_FINISHED_BYTES" => raw.cache.finished_bytes = Some(number(var, &value)?),
-        "RUNBOARD_LEDGER_URL" => raw.ledger.url = Some(value),
+        // Either override replaces the file's URL however the file gave it.
+        "RUNBOARD_LEDGER_URL" => {
+            raw.ledger.url = Some(value);
+            raw.ledger.url_file = None;
+        }
+        "RUNBOARD_LEDGER_URL_FILE" => {
+            raw.ledger.url_file = Some(value.into());
+            raw.ledger.url = None;
+        }
         "RUNBOARD_LEDGER_RETENTION_DAYS" => {
             raw.ledger.retention_days = Some(number(var, &value)?);
         }

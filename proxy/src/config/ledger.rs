@@ -25,6 +25,7 @@ pub(crate) const DEFAULT_LEASE_MS: u64 = 30_000;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawLedger {
     pub(crate) url: Option<String>,
+    pub(crate) url_file: Option<std::path::PathBuf>,
     pub(crate) retention_days: Option<u32>,
     pub(crate) follow_ms: Option<u64>,
     pub(crate) lease_ms: Option<u64>,
@@ -88,15 +89,40 @@ impl LedgerConfig {
     }
 }
 
+/// The ledger's URL, written in the file (`url`) or read from a file of its own
+/// (`url_file`: a Kubernetes or Docker secret, since the URL may hold a password), and
+/// the setting it came from. Errors name the file, never its contents.
+fn url(
+    written: Option<String>,
+    file: Option<&std::path::Path>,
+) -> Result<(String, &'static str), ConfigError> {
+    match (written, file) {
+        (Some(_), Some(_)) => Err(ConfigError::invalid(
+            "ledger.url_file",
+            "give either ledger.url or ledger.url_file, not both",
+        )),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map(|text| (text.trim().to_owned(), "ledger.url_file"))
+            .map_err(|e| {
+                ConfigError::invalid(
+                    "ledger.url_file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            }),
+        (Some(url), None) => Ok((url, "ledger.url")),
+        (None, None) => Ok((DEFAULT_URL.to_owned(), "ledger.url")),
+    }
+}
+
 /// Checks `[ledger]`: a SQLite or PostgreSQL URL, a follow interval from 10 ms (tests)
 /// to a minute (or 0: no follower here), and a lease at least three follow intervals
 /// long, so a live follower always renews in time.
 pub(crate) fn ledger(raw: RawLedger) -> Result<LedgerConfig, ConfigError> {
-    let url = raw.url.unwrap_or_else(|| DEFAULT_URL.to_owned());
+    let (url, setting) = url(raw.url, raw.url_file.as_deref())?;
     if runboard_ledger::Backend::of(url.trim()).is_err() {
         // Not quoted back: it may hold a password.
         return Err(ConfigError::invalid(
-            "ledger.url",
+            setting,
             "must be a sqlite: URL (sqlite:///var/lib/runboard/ledger.db) or a \
              postgres:// URL",
         ));

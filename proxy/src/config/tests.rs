@@ -552,3 +552,44 @@ fn a_short_key_is_warned_about_without_being_shown() {
     assert!(warnings.contains("withheld"), "{warnings}");
     assert!(!warnings.contains("k-short9"), "{warnings}");
 }
+
+#[test]
+fn the_ledger_url_may_come_from_a_file_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("url");
+    std::fs::write(&path, "postgres://runboard:s3cret@db.internal/runboard\n").unwrap();
+    let key = [("KEY_ONE", "k-0123456789abcdef")];
+    let with = |ledger: &str| format!("{MINIMAL}[ledger]\n{ledger}\n");
+    let from_file = format!("url_file = {:?}", path.display().to_string());
+    let config = Config::from_toml_str(&with(&from_file), env_of(&key)).unwrap();
+    assert_eq!(
+        config.ledger.url.expose(),
+        "postgres://runboard:s3cret@db.internal/runboard"
+    );
+    let both = format!("{from_file}\nurl = \"sqlite://x.db\"");
+    let err = Config::from_toml_str(&with(&both), env_of(&key))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not both"), "{err}");
+    // The environment's URL replaces the file's, however the file gave it.
+    let env = [key[0], ("RUNBOARD_LEDGER_URL", "sqlite://env.db")];
+    let config = Config::from_toml_str(&with(&from_file), env_of(&env)).unwrap();
+    assert_eq!(config.ledger.url.expose(), "sqlite://env.db");
+    // A file that holds no ledger URL: the error names the setting, never the contents.
+    std::fs::write(&path, "mysql://root:s3cret@db/x").unwrap();
+    let err = Config::from_toml_str(&with(&from_file), env_of(&key))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ledger.url_file") && !err.contains("s3cret"),
+        "{err}"
+    );
+    let missing = "url_file = \"/nonexistent/runboard-ledger-url\"";
+    let err = Config::from_toml_str(&with(missing), env_of(&key))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot read /nonexistent/runboard-ledger-url"),
+        "{err}"
+    );
+}
