@@ -27,10 +27,6 @@ use crate::{
 /// How often (in checks) the limiters drop the state of users back at a full allowance.
 const RETAIN_EVERY: u64 = 1024;
 
-/// The path prefixes of every route that may reach the platform or read the ledger.
-/// Outside them are only the probes and the widget's files, which cost neither.
-const COUNTED: [&str; 2] = ["/api/", "/runboard/"];
-
 /// Which allowance a request draws on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -42,19 +38,14 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    /// The allowance of the route `template` (the router's matched path), or `None` for
-    /// a free one, as the contract's route table says (`runboard_shared::Route`). A
-    /// template outside the table (none is served) counts as a read under [`COUNTED`],
-    /// so nothing there is ever free by accident.
-    pub(crate) fn of_route(template: &str) -> Option<Self> {
-        match Route::of_template(template).map(Route::allowance) {
-            Some(Allowance::Start) => Some(Self::Start),
-            Some(Allowance::Read) => Some(Self::Read),
-            Some(Allowance::Free) => None,
-            None => COUNTED
-                .iter()
-                .any(|prefix| template.starts_with(prefix))
-                .then_some(Self::Read),
+    /// The allowance `route` spends, or `None` for a free one, as the contract's route
+    /// table says (`runboard_shared::Route`, whose test holds every route under `/api/`
+    /// and `/runboard/` to an allowance).
+    pub(crate) fn of_route(route: Route) -> Option<Self> {
+        match route.allowance() {
+            Allowance::Start => Some(Self::Start),
+            Allowance::Read => Some(Self::Read),
+            Allowance::Free => None,
         }
     }
 
@@ -173,38 +164,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_route_under_api_or_runboard_spends_an_allowance() {
-        let check = |template: &str, expected: Option<Kind>| {
-            assert_eq!(Kind::of_route(template), expected, "{template}");
-        };
-        check("/api/testExecution/{projId}", Some(Kind::Start));
-        for read in [
-            "/api/jobs/{projId}",
-            "/api/testRun/{projId}/{runId}",
-            "/runboard/bootstrap",
-            "/runboard/live/{projId}/{runId}",
-            "/runboard/export/{projId}/{runId}",
-            "/runboard/history/{projId}",
-            "/runboard/history/{projId}/jobs/{jobId}",
-            "/runboard/history/{projId}/tests/{testId}",
-            // A route nobody has written yet counts by default.
-            "/runboard/anything/{projId}",
-        ] {
-            check(read, Some(Kind::Read));
-        }
-        for free in ["/healthz", "/readyz", "/metrics", "/", "/index.html"] {
-            check(free, None);
-        }
-    }
-
     /// Every route of the table spends what the table says, and the only free ones are
     /// the probes: no route reaches the platform or the ledger without an allowance.
     #[test]
     fn the_route_table_has_no_free_route_but_the_probes() {
         for route in Route::ALL {
-            let kind = Kind::of_route(route.template());
-            if kind.is_none() {
+            if Kind::of_route(route).is_none() {
                 assert!(
                     ["/healthz", "/readyz", "/metrics"].contains(&route.template()),
                     "{} is free: put it under /runboard/ or list it here, knowing it \

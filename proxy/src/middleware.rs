@@ -10,6 +10,7 @@ use axum::{
     middleware::{Next, from_fn, from_fn_with_state},
     response::{IntoResponse, Response},
 };
+use runboard_shared::Route;
 use tower_http::{compression::CompressionLayer, timeout::RequestBodyTimeoutLayer};
 
 use crate::{
@@ -64,14 +65,15 @@ async fn count_request(State(state): State<AppState>, request: Request, next: Ne
     response
 }
 
-/// Spends the user's start or read allowance, chosen by the matched route
-/// ([`Kind::of_route`]: every route under `/api/` and `/runboard/` counts, so a new one
-/// cannot forget to); 429 `rate_limited` with `Retry-After`.
+/// Spends the user's start or read allowance, as the route table says for the matched
+/// route ([`Kind::of_route`]); 429 `rate_limited` with `Retry-After`. Paths that match no
+/// route (the widget's files) spend nothing.
 async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let kind = request
         .extensions()
         .get::<MatchedPath>()
-        .and_then(|matched| Kind::of_route(matched.as_str()));
+        .and_then(|matched| Route::of_template(matched.as_str()))
+        .and_then(Kind::of_route);
     let Some(kind) = kind else {
         return next.run(request).await;
     };

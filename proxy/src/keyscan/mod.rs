@@ -2,7 +2,8 @@
 //! key in every form it could be written in, run over the bytes of an answer *and* over
 //! its JSON strings as a client decodes them. Upstream answers pass it before anything
 //! reads them (`upstream/`); what Runboard derives from them passes it again on the way
-//! out (`egress.rs`: its own routes' answers, live events, log lines).
+//! out (`egress.rs`: the answers it builds; `live/follow.rs`: each `change` event). Ledger
+//! rows, audit and log lines hold only values taken from answers that passed.
 
 mod egress;
 mod json;
