@@ -75,17 +75,17 @@ impl fmt::Display for Endpoint {
 
 /// The path of [`Endpoint::Execute`] for `project`.
 pub fn execute_path(project: &ProjectId) -> String {
-    format!("/api/testExecution/{project}")
+    crate::Route::Guide(Endpoint::Execute).fill(&[project])
 }
 
 /// The path of [`Endpoint::Jobs`] for `project`.
 pub fn jobs_path(project: &ProjectId) -> String {
-    format!("/api/jobs/{project}")
+    crate::Route::Guide(Endpoint::Jobs).fill(&[project])
 }
 
 /// The path of [`Endpoint::TestRun`] for `run` in `project`.
 pub fn test_run_path(project: &ProjectId, run: &RunId) -> String {
-    format!("/api/testRun/{project}/{run}")
+    crate::Route::Guide(Endpoint::TestRun).fill(&[project, run])
 }
 
 #[cfg(test)]

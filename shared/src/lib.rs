@@ -14,19 +14,22 @@ pub mod route;
 pub mod runboard;
 pub mod selector;
 pub mod status;
+pub mod target;
 pub mod test_error;
+pub mod url;
 pub mod wire;
 
 pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
 pub use error::{ApiError, ErrorBody, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
-pub use route::{Allowance, Route};
+pub use route::{API_PREFIX, Allowance, RUNBOARD_PREFIX, Route, is_reserved};
 pub use runboard::{
     Bootstrap, ExecutionDetail, HistoryCounts, HistoryExecution, HistoryPage, HistoryTest, Origin,
     PollIntervals, Preset, ProjectInfo, TestHistory, TestRunRecord,
 };
 pub use selector::{ExecuteRequest, MAX_TESTS_PER_LIST, Selector};
 pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};
+pub use target::{ExportFormat, HistoryFormat, HistoryQuery, Target, TargetError};
 pub use test_error::error_text;
 pub use wire::{
     ExecuteResponse, Job, JobsRequest, JobsResponse, RawJson, StatusCount, TestResult, TestRun,

@@ -5,6 +5,18 @@
 
 use crate::Endpoint;
 
+/// Where the guide's endpoints live; everything under it is the platform's contract.
+pub const API_PREFIX: &str = "/api/";
+/// Where Runboard's own routes live.
+pub const RUNBOARD_PREFIX: &str = "/runboard/";
+
+/// Whether `path` is under one of the contract's prefixes, where only the table's routes
+/// answer (anything else is a JSON 404, never the widget's page), every request spends an
+/// allowance and every answer is scanned for keys.
+pub fn is_reserved(path: &str) -> bool {
+    path.starts_with(API_PREFIX) || path.starts_with(RUNBOARD_PREFIX)
+}
+
 /// Which per-user allowance a request spends (`[limits]` in the server's configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Allowance {
@@ -154,6 +166,43 @@ impl Route {
             .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
     }
 
+    /// The template with its `{parameters}` replaced, in order, by `values` as given:
+    /// neither checked nor encoded, so tests can send the broken paths a client might.
+    /// Well-formed paths come from [`Target::path`](crate::Target::path).
+    pub fn fill(self, values: &[&str]) -> String {
+        let mut values = values.iter();
+        self.template()
+            .split('/')
+            .map(|segment| match segment.strip_prefix('{') {
+                Some(_) => values.next().copied().unwrap_or_default(),
+                None => segment,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The raw (still encoded) values of the path's parameters when `path` has this
+    /// route's shape, `None` otherwise. A parameter matches one non-empty segment.
+    pub fn match_path(self, path: &str) -> Option<Vec<&str>> {
+        let template: Vec<&str> = self.template().split('/').collect();
+        let segments: Vec<&str> = path.split('/').collect();
+        if template.len() != segments.len() {
+            return None;
+        }
+        let mut values = Vec::new();
+        for (pattern, segment) in template.into_iter().zip(segments) {
+            if pattern.starts_with('{') {
+                if segment.is_empty() {
+                    return None;
+                }
+                values.push(segment);
+            } else if pattern != segment {
+                return None;
+            }
+        }
+        Some(values)
+    }
+
     /// The route whose [`template`](Self::template) is `template` (an axum matched path).
     pub fn of_template(template: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.template() == template)
@@ -193,5 +242,22 @@ mod tests {
         assert_eq!(Route::Bootstrap.path_parameters().count(), 0);
         assert_eq!(Route::Guide(Endpoint::Jobs).method(), "POST");
         assert_eq!(Route::of_template("/runboard/nothing"), None);
+    }
+
+    #[test]
+    fn fill_and_match_path_are_inverse() {
+        for route in Route::ALL {
+            let names: Vec<_> = route.path_parameters().collect();
+            let values: Vec<String> = (0..names.len()).map(|i| format!("v{i}")).collect();
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            let path = route.fill(&values);
+            assert_eq!(route.match_path(&path), Some(values.clone()), "{path}");
+            assert!(is_reserved(&path) != (route.allowance() == Allowance::Free));
+        }
+        let run = Route::Guide(Endpoint::TestRun);
+        assert_eq!(run.fill(&["p", "bad%20id"]), "/api/testRun/p/bad%20id");
+        assert_eq!(run.match_path("/api/testRun/p/"), None);
+        assert_eq!(run.match_path("/api/testRun/p"), None);
+        assert_eq!(Route::Bootstrap.match_path("/runboard/bootstrap/"), None);
     }
 }
