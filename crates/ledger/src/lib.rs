@@ -2,27 +2,42 @@
 //! project's active-jobs list, followed to the end (status, counts, duration, each
 //! test's result), in SQLite (the default, zero setup) or PostgreSQL (shared by replicas).
 //!
-//! One SQL text per query for both backends through sqlx's `Any` driver (`$N`
-//! placeholders work in both); the only backend-specific SQL is the lease claim (a
-//! materialised `FOR UPDATE SKIP LOCKED` CTE on PostgreSQL). Migrations are embedded and
+//! Each backend has its own sqlx driver and pool (`SqlitePool` or `PgPool`, chosen from
+//! the URL, behind the private `Pools`), so values are encoded and columns decoded by the
+//! driver that owns them. Rows are `#[derive(sqlx::FromRow)]` structs read by column name,
+//! each field of the Rust type its column has on both backends: every number is `BIGINT`
+//! (`i64`) except `finished`, an `INTEGER` (`i32` on PostgreSQL, which SQLite's driver
+//! decodes too). Queries built at run time (history filters and cursor, the claim's
+//! project list, multi-row inserts) use `QueryBuilder::push_bind`, which writes each
+//! backend's own placeholder; fixed queries use `$N`, which both drivers read.
+//!
+//! Each query is written once, as the body of `on_pool!`: a `match` over the two pools
+//! that repeats the body in each arm, so the compiler checks it against both drivers. We
+//! chose that macro over functions generic over `sqlx::Database` because it is clearly
+//! smaller: generic functions need higher-ranked bounds on each one
+//! (`for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>`, arguments that are
+//! `IntoArguments`, encode and decode bounds per column type, `FromRow` per row type), a
+//! trait for what sqlx leaves per backend (`rows_affected` is inherent to each driver's
+//! result), and still a `match` from the enum to the generic code. Only the helpers that
+//! append SQL to a `QueryBuilder<DB>` are generic, with first-order bounds such as
+//! `i64: Encode<'a, DB> + Type<DB>`.
+//!
+//! The SQL differs per backend in two named places: the lease claim (`lease.rs`: a
+//! materialised `FOR UPDATE SKIP LOCKED` CTE on PostgreSQL, one atomic `UPDATE` on SQLite)
+//! and the migrations (`migrations/sqlite`, `migrations/postgres`), which are embedded and
 //! applied by [`Ledger::open`].
 
 mod error;
 mod lease;
 mod migrate;
 mod model;
+mod pool;
 mod read;
 mod write;
 
-use std::{
-    str::FromStr,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use sqlx::{
-    AnyPool, Executor,
-    any::{AnyConnectOptions, AnyPoolOptions},
-};
+use pool::Pools;
 
 pub use error::LedgerError;
 pub use model::{
@@ -57,18 +72,17 @@ impl Backend {
     }
 }
 
-/// The ledger: a pool and the backend it talks to. Cheap to clone.
+/// The ledger: a pool of its backend's driver. Cheap to clone.
 #[derive(Clone)]
 pub struct Ledger {
-    pool: AnyPool,
-    backend: Backend,
+    pool: Pools,
 }
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the URL: it may hold a password.
         f.debug_struct("Ledger")
-            .field("backend", &self.backend)
+            .field("backend", &self.backend())
             .finish()
     }
 }
@@ -78,58 +92,19 @@ impl Ledger {
     /// `postgres://user@host/db`) and applies the migrations. A SQLite file is created
     /// when missing.
     pub async fn open(url: &str) -> Result<Self, LedgerError> {
-        sqlx::any::install_default_drivers();
-        let backend = Backend::of(url)?;
-        let memory = backend == Backend::Sqlite && url.contains(":memory:");
-        let url = match backend {
-            Backend::Sqlite if !memory && !url.contains("mode=") => {
-                let joiner = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{joiner}mode=rwc")
-            }
-            _ => url.to_owned(),
-        };
-        let options = AnyConnectOptions::from_str(&url).map_err(LedgerError::Connect)?;
-        let pool = pool_options(backend, memory)
-            .connect_with(options)
-            .await
-            .map_err(LedgerError::Connect)?;
-        migrate::run(&pool, backend).await?;
-        Ok(Self { pool, backend })
+        let pool = Pools::connect(url).await?;
+        migrate::run(&pool).await?;
+        Ok(Self { pool })
     }
 
     /// Which database this is.
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.pool.backend()
     }
 
     /// Closes the pool, waiting for connections in use.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// Pool settings per backend. An in-memory SQLite database lives as long as its one
-/// connection (each new connection would be a new, empty database), so that connection
-/// is never closed. A SQLite file gets WAL (readers do not block the writer) with
-/// `synchronous = NORMAL` (a commit survives the process dying at once; only a power cut
-/// may lose the last ones) and a busy timeout, so the follower and the start path wait for
-/// each other instead of failing.
-fn pool_options(backend: Backend, memory: bool) -> AnyPoolOptions {
-    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-    match backend {
-        Backend::Sqlite if memory => options
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None),
-        Backend::Sqlite => options.max_connections(4).after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
-                    .await?;
-                Ok(())
-            })
-        }),
-        Backend::Postgres => options.max_connections(8),
     }
 }
 

@@ -4,12 +4,12 @@
 
 use std::borrow::Cow;
 
-use sqlx::{
-    AnyPool,
-    migrate::{Migration, MigrationType, Migrator},
-};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use crate::{Backend, LedgerError};
+use crate::{
+    Backend, LedgerError,
+    pool::{Pools, on_pool},
+};
 
 /// `(version, description, sqlite, postgres)`, in order. Never edit one that shipped:
 /// add the next.
@@ -20,12 +20,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
     include_str!("../migrations/postgres/0001_ledger.sql"),
 )];
 
-/// Applies every migration `pool` lacks.
-pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), LedgerError> {
+/// Applies every migration the database lacks.
+pub(crate) async fn run(pools: &Pools) -> Result<(), LedgerError> {
     let migrations = MIGRATIONS
         .iter()
         .map(|(version, description, sqlite, postgres)| {
-            let sql = match backend {
+            let sql = match pools.backend() {
                 Backend::Sqlite => sqlite,
                 Backend::Postgres => postgres,
             };
@@ -42,6 +42,6 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), LedgerEr
         migrations: Cow::Owned(migrations),
         ..Migrator::DEFAULT
     };
-    migrator.run(pool).await?;
+    on_pool!(pools, |pool| migrator.run(pool).await?);
     Ok(())
 }

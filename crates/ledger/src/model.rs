@@ -1,10 +1,13 @@
 //! The ledger's records as Rust values: what a start, a job's end and a history page
 //! hold. Times are epoch milliseconds (UTC); formatting them is the caller's business.
+//! Records a query returns unchanged derive `sqlx::FromRow` (columns read by name);
+//! [`Execution`] is built from a private row type in `read.rs`.
 
 use runboard_shared::{AgentName, ExecuteRequest, ProjectId, Selector};
 
-/// The row id of one execution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The row id of one execution (`BIGINT` on both backends; bound and read as itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type)]
+#[sqlx(transparent)]
 pub struct ExecutionId(pub i64);
 
 /// Who started an execution, as far as Runboard knows.
@@ -125,7 +128,7 @@ pub struct SeenJob {
 }
 
 /// An unfinished job this instance holds the lease on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Held {
     /// The row.
     pub id: ExecutionId,
@@ -155,7 +158,7 @@ pub struct Counts {
 }
 
 /// One test's final result.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TestOutcome {
     /// The platform's test id.
     pub test_id: String,
@@ -252,7 +255,7 @@ pub struct Page {
 }
 
 /// One earlier result of a test, for flaky hints.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TestRecord {
     /// The execution it ran in.
     pub execution: ExecutionId,

@@ -2,41 +2,72 @@
 //! the previous finished run of the same selector (for comparison), an execution's test
 //! results and one test's last results (for flaky hints).
 
-use sqlx::{Row, any::AnyRow};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::{
     Counts, Execution, ExecutionId, HistoryQuery, Ledger, LedgerError, MAX_PAGE, Origin, Page,
-    TestOutcome, TestRecord,
+    TestOutcome, TestRecord, pool::on_pool,
 };
 
+/// The columns of [`ExecutionRow`].
 const COLUMNS: &str = "id, project, job_id, test_run_id, user_name, selector_kind, \
     selector_value, agent, preset, origin, started_at, status, finished, passed, failed, \
     skipped, total, duration_ms, finished_at";
 
-/// A query's conditions with `$N` placeholders numbered as values are bound, and the
-/// values, in order.
-#[derive(Default)]
-struct Conditions {
-    sql: Vec<String>,
-    binds: Vec<Bind>,
+/// One `executions` row as both backends return it; [`Execution`] is what callers see.
+#[derive(sqlx::FromRow)]
+struct ExecutionRow {
+    id: ExecutionId,
+    project: String,
+    job_id: Option<String>,
+    test_run_id: Option<String>,
+    user_name: String,
+    selector_kind: String,
+    selector_value: String,
+    agent: Option<String>,
+    preset: Option<String>,
+    origin: String,
+    started_at: i64,
+    status: String,
+    /// 0 or 1 in an `INTEGER` column: 32 bits on PostgreSQL, which SQLite decodes too.
+    finished: i32,
+    passed: Option<i64>,
+    failed: Option<i64>,
+    skipped: Option<i64>,
+    total: Option<i64>,
+    duration_ms: Option<i64>,
+    finished_at: Option<i64>,
 }
 
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-impl Conditions {
-    /// The placeholder for `value`, bound next.
-    fn bind(&mut self, value: Bind) -> String {
-        self.binds.push(value);
-        format!("${}", self.binds.len())
-    }
-
-    /// `column = value`.
-    fn equals(&mut self, column: &str, value: &str) {
-        let p = self.bind(Bind::Text(value.to_owned()));
-        self.sql.push(format!("{column} = {p}"));
+impl From<ExecutionRow> for Execution {
+    fn from(row: ExecutionRow) -> Self {
+        let counts = match (row.passed, row.failed, row.skipped, row.total) {
+            (Some(passed), Some(failed), Some(skipped), Some(total)) => Some(Counts {
+                passed,
+                failed,
+                skipped,
+                total,
+            }),
+            _ => None,
+        };
+        Self {
+            id: row.id,
+            project: row.project,
+            job_id: row.job_id,
+            test_run_id: row.test_run_id,
+            user: row.user_name,
+            selector_kind: row.selector_kind,
+            selector_value: row.selector_value,
+            agent: row.agent,
+            preset: row.preset,
+            origin: Origin::parse(&row.origin),
+            started_at: row.started_at,
+            status: row.status,
+            finished: row.finished != 0,
+            counts,
+            duration_ms: row.duration_ms,
+            finished_at: row.finished_at,
+        }
     }
 }
 
@@ -44,50 +75,13 @@ impl Ledger {
     /// One page of `project`'s history, newest first.
     pub async fn history(&self, project: &str, query: &HistoryQuery) -> Result<Page, LedgerError> {
         let limit = query.limit.clamp(1, MAX_PAGE);
-        let mut c = Conditions::default();
-        c.equals("project", project);
-        if let Some(user) = &query.user {
-            c.equals("user_name", user);
-        }
-        if let Some(preset) = &query.preset {
-            c.equals("preset", preset);
-        }
-        if let Some(status) = &query.status {
-            c.equals("status", status);
-        }
-        if let Some(origin) = query.origin {
-            c.equals("origin", origin.as_str());
-        }
-        if let Some(from) = query.from {
-            let p = c.bind(Bind::Int(from));
-            c.sql.push(format!("started_at >= {p}"));
-        }
-        if let Some(to) = query.to {
-            let p = c.bind(Bind::Int(to));
-            c.sql.push(format!("started_at < {p}"));
-        }
-        if let Some(cursor) = &query.cursor {
-            let (at, id) = parse_cursor(cursor)?;
-            let at = c.bind(Bind::Int(at));
-            let id = c.bind(Bind::Int(id));
-            // A row-value comparison: both backends walk the history index from there.
-            c.sql.push(format!("(started_at, id) < ({at}, {id})"));
-        }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM executions WHERE {} \
-             ORDER BY started_at DESC, id DESC LIMIT {}",
-            c.sql.join(" AND "),
-            limit + 1
-        );
-        let mut q = sqlx::query(&sql);
-        for bind in c.binds {
-            q = match bind {
-                Bind::Text(text) => q.bind(text),
-                Bind::Int(int) => q.bind(int),
-            };
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        let mut executions = rows.iter().map(execution).collect::<Result<Vec<_>, _>>()?;
+        let after = query.cursor.as_deref().map(parse_cursor).transpose()?;
+        let rows: Vec<ExecutionRow> = on_pool!(&self.pool, |pool| {
+            let mut sql = QueryBuilder::new("");
+            push_history(&mut sql, project, query, after, limit);
+            sql.build_query_as().fetch_all(pool).await?
+        });
+        let mut executions: Vec<Execution> = rows.into_iter().map(Execution::from).collect();
         let next = if executions.len() > limit {
             executions.truncate(limit);
             executions.last().map(|e| cursor(e.started_at, e.id))
@@ -104,12 +98,14 @@ impl Ledger {
         job_id: &str,
     ) -> Result<Option<Execution>, LedgerError> {
         let sql = format!("SELECT {COLUMNS} FROM executions WHERE project = $1 AND job_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(project)
-            .bind(job_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(execution).transpose().map_err(Into::into)
+        let row: Option<ExecutionRow> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(&sql)
+                .bind(project)
+                .bind(job_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Execution::from))
     }
 
     /// The newest finished execution of the same project and selector that started
@@ -125,37 +121,26 @@ impl Ledger {
              AND (started_at < $4 OR (started_at = $4 AND id < $5)) \
              ORDER BY started_at DESC, id DESC LIMIT 1"
         );
-        let row = sqlx::query(&sql)
-            .bind(&of.project)
-            .bind(&of.selector_kind)
-            .bind(&of.selector_value)
-            .bind(of.started_at)
-            .bind(of.id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(execution).transpose().map_err(Into::into)
+        let row: Option<ExecutionRow> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(&sql)
+                .bind(&of.project)
+                .bind(&of.selector_kind)
+                .bind(&of.selector_value)
+                .bind(of.started_at)
+                .bind(of.id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Execution::from))
     }
 
     /// Every test result recorded for execution `id`, by test id.
     pub async fn results(&self, id: ExecutionId) -> Result<Vec<TestOutcome>, LedgerError> {
-        let rows = sqlx::query(
-            "SELECT test_id, title, status, duration_ms FROM test_results \
-             WHERE execution_id = $1 ORDER BY test_id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(TestOutcome {
-                    test_id: row.try_get(0)?,
-                    title: row.try_get(1)?,
-                    status: row.try_get(2)?,
-                    duration_ms: row.try_get(3)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        let sql = "SELECT test_id, title, status, duration_ms FROM test_results \
+             WHERE execution_id = $1 ORDER BY test_id";
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query_as(sql).bind(id).fetch_all(pool).await?
+        }))
     }
 
     /// The last `limit` results of test `test_id` in `project`, newest first.
@@ -166,70 +151,68 @@ impl Ledger {
         limit: usize,
     ) -> Result<Vec<TestRecord>, LedgerError> {
         let limit = i64::try_from(limit.clamp(1, MAX_PAGE)).unwrap_or(1);
-        let rows = sqlx::query(
-            "SELECT r.execution_id, e.job_id, r.status, r.duration_ms, r.started_at \
+        let sql = "SELECT r.execution_id AS execution, e.job_id AS job_id, r.status AS status, \
+             r.duration_ms AS duration_ms, r.started_at AS started_at \
              FROM test_results r JOIN executions e ON e.id = r.execution_id \
              WHERE r.project = $1 AND r.test_id = $2 \
-             ORDER BY r.started_at DESC, r.execution_id DESC LIMIT $3",
-        )
-        .bind(project)
-        .bind(test_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(TestRecord {
-                    execution: ExecutionId(row.try_get(0)?),
-                    job_id: row.try_get(1)?,
-                    status: row.try_get(2)?,
-                    duration_ms: row.try_get(3)?,
-                    started_at: row.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+             ORDER BY r.started_at DESC, r.execution_id DESC LIMIT $3";
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query_as(sql)
+                .bind(project)
+                .bind(test_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
     }
 }
 
-fn execution(row: &AnyRow) -> Result<Execution, sqlx::Error> {
-    let counts = match (
-        row.try_get::<Option<i64>, _>("passed")?,
-        row.try_get::<Option<i64>, _>("failed")?,
-        row.try_get::<Option<i64>, _>("skipped")?,
-        row.try_get::<Option<i64>, _>("total")?,
-    ) {
-        (Some(passed), Some(failed), Some(skipped), Some(total)) => Some(Counts {
-            passed,
-            failed,
-            skipped,
-            total,
-        }),
-        _ => None,
-    };
-    // `finished` is INTEGER: 32 bits on PostgreSQL, 64 on SQLite.
-    let finished = match row.try_get::<i64, _>("finished") {
-        Ok(value) => value != 0,
-        Err(_) => row.try_get::<i32, _>("finished")? != 0,
-    };
-    Ok(Execution {
-        id: ExecutionId(row.try_get("id")?),
-        project: row.try_get("project")?,
-        job_id: row.try_get("job_id")?,
-        test_run_id: row.try_get("test_run_id")?,
-        user: row.try_get("user_name")?,
-        selector_kind: row.try_get("selector_kind")?,
-        selector_value: row.try_get("selector_value")?,
-        agent: row.try_get("agent")?,
-        preset: row.try_get("preset")?,
-        origin: Origin::parse(&row.try_get::<String, _>("origin")?),
-        started_at: row.try_get("started_at")?,
-        status: row.try_get("status")?,
-        finished,
-        counts,
-        duration_ms: row.try_get("duration_ms")?,
-        finished_at: row.try_get("finished_at")?,
-    })
+/// Appends to `sql` the query of one history page: `project`'s executions that pass
+/// `query`'s filters, after the cursor `after`, newest first, one more than `limit` (so
+/// the caller knows whether a next page exists).
+fn push_history<'a, DB: Database>(
+    sql: &mut QueryBuilder<'a, DB>,
+    project: &'a str,
+    query: &'a HistoryQuery,
+    after: Option<(i64, i64)>,
+    limit: usize,
+) where
+    &'a str: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    sql.push("SELECT ")
+        .push(COLUMNS)
+        .push(" FROM executions WHERE project = ")
+        .push_bind(project);
+    let origin = query.origin.map(Origin::as_str);
+    let text = [
+        ("user_name", query.user.as_deref()),
+        ("preset", query.preset.as_deref()),
+        ("status", query.status.as_deref()),
+        ("origin", origin),
+    ];
+    for (column, value) in text {
+        if let Some(value) = value {
+            sql.push(format_args!(" AND {column} = ")).push_bind(value);
+        }
+    }
+    if let Some(from) = query.from {
+        sql.push(" AND started_at >= ").push_bind(from);
+    }
+    if let Some(to) = query.to {
+        sql.push(" AND started_at < ").push_bind(to);
+    }
+    if let Some((at, id)) = after {
+        // A row-value comparison: both backends walk the history index from there.
+        sql.push(" AND (started_at, id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+    sql.push(" ORDER BY started_at DESC, id DESC LIMIT ")
+        .push_bind(fetch);
 }
 
 /// The cursor after an execution: opaque to clients, `<started_at>.<id>` in hex.

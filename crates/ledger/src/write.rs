@@ -8,10 +8,12 @@
 //! orphaned intent when it is the only candidate, so the user is kept. An accepted start
 //! is therefore never missing, at worst it is marked "started elsewhere".
 
-use sqlx::{Any, Row, Transaction, any::AnyQueryResult};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::{
-    Confirmed, ExecutionId, Finish, Intent, Ledger, LedgerError, STARTING, SeenJob, UNCONFIRMED,
+    Confirmed, ExecutionId, Finish, Intent, Ledger, LedgerError, STARTING, SeenJob, TestOutcome,
+    UNCONFIRMED,
+    pool::{Pools, on_pool},
 };
 
 /// Rows per multi-row insert of test results (7 parameters each, far below both
@@ -32,22 +34,22 @@ pub enum Seen {
 impl Ledger {
     /// Records that a start is about to be sent. Call before sending it.
     pub async fn record_intent(&self, intent: &Intent) -> Result<ExecutionId, LedgerError> {
-        let row = sqlx::query(
-            "INSERT INTO executions (project, user_name, selector_kind, selector_value, agent, \
-             preset, origin, started_at, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'runboard', $7, $8) RETURNING id",
-        )
-        .bind(intent.project.as_str())
-        .bind(&intent.user)
-        .bind(&intent.selector_kind)
-        .bind(&intent.selector_value)
-        .bind(intent.agent.as_deref())
-        .bind(intent.preset.as_deref())
-        .bind(intent.started_at)
-        .bind(STARTING)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(ExecutionId(row.try_get(0)?))
+        let sql = "INSERT INTO executions (project, user_name, selector_kind, selector_value, \
+             agent, preset, origin, started_at, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'runboard', $7, $8) RETURNING id";
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar(sql)
+                .bind(intent.project.as_str())
+                .bind(&intent.user)
+                .bind(&intent.selector_kind)
+                .bind(&intent.selector_value)
+                .bind(intent.agent.as_deref())
+                .bind(intent.preset.as_deref())
+                .bind(intent.started_at)
+                .bind(STARTING)
+                .fetch_one(pool)
+                .await?
+        }))
     }
 
     /// Gives the intent `id` the job id the platform answered. When the job is recorded
@@ -58,19 +60,20 @@ impl Ledger {
         id: ExecutionId,
         job_id: &str,
     ) -> Result<Confirmed, LedgerError> {
-        let update = sqlx::query(
-            "UPDATE executions SET job_id = $1, status = 'Pending' WHERE id = $2 AND job_id IS NULL",
-        )
-        .bind(job_id)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await;
+        let sql = "UPDATE executions SET job_id = $1, status = 'Pending' \
+             WHERE id = $2 AND job_id IS NULL";
+        let update = on_pool!(&self.pool, |pool| {
+            sqlx::query(sql)
+                .bind(job_id)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        });
         match update {
-            Ok(_) => Ok(Confirmed::Recorded(id)),
+            Ok(()) => Ok(Confirmed::Recorded(id)),
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
-                let mut tx = self.pool.begin().await?;
-                let existing = merge_intent(&mut tx, id, job_id).await?;
-                tx.commit().await?;
+                let existing = merge_intent(&self.pool, id, job_id).await?;
                 Ok(Confirmed::AlreadyRecorded(existing))
             }
             Err(err) => Err(err.into()),
@@ -84,16 +87,22 @@ impl Ledger {
         id: ExecutionId,
         unconfirmed: bool,
     ) -> Result<(), LedgerError> {
-        let query = if unconfirmed {
-            sqlx::query(
-                "UPDATE executions SET status = $2, finished = 1 WHERE id = $1 AND job_id IS NULL",
-            )
-            .bind(id.0)
-            .bind(UNCONFIRMED)
+        if unconfirmed {
+            let sql = "UPDATE executions SET status = $1, finished = 1 \
+                 WHERE id = $2 AND job_id IS NULL";
+            on_pool!(&self.pool, |pool| {
+                sqlx::query(sql)
+                    .bind(UNCONFIRMED)
+                    .bind(id)
+                    .execute(pool)
+                    .await?;
+            });
         } else {
-            sqlx::query("DELETE FROM executions WHERE id = $1 AND job_id IS NULL").bind(id.0)
-        };
-        query.execute(&self.pool).await?;
+            let sql = "DELETE FROM executions WHERE id = $1 AND job_id IS NULL";
+            on_pool!(&self.pool, |pool| {
+                sqlx::query(sql).bind(id).execute(pool).await?;
+            });
+        }
         Ok(())
     }
 
@@ -118,24 +127,22 @@ impl Ledger {
         if let Some(id) = self.adopt(job, orphan_before).await? {
             return Ok(Seen::Adopted(id));
         }
-        let inserted = sqlx::query(
-            "INSERT INTO executions (project, job_id, user_name, selector_kind, selector_value, \
-             agent, origin, started_at, status, test_run_id) \
+        let sql = "INSERT INTO executions (project, job_id, user_name, selector_kind, \
+             selector_value, agent, origin, started_at, status, test_run_id) \
              VALUES ($1, $2, '', '', '', $3, 'elsewhere', $4, $5, $6) \
-             ON CONFLICT (project, job_id) DO NOTHING RETURNING id",
-        )
-        .bind(job.project.as_str())
-        .bind(&job.job_id)
-        .bind(job.agent.as_deref())
-        .bind(now)
-        .bind(&job.status)
-        .bind(job.test_run_id.as_deref())
-        .fetch_optional(&self.pool)
-        .await?;
-        match inserted {
-            Some(row) => Ok(Seen::Recorded(ExecutionId(row.try_get(0)?))),
-            None => Ok(Seen::Known),
-        }
+             ON CONFLICT (project, job_id) DO NOTHING RETURNING id";
+        let inserted = on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar(sql)
+                .bind(job.project.as_str())
+                .bind(&job.job_id)
+                .bind(job.agent.as_deref())
+                .bind(now)
+                .bind(&job.status)
+                .bind(job.test_run_id.as_deref())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(inserted.map_or(Seen::Known, Seen::Recorded))
     }
 
     /// The one orphaned intent `job` can be, given that id.
@@ -144,38 +151,38 @@ impl Ledger {
         job: &SeenJob,
         orphan_before: i64,
     ) -> Result<Option<ExecutionId>, LedgerError> {
-        let candidates = sqlx::query(
-            "SELECT id, agent FROM executions WHERE project = $1 AND job_id IS NULL \
-             AND status = $2 AND started_at < $3",
-        )
-        .bind(job.project.as_str())
-        .bind(STARTING)
-        .bind(orphan_before)
-        .fetch_all(&self.pool)
-        .await?;
-        let matching: Vec<i64> = candidates
-            .iter()
-            .filter(|row| {
-                let agent: Option<String> = row.try_get(1).unwrap_or(None);
-                agent.is_none() || agent == job.agent
-            })
-            .filter_map(|row| row.try_get(0).ok())
+        let sql = "SELECT id, agent FROM executions WHERE project = $1 AND job_id IS NULL \
+             AND status = $2 AND started_at < $3";
+        let orphans: Vec<Orphan> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(sql)
+                .bind(job.project.as_str())
+                .bind(STARTING)
+                .bind(orphan_before)
+                .fetch_all(pool)
+                .await?
+        });
+        let matching: Vec<ExecutionId> = orphans
+            .into_iter()
+            .filter(|orphan| orphan.agent.is_none() || orphan.agent == job.agent)
+            .map(|orphan| orphan.id)
             .collect();
         let [id] = matching[..] else {
             return Ok(None);
         };
-        let adopted = sqlx::query(
-            "UPDATE executions SET job_id = $1, status = $2, test_run_id = $3 \
-             WHERE id = $4 AND job_id IS NULL",
-        )
-        .bind(&job.job_id)
-        .bind(&job.status)
-        .bind(job.test_run_id.as_deref())
-        .bind(id)
-        .execute(&self.pool)
-        .await;
+        let sql = "UPDATE executions SET job_id = $1, status = $2, test_run_id = $3 \
+             WHERE id = $4 AND job_id IS NULL";
+        let adopted = on_pool!(&self.pool, |pool| {
+            sqlx::query(sql)
+                .bind(&job.job_id)
+                .bind(&job.status)
+                .bind(job.test_run_id.as_deref())
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        });
         match adopted {
-            Ok(done) if done.rows_affected() == 1 => Ok(Some(ExecutionId(id))),
+            Ok(1) => Ok(Some(id)),
             Ok(_) => Ok(None),
             // Another replica recorded the job meanwhile.
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Ok(None),
@@ -192,17 +199,19 @@ impl Ledger {
         status: &str,
         test_run_id: Option<&str>,
     ) -> Result<bool, LedgerError> {
-        let done = sqlx::query(
-            "UPDATE executions SET status = $1, test_run_id = COALESCE($2, test_run_id) \
-             WHERE id = $3 AND lease_owner = $4 AND finished = 0",
-        )
-        .bind(status)
-        .bind(test_run_id)
-        .bind(id.0)
-        .bind(owner)
-        .execute(&self.pool)
-        .await?;
-        Ok(affected(&done))
+        let sql = "UPDATE executions SET status = $1, test_run_id = COALESCE($2, test_run_id) \
+             WHERE id = $3 AND lease_owner = $4 AND finished = 0";
+        let updated = on_pool!(&self.pool, |pool| {
+            sqlx::query(sql)
+                .bind(status)
+                .bind(test_run_id)
+                .bind(id)
+                .bind(owner)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(updated > 0)
     }
 
     /// Records the job's end, its counts and each test's result, and lets go of the
@@ -213,95 +222,64 @@ impl Ledger {
         owner: &str,
         end: &Finish,
     ) -> Result<bool, LedgerError> {
-        let mut tx = self.pool.begin().await?;
         let counts = end.counts;
-        let row = sqlx::query(
-            "UPDATE executions SET status = $1, test_run_id = COALESCE($2, test_run_id), \
+        let sql = "UPDATE executions SET status = $1, test_run_id = COALESCE($2, test_run_id), \
              finished = 1, passed = $3, failed = $4, skipped = $5, total = $6, \
              duration_ms = $7, finished_at = $8, lease_owner = NULL, lease_until = NULL \
              WHERE id = $9 AND lease_owner = $10 AND finished = 0 \
-             RETURNING project, started_at",
-        )
-        .bind(&end.status)
-        .bind(end.test_run_id.as_deref())
-        .bind(counts.map(|c| c.passed))
-        .bind(counts.map(|c| c.failed))
-        .bind(counts.map(|c| c.skipped))
-        .bind(counts.map(|c| c.total))
-        .bind(end.duration_ms)
-        .bind(end.finished_at)
-        .bind(id.0)
-        .bind(owner)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(false);
-        };
-        let project: String = row.try_get(0)?;
-        let started_at: i64 = row.try_get(1)?;
-        for chunk in end.results.chunks(RESULTS_PER_INSERT) {
-            let mut sql = String::from(
-                "INSERT INTO test_results (execution_id, project, test_id, title, status, \
-                 duration_ms, started_at) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let p = i * 7;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7
-                ));
+             RETURNING project, started_at";
+        on_pool!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            let ended: Option<Ended> = sqlx::query_as(sql)
+                .bind(&end.status)
+                .bind(end.test_run_id.as_deref())
+                .bind(counts.map(|c| c.passed))
+                .bind(counts.map(|c| c.failed))
+                .bind(counts.map(|c| c.skipped))
+                .bind(counts.map(|c| c.total))
+                .bind(end.duration_ms)
+                .bind(end.finished_at)
+                .bind(id)
+                .bind(owner)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(ended) = ended else {
+                return Ok(false);
+            };
+            for chunk in end.results.chunks(RESULTS_PER_INSERT) {
+                let mut insert = QueryBuilder::new("");
+                push_results(&mut insert, id, &ended, chunk);
+                insert.build().execute(&mut *tx).await?;
             }
-            // A repeated test id in one report keeps its first result.
-            sql.push_str(" ON CONFLICT (execution_id, test_id) DO NOTHING");
-            let mut query = sqlx::query(&sql);
-            for result in chunk {
-                query = query
-                    .bind(id.0)
-                    .bind(&project)
-                    .bind(&result.test_id)
-                    .bind(&result.title)
-                    .bind(&result.status)
-                    .bind(result.duration_ms)
-                    .bind(started_at);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
+            tx.commit().await?;
+        });
         Ok(true)
     }
 
     /// Deletes executions (and their test results) started before `before`; returns
     /// how many executions went.
     pub async fn purge(&self, before: i64) -> Result<u64, LedgerError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM test_results WHERE execution_id IN \
-             (SELECT id FROM executions WHERE started_at < $1)",
-        )
-        .bind(before)
-        .execute(&mut *tx)
-        .await?;
-        let done = sqlx::query("DELETE FROM executions WHERE started_at < $1")
-            .bind(before)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        let results = "DELETE FROM test_results WHERE execution_id IN \
+             (SELECT id FROM executions WHERE started_at < $1)";
+        let executions = "DELETE FROM executions WHERE started_at < $1";
+        Ok(on_pool!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(results).bind(before).execute(&mut *tx).await?;
+            let done = sqlx::query(executions)
+                .bind(before)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            done.rows_affected()
+        }))
     }
 
     /// Refreshes the query planner's statistics (after the purge, and after a bulk load),
     /// so history filters keep using the right index as the ledger grows.
     pub async fn analyze(&self) -> Result<(), LedgerError> {
-        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        on_pool!(&self.pool, |pool| {
+            sqlx::query("ANALYZE").execute(pool).await?;
+        });
         Ok(())
     }
 
@@ -311,55 +289,93 @@ impl Ledger {
         project: &str,
         job_id: &str,
     ) -> Result<Option<ExecutionId>, LedgerError> {
-        let row = sqlx::query("SELECT id FROM executions WHERE project = $1 AND job_id = $2")
-            .bind(project)
-            .bind(job_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(row) => Some(ExecutionId(row.try_get(0)?)),
-            None => None,
-        })
+        let sql = "SELECT id FROM executions WHERE project = $1 AND job_id = $2";
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar(sql)
+                .bind(project)
+                .bind(job_id)
+                .fetch_optional(pool)
+                .await?
+        }))
     }
 }
 
-/// The intent `id` lost the race for `job_id`: the recorded row takes what the intent
-/// knew if it was marked "elsewhere", and the intent goes. Returns the recorded row.
+/// An intent left without a job id, as the sweep sees it.
+#[derive(sqlx::FromRow)]
+struct Orphan {
+    id: ExecutionId,
+    agent: Option<String>,
+}
+
+/// What a finished job's row says that its test results repeat.
+#[derive(sqlx::FromRow)]
+struct Ended {
+    project: String,
+    started_at: i64,
+}
+
+/// The intent `id` lost the race for `job_id`: in one transaction, the recorded row
+/// takes what the intent knew if it was marked "elsewhere", and the intent goes.
+/// Returns the recorded row.
 async fn merge_intent(
-    tx: &mut Transaction<'_, Any>,
+    pools: &Pools,
     id: ExecutionId,
     job_id: &str,
 ) -> Result<ExecutionId, LedgerError> {
-    let existing: i64 = sqlx::query(
-        "SELECT e.id FROM executions e, executions i \
-         WHERE i.id = $1 AND e.project = i.project AND e.job_id = $2",
-    )
-    .bind(id.0)
-    .bind(job_id)
-    .fetch_one(&mut **tx)
-    .await?
-    .try_get(0)?;
-    sqlx::query(
-        "UPDATE executions SET origin = 'runboard', \
+    let find = "SELECT e.id FROM executions e, executions i \
+         WHERE i.id = $1 AND e.project = i.project AND e.job_id = $2";
+    let take = "UPDATE executions SET origin = 'runboard', \
          user_name = (SELECT user_name FROM executions WHERE id = $1), \
          selector_kind = (SELECT selector_kind FROM executions WHERE id = $1), \
          selector_value = (SELECT selector_value FROM executions WHERE id = $1), \
          agent = (SELECT agent FROM executions WHERE id = $1), \
          preset = (SELECT preset FROM executions WHERE id = $1), \
          started_at = (SELECT started_at FROM executions WHERE id = $1) \
-         WHERE id = $2 AND origin = 'elsewhere'",
-    )
-    .bind(id.0)
-    .bind(existing)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM executions WHERE id = $1")
-        .bind(id.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(ExecutionId(existing))
+         WHERE id = $2 AND origin = 'elsewhere'";
+    let drop_intent = "DELETE FROM executions WHERE id = $1";
+    Ok(on_pool!(pools, |pool| {
+        let mut tx = pool.begin().await?;
+        let existing: ExecutionId = sqlx::query_scalar(find)
+            .bind(id)
+            .bind(job_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(take)
+            .bind(id)
+            .bind(existing)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(drop_intent).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        existing
+    }))
 }
 
-fn affected(done: &AnyQueryResult) -> bool {
-    done.rows_affected() > 0
+/// Appends one multi-row insert of `results`, the tests of execution `id` (their
+/// project and start time repeated from `ended`, for the per-test history index). A
+/// repeated test id in one report keeps its first result.
+fn push_results<'a, DB: Database>(
+    sql: &mut QueryBuilder<'a, DB>,
+    id: ExecutionId,
+    ended: &'a Ended,
+    results: &'a [TestOutcome],
+) where
+    &'a str: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+    Option<i64>: Encode<'a, DB>,
+{
+    sql.push(
+        "INSERT INTO test_results (execution_id, project, test_id, title, status, \
+         duration_ms, started_at) ",
+    );
+    sql.push_values(results, |mut row, result| {
+        row.push_bind(id)
+            .push_bind(ended.project.as_str())
+            .push_bind(result.test_id.as_str())
+            .push_bind(result.title.as_str())
+            .push_bind(result.status.as_str())
+            .push_bind(result.duration_ms)
+            .push_bind(ended.started_at);
+    });
+    sql.push(" ON CONFLICT (execution_id, test_id) DO NOTHING");
 }

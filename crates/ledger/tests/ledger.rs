@@ -38,6 +38,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("concurrent claims share the jobs out", |l| {
         Box::pin(concurrent_claims(l))
     }),
+    ("a big report over several projects", |l| {
+        Box::pin(big_report(l))
+    }),
     ("history filters and pages", |l| Box::pin(history(l))),
     ("previous run and test history", |l| Box::pin(compare(l))),
     ("retention purge", |l| Box::pin(purge(l))),
@@ -525,6 +528,50 @@ async fn concurrent_claims(l: Ledger) {
     held.dedup();
     assert_eq!(held.len(), total, "a job was claimed twice");
     assert_eq!(total, 40, "8 owners × 5 cover the 40 jobs");
+}
+
+/// More tests than one multi-row insert holds, some without a duration, followed by an
+/// instance that follows several projects.
+async fn big_report(l: Ledger) {
+    let id = start(&l, "ann", None, "job-1", T0).await;
+    let projects = ["p0", PROJECT, "p2"];
+    let held = l.claim(OWNER_A, &projects, T0, 10_000, 10).await.unwrap();
+    assert_eq!(held.iter().map(|h| h.id).collect::<Vec<_>>(), [id]);
+    assert!(
+        l.claim(OWNER_A, &["p0", "p2"], T0, 10_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "only the listed projects"
+    );
+    let mut results: Vec<TestOutcome> = (0..1201)
+        .map(|n| TestOutcome {
+            duration_ms: (n % 2 == 0).then_some(n),
+            ..outcome(&format!("t{n:04}"), "Passed")
+        })
+        .collect();
+    // A repeated id in a later chunk keeps the first result.
+    results.push(outcome("t0000", "Failed"));
+    let counts = Counts {
+        passed: 1201,
+        failed: 0,
+        skipped: 0,
+        total: 1201,
+    };
+    assert!(
+        l.finish(id, OWNER_A, &finish(counts, results.clone(), T0 + 1000))
+            .await
+            .unwrap()
+    );
+    results.pop();
+    assert_eq!(l.results(id).await.unwrap(), results);
+    let last = l.test_history(PROJECT, "t1200", 5).await.unwrap();
+    assert_eq!(
+        last.iter()
+            .map(|r| (r.execution, r.duration_ms))
+            .collect::<Vec<_>>(),
+        [(id, Some(1200))]
+    );
 }
 
 async fn history(l: Ledger) {
