@@ -1,24 +1,22 @@
 //! The only place HTTP happens: `runboard`'s endpoints on this page's own origin, with
 //! the shared crate's types in and out, and every failure classified as a [`Failure`].
-//! The live report stream (`EventSource`) is its [`events`] module.
+//! Every path is a shared [`Target`], so the widget asks for exactly what the server's
+//! route table serves. The live report stream (`EventSource`) is its [`events`] module.
 
 pub(crate) mod events;
 
 use gloo_net::http::{Request, Response};
 use runboard_shared::{
-    Bootstrap, ExecuteRequest, ExecuteResponse, ExecutionDetail, HistoryPage, JobId, JobsRequest,
-    JobsResponse, ProjectId, RunId, TestHistory, TestRun, execute_path, jobs_path, test_run_path,
+    Bootstrap, ExecuteRequest, ExecuteResponse, ExecutionDetail, ExportFormat, HistoryPage,
+    HistoryQuery, JobId, JobsRequest, JobsResponse, ProjectId, RunId, Target, TestHistory, TestRun,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::logic::{
-    failure::Failure,
-    links::{encode, with_query},
-};
+use crate::logic::failure::Failure;
 
 /// `GET /runboard/bootstrap`: projects, presets, poll intervals, the user.
 pub(crate) async fn bootstrap() -> Result<Bootstrap, Failure> {
-    read(Request::get("/runboard/bootstrap").send().await).await
+    get(&Target::Bootstrap).await
 }
 
 /// `POST /api/testExecution/{projId}`: starts a run.
@@ -26,7 +24,7 @@ pub(crate) async fn execute(
     project: &ProjectId,
     request: &ExecuteRequest,
 ) -> Result<ExecuteResponse, Failure> {
-    post(&execute_path(project), request).await
+    post(&Target::Execute(project.clone()), request).await
 }
 
 /// `POST /api/jobs/{projId}`: the state of several jobs in one request.
@@ -34,22 +32,23 @@ pub(crate) async fn jobs(
     project: &ProjectId,
     request: &JobsRequest,
 ) -> Result<JobsResponse, Failure> {
-    post(&jobs_path(project), request).await
+    post(&Target::Jobs(project.clone()), request).await
 }
 
-/// Where `GET /runboard/history/{projId}` answers: JSON, or CSV with `format=csv` among
-/// `query` (the same filters), which the page links to for download.
-pub(crate) fn history_url(project: &ProjectId, query: &[(&str, &str)]) -> String {
-    with_query(&format!("/runboard/history/{project}"), query)
+/// Where `GET /runboard/history/{projId}` answers: JSON, or CSV with
+/// [`HistoryFormat::Csv`](runboard_shared::HistoryFormat) in `query` (the same filters),
+/// which the page links to for download.
+pub(crate) fn history_url(project: &ProjectId, query: &HistoryQuery) -> String {
+    Target::History(project.clone(), query.clone()).path()
 }
 
 /// `GET /runboard/history/{projId}`: one page of the project's recorded executions,
 /// newest first, filtered by `query` (`preset`, `status`, `cursor`, …).
 pub(crate) async fn history(
     project: &ProjectId,
-    query: &[(&str, &str)],
+    query: &HistoryQuery,
 ) -> Result<HistoryPage, Failure> {
-    read(Request::get(&history_url(project, query)).send().await).await
+    get(&Target::History(project.clone(), query.clone())).await
 }
 
 /// `GET /runboard/history/{projId}/jobs/{jobId}`: one recorded execution with its
@@ -58,12 +57,7 @@ pub(crate) async fn execution(
     project: &ProjectId,
     job: &JobId,
 ) -> Result<ExecutionDetail, Failure> {
-    read(
-        Request::get(&format!("/runboard/history/{project}/jobs/{job}"))
-            .send()
-            .await,
-    )
-    .await
+    get(&Target::HistoryJob(project.clone(), job.clone())).await
 }
 
 /// `GET /runboard/history/{projId}/tests/{testId}?limit=N`: the test's last recorded
@@ -73,13 +67,11 @@ pub(crate) async fn test_history(
     test: &str,
     limit: usize,
 ) -> Result<TestHistory, Failure> {
-    let path = format!("/runboard/history/{project}/tests/{}", encode(test));
-    let limit = limit.to_string();
-    read(
-        Request::get(&with_query(&path, &[("limit", limit.as_str())]))
-            .send()
-            .await,
-    )
+    get(&Target::HistoryTest(
+        project.clone(),
+        test.to_owned(),
+        Some(limit),
+    ))
     .await
 }
 
@@ -99,7 +91,7 @@ pub(crate) async fn test_run(
     run: &RunId,
     etag: Option<&str>,
 ) -> Result<(Fresh, Option<String>), Failure> {
-    let mut request = Request::get(&test_run_path(project, run));
+    let mut request = Request::get(&Target::TestRun(project.clone(), run.clone()).path());
     if let Some(etag) = etag {
         request = request.header("If-None-Match", etag);
     }
@@ -114,10 +106,15 @@ pub(crate) async fn test_run(
     Ok((Fresh::Changed(read(sent).await?), tag))
 }
 
+/// GETs `target` and reads its JSON answer.
+async fn get<T: DeserializeOwned>(target: &Target) -> Result<T, Failure> {
+    read(Request::get(&target.path()).send().await).await
+}
+
 /// POSTs JSON; `json()` sets `Content-Type: application/json`, which the proxy's CSRF
 /// rule requires.
-async fn post<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<T, Failure> {
-    let request = Request::post(url)
+async fn post<B: Serialize, T: DeserializeOwned>(target: &Target, body: &B) -> Result<T, Failure> {
+    let request = Request::post(&target.path())
         .json(body)
         .map_err(|e| Failure::BadAnswer(format!("could not encode the request: {e}")))?;
     read(request.send().await).await
@@ -138,12 +135,8 @@ async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> R
     serde_json::from_str(&text).map_err(|e| Failure::BadAnswer(e.to_string()))
 }
 
-/// Where `GET /runboard/export/{projId}/{runId}` answers the run report as a download:
-/// `format` is `csv` or `junit` (the proxy makes the file, so the widget carries no
-/// CSV or XML writer).
-pub(crate) fn export_url(project: &str, run: &str, format: &str) -> String {
-    with_query(
-        &format!("/runboard/export/{}/{}", encode(project), encode(run)),
-        &[("format", format)],
-    )
+/// Where `GET /runboard/export/{projId}/{runId}` answers the run report as a download
+/// (the proxy makes the file, so the widget carries no CSV or XML writer).
+pub(crate) fn export_url(project: &ProjectId, run: &RunId, format: ExportFormat) -> String {
+    Target::Export(project.clone(), run.clone(), format).path()
 }

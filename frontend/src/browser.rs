@@ -3,7 +3,7 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
-use runboard_shared::TestStatus;
+use runboard_shared::{PortalMessage, RunFinished, RunStatus, TestStatus};
 
 use crate::logic::{links::Prefs, summary::Summary};
 
@@ -146,29 +146,31 @@ pub(crate) fn apply_prefs(prefs: Prefs) {
     }
 }
 
-/// Tells the parent frame how tall the widget is, so a portal can size its iframe:
-/// `{"runboard":{"type":"resize","height":N}}`. Does nothing when not framed.
+/// Tells the parent frame how tall the widget is, so a portal can size its iframe
+/// ([`PortalMessage::resize`]). Does nothing when not framed.
 pub(crate) fn post_height(height: u32) {
-    post_to_parent(&format!(
-        r#"{{"runboard":{{"type":"resize","height":{height}}}}}"#
-    ));
+    post_to_parent(&PortalMessage::resize(height));
 }
 
-/// Posts the JSON `text` to the parent frame, when there is one. Only what the portal
-/// shows anyway (heights, outcomes and counts) is sent, so any embedding origin may read it.
-fn post_to_parent(text: &str) {
+/// Posts `message` to the parent frame, when there is one. Only what the portal shows
+/// anyway (heights, outcomes and counts) is sent, so any embedding origin may read it.
+fn post_to_parent(message: &PortalMessage) {
     let Some(w) = window() else { return };
     let Ok(Some(parent)) = w.parent() else { return };
     if js_sys::Object::is(&parent, &w) {
         return;
     }
-    if let Ok(message) = js_sys::JSON::parse(text) {
+    // Posted as a JavaScript object, not as text, so portals read `e.data.runboard`.
+    let Ok(text) = serde_json::to_string(message) else {
+        return;
+    };
+    if let Ok(message) = js_sys::JSON::parse(&text) {
         let _ = parent.post_message(&message, "*");
     }
 }
 
-/// Tells the parent frame that the run shown is final: `{"runboard":{"type":"finished",
-/// "project","runId","status","outcome","total","passed","failed","skipped"}}`.
+/// Tells the parent frame that the run shown is final ([`PortalMessage::finished`]):
+/// which run, its status and outcome, and its counts.
 pub(crate) fn post_finished(
     project: &str,
     run: &str,
@@ -176,24 +178,16 @@ pub(crate) fn post_finished(
     outcome: &str,
     summary: &Summary,
 ) {
-    // Ids are validated ([A-Za-z0-9_-]); the status word is the platform's, so only its
-    // plain characters are passed on and the text needs no JSON escaping.
-    let plain = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' '))
-            .collect()
-    };
-    let text = format!(
-        r#"{{"runboard":{{"type":"finished","project":"{}","runId":"{}","status":"{}","outcome":"{outcome}","total":{},"passed":{},"failed":{},"skipped":{}}}}}"#,
-        plain(project),
-        plain(run),
-        plain(status),
-        summary.total,
-        summary.count(&TestStatus::Passed),
-        summary.count(&TestStatus::Failed),
-        summary.count(&TestStatus::Skipped),
-    );
-    post_to_parent(&text);
+    post_to_parent(&PortalMessage::finished(RunFinished {
+        project: project.to_owned(),
+        run_id: run.to_owned(),
+        status: RunStatus::parse(status),
+        outcome: outcome.to_owned(),
+        total: summary.total,
+        passed: summary.count(&TestStatus::Passed),
+        failed: summary.count(&TestStatus::Failed),
+        skipped: summary.count(&TestStatus::Skipped),
+    }));
 }
 
 /// Where `element` is relative to the viewport: its top (negative once scrolled past)

@@ -9,7 +9,7 @@ use wasm_bindgen::JsValue;
 
 use crate::{
     browser,
-    logic::links::{decode_path, parse_query},
+    logic::links::{decode_path, encode, parse_query},
 };
 
 /// A page of the widget, parsed from the address's path. The views are chosen by a
@@ -76,6 +76,22 @@ impl Route {
                 run: decode_path(run),
             },
             _ => Self::NotFound,
+        }
+    }
+
+    /// The page's path, parameters percent-encoded: the inverse of [`parse`](Self::parse),
+    /// so a link the widget writes always leads back to the same page. [`NotFound`]
+    /// gets a path no page has.
+    ///
+    /// [`NotFound`]: Self::NotFound
+    pub(crate) fn href(&self) -> String {
+        match self {
+            Self::Home => "/".to_owned(),
+            Self::Start { project } => format!("/p/{}/start", encode(project)),
+            Self::Jobs { project } => format!("/p/{}/jobs", encode(project)),
+            Self::History { project } => format!("/p/{}/history", encode(project)),
+            Self::Run { project, run } => format!("/p/{}/runs/{}", encode(project), encode(run)),
+            Self::NotFound => "/not-found".to_owned(),
         }
     }
 
@@ -341,6 +357,43 @@ mod tests {
         ] {
             check(path, Route::NotFound);
         }
+    }
+
+    #[test]
+    fn every_route_parses_back_from_its_href() {
+        // Ids a person may give a project or a run: spaces, slashes, `+`, `%`, `?`, `#`,
+        // non-ASCII and what looks like an escape.
+        for id in [
+            "a1", "my proj", "a/b", "a+b", "100%", "a%2Fb", "q?x#y", "é☃",
+        ] {
+            let project = || project(id);
+            for route in [
+                Route::Home,
+                Route::Start { project: project() },
+                Route::Jobs { project: project() },
+                Route::History { project: project() },
+                Route::Run {
+                    project: project(),
+                    run: format!("{id}-run"),
+                },
+                Route::NotFound,
+            ] {
+                let href = route.href();
+                assert_eq!(Route::parse(&href), route, "{href}");
+                assert!(
+                    href.starts_with('/') && !href.contains(['?', '#']),
+                    "{href}"
+                );
+            }
+        }
+        assert_eq!(
+            Route::Run {
+                project: project("a b"),
+                run: "r/1".to_owned()
+            }
+            .href(),
+            "/p/a%20b/runs/r%2F1"
+        );
     }
 
     #[test]

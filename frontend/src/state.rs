@@ -16,24 +16,9 @@ pub(crate) type Report = RwSignal<Option<Arc<TestRun>>>;
 /// comparison's other side); `None` until the ledger answered, and without a job.
 pub(crate) type Previous = RwSignal<Option<ExecutionDetail>>;
 
-/// How the view follows a live run: shown only in the "updated" element's tooltip.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Via {
-    /// The server's event stream.
-    Stream,
-    /// Polling (the stream failed, or a proxy on the way holds it back).
-    Polling,
-}
-
-impl Via {
-    /// The tooltip, and the element's `data-via`.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Stream => "live over a stream",
-            Self::Polling => "live over polling",
-        }
-    }
-}
+/// How the view follows a live run (decided by the feed, `logic::feed`): shown only in
+/// the "updated" element's tooltip.
+pub(crate) use crate::logic::feed::Via;
 
 /// The user's view of the table: kept across refreshes.
 #[derive(Clone, Copy)]

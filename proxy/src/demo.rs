@@ -1,15 +1,17 @@
-//! `runboard --demo`: an in-process simulator as the upstream, one "Demo shop" project
-//! with a generated key, presets taken from the simulator's catalog, and no sign-in.
+//! `runboard --demo`: Runboard in front of an in-process simulator, one "Demo shop"
+//! project with a fresh key, presets taken from the simulator's catalog, and no sign-in.
+//! [`stack`] is the builder the demo, the tests, the browser suite and the benchmarks share.
+
+mod stack;
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use anyhow::Context;
-use runboard_shared::{AgentName, Id, Preset, ProjectId, Selector};
-use runboard_sim::{Catalog, RunningSim, SimConfig, SimProject, Simulator};
+use runboard_shared::{AgentName, Id, Preset, ProjectId, Selector, ValidationError};
+use runboard_sim::{Catalog, Simulator};
 
-use crate::{
-    Config, Server,
-    config::{ApiKey, ProjectConfig},
+pub use stack::{
+    KEY, PROJECT, PresetsFn, Stack, StackBuilder, StackError, config, fresh_key, project_id,
+    spawn_sim, start_runboard,
 };
 
 /// Where the demo listens unless told otherwise.
@@ -42,22 +44,21 @@ impl Default for DemoOptions {
     }
 }
 
-/// A running demo: Runboard in front of an in-process simulator.
+/// A running demo: the [`Stack`] `runboard --demo` starts.
 pub struct Demo {
-    server: Server,
-    sim: RunningSim,
+    stack: Stack,
     project: ProjectId,
 }
 
 impl Demo {
     /// Runboard's address.
     pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
+        self.stack.server.addr()
     }
 
     /// Runboard's URL, `http://HOST:PORT`.
     pub fn url(&self) -> String {
-        self.server.url()
+        self.stack.server.url()
     }
 
     /// The demo project's id.
@@ -67,23 +68,22 @@ impl Demo {
 
     /// The simulator, to steer faults and agents or read its stats.
     pub fn sim(&self) -> &Simulator {
-        &self.sim.sim
+        &self.stack.sim.sim
     }
 
     /// The simulator's own URL (its `/__sim/` controls live there).
     pub fn sim_url(&self) -> String {
-        self.sim.url()
+        self.stack.sim.url()
     }
 
     /// Stops Runboard, then the simulator.
     pub async fn shutdown(self) {
-        self.server.shutdown().await;
-        self.sim.shutdown().await;
+        self.stack.shutdown().await;
     }
 }
 
 /// Starts the demo on `addr` with the default simulator settings.
-pub async fn start(addr: SocketAddr) -> anyhow::Result<Demo> {
+pub async fn start(addr: SocketAddr) -> Result<Demo, StackError> {
     start_with(DemoOptions {
         addr,
         ..DemoOptions::default()
@@ -91,53 +91,30 @@ pub async fn start(addr: SocketAddr) -> anyhow::Result<Demo> {
     .await
 }
 
-/// Starts the demo with `options`.
-pub async fn start_with(options: DemoOptions) -> anyhow::Result<Demo> {
-    let sim_project = SimProject::random();
-    let sim_config = SimConfig {
-        speed: options.sim_speed,
-        tests_per_project: options.sim_tests,
-        projects: vec![sim_project.clone()],
-        ..SimConfig::default()
-    };
-    sim_config.validate().context("demo simulator settings")?;
-    let sim = runboard_sim::spawn(
-        Simulator::new(sim_config),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .context("cannot start the demo simulator")?;
-    let catalog = sim
-        .sim
-        .catalog(&sim_project.id)
-        .context("the simulator has no catalog for the demo project")?;
-    let project = ProjectId::parse(sim_project.id.as_str())?;
-    let key = ApiKey::new(sim_project.key).map_err(anyhow::Error::msg)?;
-    let mut demo_project = ProjectConfig::new(project.clone(), "Demo shop", key);
-    demo_project.presets = presets(&catalog)?;
-    let mut config = Config::new(sim.url().parse()?, vec![demo_project]);
-    config.listen = options.addr;
-    if let Some(dir) = std::env::var_os("RUNBOARD_WIDGET_DIR") {
-        config.widget_dir = PathBuf::from(dir);
-    }
-    let server = match Server::start(config).await {
-        Ok(server) => server,
-        Err(err) => {
-            sim.shutdown().await;
-            return Err(err);
-        }
-    };
+/// Starts the demo with `options`; the widget comes from `RUNBOARD_WIDGET_DIR` when set.
+pub async fn start_with(options: DemoOptions) -> Result<Demo, StackError> {
+    let stack = StackBuilder::new()
+        .sim_speed(options.sim_speed)
+        .sim_tests(options.sim_tests)
+        .project_name("Demo shop")
+        .presets(presets)
+        .start_with(|config| {
+            config.listen = options.addr;
+            if let Some(dir) = std::env::var_os("RUNBOARD_WIDGET_DIR") {
+                config.widget_dir = PathBuf::from(dir);
+            }
+        })
+        .await?;
     Ok(Demo {
-        server,
-        sim,
-        project,
+        stack,
+        project: project_id(),
     })
 }
 
 /// A feature, a suite, a single test on the late-connecting agent, and everything.
-fn presets(catalog: &Catalog) -> anyhow::Result<Vec<Preset>> {
+fn presets(catalog: &Catalog) -> Result<Vec<Preset>, ValidationError> {
     let preset = |name: String, description: &str, selector: Selector, agent: Option<&str>| {
-        Ok::<_, anyhow::Error>(Preset {
+        Ok::<_, ValidationError>(Preset {
             name,
             description: description.to_owned(),
             selector,

@@ -6,7 +6,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use runboard_shared::{ApiError, ProjectId, ValidationError};
+use runboard_shared::{ApiError, ErrorCode, ProjectId, ValidationError};
 
 /// What went wrong while answering a request. `Clone`, so every reader waiting on one
 /// shared upstream call gets its error.
@@ -108,36 +108,48 @@ pub enum AppError {
 
 impl AppError {
     /// The status code and stable error code.
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            Self::InvalidId(_) => (StatusCode::BAD_REQUEST, "invalid_id"),
-            Self::InvalidBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
-            Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
-            Self::LedgerUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "ledger_unavailable"),
-            Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
-            Self::UnknownProject(_) => (StatusCode::NOT_FOUND, "unknown_project"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Self::UpstreamAuth(_) => (StatusCode::BAD_GATEWAY, "upstream_auth"),
-            Self::UpstreamUnavailable(_) => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
-            Self::UpstreamTimeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
-            Self::UpstreamInvalid => (StatusCode::BAD_GATEWAY, "upstream_invalid"),
-            Self::UpstreamRejected(status, _) => (*status, "upstream_rejected"),
-            Self::WidgetMissing => (StatusCode::SERVICE_UNAVAILABLE, "widget_missing"),
-            Self::TooManyStreams(_) => (StatusCode::SERVICE_UNAVAILABLE, "too_many_streams"),
+            Self::InvalidId(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidId),
+            Self::InvalidBody(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidBody),
+            Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidQuery),
+            Self::LedgerUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::LedgerUnavailable,
+            ),
+            Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BodyTooLarge),
+            Self::UnknownProject(_) => (StatusCode::NOT_FOUND, ErrorCode::UnknownProject),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            Self::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed)
+            }
+            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            Self::UpstreamAuth(_) => (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamAuth),
+            Self::UpstreamUnavailable(_) => {
+                (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamUnavailable)
+            }
+            Self::UpstreamTimeout(_) => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::UpstreamTimeout),
+            Self::UpstreamInvalid => (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamInvalid),
+            Self::UpstreamRejected(status, _) => (*status, ErrorCode::UpstreamRejected),
+            Self::WidgetMissing => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::WidgetMissing),
+            Self::TooManyStreams(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::TooManyStreams),
             Self::TooManyUserStreams(..) => {
-                (StatusCode::TOO_MANY_REQUESTS, "too_many_user_streams")
+                (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyUserStreams)
             }
-            Self::RateLimited(..) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            Self::Misdirected(_) => (StatusCode::MISDIRECTED_REQUEST, "misdirected"),
-            Self::UpstreamRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "upstream_refused"),
-            Self::UpstreamWithheld => (StatusCode::BAD_GATEWAY, "upstream_withheld"),
-            Self::StartOutcomeUnknown => (StatusCode::GATEWAY_TIMEOUT, "start_outcome_unknown"),
-            Self::UpstreamCircuitOpen(..) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "upstream_circuit_open")
+            Self::RateLimited(..) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            Self::Misdirected(_) => (StatusCode::MISDIRECTED_REQUEST, ErrorCode::Misdirected),
+            Self::UpstreamRefused(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UpstreamRefused)
             }
+            Self::UpstreamWithheld => (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamWithheld),
+            Self::StartOutcomeUnknown => {
+                (StatusCode::GATEWAY_TIMEOUT, ErrorCode::StartOutcomeUnknown)
+            }
+            Self::UpstreamCircuitOpen(..) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::UpstreamCircuitOpen,
+            ),
         }
     }
 }
@@ -180,7 +192,7 @@ mod tests {
     fn codes_and_statuses() {
         let check = |err: AppError, status: u16, code: &str| {
             let (s, c) = err.status_and_code();
-            assert_eq!((s.as_u16(), c), (status, code));
+            assert_eq!((s.as_u16(), c.as_str()), (status, code));
         };
         let proj = ProjectId::parse("p1").unwrap();
         check(AppError::InvalidBody("x".into()), 400, "invalid_body");

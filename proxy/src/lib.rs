@@ -39,6 +39,7 @@ pub use error::AppError;
 pub use routes::app;
 pub use server::Server;
 pub use state::AppState;
+pub use static_files::WidgetSource;
 
 /// Runboard's version, as reported by the bootstrap endpoint.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

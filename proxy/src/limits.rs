@@ -142,6 +142,8 @@ impl Limits {
 
 #[cfg(test)]
 mod tests {
+    use runboard_shared::RUNBOARD_PREFIX;
+
     use super::*;
 
     #[test]
@@ -171,9 +173,9 @@ mod tests {
         for route in Route::ALL {
             if Kind::of_route(route).is_none() {
                 assert!(
-                    ["/healthz", "/readyz", "/metrics"].contains(&route.template()),
-                    "{} is free: put it under /runboard/ or list it here, knowing it \
-                     spends nothing",
+                    [Route::Health, Route::Ready, Route::Metrics].contains(&route),
+                    "{} is free: put it under {RUNBOARD_PREFIX} or list it here, knowing \
+                     it spends nothing",
                     route.template()
                 );
             }

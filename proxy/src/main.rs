@@ -4,7 +4,7 @@
 use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use runboard_proxy::{Config, Server};
+use runboard_proxy::{Config, Server, WidgetSource};
 use tracing_subscriber::EnvFilter;
 
 /// Runboard: start test runs and watch their results without handing the platform's API
@@ -121,6 +121,10 @@ fn check_config(file: &std::path::Path) -> ExitCode {
                     config.who_may_run(project)
                 );
             }
+            match WidgetSource::of(&config) {
+                WidgetSource::Missing => eprintln!("warning: {}", WidgetSource::Missing),
+                source => println!("  {source}"),
+            }
             for warning in config.warnings() {
                 eprintln!("warning: {warning}");
             }
@@ -143,6 +147,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(&path)?;
     if let Some(addr) = cli.addr {
         config.listen = addr;
+    }
+    match WidgetSource::of(&config) {
+        WidgetSource::Missing => tracing::warn!("{}", WidgetSource::Missing),
+        source => tracing::info!("{source}"),
     }
     let mut server = Server::start(config).await?;
     println!("listening on {}", server.url());

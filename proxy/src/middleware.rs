@@ -10,7 +10,7 @@ use axum::{
     middleware::{Next, from_fn, from_fn_with_state},
     response::{IntoResponse, Response},
 };
-use runboard_shared::Route;
+use runboard_shared::{Route, is_reserved};
 use tower_http::{compression::CompressionLayer, timeout::RequestBodyTimeoutLayer};
 
 use crate::{
@@ -91,10 +91,7 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
 /// `Cache-Control: no-store` on `/api/` and `/runboard/` answers unless the handler
 /// chose its own caching: they name the user or hold private run data.
 async fn no_store(request: Request, next: Next) -> Response {
-    let private = {
-        let path = request.uri().path();
-        path.starts_with("/api/") || path.starts_with("/runboard/")
-    };
+    let private = is_reserved(request.uri().path());
     let mut response = next.run(request).await;
     if private && !response.headers().contains_key(header::CACHE_CONTROL) {
         response

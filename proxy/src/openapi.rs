@@ -180,10 +180,10 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), Route::ALL.len(), "operation ids are distinct");
-        let start = &paths["/api/testExecution/{projId}"]["post"];
+        let start = &paths[Route::Guide(Endpoint::Execute).template()]["post"];
         assert_eq!(start["x-runboard-allowance"], "start");
         assert!(start["requestBody"].is_object());
-        let export = &paths["/runboard/export/{projId}/{runId}"]["get"];
+        let export = &paths[Route::Export.template()]["get"];
         assert_eq!(export["parameters"][2]["name"], "format");
     }
 }

@@ -6,7 +6,7 @@ use axum::{
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use runboard_shared::{ApiError, Bootstrap, ProjectInfo};
+use runboard_shared::{ApiError, Bootstrap, ErrorCode, ProjectInfo};
 use serde_json::{Value, json};
 
 use crate::{AppState, VERSION, auth::Identity};
@@ -54,7 +54,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(err) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(ApiError::new("not_ready", err.to_string())),
+            Json(ApiError::new(ErrorCode::NotReady, err.to_string())),
         )
             .into_response(),
     }

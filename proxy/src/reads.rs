@@ -98,7 +98,7 @@ impl Answer {
 
 /// Whether `If-None-Match` lists `etag` (or is `*`). The comparison is weak, as
 /// RFC 9110 asks for this header: `W/"x"` matches `"x"`.
-fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+pub(crate) fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
     let ours = etag.as_bytes();
     request
         .get_all(header::IF_NONE_MATCH)

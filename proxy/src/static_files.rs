@@ -1,14 +1,18 @@
-//! The widget's files from `widget_dir`: real files with their content types and cache
-//! rules, `index.html` (never cached, CSP with its inline-script hashes) for every other
-//! GET so client-side routes work, brotli or gzip copies made at build time where the
-//! browser accepts them, and JSON 404s for unknown `/api/` and `/runboard/` paths.
+//! The widget's files: built into the binary (`embedded.rs`, from `proxy/build.rs`) or,
+//! when `widget_dir` is set, read from that folder (to re-theme without a rebuild). Either
+//! way: content types and cache rules, `index.html` (never cached, CSP with its
+//! inline-script hashes) for every other GET so client-side routes work, brotli or gzip
+//! forms made at build time where the browser accepts them, and JSON 404s for unknown
+//! `/api/` and `/runboard/` paths.
 
-use std::path::Path;
+mod embedded;
+
+use std::{fmt, path::Path};
 
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use base64::Engine;
@@ -16,12 +20,53 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::{AppError, AppState, middleware::content_security_policy};
+use runboard_shared::{API_PREFIX, RUNBOARD_PREFIX};
+
+use crate::{AppError, AppState, Config, middleware::content_security_policy};
 
 /// Cache rule for files whose name carries a content hash (Trunk's `name-<hash>.ext`).
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Cache rule for other files: revalidate each time.
 const REVALIDATE: &str = "no-cache";
+/// Cache rule for `index.html`: never kept, so a new release's hashed names reach every
+/// browser at once.
+const NO_STORE: &str = "no-store";
+
+/// Where this server's widget comes from, decided by the configuration and the build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WidgetSource<'a> {
+    /// `widget_dir`: files read from this folder on each request.
+    Dir(&'a Path),
+    /// The files built into this binary (`./x build`), this many.
+    Embedded(usize),
+    /// Neither: `/` serves a page saying how to get a widget.
+    Missing,
+}
+
+impl<'a> WidgetSource<'a> {
+    /// The source `config` and this build give: `widget_dir` overrides the built-in widget.
+    pub fn of(config: &'a Config) -> Self {
+        match config.widget_override() {
+            Some(dir) => Self::Dir(dir),
+            None if embedded::WIDGET.is_empty() => Self::Missing,
+            None => Self::Embedded(embedded::WIDGET.len()),
+        }
+    }
+}
+
+/// The line that `runboard` logs at start and `check-config` prints.
+impl fmt::Display for WidgetSource<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Dir(dir) => write!(f, "widget from {} (widget_dir)", dir.display()),
+            Self::Embedded(files) => write!(f, "widget built into this binary ({files} files)"),
+            Self::Missing => f.write_str(
+                "this build carries no widget: run ./x build, or set widget_dir; \
+                 until then / serves a page saying so (the API works)",
+            ),
+        }
+    }
+}
 
 /// The router's fallback: everything that is not an API or Runboard route.
 pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Response {
@@ -38,7 +83,16 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
     if !path.starts_with('/') {
         return AppError::NotFound(request.uri().to_string()).into_response();
     }
-    let dir = &state.config().widget_dir;
+    let config = state.config();
+    let Some(dir) = config.widget_override() else {
+        let request = request.headers();
+        return embedded::serve(
+            embedded::WIDGET,
+            &path,
+            request,
+            &config.embed.frame_ancestors,
+        );
+    };
     if path != "/" && path != "/index.html" && !path.ends_with('/') {
         // The build writes `.br` and `.gz` copies beside the wasm, js and css
         // (frontend/precompress.sh); a browser that accepts one gets it, made once at the
@@ -62,25 +116,25 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
             return with_cache_rule(response.map(Body::new), &path);
         }
     }
-    index(dir, &state.config().embed.frame_ancestors).await
+    index(dir, &config.embed.frame_ancestors).await
 }
 
-/// Paths that belong to Runboard's APIs: never answered with the widget.
+/// Paths that belong to Runboard's APIs, never answered with the widget: the contract's
+/// prefixes, and each prefix without its last `/`.
 fn is_reserved(path: &str) -> bool {
-    ["/api", "/runboard"]
-        .iter()
-        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+    runboard_shared::is_reserved(path)
+        || [API_PREFIX, RUNBOARD_PREFIX]
+            .iter()
+            .any(|prefix| path == prefix.trim_end_matches('/'))
 }
 
 fn with_cache_rule(mut response: Response, path: &str) -> Response {
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
-        let rule = if is_hashed(path) {
-            IMMUTABLE
-        } else {
-            REVALIDATE
-        };
         let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_rule(path)),
+        );
         // The same path may be sent as brotli, gzip or plain: a shared cache must keep
         // them apart (the file server does not say so for its precompressed copies).
         if !headers.contains_key(header::VARY) {
@@ -88,6 +142,15 @@ fn with_cache_rule(mut response: Response, path: &str) -> Response {
         }
     }
     response
+}
+
+/// Immutable for a hashed name (a new build has new names), else revalidate.
+fn cache_rule(path: &str) -> &'static str {
+    if is_hashed(path) {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    }
 }
 
 /// Whether the file name carries a content hash: a `-`-separated part of at least 16
@@ -104,21 +167,22 @@ async fn index(dir: &Path, frame_ancestors: &[String]) -> Response {
     let Ok(html) = tokio::fs::read_to_string(dir.join("index.html")).await else {
         return AppError::WidgetMissing.into_response();
     };
-    let csp = content_security_policy(frame_ancestors, &inline_script_hashes(&html));
-    let mut response = (
+    (
+        page_csp(&html, frame_ancestors),
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
+            (header::CACHE_CONTROL, NO_STORE),
         ],
         html,
     )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
+        .into_response()
+}
+
+/// The CSP header that lets exactly the inline scripts of the page `html` run.
+fn page_csp(html: &str, frame_ancestors: &[String]) -> Option<[(HeaderName, HeaderValue); 1]> {
+    let csp = content_security_policy(frame_ancestors, &inline_script_hashes(html));
+    let value = HeaderValue::from_str(&csp).ok()?;
+    Some([(header::CONTENT_SECURITY_POLICY, value)])
 }
 
 /// CSP hash sources (`'sha256-…'`) for the inline `<script>` elements of `html`, such as
@@ -174,9 +238,9 @@ mod tests {
 
     #[test]
     fn reserved_prefixes() {
-        assert!(is_reserved("/api"));
-        assert!(is_reserved("/api/nope"));
-        assert!(is_reserved("/runboard/x"));
+        assert!(is_reserved(API_PREFIX.trim_end_matches('/')));
+        assert!(is_reserved(&format!("{API_PREFIX}nope")));
+        assert!(is_reserved(&format!("{RUNBOARD_PREFIX}x")));
         assert!(!is_reserved("/apiary"));
         assert!(!is_reserved("/p/abc/runs/def"));
     }

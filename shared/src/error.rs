@@ -1,7 +1,12 @@
-//! Errors: validation failures of user input, and the JSON error body every Runboard
-//! endpoint answers with.
+//! Errors: validation failures of user input, the JSON error body every Runboard
+//! endpoint answers with, and its stable codes ([`ErrorCode`]), which the proxy writes
+//! and the widget reads, so neither spells them as text.
 
-use serde::{Deserialize, Serialize};
+use std::{convert::Infallible, fmt, str::FromStr};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::status::string_enum;
 
 /// Why a piece of user input was refused. The message names the field and says what
 /// is wrong, so it can be shown to a person as is.
@@ -37,19 +42,129 @@ pub struct ApiError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Stable identifier such as `invalid_id`, `unknown_project`, `upstream_auth`.
-    pub code: String,
+    pub code: ErrorCode,
     /// A sentence a person can act on.
     pub message: String,
 }
 
 impl ApiError {
     /// Builds an error body.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             error: ErrorBody {
-                code: code.into(),
+                code,
                 message: message.into(),
             },
         }
+    }
+}
+
+string_enum!(
+    /// The `code` of an error body: stable, so scripts and the widget can tell errors
+    /// apart without reading the message. On the wire it is the plain string
+    /// (`{"error":{"code":"rate_limited",…}}`); a code this version does not know (from
+    /// a newer server) reads as `Other` and is written back unchanged.
+    ErrorCode {
+        /// 400: a path id failed validation.
+        InvalidId = "invalid_id",
+        /// 400: a request body was malformed or failed validation.
+        InvalidBody = "invalid_body",
+        /// 400: a query string Runboard cannot use (a filter, a cursor, a limit).
+        InvalidQuery = "invalid_query",
+        /// 413: the body is larger than Runboard accepts.
+        BodyTooLarge = "body_too_large",
+        /// 404: the project id is valid but not configured.
+        UnknownProject = "unknown_project",
+        /// 404: no such route.
+        NotFound = "not_found",
+        /// 405: the route exists with other methods.
+        MethodNotAllowed = "method_not_allowed",
+        /// 401: no believable identity.
+        Unauthenticated = "unauthenticated",
+        /// 403: the user may not do this, or the request failed the CSRF checks.
+        Forbidden = "forbidden",
+        /// 421: the request named a host that is not Runboard's.
+        Misdirected = "misdirected",
+        /// 429: too many starts or reads from one user; `Retry-After` says when.
+        RateLimited = "rate_limited",
+        /// 502: the test platform refused the project's key.
+        UpstreamAuth = "upstream_auth",
+        /// 502: the test platform could not be reached or failed.
+        UpstreamUnavailable = "upstream_unavailable",
+        /// 504: the test platform did not answer in time.
+        UpstreamTimeout = "upstream_timeout",
+        /// 502: the test platform answered something that is not the documented JSON.
+        UpstreamInvalid = "upstream_invalid",
+        /// The test platform's own 4xx, passed on with its status.
+        UpstreamRejected = "upstream_rejected",
+        /// 422: the test platform answered `success: false`; asking again gets the same.
+        UpstreamRefused = "upstream_refused",
+        /// 502: the test platform's answer held the project's key, so it was withheld.
+        UpstreamWithheld = "upstream_withheld",
+        /// 504: a start was sent, its answer lost, and no job matched it.
+        StartOutcomeUnknown = "start_outcome_unknown",
+        /// 503: the circuit breaker is open; `Retry-After` says when it tries again.
+        UpstreamCircuitOpen = "upstream_circuit_open",
+        /// 503: `[live] max_streams` streams are open already.
+        TooManyStreams = "too_many_streams",
+        /// 429: this user holds `[live] max_streams_per_user` streams already.
+        TooManyUserStreams = "too_many_user_streams",
+        /// 503: the execution ledger's database failed.
+        LedgerUnavailable = "ledger_unavailable",
+        /// 503: the widget's files are missing (that answer is plain text, not JSON).
+        WidgetMissing = "widget_missing",
+        /// 503 from `/readyz`: the test platform does not answer or the breaker is open.
+        NotReady = "not_ready",
+    }
+);
+
+impl From<&str> for ErrorCode {
+    /// Reads a code; one this version does not know becomes `Other`.
+    fn from(code: &str) -> Self {
+        Self::parse(code)
+    }
+}
+
+impl FromStr for ErrorCode {
+    type Err = Infallible;
+
+    /// Never fails: an unknown code becomes `Other`.
+    fn from_str(code: &str) -> Result<Self, Infallible> {
+        Ok(Self::parse(code))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_code_round_trips_as_its_plain_string() {
+        for code in ErrorCode::KNOWN {
+            let text = code.as_str();
+            assert!(!matches!(code, ErrorCode::Other(_)));
+            assert_eq!(&ErrorCode::from(text), code, "{text}");
+            assert_eq!(text.parse::<ErrorCode>(), Ok(code.clone()));
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(&serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
+        }
+    }
+
+    #[test]
+    fn an_unknown_code_is_kept_and_written_back_unchanged() {
+        let body = r#"{"error":{"code":"quota_exceeded","message":"wait"}}"#;
+        let error: ApiError = serde_json::from_str(body).unwrap();
+        assert_eq!(error.error.code, ErrorCode::Other("quota_exceeded".into()));
+        assert_eq!(serde_json::to_string(&error).unwrap(), body);
+    }
+
+    #[test]
+    fn the_body_on_the_wire_is_unchanged() {
+        let error = ApiError::new(ErrorCode::RateLimited, "slow down");
+        assert_eq!(
+            serde_json::to_string(&error).unwrap(),
+            r#"{"error":{"code":"rate_limited","message":"slow down"}}"#
+        );
     }
 }

@@ -10,6 +10,8 @@ pub mod endpoint;
 pub mod error;
 pub mod ids;
 mod lenient;
+pub mod live;
+pub mod portal;
 pub mod route;
 pub mod runboard;
 pub mod selector;
@@ -20,8 +22,10 @@ pub mod url;
 pub mod wire;
 
 pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
-pub use error::{ApiError, ErrorBody, ValidationError};
+pub use error::{ApiError, ErrorBody, ErrorCode, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
+pub use live::LiveEventName;
+pub use portal::{PortalEvent, PortalMessage, RunFinished};
 pub use route::{API_PREFIX, Allowance, RUNBOARD_PREFIX, Route, is_reserved};
 pub use runboard::{
     Bootstrap, ExecutionDetail, HistoryCounts, HistoryExecution, HistoryPage, HistoryTest, Origin,

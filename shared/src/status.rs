@@ -9,19 +9,20 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Declares a string enum with documented values and an `Other` arm.
+/// Declares a string enum with documented values and an `Other` arm (also used by
+/// [`crate::error::ErrorCode`]).
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum $name {
             $($(#[$vdoc])* $variant,)+
-            /// A value the guide does not document, kept verbatim.
+            /// A value not documented here (a newer server's), kept verbatim.
             Other(String),
         }
 
         impl $name {
-            /// Every documented value, in the guide's order.
+            /// Every documented value, in declaration order.
             pub const KNOWN: &'static [$name] = &[$($name::$variant),+];
 
             /// The wire spelling.
@@ -68,6 +69,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 string_enum!(
     /// The state of an execution job (`POST /api/jobs`).

@@ -123,11 +123,16 @@ impl HistoryQuery {
             .collect()
     }
 
-    /// Reads decoded query pairs; unknown names and unreadable values are refused with a
-    /// message naming them, as the server refuses them.
+    /// Reads decoded query pairs, as the server reads them: unknown or repeated names and
+    /// unreadable values are refused with a message naming them.
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ValidationError> {
         let mut query = Self::default();
+        let mut seen: Vec<&str> = Vec::new();
         for (name, value) in pairs {
+            if seen.contains(&name.as_str()) {
+                return Err(ValidationError::new(name, "is given more than once"));
+            }
+            seen.push(name);
             let value = value.clone();
             let slot = match name.as_str() {
                 "user" => &mut query.user,
@@ -407,6 +412,7 @@ mod tests {
             "/runboard/export/p/r",
             "/runboard/history/p?color=red",
             "/runboard/history/p?limit=ten",
+            "/runboard/history/p?user=a&user=b",
         ] {
             assert!(
                 matches!(Target::parse(bad), Err(TargetError::Invalid(_))),

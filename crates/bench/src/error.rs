@@ -7,7 +7,7 @@ pub enum BenchError {
     /// A setting is out of range.
     #[error("invalid option: {0}")]
     Options(String),
-    /// The simulator or `runboard` did not start.
+    /// A process of the comparison (`runboard`, nginx, wrk) did not start.
     #[error("cannot start {what}: {message}")]
     Start {
         /// Which server.
@@ -15,6 +15,9 @@ pub enum BenchError {
         /// Why, as the server said.
         message: String,
     },
+    /// The simulator or `runboard` of the shared stack builder did not start.
+    #[error(transparent)]
+    Stack(#[from] runboard_proxy::demo::StackError),
     /// The runs and jobs the requests read could not be set up.
     #[error("cannot prepare the fixture: {0}")]
     Fixture(String),

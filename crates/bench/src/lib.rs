@@ -7,8 +7,10 @@
 //! [`Report::markdown`] render it; [`Machine::detect`] describes where it ran. [`soak`]
 //! with [`SoakOptions`] is the soak: sustained mixed load, then an account of every start.
 
+mod body;
 mod compare;
 mod error;
+mod fixture;
 mod load;
 mod machine;
 mod report;
@@ -32,9 +34,9 @@ pub use soak::{SoakOptions, SoakReport, soak};
 pub use stats::{Summary, percentile, ratio};
 
 use crate::{
-    load::{Plan, Target},
+    load::Plan,
     scenario::Scenario,
-    stack::Stack,
+    stack::{Destination, Stack},
 };
 
 /// The simulator's pace: fast enough that the fixture runs finish within moments, so the
@@ -127,7 +129,7 @@ async fn measure(
     stack: &Stack,
     client: &reqwest::Client,
     scenario: &Scenario,
-    [direct, proxy]: [&Target; 2],
+    [direct, proxy]: [&Destination; 2],
     options: &Options,
 ) -> Row {
     let warmup = Plan {

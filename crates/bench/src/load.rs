@@ -12,16 +12,7 @@ use std::{
 use reqwest::{Client, header};
 use tokio::task::JoinSet;
 
-use crate::{BenchError, Summary, scenario::Scenario};
-
-/// Where requests go: the simulator (with the key) or `runboard` (without).
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    /// `http://HOST:PORT`.
-    pub(crate) base: String,
-    /// The `x-api-key` to send; only the direct path has one.
-    pub(crate) key: Option<String>,
-}
+use crate::{BenchError, Summary, scenario::Scenario, stack::Destination};
 
 /// How many requests, how many at once, and for how long at most.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +64,7 @@ pub(crate) fn client(concurrency: usize) -> Result<Client, BenchError> {
 /// time, stopping early once `plan.time_limit` has passed.
 pub(crate) async fn drive(
     client: &Client,
-    target: &Target,
+    target: &Destination,
     scenario: &Scenario,
     plan: Plan,
 ) -> Outcome {
@@ -108,7 +99,7 @@ pub(crate) async fn drive(
 /// One of the `concurrency` loops: takes the next request number until none is left.
 struct Worker {
     client: Client,
-    target: Target,
+    target: Destination,
     scenario: Scenario,
     next: Arc<AtomicUsize>,
     requests: usize,

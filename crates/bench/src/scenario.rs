@@ -5,11 +5,14 @@ use std::sync::Arc;
 
 use reqwest::Method;
 use runboard_shared::{
-    AgentName, Endpoint, ExecuteRequest, Id, JobId, JobsRequest, ProjectId, RunId, Selector,
-    execute_path, jobs_path, test_run_path,
+    Endpoint, Id, ProjectId, RunId, Selector, execute_path, jobs_path, test_run_path,
 };
 
-use crate::{BenchError, stack::Fixture};
+use crate::{
+    BenchError,
+    body::{execute_body, jobs_body},
+    fixture::Fixture,
+};
 
 /// One request kind.
 #[derive(Debug, Clone)]
@@ -80,24 +83,4 @@ impl Scenario {
             },
         ])
     }
-}
-
-/// `{"jobIds":[…]}`.
-pub(crate) fn jobs_body(ids: &[String]) -> Result<String, BenchError> {
-    let job_ids = ids
-        .iter()
-        .map(|id| JobId::parse(id.as_str()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let request = JobsRequest {
-        job_ids: Some(job_ids),
-    };
-    serde_json::to_string(&request).map_err(|e| BenchError::Fixture(e.to_string()))
-}
-
-/// `{"action":"executeTests", <selector>, "agentName":"staging-agent"}`; the staging
-/// agent is always connected, so the job starts at once.
-pub(crate) fn execute_body(selector: Selector) -> Result<String, BenchError> {
-    let agent = AgentName::parse("staging-agent")?;
-    serde_json::to_string(&ExecuteRequest::new(selector, Some(agent)))
-        .map_err(|e| BenchError::Fixture(e.to_string()))
 }

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::{
     BenchError,
-    scenario::{execute_body, jobs_body},
+    body::{execute_body, jobs_body},
     stack::{Auth, Stack},
 };
 

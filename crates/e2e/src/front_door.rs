@@ -22,6 +22,7 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use runboard_shared::Route;
 
 use crate::serve::{Served, serve};
 
@@ -160,7 +161,7 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
         body: String::from_utf8_lossy(&body).into_owned(),
     });
     let live = *shared.live.lock().expect("live lock");
-    if path.starts_with(LIVE_PREFIX) && live == LiveStreams::Refuse {
+    if Route::Live.match_path(parts.uri.path()).is_some() && live == LiveStreams::Refuse {
         return Ok((StatusCode::BAD_GATEWAY, "502 Bad Gateway\n").into_response());
     }
     let mut headers = forwarded_headers(&parts.headers);
@@ -208,9 +209,6 @@ async fn relay(shared: &Shared, request: Request) -> Result<Response> {
     }
     Ok(response)
 }
-
-/// Where `runboard`'s live streams are.
-const LIVE_PREFIX: &str = "/runboard/live/";
 
 fn is_event_stream(headers: &HeaderMap) -> bool {
     headers

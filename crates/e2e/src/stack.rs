@@ -1,15 +1,23 @@
-//! One test's world: an in-process simulator holding a canary key, a `runboard` server
-//! configured from a real TOML file, and the front door the browser talks to.
+//! One test's world: the shared stack builder's simulator (holding a canary key) and
+//! `runboard` (`runboard_proxy::demo::StackBuilder`), and the front door the browser
+//! talks to.
 
 use std::{
+    net::{IpAddr, Ipv4Addr},
     path::{Path, PathBuf},
     time::Duration,
 };
 
-use anyhow::{Context, Result, ensure};
-use runboard_proxy::{Config, Server};
-use runboard_shared::{ProjectId, RunId, TestRun, jobs_path, test_run_path};
-use runboard_sim::{Catalog, Faults, RunningSim, Shapes, SimConfig, SimProject, Simulator};
+use anyhow::{Result, ensure};
+use runboard_proxy::{
+    Config, Server,
+    config::{AuthMode, LedgerConfig},
+    demo::{self, StackBuilder},
+};
+use runboard_shared::{
+    AgentName, Id, Preset, RunId, Selector, TestRun, ValidationError, jobs_path, test_run_path,
+};
+use runboard_sim::{Catalog, Faults, RunningSim, Shapes};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -19,7 +27,7 @@ use crate::{
 };
 
 /// The project every stack serves.
-pub const PROJECT: &str = "67f8cb3fe236b8d41b7700ac";
+pub use runboard_proxy::demo::PROJECT;
 
 /// Preset names the scenarios click.
 pub mod presets {
@@ -30,6 +38,9 @@ pub mod presets {
     /// The first suite on `offline-agent`, which connects only when a test says so.
     pub const OFFLINE: &str = "Suite on offline agent";
 }
+
+/// The catalog's seed: the scenarios know its shape (a second suite, a failing test).
+const SEED: u64 = 7;
 
 /// How a scenario wants its stack.
 #[derive(Debug, Clone)]
@@ -79,48 +90,48 @@ pub struct Stack {
     /// The simulator's catalog for [`PROJECT`].
     pub catalog: Catalog,
     proxy: Option<Server>,
-    options: StackOptions,
-    dir: TempDir,
+    /// `runboard`'s configuration, to start it again after [`Stack::stop_proxy`].
+    config: Config,
+    /// Holds the ledger's file across restarts of `runboard`.
+    _dir: TempDir,
     http: reqwest::Client,
 }
 
 impl Stack {
     /// Starts the simulator, `runboard` and the front door.
     pub async fn start(options: StackOptions) -> Result<Self> {
-        let key = format!("CANARY-{:032x}", rand::random::<u128>());
-        let sim = Simulator::new(SimConfig {
-            seed: 7,
-            speed: options.sim_speed,
-            tests_per_project: options.sim_tests,
-            projects: vec![SimProject {
-                id: PROJECT.into(),
-                key: key.clone(),
-            }],
-            faults: Faults {
-                shapes: if options.odd_shapes {
-                    Shapes::Odd
-                } else {
-                    Shapes::Plain
-                },
-                ..Faults::default()
-            },
-        });
-        let sim = runboard_sim::spawn(sim, "127.0.0.1:0".parse()?).await?;
-        let catalog = sim
-            .sim
-            .catalog(PROJECT)
-            .context("the simulator serves the project")?;
         let dir = tempfile::tempdir()?;
-        std::fs::write(dir.path().join("key"), &key)?;
-        let proxy = launch_proxy(&config_toml(&sim, &catalog, &options, dir.path())?).await?;
+        let shapes = if options.odd_shapes {
+            Shapes::Odd
+        } else {
+            Shapes::Plain
+        };
+        let stack = StackBuilder::new()
+            .seed(SEED)
+            .sim_speed(options.sim_speed)
+            .sim_tests(options.sim_tests)
+            .faults(Faults {
+                shapes,
+                ..Faults::default()
+            })
+            .presets(scenario_presets)
+            .start_with(|config| settings(config, &options, dir.path()))
+            .await?;
+        let front = match FrontDoor::start(stack.server.addr(), options.identity.clone()).await {
+            Ok(front) => front,
+            Err(err) => {
+                stack.shutdown().await;
+                return Err(err.context("cannot start the front door"));
+            }
+        };
         Ok(Self {
-            front: FrontDoor::start(proxy.addr(), options.identity.clone()).await?,
-            sim,
-            key,
-            catalog,
-            proxy: Some(proxy),
-            options,
-            dir,
+            sim: stack.sim,
+            front,
+            key: stack.key,
+            catalog: stack.catalog,
+            proxy: Some(stack.server),
+            config: stack.config,
+            _dir: dir,
             http: reqwest::Client::builder().no_proxy().build()?,
         })
     }
@@ -146,10 +157,9 @@ impl Stack {
     }
 
     /// Starts `runboard` again (on a new port: the front door follows it, as a load
-    /// balancer would).
+    /// balancer would), with the same configuration and ledger.
     pub async fn start_proxy(&mut self) -> Result<()> {
-        let toml = config_toml(&self.sim, &self.catalog, &self.options, self.dir.path())?;
-        let server = launch_proxy(&toml).await?;
+        let server = demo::start_runboard(self.config.clone()).await?;
         self.front.set_target(server.addr());
         self.proxy = Some(server);
         Ok(())
@@ -157,7 +167,7 @@ impl Stack {
 
     /// The simulator's own report for `run_id`, read with the key.
     pub async fn sim_report(&self, run_id: &str) -> Result<TestRun> {
-        let path = test_run_path(&ProjectId::parse(PROJECT)?, &RunId::parse(run_id)?);
+        let path = test_run_path(&demo::project_id(), &RunId::parse(run_id)?);
         let url = format!("{}{path}", self.sim.url());
         let response = self
             .http
@@ -175,11 +185,7 @@ impl Stack {
 
     /// The project's active jobs according to the simulator.
     pub async fn sim_active_jobs(&self) -> Result<Vec<Value>> {
-        let url = format!(
-            "{}{}",
-            self.sim.url(),
-            jobs_path(&ProjectId::parse(PROJECT)?)
-        );
+        let url = format!("{}{}", self.sim.url(), jobs_path(&demo::project_id()));
         let response = self
             .http
             .post(url)
@@ -223,83 +229,64 @@ impl Stack {
     }
 }
 
-/// `runboard`'s configuration for a stack, as an administrator would write it.
-fn config_toml(
-    sim: &RunningSim,
-    catalog: &Catalog,
-    options: &StackOptions,
-    dir: &Path,
-) -> Result<String> {
-    let all = catalog
-        .all_feature()
-        .context("catalog has an all-tests feature")?;
-    let (_, suite) = catalog.suites().next().context("catalog has a suite")?;
-    let auth = match &options.run_users {
-        None => "mode = \"none\"".to_owned(),
-        Some(users) => format!(
-            "mode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\nrun_users = {}\nrun_groups = []",
-            toml_list(users)
-        ),
-    };
-    let live = options
-        .live_heartbeat_ms
-        .map(|ms| format!("[live]\nheartbeat_ms = {ms}"))
-        .unwrap_or_default();
-    Ok(format!(
-        r#"listen = "127.0.0.1:0"
-widget_dir = "{widget}"
-[upstream]
-url = "{upstream}"
-timeout_ms = 5000
-[poll]
-jobs_ms = 300
-run_ms = 300
-{live}
-[auth]
-{auth}
-[ledger]
-url = "sqlite://{ledger}"
-# Most scenarios count what reaches the simulator: the follower runs only where asked.
-follow_ms = {follow_ms}
-[embed]
-frame_ancestors = {ancestors}
-[[projects]]
-id = "{PROJECT}"
-name = "Web shop"
-api_key_file = "{key_file}"
-[[projects.presets]]
-name = "{full}"
-description = "Every test of the project, on staging-agent"
-featureId = "{all}"
-agentName = "staging-agent"
-[[projects.presets]]
-name = "{smoke}"
-description = "The first suite, on staging-agent"
-testSuiteId = "{suite}"
-agentName = "staging-agent"
-[[projects.presets]]
-name = "{offline}"
-description = "The same suite, on an agent that is not connected"
-testSuiteId = "{suite}"
-agentName = "offline-agent"
-"#,
-        widget = widget_dir().display(),
-        upstream = sim.url(),
-        ancestors = toml_list(&options.frame_ancestors),
-        key_file = dir.join("key").display(),
-        ledger = dir.join("ledger.db").display(),
-        follow_ms = if options.ledger_follow { 200 } else { 0 },
-        full = presets::FULL,
-        all = all.id,
-        smoke = presets::SMOKE,
-        suite = suite.id,
-        offline = presets::OFFLINE,
-    ))
+/// `runboard`'s settings for a scenario: the built widget, quick polling, the ledger in
+/// `dir` (so it outlives a restart), and the sign-in, embedding and heartbeat it asks for.
+fn settings(config: &mut Config, options: &StackOptions, dir: &Path) {
+    config.widget_dir = widget_dir();
+    config.upstream.timeout = Duration::from_secs(5);
+    config.poll.jobs_ms = 300;
+    config.poll.run_ms = 300;
+    if let Some(ms) = options.live_heartbeat_ms {
+        config.live.heartbeat = Duration::from_millis(ms);
+    }
+    if let Some(users) = &options.run_users {
+        config.auth.mode = AuthMode::Header;
+        config.auth.trusted_proxies = vec![IpAddr::from(Ipv4Addr::LOCALHOST).into()];
+        config.auth.run_users = users.clone();
+    }
+    let mut ledger = LedgerConfig::at(format!("sqlite://{}", dir.join("ledger.db").display()));
+    // Most scenarios count what reaches the simulator: the follower runs only where asked.
+    ledger.follow = options.ledger_follow.then(|| Duration::from_millis(200));
+    config.ledger = ledger;
+    config.embed.frame_ancestors = options.frame_ancestors.clone();
 }
 
-async fn launch_proxy(toml: &str) -> Result<Server> {
-    let config = Config::from_toml_str(toml, |_| None).context("the e2e configuration is valid")?;
-    Server::start(config).await
+/// The presets the scenarios click ([`presets`]): everything and the first suite on
+/// `staging-agent`, and that suite on `offline-agent`.
+fn scenario_presets(catalog: &Catalog) -> Result<Vec<Preset>, ValidationError> {
+    let preset = |name: &str, description: &str, selector: Selector, agent: &str| {
+        Ok::<_, ValidationError>(Preset {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            selector,
+            agent_name: Some(AgentName::parse(agent)?),
+        })
+    };
+    let mut out = Vec::new();
+    if let Some(all) = catalog.all_feature() {
+        out.push(preset(
+            presets::FULL,
+            "Every test of the project, on staging-agent",
+            Selector::Feature(Id::parse("featureId", all.id.as_str())?),
+            "staging-agent",
+        )?);
+    }
+    if let Some((_, suite)) = catalog.suites().next() {
+        let suite = || Id::parse("testSuiteId", suite.id.as_str()).map(Selector::TestSuite);
+        out.push(preset(
+            presets::SMOKE,
+            "The first suite, on staging-agent",
+            suite()?,
+            "staging-agent",
+        )?);
+        out.push(preset(
+            presets::OFFLINE,
+            "The same suite, on an agent that is not connected",
+            suite()?,
+            "offline-agent",
+        )?);
+    }
+    Ok(out)
 }
 
 /// The built widget. The suite needs it: `./x test` builds it before running tests.
@@ -315,11 +302,6 @@ pub fn require_widget() -> Result<()> {
         widget_dir().display()
     );
     Ok(())
-}
-
-fn toml_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
-    format!("[{}]", quoted.join(", "))
 }
 
 /// A generous deadline for a whole simulated run to finish.

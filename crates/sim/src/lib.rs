@@ -84,6 +84,7 @@ mod clock;
 mod config;
 mod error;
 mod http;
+mod job;
 mod plan;
 mod recorder;
 mod report;

@@ -93,6 +93,7 @@ impl RequestLog {
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
+    use runboard_shared::{API_PREFIX, Endpoint, Route};
 
     use super::*;
 
@@ -103,18 +104,19 @@ mod tests {
         headers.append("x-api-key", HeaderValue::from_static("one"));
         headers.append("content-type", HeaderValue::from_static("application/json"));
         headers.append("x-api-key", HeaderValue::from_static("two"));
-        let uri: Uri = "/api/jobs/p?x=1".parse().expect("uri");
+        let jobs = Route::Guide(Endpoint::Jobs).fill(&["p"]);
+        let uri: Uri = format!("{jobs}?x=1").parse().expect("uri");
         for _ in 0..=MAX_RECORDED_REQUESTS {
             log.record(&Method::POST, &uri, &headers);
         }
-        log.record(
-            &Method::GET,
-            &"/api/last".parse().expect("uri"),
-            &HeaderMap::new(),
-        );
+        let last = format!("{API_PREFIX}last");
+        log.record(&Method::GET, &last.parse().expect("uri"), &HeaderMap::new());
         let requests = log.snapshot().requests;
         assert_eq!(requests.len(), MAX_RECORDED_REQUESTS);
-        assert_eq!(requests.last().map(|r| r.path.as_str()), Some("/api/last"));
+        assert_eq!(
+            requests.last().map(|r| r.path.as_str()),
+            Some(last.as_str())
+        );
         let first = &requests[0];
         assert_eq!(first.header_values("x-api-key"), ["one", "two"]);
         assert_eq!(

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use crate::{
     catalog::{Fate, ProjectData, TestSpec},
+    job::JobRecord,
     plan::{Outcome, PlannedTest},
-    store::JobRecord,
 };
 
 /// Formats an instant the way the platform does: `2026-04-20T10:15:30.000Z`.

@@ -4,10 +4,9 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, OnceLock},
+    sync::Arc,
 };
 
-use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use runboard_shared::{ExecuteRequest, JobsResponse, Selector};
 
@@ -15,35 +14,14 @@ use crate::{
     catalog::{self, Agent, Catalog, Fate, ProjectData},
     config::SimConfig,
     error::SimError,
-    plan::{self, PENDING_MS, Plan, wall_ms},
+    job::JobRecord,
+    plan::{self, PENDING_MS, wall_ms},
     report::{self, Phase, after},
     rng::{label, object_id, rng_for},
 };
 
 /// How far back "all active jobs" looks, as the guide says: the last month.
 const ACTIVE_WINDOW_DAYS: i64 = 30;
-
-/// A job as created: everything needed to derive its state at any instant.
-#[derive(Debug, Clone)]
-pub(crate) struct JobRecord {
-    pub(crate) id: String,
-    pub(crate) run_id: String,
-    pub(crate) created_at: DateTime<Utc>,
-    /// When `Pending` ends.
-    pub(crate) pending_end: DateTime<Utc>,
-    /// When the run starts (the job turns `InProgress`); `None` while its agent is away
-    /// with no known time of return.
-    pub(crate) run_start: Option<DateTime<Utc>>,
-    pub(crate) agent: Option<String>,
-    /// The fixed ending of a job sent to a fated agent: it never gets a run.
-    pub(crate) fate: Option<Fate>,
-    pub(crate) title: String,
-    /// What was asked for, normalised, to recognise an identical execution.
-    request_key: (Selector, Option<String>),
-    pub(crate) plan: Arc<Plan>,
-    /// The finished report's JSON, built once: a completed run never changes.
-    pub(crate) final_report: Arc<OnceLock<Bytes>>,
-}
 
 /// One project's state.
 #[derive(Debug)]

@@ -6,7 +6,7 @@
 use std::{cell::Cell, rc::Rc};
 
 use gloo_timers::callback::Interval;
-use runboard_shared::{ProjectId, RunId, TestRun};
+use runboard_shared::{LiveEventName, ProjectId, RunId, TestRun};
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{Event, EventSource, MessageEvent};
 
@@ -47,7 +47,8 @@ impl LiveReport {
         on: impl Fn(LiveEvent) + 'static,
     ) -> Option<Self> {
         let quiet_limit = i64::try_from(heartbeat_ms.saturating_mul(2)).unwrap_or(i64::MAX);
-        let source = EventSource::new(&format!("/runboard/live/{project}/{run}")).ok()?;
+        let live = runboard_shared::Target::Live(project.clone(), run.clone());
+        let source = EventSource::new(&live.path()).ok()?;
         let on: Rc<dyn Fn(LiveEvent)> = Rc::new(on);
         let over = Rc::new(Cell::new(false));
         let heard = Rc::new(Cell::new(None::<i64>));
@@ -67,11 +68,16 @@ impl LiveReport {
             })
         };
         let mut listeners = Vec::new();
-        for name in ["report", "change", "final", "ping"] {
+        for name in [
+            LiveEventName::Report,
+            LiveEventName::Change,
+            LiveEventName::Final,
+            LiveEventName::Ping,
+        ] {
             let (emit, heard) = (emit.clone(), heard.clone());
             let listener = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
                 heard.set(Some(browser::now_ms()));
-                if name == "ping" {
+                if name == LiveEventName::Ping {
                     return;
                 }
                 let data = event
@@ -79,20 +85,20 @@ impl LiveReport {
                     .and_then(|message| message.data().as_string());
                 let report = data.and_then(|data| serde_json::from_str::<TestRun>(&data).ok());
                 emit(match (name, report) {
-                    ("report", Some(report)) => LiveEvent::Report(report),
-                    ("change", Some(change)) => LiveEvent::Change(change),
-                    ("final", Some(report)) => LiveEvent::Final(report),
+                    (LiveEventName::Report, Some(report)) => LiveEvent::Report(report),
+                    (LiveEventName::Change, Some(change)) => LiveEvent::Change(change),
+                    (LiveEventName::Final, Some(report)) => LiveEvent::Final(report),
                     _ => LiveEvent::Broken,
                 });
             });
-            listen(&source, name, &listener);
+            listen(&source, name.as_str(), &listener);
             listeners.push(listener);
         }
         // `failure` (the server could not read the run) and the browser's own `error`:
         // polling shows the reason. A stream that had events and is reconnecting by
         // itself (`CONNECTING`) is left to it; the watchdog ends a reconnect that never
         // succeeds.
-        for name in ["failure", "error"] {
+        for name in [LiveEventName::Failure.as_str(), "error"] {
             let (emit, heard, state) = (emit.clone(), heard.clone(), source.clone());
             let listener = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
                 let reconnecting =

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use crate::{
     context,
     live::live,
-    logic::links::{Prefs, history_path, jobs_path, project_in_path, start_path},
-    router::router,
+    logic::links::{Prefs, project_in_path},
+    router::{Route, router},
 };
 
 /// The header (or, embedded, the compact navigation).
@@ -28,12 +28,20 @@ pub(crate) fn Chrome() -> impl IntoView {
         live(move || (router.path().ends_with(suffix)).then(|| "page".to_owned()))
     };
     let nav = live(move || {
-        let proj = project.get();
+        let project = project.get();
+        let link = |route: Route| prefs.href(&route.href(), &[]);
+        let start = link(Route::Start {
+            project: project.clone(),
+        });
+        let jobs = link(Route::Jobs {
+            project: project.clone(),
+        });
+        let history = link(Route::History { project });
         view! {
             <nav class="rb-nav" aria-label="Views">
-                <a href=prefs.href(&start_path(&proj), &[]) aria-current=here("/start")>"Start"</a>
-                <a href=prefs.href(&jobs_path(&proj), &[]) aria-current=here("/jobs")>"Jobs"</a>
-                <a href=prefs.href(&history_path(&proj), &[]) aria-current=here("/history")>"History"</a>
+                <a href=start aria-current=here("/start")>"Start"</a>
+                <a href=jobs aria-current=here("/jobs")>"Jobs"</a>
+                <a href=history aria-current=here("/history")>"History"</a>
             </nav>
         }
         .into_any()
@@ -70,8 +78,10 @@ fn ProjectPicker(
     }
     let router = router();
     let change = move |ev: leptos::ev::Event| {
-        let id = event_target_value(&ev);
-        router.navigate(&prefs.href(&start_path(&id), &[]), false);
+        let start = Route::Start {
+            project: event_target_value(&ev),
+        };
+        router.navigate(&prefs.href(&start.href(), &[]), false);
     };
     view! {
         <label class="rb-visually-hidden" for="rb-project">"Project"</label>

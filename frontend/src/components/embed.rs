@@ -5,7 +5,8 @@ use leptos::{html::Div, prelude::*};
 
 use crate::{browser, logic::links::Prefs};
 
-/// Watches `root` and posts `{"runboard":{"type":"resize","height":N}}` on changes.
+/// Watches `root` and posts its height on changes
+/// ([`runboard_shared::PortalMessage::resize`]: `{"runboard":{"type":"resize","height":N}}`).
 #[component]
 pub(crate) fn EmbedResize(
     /// The element whose height is the widget's height.

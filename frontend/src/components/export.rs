@@ -3,6 +3,7 @@
 
 use gloo_timers::callback::Timeout;
 use leptos::{prelude::*, task::spawn_local};
+use runboard_shared::{ExportFormat, ProjectId, RunId};
 
 use crate::{
     api, browser,
@@ -18,18 +19,22 @@ pub(crate) fn ExportBar(
     report: Report,
 ) -> impl IntoView {
     let message = RwSignal::new(String::new());
-    let href = move |format: &'static str| {
-        report.with(|run| {
-            run.as_ref()
-                .map(|run| api::export_url(&run.project_id, &run.run_id, format))
-                .unwrap_or_default()
-        })
+    // A report whose ids the server would refuse has nothing to export.
+    let href = move |format: ExportFormat| {
+        report
+            .with(|run| {
+                let run = run.as_ref()?;
+                let project = ProjectId::parse(run.project_id.as_str()).ok()?;
+                let id = RunId::parse(run.run_id.as_str()).ok()?;
+                Some(api::export_url(&project, &id, format))
+            })
+            .unwrap_or_default()
     };
     let copy = move |_| copy_link(None, message);
     view! {
         <div class="rb-export">
-            <a class="rb-btn" data-testid="export-csv" href=move || href("csv") download="">"Export CSV"</a>
-            <a class="rb-btn" data-testid="export-junit" href=move || href("junit") download="">"Export JUnit XML"</a>
+            <a class="rb-btn" data-testid="export-csv" href=move || href(ExportFormat::Csv) download="">"Export CSV"</a>
+            <a class="rb-btn" data-testid="export-junit" href=move || href(ExportFormat::Junit) download="">"Export JUnit XML"</a>
             <button type="button" class="rb-btn" data-testid="copy-link" on:click=copy>"Copy link"</button>
             <span class="rb-muted" role="status" data-testid="export-message">{shown(move || message.get())}</span>
         </div>

@@ -9,11 +9,8 @@ use crate::{
     context::Flash,
     launch::{StartRequest, start_run},
     live::{live, shown},
-    logic::{
-        failure::Failure,
-        links::{Prefs, jobs_path},
-    },
-    router::router,
+    logic::{failure::Failure, links::Prefs},
+    router::{Route, router},
     state::Report,
 };
 
@@ -79,7 +76,12 @@ pub(crate) fn RerunFailed(
             let result = start_run(&project, request, flash).await;
             sending.set(false);
             match result {
-                Ok(()) => router.navigate(&prefs.href(&jobs_path(project.as_str()), &[]), false),
+                Ok(()) => {
+                    let jobs = Route::Jobs {
+                        project: project.to_string(),
+                    };
+                    router.navigate(&prefs.href(&jobs.href(), &[]), false);
+                }
                 Err(f) => failure.set(Some(f)),
             }
         });

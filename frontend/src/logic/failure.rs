@@ -2,7 +2,7 @@
 //! `{"error":{"code","message"}}` body and `Retry-After`, and worded for a person:
 //! what happened, and what to do (or that Runboard retries by itself, and when).
 
-use runboard_shared::ApiError;
+use runboard_shared::{ApiError, ErrorCode};
 
 use crate::logic::{case::upper, poll::Retry};
 
@@ -57,19 +57,19 @@ impl Failure {
     /// otherwise the status does.
     pub(crate) fn from_response(status: u16, body: &str, retry_after: Option<&str>) -> Self {
         let (code, message) = match serde_json::from_str::<ApiError>(body) {
-            Ok(e) => (e.error.code, Some(e.error.message)),
-            Err(_) => (String::new(), None),
+            Ok(e) => (Some(e.error.code), Some(e.error.message)),
+            Err(_) => (None, None),
         };
         let message = message.filter(|m| !m.trim().is_empty());
         let wait = retry_after.and_then(retry_after_seconds);
-        match (code.as_str(), status, wait) {
-            ("upstream_refused", ..) => {
+        match (code, status, wait) {
+            (Some(ErrorCode::UpstreamRefused), ..) => {
                 return Self::Refused(
                     message.unwrap_or_else(|| "the test platform refused this".into()),
                 );
             }
-            ("upstream_withheld", ..) => return Self::Withheld,
-            ("start_outcome_unknown", ..) => return Self::OutcomeUnknown,
+            (Some(ErrorCode::UpstreamWithheld), ..) => return Self::Withheld,
+            (Some(ErrorCode::StartOutcomeUnknown), ..) => return Self::OutcomeUnknown,
             (_, 429 | 503, Some(seconds)) => {
                 return Self::Wait {
                     seconds,
@@ -201,14 +201,14 @@ fn capitalise(message: &str) -> String {
 mod tests {
     use super::*;
 
-    fn body(code: &str, message: &str) -> String {
+    fn body(code: ErrorCode, message: &str) -> String {
         serde_json::to_string(&ApiError::new(code, message)).unwrap_or_default()
     }
 
     #[test]
     fn statuses_map_to_what_people_need_to_know() {
         assert_eq!(
-            Failure::from_response(401, &body("unauthorized", "x"), None).message(),
+            Failure::from_response(401, &body(ErrorCode::Unauthenticated, "x"), None).message(),
             "Your session expired — sign in again."
         );
         assert_eq!(
@@ -216,14 +216,15 @@ mod tests {
             "You may view runs but not start them."
         );
         assert_eq!(
-            Failure::from_response(404, &body("not_found", "run 42 not found"), None).message(),
+            Failure::from_response(404, &body(ErrorCode::NotFound, "run 42 not found"), None)
+                .message(),
             "Run 42 not found."
         );
         assert_eq!(
             Failure::from_response(
                 502,
                 &body(
-                    "upstream_auth",
+                    ErrorCode::UpstreamAuth,
                     "the server's key for project X was rejected; tell the Runboard administrator"
                 ),
                 None
@@ -250,12 +251,16 @@ mod tests {
         assert!(!Failure::from_response(400, "", None).retries());
         assert!(!Failure::from_response(403, "", None).retries());
         assert!(
-            !Failure::from_response(421, &body("misdirected", "use runboard.example.com"), None)
-                .retries()
+            !Failure::from_response(
+                421,
+                &body(ErrorCode::Misdirected, "use runboard.example.com"),
+                None
+            )
+            .retries()
         );
     }
 
-    fn wait_and_say(status: u16, code: &str, message: &str, retry_after: &str) -> Failure {
+    fn wait_and_say(status: u16, code: ErrorCode, message: &str, retry_after: &str) -> Failure {
         Failure::from_response(status, &body(code, message), Some(retry_after))
     }
 
@@ -263,7 +268,7 @@ mod tests {
     fn retry_after_is_honoured_and_explained() {
         let limited = wait_and_say(
             429,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many start requests; try again in 12 s",
             "12",
         );
@@ -274,7 +279,7 @@ mod tests {
         );
         let open = wait_and_say(
             503,
-            "upstream_circuit_open",
+            ErrorCode::UpstreamCircuitOpen,
             "The test platform failed 5 times in a row; Runboard pauses calls to it for 30 s.",
             " 30 ",
         );
@@ -285,14 +290,14 @@ mod tests {
         );
         assert_eq!(open.kind(), "wait");
         assert_eq!(
-            wait_and_say(429, "rate_limited", "x", "999999").retry(),
+            wait_and_say(429, ErrorCode::RateLimited, "x", "999999").retry(),
             Retry::After(MAX_RETRY_AFTER_S * 1000),
             "capped"
         );
         // Without a usable Retry-After, the usual backoff applies.
         let dated = wait_and_say(
             503,
-            "upstream_unavailable",
+            ErrorCode::UpstreamUnavailable,
             "down",
             "Wed, 21 Oct 2026 07:28:00 GMT",
         );
@@ -308,7 +313,7 @@ mod tests {
         let refused = Failure::from_response(
             422,
             &body(
-                "upstream_refused",
+                ErrorCode::UpstreamRefused,
                 "The test platform refused this: agent refusing-agent is disabled for this project",
             ),
             None,
@@ -318,8 +323,11 @@ mod tests {
             refused.message(),
             "The test platform refused this: agent refusing-agent is disabled for this project."
         );
-        let lost =
-            Failure::from_response(504, &body("start_outcome_unknown", "may or may not"), None);
+        let lost = Failure::from_response(
+            504,
+            &body(ErrorCode::StartOutcomeUnknown, "may or may not"),
+            None,
+        );
         assert_eq!(lost, Failure::OutcomeUnknown);
         assert_eq!(lost.retry(), Retry::Never);
         assert!(
@@ -327,7 +335,8 @@ mod tests {
                 .contains("Check the Jobs page before starting it again")
         );
         assert!(!lost.message().to_ascii_lowercase().contains("try again"));
-        let withheld = Failure::from_response(502, &body("upstream_withheld", "secret"), None);
+        let withheld =
+            Failure::from_response(502, &body(ErrorCode::UpstreamWithheld, "secret"), None);
         assert!(
             withheld
                 .message()

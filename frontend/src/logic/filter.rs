@@ -376,4 +376,35 @@ mod tests {
         let durations: Vec<Option<u64>> = picked.iter().map(|&i| tests[i].duration).collect();
         assert!(durations.windows(2).all(|w| w[0] >= w[1]), "slowest first");
     }
+
+    /// Search as the widget ships it: in a real browser, lower-casing through
+    /// JavaScript (`logic::case`). Run as `case`'s browser tests are (see there).
+    #[cfg(target_arch = "wasm32")]
+    mod browser {
+        use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+        use super::*;
+
+        wasm_bindgen_test_configure!(run_in_browser);
+
+        #[wasm_bindgen_test]
+        fn a_non_ascii_search_finds_its_test_in_the_browser() {
+            let tests = vec![
+                test("a", "Login works", "Passed", None, None),
+                test("b", "ÄRGER mit der Straße", "Passed", None, None),
+                test("c", "Οδός Πανεπιστημίου", "Passed", None, None),
+            ];
+            let index = TestIndex::new(&tests);
+            let found =
+                |query: &str| select(&tests, &index, &StatusFilter::All, query, SortKey::Title);
+            assert_eq!(found("ärger"), [1]);
+            assert_eq!(
+                found("STRASSE"),
+                Vec::<usize>::new(),
+                "ß lower-cases to itself"
+            );
+            assert_eq!(found("straße"), [1]);
+            assert_eq!(found("ΟΔΌΣ"), [2]);
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! URLs inside the widget: query parsing and encoding, the view preferences (`embed`,
-//! `theme`) that every internal link carries along, and the routes' paths.
+//! URLs inside the widget: query parsing and encoding, and the view preferences
+//! (`embed`, `theme`) that every internal link carries along. The pages' paths are the
+//! router's (`Route::href`).
 
 /// A colour theme forced by `?theme=`; without it the system's preference is followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,27 +66,7 @@ impl Prefs {
     }
 }
 
-pub(crate) use runboard_shared::url::{decode, decode_path, encode, parse_query, with_query};
-
-/// The start view of a project.
-pub(crate) fn start_path(project: &str) -> String {
-    format!("/p/{}/start", encode(project))
-}
-
-/// The jobs view of a project.
-pub(crate) fn jobs_path(project: &str) -> String {
-    format!("/p/{}/jobs", encode(project))
-}
-
-/// The history view of a project (the ledger's executions).
-pub(crate) fn history_path(project: &str) -> String {
-    format!("/p/{}/history", encode(project))
-}
-
-/// A run report.
-pub(crate) fn run_path(project: &str, run: &str) -> String {
-    format!("/p/{}/runs/{}", encode(project), encode(run))
-}
+pub(crate) use runboard_shared::url::{decode_path, encode, parse_query, with_query};
 
 #[cfg(test)]
 mod tests {
@@ -140,13 +121,6 @@ mod tests {
         let plain = Prefs::from_query(&pairs("?theme=blue"));
         assert_eq!(plain, Prefs::default());
         assert_eq!(plain.href("/p/a/start", &[]), "/p/a/start");
-    }
-
-    #[test]
-    fn paths_match_the_routes() {
-        assert_eq!(start_path("p1"), "/p/p1/start");
-        assert_eq!(jobs_path("p1"), "/p/p1/jobs");
-        assert_eq!(run_path("p1", "r_2"), "/p/p1/runs/r_2");
     }
 }
 

@@ -5,6 +5,7 @@ pub(crate) mod case;
 pub(crate) mod causes;
 pub(crate) mod compare;
 pub(crate) mod failure;
+pub(crate) mod feed;
 pub(crate) mod filter;
 pub(crate) mod form;
 pub(crate) mod format;

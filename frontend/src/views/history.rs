@@ -3,22 +3,16 @@
 //! with CSV download and, for one preset, its trend.
 
 use leptos::prelude::*;
-use runboard_shared::{HistoryExecution, JobStatus, ProjectInfo};
+use runboard_shared::{HistoryExecution, HistoryFormat, HistoryQuery, JobStatus, ProjectInfo};
 
 use crate::{
     api, browser,
     components::{banner::ErrorBanner, chip::Chip, trend::TrendChart},
     context::{self, Clock},
     live::{Live, live, shown},
-    logic::{
-        format, history,
-        links::{Prefs, history_path, run_path},
-        look,
-        time::parse_iso_ms,
-        trend,
-    },
+    logic::{format, history, links::Prefs, look, time::parse_iso_ms, trend},
     poller,
-    router::router,
+    router::{Route, router},
     views::not_found::UnknownProject,
 };
 
@@ -52,23 +46,16 @@ struct Filters {
 }
 
 impl Filters {
-    /// The history API's query for these filters (and a page's `cursor`).
-    fn query<'a>(
-        preset: &'a str,
-        status: &'a str,
-        cursor: Option<&'a str>,
-    ) -> Vec<(&'a str, &'a str)> {
-        let mut query = Vec::new();
-        if !preset.is_empty() {
-            query.push(("preset", preset));
+    /// The history API's query for these filters (and a page's `cursor`); an empty
+    /// filter is no filter.
+    fn query(preset: String, status: String, cursor: Option<String>) -> HistoryQuery {
+        let given = |value: String| Some(value).filter(|v| !v.is_empty());
+        HistoryQuery {
+            preset: given(preset),
+            status: given(status),
+            cursor,
+            ..HistoryQuery::default()
         }
-        if !status.is_empty() {
-            query.push(("status", status));
-        }
-        if let Some(cursor) = cursor {
-            query.push(("cursor", cursor));
-        }
-        query
     }
 }
 
@@ -101,7 +88,7 @@ fn HistoryPage(
                 filters.preset.get_untracked(),
                 filters.status.get_untracked(),
             );
-            let page = api::history(&proj, &Filters::query(&preset, &outcome, None)).await?;
+            let page = api::history(&proj, &Filters::query(preset, outcome, None)).await?;
             if older.with_untracked(Vec::is_empty) {
                 next.set(page.next);
             }
@@ -117,7 +104,10 @@ fn HistoryPage(
         let now = (filters.preset.get(), filters.status.get());
         let extra = [("preset", now.0.as_str()), ("status", now.1.as_str())];
         let extra: Vec<(&str, &str)> = extra.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-        router.navigate(&prefs.href(&history_path(&url_proj), &extra), true);
+        let here = Route::History {
+            project: url_proj.clone(),
+        };
+        router.navigate(&prefs.href(&here.href(), &extra), true);
         if previous.is_some_and(|p| p != now) {
             older.set(Vec::new());
             first.set(None);
@@ -139,7 +129,7 @@ fn HistoryPage(
                 filters.preset.get_untracked(),
                 filters.status.get_untracked(),
             );
-            match api::history(&proj, &Filters::query(&preset, &outcome, Some(&cursor))).await {
+            match api::history(&proj, &Filters::query(preset, outcome, Some(cursor))).await {
                 Ok(page) => {
                     more_failed.set(None);
                     older.update(|o| o.extend(page.executions));
@@ -155,8 +145,10 @@ fn HistoryPage(
     let csv_proj = proj.clone();
     let csv = live(move || {
         let (preset, outcome) = (filters.preset.get(), filters.status.get());
-        let mut query = Filters::query(&preset, &outcome, None);
-        query.push(("format", "csv"));
+        let query = HistoryQuery {
+            format: Some(HistoryFormat::Csv),
+            ..Filters::query(preset, outcome, None)
+        };
         api::history_url(&csv_proj, &query)
     });
     let rows = move || {
@@ -279,7 +271,11 @@ fn HistoryRow(
     });
     let link = execution.test_run_id.clone().map(|run| {
         let job = execution.job_id.clone().unwrap_or_default();
-        let href = prefs.href(&run_path(&project, &run), &[("job", job.as_str())]);
+        let report = Route::Run {
+            project: project.clone(),
+            run,
+        };
+        let href = prefs.href(&report.href(), &[("job", job.as_str())]);
         view! { <a class="rb-job-link" data-testid="history-report" href=href>"Report →"</a> }
     });
     let counts_attr = execution

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 
 use crate::{
     context,
-    logic::links::{Prefs, start_path},
-    router::router,
+    logic::links::Prefs,
+    router::{Route, router},
 };
 
 /// Redirects to the first project, or explains that there is none.
@@ -16,7 +16,10 @@ pub(crate) fn Home() -> impl IntoView {
         Some(project) => {
             // Replaced, not pushed, so Back does not return to `/` and bounce again; after
             // this render, so the route does not change while it is being drawn.
-            let (router, href) = (router(), prefs.href(&start_path(project.id.as_str()), &[]));
+            let start = Route::Start {
+                project: project.id.to_string(),
+            };
+            let (router, href) = (router(), prefs.href(&start.href(), &[]));
             queue_microtask(move || router.navigate(&href, true));
             ().into_any()
         }

@@ -9,14 +9,9 @@ use crate::{
     components::{banner::ErrorBanner, chip::Chip},
     context::{self, Clock, Flash},
     live::shown,
-    logic::{
-        format,
-        jobs::TrackedJob,
-        links::{Prefs, run_path, start_path},
-        look,
-    },
+    logic::{format, jobs::TrackedJob, links::Prefs, look},
     poller,
-    router::router,
+    router::{Route, router},
     store::{load_book, save_book},
     views::not_found::UnknownProject,
 };
@@ -80,7 +75,11 @@ fn JobsPage(
                 }
             });
             let href = prefs.href(
-                &run_path(&follow_proj, &run),
+                &Route::Run {
+                    project: follow_proj.clone(),
+                    run,
+                }
+                .href(),
                 &[("job", notice.job_id.as_str())],
             );
             router.navigate(&href, false);
@@ -99,7 +98,10 @@ fn JobsPage(
             <ErrorBanner status=status />
             <Show when=move || !book.with(|b| b.jobs().is_empty())
                 fallback=move || {
-                    let href = prefs.href(&start_path(&empty_proj), &[]);
+                    let start = Route::Start {
+                        project: empty_proj.clone(),
+                    };
+                    let href = prefs.href(&start.href(), &[]);
                     view! {
                         <div class="rb-empty" data-testid="jobs-empty">
                             <p>{shown(move || if loaded.get() { "No jobs yet." } else { "Looking for jobs…" })}</p>
@@ -153,7 +155,11 @@ fn JobRow(
     let by = if job.mine { " from this browser" } else { "" };
     let full = changed.map(|ms| format::timestamp(ms, browser::local_offset_min(ms)));
     let link = job.test_run_id.clone().map(|run| {
-        let href = prefs.href(&run_path(&project, &run), &[("job", job.job_id.as_str())]);
+        let report = Route::Run {
+            project: project.clone(),
+            run,
+        };
+        let href = prefs.href(&report.href(), &[("job", job.job_id.as_str())]);
         // The link covers the whole row (CSS), so the row opens the report.
         view! { <a class="rb-job-link" data-testid="job-run-link" href=href>"Open report →"</a> }
     });

@@ -3,7 +3,7 @@
 //! jobs view, which opens the run by itself as soon as it exists.
 
 use leptos::{prelude::*, task::spawn_local};
-use runboard_shared::{JobStatus, ProjectInfo};
+use runboard_shared::{HistoryQuery, JobStatus, ProjectInfo};
 
 use crate::{
     api, browser,
@@ -15,11 +15,11 @@ use crate::{
         failure::Failure,
         form::{self, Prefill, Scope},
         format, history,
-        links::{Prefs, jobs_path, run_path},
+        links::Prefs,
         look,
         time::parse_iso_ms,
     },
-    router::router,
+    router::{Route, router},
     store::load_book,
     views::not_found::UnknownProject,
 };
@@ -57,7 +57,12 @@ fn StartPage(
     let can_run = project.can_run;
     let router = router();
     let proj = project.id.clone();
-    let jobs_proj = project.id.clone();
+    // Where a start goes on to, and where a start of unknown outcome points.
+    let jobs = Route::Jobs {
+        project: project.id.to_string(),
+    };
+    let jobs_href = prefs.href(&jobs.href(), &[]);
+    let notice_jobs_href = jobs_href.clone();
 
     let start = Callback::new(move |request: StartRequest| {
         let waiting = hold_until
@@ -68,12 +73,12 @@ fn StartPage(
         }
         sending.set(true);
         failure.set(None);
-        let proj = proj.clone();
+        let (proj, jobs_href) = (proj.clone(), jobs_href.clone());
         spawn_local(async move {
             let result = start_run(&proj, request, Flash(flash)).await;
             sending.set(false);
             match result {
-                Ok(()) => router.navigate(&prefs.href(&jobs_path(proj.as_str()), &[]), false),
+                Ok(()) => router.navigate(&jobs_href, false),
                 Err(f) => {
                     if let Failure::Wait { seconds, .. } = &f {
                         hold_until.set(Some(browser::now_ms() + (*seconds as i64) * 1000));
@@ -99,7 +104,7 @@ fn StartPage(
                 // Not "could not start": it may have started; the Jobs page tells.
                 Failure::OutcomeUnknown => view! {
                     <p class="rb-notice rb-notice-warn" role="alert" data-testid="start-notice" data-kind="outcome-unknown">
-                        {f.message()}" "<a href=prefs.href(&jobs_path(jobs_proj.as_str()), &[])>"Open the Jobs page"</a>
+                        {f.message()}" "<a href=notice_jobs_href.clone()>"Open the Jobs page"</a>
                     </p>
                 }.into_any(),
                 f => view! {
@@ -269,7 +274,13 @@ fn RecentRuns(
     let Clock(now) = expect_context::<Clock>();
     let proj = project.id.to_string();
     let book = load_book(&proj);
-    let link = move |run: &str, job: &str| prefs.href(&run_path(&proj, run), &[("job", job)]);
+    let link = move |run: &str, job: &str| {
+        let report = Route::Run {
+            project: proj.clone(),
+            run: run.to_owned(),
+        };
+        prefs.href(&report.href(), &[("job", job)])
+    };
     let from_book: Vec<RecentRun> = book
         .jobs()
         .iter()
@@ -287,14 +298,17 @@ fn RecentRuns(
         })
         .collect();
     let recent = RwSignal::new(from_book);
-    let limit = RECENT_RUNS.to_string();
     let book_runs: Vec<(String, String)> = book
         .jobs()
         .iter()
         .filter_map(|j| Some((j.job_id.clone(), j.test_run_id.clone()?)))
         .collect();
     spawn_local(async move {
-        let Ok(page) = api::history(&project.id, &[("limit", limit.as_str())]).await else {
+        let newest = HistoryQuery {
+            limit: Some(RECENT_RUNS),
+            ..HistoryQuery::default()
+        };
+        let Ok(page) = api::history(&project.id, &newest).await else {
             return;
         };
         let from_ledger = page.executions.iter().map(|e| {

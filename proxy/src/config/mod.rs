@@ -11,7 +11,11 @@ mod live;
 mod raw;
 mod syntax;
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use ipnet::IpNet;
 use reqwest::Url;
@@ -70,7 +74,9 @@ pub struct Config {
     pub server: ServerConfig,
     /// Per-user rate limits.
     pub limits: LimitsConfig,
-    /// The widget's built files (Trunk's output).
+    /// A folder of the widget's built files (Trunk's output) that overrides the widget
+    /// built into the binary, e.g. to re-theme it without a rebuild. Empty (the default):
+    /// the built-in one. Read it through [`Config::widget_override`].
     pub widget_dir: PathBuf,
     /// The Test Execution API.
     pub upstream: UpstreamConfig,
@@ -204,7 +210,7 @@ impl Config {
             public_url: None,
             server: ServerConfig::default(),
             limits: LimitsConfig::default(),
-            widget_dir: PathBuf::from(raw::DEFAULT_WIDGET_DIR),
+            widget_dir: PathBuf::new(),
             upstream: UpstreamConfig {
                 url: upstream,
                 timeout: Duration::from_millis(raw::DEFAULT_TIMEOUT_MS),
@@ -271,6 +277,12 @@ impl Config {
     /// (`auth.mode = "none"`) on an address other than loopback.
     pub fn open_access(&self) -> bool {
         self.auth.mode == AuthMode::None && !self.listen.ip().to_canonical().is_loopback()
+    }
+
+    /// The folder `widget_dir` names, if any: it then replaces the built-in widget.
+    pub fn widget_override(&self) -> Option<&Path> {
+        let dir = self.widget_dir.as_path();
+        (!dir.as_os_str().is_empty()).then_some(dir)
     }
 
     /// What an administrator should hear about at start-up and from `check-config`:

@@ -14,7 +14,6 @@ use super::{
 };
 
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-pub(crate) const DEFAULT_WIDGET_DIR: &str = "frontend/dist";
 pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub(crate) const DEFAULT_MAX_CONCURRENT: u64 = 64;
 pub(crate) const DEFAULT_MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
@@ -151,7 +150,7 @@ pub(crate) fn validate(
         public_url: edge::public_url(raw.public_url)?,
         server: edge::server(raw.server)?,
         limits: edge::limits(raw.limits),
-        widget_dir: PathBuf::from(raw.widget_dir.as_deref().unwrap_or(DEFAULT_WIDGET_DIR)),
+        widget_dir: PathBuf::from(raw.widget_dir.unwrap_or_default()),
         upstream: upstream(raw.upstream)?,
         poll: poll(raw.poll)?,
         cache: super::cache::cache(raw.cache)?,

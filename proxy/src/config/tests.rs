@@ -46,7 +46,11 @@ fn the_example_file_parses() {
 fn defaults() {
     let config = Config::from_toml_str(MINIMAL, env_of(&[("KEY_ONE", "k")])).unwrap();
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-    assert_eq!(config.widget_dir, PathBuf::from("frontend/dist"));
+    assert_eq!(
+        config.widget_override(),
+        None,
+        "the widget built into the binary"
+    );
     assert_eq!(
         config.poll,
         PollIntervals {
@@ -75,6 +79,29 @@ fn environment_overrides() {
     assert_eq!(config.auth.mode, AuthMode::Header);
     assert_eq!(config.auth.trusted_proxies.len(), 2);
     assert_eq!(config.auth.run_groups, ["qa", "ops"]);
+}
+
+#[test]
+fn widget_dir_overrides_the_built_in_widget() {
+    let check = |text: &str, env: &[(&str, &str)], expected: Option<&str>| {
+        let config = Config::from_toml_str(text, env_of(env)).unwrap();
+        assert_eq!(
+            config.widget_override(),
+            expected.map(Path::new),
+            "{text} {env:?}"
+        );
+    };
+    let key = ("KEY_ONE", "k");
+    let themed = format!("widget_dir = \"/srv/theme\"\n{MINIMAL}");
+    check(MINIMAL, &[key], None);
+    check(&themed, &[key], Some("/srv/theme"));
+    check(
+        MINIMAL,
+        &[key, ("RUNBOARD_WIDGET_DIR", "/srv/env")],
+        Some("/srv/env"),
+    );
+    // Empty says "the built-in one", in the file as in the environment.
+    check(&themed, &[key, ("RUNBOARD_WIDGET_DIR", "")], None);
 }
 
 #[test]

@@ -11,12 +11,13 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use runboard_shared::TestRun;
+use runboard_shared::{ExportFormat, TestRun};
 use serde::Deserialize;
 
 use crate::{AppError, AppState, auth::Identity, extract::RunPath, reads};
 
-/// The query string as sent.
+/// The query string as sent: the format as text, so that a missing or unknown one is
+/// refused with [`FORMATS`] rather than serde's wording.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Params {
@@ -35,26 +36,25 @@ pub(crate) async fn report(
 ) -> Result<Response, AppError> {
     let project = state.project(&proj)?;
     let Query(params) = params.map_err(|e| AppError::InvalidQuery(e.body_text()))?;
-    let junit = match params.format.as_deref() {
-        Some("csv") => false,
-        Some("junit") => true,
-        _ => return Err(AppError::InvalidQuery(FORMATS.to_owned())),
-    };
+    let format = params
+        .format
+        .as_deref()
+        .and_then(ExportFormat::parse)
+        .ok_or_else(|| AppError::InvalidQuery(FORMATS.to_owned()))?;
     let answer = reads::test_run(&state, project, &run).await?;
     let report: TestRun =
         serde_json::from_slice(answer.bytes()).map_err(|_| AppError::UpstreamInvalid)?;
-    let (mime, name, body) = if junit {
-        (
+    let (mime, name, body) = match format {
+        ExportFormat::Junit => (
             "application/xml; charset=utf-8",
             format!("run-{run}.junit.xml"),
             junit::run_junit(&report),
-        )
-    } else {
-        (
+        ),
+        ExportFormat::Csv => (
             "text/csv; charset=utf-8",
             format!("run-{run}.csv"),
             csv::run_csv(&report),
-        )
+        ),
     };
     // A validated run id holds no quote or control character, so this is a valid value.
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))

@@ -12,6 +12,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use runboard_shared::is_reserved;
 
 use crate::{AppError, AppState};
 
@@ -27,8 +28,7 @@ pub(crate) async fn withhold_keys(
     request: Request,
     next: Next,
 ) -> Response {
-    let path = request.uri().path();
-    let ours = path.starts_with("/api/") || path.starts_with("/runboard/");
+    let ours = is_reserved(request.uri().path());
     // The route template for the log line: never the raw path a client wrote.
     let route = ours.then(|| {
         request

@@ -5,14 +5,16 @@
 
 use axum::{
     Json,
-    extract::{Query, State, rejection::QueryRejection},
+    extract::{RawQuery, State},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use runboard_ledger::{Execution, HistoryQuery, MAX_PAGE};
-use runboard_shared::{HistoryCounts, HistoryExecution, HistoryPage, Origin};
-use serde::Deserialize;
+use runboard_ledger::{Execution, HistoryQuery as LedgerQuery, MAX_PAGE};
+use runboard_shared::{
+    HistoryCounts, HistoryExecution, HistoryFormat, HistoryPage, HistoryQuery, Origin,
+    url::parse_query,
+};
 
 use super::ledger_error;
 use crate::{AppError, AppState, auth::Identity, extract::ProjectPath};
@@ -23,35 +25,19 @@ const DEFAULT_LIMIT: usize = 50;
 pub(crate) const CSV_MAX_ROWS: usize = 10_000;
 const DAY_MS: i64 = 86_400_000;
 
-/// The query string as sent.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {
-    user: Option<String>,
-    preset: Option<String>,
-    status: Option<String>,
-    origin: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    cursor: Option<String>,
-    limit: Option<usize>,
-    format: Option<String>,
-}
-
-/// The handler: identity and project checked as for the guide's endpoints.
+/// The handler: identity and project checked as for the guide's endpoints. The query is
+/// read by the contract's own reader ([`HistoryQuery::from_pairs`]), the one the widget's
+/// links are parsed with, so an unknown filter or format is refused by name.
 pub(crate) async fn history(
     State(state): State<AppState>,
     _identity: Identity,
     ProjectPath(proj): ProjectPath,
-    params: Result<Query<Params>, QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let project = state.project(&proj)?;
-    let Query(params) = params.map_err(|e| AppError::InvalidQuery(e.body_text()))?;
-    let csv = match params.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(AppError::InvalidQuery("format is json or csv".to_owned())),
-    };
+    let params = HistoryQuery::from_pairs(&parse_query(raw.as_deref().unwrap_or_default()))
+        .map_err(|e| AppError::InvalidQuery(format!("{} {}", e.field, e.problem)))?;
+    let csv = params.format == Some(HistoryFormat::Csv);
     let mut query = query(params)?;
     let ledger = state.ledger().ledger();
     if !csv {
@@ -101,7 +87,7 @@ pub(crate) async fn history(
 }
 
 /// The ledger query for `params`, refusing what cannot be read.
-fn query(params: Params) -> Result<HistoryQuery, AppError> {
+fn query(params: HistoryQuery) -> Result<LedgerQuery, AppError> {
     let origin = match params.origin.as_deref() {
         None => None,
         Some("runboard") => Some(runboard_ledger::Origin::Runboard),
@@ -119,7 +105,7 @@ fn query(params: Params) -> Result<HistoryQuery, AppError> {
         )));
     }
     let empty_is_none = |value: Option<String>| value.filter(|v| !v.is_empty());
-    Ok(HistoryQuery {
+    Ok(LedgerQuery {
         user: empty_is_none(params.user),
         preset: empty_is_none(params.preset),
         status: empty_is_none(params.status),

@@ -8,6 +8,7 @@ use std::{
 };
 
 use axum::body::Bytes;
+use runboard_shared::LiveEventName;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -55,14 +56,18 @@ impl Snapshot {
         self.seq += 1;
         self.is_final = is_final;
         let id = EventId::new(self.epoch, self.seq).text();
-        let name = if is_final { "final" } else { "report" };
+        let name = if is_final {
+            LiveEventName::Final
+        } else {
+            LiveEventName::Report
+        };
         self.report = Some(sse::frame(name, Some(&id), report));
         match change {
             Some(change) => {
                 if self.changes.len() == KEPT_CHANGES {
                     self.changes.pop_front();
                 }
-                let change = sse::frame("change", Some(&id), change);
+                let change = sse::frame(LiveEventName::Change, Some(&id), change);
                 self.changes.push_back((self.seq, change));
             }
             None => self.changes.clear(),
@@ -71,7 +76,7 @@ impl Snapshot {
 
     /// The first poll failed with `body` (`{"error":{…}}`).
     pub(crate) fn fail(&mut self, body: &[u8]) {
-        self.failure = Some(sse::frame("failure", None, body));
+        self.failure = Some(sse::frame(LiveEventName::Failure, None, body));
     }
 }
 

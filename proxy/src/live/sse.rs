@@ -2,7 +2,7 @@
 //! as it publishes it, and every viewer sends those same `Bytes` (a reference count, no
 //! copy of a report per viewer). Also the heartbeat and the streaming response.
 
-use std::convert::Infallible;
+use std::{convert::Infallible, sync::LazyLock};
 
 use axum::{
     body::{Body, Bytes},
@@ -10,15 +10,26 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use futures_util::{Stream, StreamExt};
+use runboard_shared::LiveEventName;
+
+/// The heartbeat, encoded once.
+static HEARTBEAT: LazyLock<Bytes> = LazyLock::new(|| {
+    let mut out = b": keep-alive\n".to_vec();
+    out.extend_from_slice(&frame(LiveEventName::Ping, None, b"{}"));
+    Bytes::from(out)
+});
 
 /// Sent after `[live] heartbeat_ms` of silence. The comment keeps proxies from closing a
 /// quiet stream; the `ping` event beside it lets the widget tell a quiet stream from a
-/// stuck one (comments never reach it).
-pub(super) const HEARTBEAT: Bytes = Bytes::from_static(b": keep-alive\nevent: ping\ndata: {}\n\n");
+/// stuck one (comments never reach it). A reference to one copy, like every event.
+pub(super) fn heartbeat() -> Bytes {
+    HEARTBEAT.clone()
+}
 
 /// One event: `event: {name}`, `id: {id}` when there is one, and `data` (JSON text) as
-/// `data:` lines. `name` and `id` are Runboard's own (names, numbers), never a line break.
-pub(super) fn frame(name: &str, id: Option<&str>, data: &[u8]) -> Bytes {
+/// `data:` lines. `id` is Runboard's own (numbers), never a line break.
+pub(super) fn frame(name: LiveEventName, id: Option<&str>, data: &[u8]) -> Bytes {
+    let name = name.as_str();
     let mut out = Vec::with_capacity(data.len() + name.len() + 48);
     out.extend_from_slice(b"event: ");
     out.extend_from_slice(name.as_bytes());
@@ -71,7 +82,7 @@ mod tests {
     #[test]
     fn each_line_of_the_data_is_a_data_line() {
         let check = |data: &str, expected: &str| {
-            let frame = frame("report", Some("3.1"), data.as_bytes());
+            let frame = frame(LiveEventName::Report, Some("3.1"), data.as_bytes());
             assert_eq!(std::str::from_utf8(&frame).unwrap(), expected, "{data:?}");
         };
         check("{}", "event: report\nid: 3.1\ndata: {}\n\n");
@@ -83,8 +94,9 @@ mod tests {
             "event: report\nid: 3.1\ndata: {\ndata: \ndata: }\n\n",
         );
         assert_eq!(
-            &frame("failure", None, b"{}")[..],
+            &frame(LiveEventName::Failure, None, b"{}")[..],
             b"event: failure\ndata: {}\n\n"
         );
+        assert_eq!(&heartbeat()[..], b": keep-alive\nevent: ping\ndata: {}\n\n");
     }
 }

@@ -111,7 +111,7 @@ impl Viewer {
             },
             _ = self.closing.changed() => {}
             () = tokio::time::sleep_until(self.quiet_until) => {
-                self.position.pending.push_back(sse::HEARTBEAT);
+                self.position.pending.push_back(sse::heartbeat());
             }
         }
     }

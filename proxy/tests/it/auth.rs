@@ -3,6 +3,7 @@
 //! cross-origin POSTs, and the per-user rate limits.
 
 use runboard_proxy::config::AuthMode;
+use runboard_shared::Target;
 use serde_json::{Value, json};
 
 use crate::common::{self, code, start};
@@ -29,7 +30,7 @@ async fn execute(h: &common::Harness, headers: &[(&str, &str)]) -> (u16, Value) 
 }
 
 async fn bootstrap(h: &common::Harness, headers: &[(&str, &str)]) -> (u16, Value) {
-    let mut request = h.client.get(h.url("/runboard/bootstrap"));
+    let mut request = h.client.get(h.url(&Target::Bootstrap.path()));
     for (name, value) in headers {
         request = request.header(*name, *value);
     }

@@ -11,12 +11,14 @@ use base64::{
     Engine,
     engine::general_purpose::{STANDARD, URL_SAFE},
 };
+use runboard_shared::{API_PREFIX, Endpoint, ExportFormat, HistoryQuery, Route, Target};
 use runboard_sim::Faults;
 use serde_json::{Value, json};
 use tracing_subscriber::EnvFilter;
 
-use crate::common::{
-    self, Harness, PROJECT, alone, code, log_capture::Buffer, start_with_key, wait_for,
+use crate::{
+    common::{self, Harness, PROJECT, alone, code, log_capture::Buffer, start_with_key, wait_for},
+    paths,
 };
 
 const CANARY: &str = "CANARY-5f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -159,18 +161,19 @@ async fn the_key_never_leaves_the_server() {
         "{text}"
     );
     seen.push(text);
+    let test_run = Route::Guide(Endpoint::TestRun);
     for path in [
         "/".to_owned(),
         "/p/x/runs/y?embed=1".to_owned(),
         "/app-0123456789abcdef.js".to_owned(),
         "/app-0123456789abcdef_bg.wasm".to_owned(),
-        "/runboard/bootstrap".to_owned(),
+        Target::Bootstrap.path(),
         "/healthz".to_owned(),
         "/readyz".to_owned(),
         common::run_path("r1"),
-        format!("/api/testRun/{PROJECT}/..%2F"),
-        "/api/testRun/aaaaaaaaaaaaaaaaaaaaaaaa/r1".to_owned(),
-        "/api/nothing".to_owned(),
+        test_run.fill(&[PROJECT, "..%2F"]),
+        test_run.fill(&["aaaaaaaaaaaaaaaaaaaaaaaa", "r1"]),
+        format!("{API_PREFIX}nothing"),
     ] {
         seen.push(get(path).await.0);
     }
@@ -188,15 +191,15 @@ async fn the_key_never_leaves_the_server() {
 
     // A platform that echoes the key, in each way: every answer is withheld, and so is
     // every answer Runboard derives from one (the exports).
-    let export = |format: &str| format!("/runboard/export/{PROJECT}/{run}?format={format}");
+    let export = |format| paths::export_path(&run, format);
     for mode in ["error", "body", "urlencoded", "base64", "escaped"] {
         switch(&h, json!({ "echo_key": mode }));
         let answers = [
             post(common::execute_path(), start_body.clone()).await,
             post(common::jobs_path(), json!({"jobIds": [job]})).await,
             get(common::run_path(&run)).await,
-            get(export("csv")).await,
-            get(export("junit")).await,
+            get(export(ExportFormat::Csv)).await,
+            get(export(ExportFormat::Junit)).await,
         ];
         for (text, body) in answers {
             assert_eq!(code(&body), "upstream_withheld", "echo_key {mode}: {text}");
@@ -204,7 +207,7 @@ async fn the_key_never_leaves_the_server() {
             seen.push(text);
         }
         // The ledger's record of the run: it was written before the echo began.
-        let (text, _) = get(format!("/runboard/history/{PROJECT}/jobs/{job}")).await;
+        let (text, _) = get(paths::history_job_path(&job)).await;
         seen.push(text);
     }
     switch(&h, json!({}));
@@ -331,7 +334,7 @@ async fn a_key_hidden_in_json_escapes_never_reaches_a_client() {
             let Some(request) = read_request(&mut stream).await else {
                 return;
             };
-            let body = if request.line.starts_with("POST /api/testExecution/") {
+            let body = if paths::endpoint_of_line(&request.line) == Some(Endpoint::Execute) {
                 // A duplicate start whose job id is the key, escaped.
                 format!(
                     r#"{{"success":false,"scheduleStatus":"AlreadyExists","jobId":"{}","message":"queued"}}"#,
@@ -372,7 +375,7 @@ async fn a_key_hidden_in_json_escapes_never_reaches_a_client() {
     let (text, body) = get(common::run_path("r0")).await;
     assert!(text.starts_with("200"), "a clean report passes: {text}");
     assert_eq!(body["tests"][0]["title"], "Login works");
-    let (text, _) = get(format!("/runboard/export/{PROJECT}/r0?format=csv")).await;
+    let (text, _) = get(paths::export_path("r0", ExportFormat::Csv)).await;
     assert!(
         text.starts_with("200") && text.contains("Login works"),
         "{text}"
@@ -382,8 +385,8 @@ async fn a_key_hidden_in_json_escapes_never_reaches_a_client() {
     for run in ["r1", "r2", "r3", "r4", "r5"] {
         for path in [
             common::run_path(run),
-            format!("/runboard/export/{PROJECT}/{run}?format=csv"),
-            format!("/runboard/export/{PROJECT}/{run}?format=junit"),
+            paths::export_path(run, ExportFormat::Csv),
+            paths::export_path(run, ExportFormat::Junit),
         ] {
             let (text, body) = get(path.clone()).await;
             assert_eq!(code(&body), "upstream_withheld", "{path}: {text}");
@@ -399,7 +402,7 @@ async fn a_key_hidden_in_json_escapes_never_reaches_a_client() {
     let (text, body) = everything(start).await;
     assert_eq!(code(&body), "upstream_withheld", "the start: {text}");
     seen.push(text);
-    let (text, _) = get(format!("/runboard/history/{PROJECT}")).await;
+    let (text, _) = get(paths::history_path(HistoryQuery::default())).await;
     seen.push(text);
     server.shutdown().await;
 

@@ -6,10 +6,14 @@ use std::{sync::Arc, time::Duration};
 
 use reqwest::{StatusCode, header};
 use runboard_proxy::Server;
+use runboard_shared::{Endpoint, ExportFormat, Route};
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
 use serde_json::{Value, json};
 
-use crate::common::{self, KEY, PROJECT};
+use crate::{
+    common::{self, KEY, PROJECT},
+    paths,
+};
 
 /// A simulator on a stopped clock and Runboard in front of it.
 struct Stack {
@@ -60,18 +64,18 @@ impl Stack {
         let feature = catalog.features.iter().find(|f| f.all).unwrap().id.clone();
         let started = self
             .direct(
-                &format!("/api/testExecution/{PROJECT}"),
+                &common::execute_path(),
                 json!({"action": "executeTests", "featureId": feature}),
             )
             .await;
         let job = started["jobId"].as_str().unwrap().to_owned();
         for _ in 0..3600 {
             let jobs = self
-                .direct(&format!("/api/jobs/{PROJECT}"), json!({"jobIds": [job]}))
+                .direct(&common::jobs_path(), json!({"jobIds": [job]}))
                 .await;
             if let Some(id) = jobs["jobs"][0]["testRunId"].as_str() {
                 self.clock.advance(Duration::from_secs(24 * 3600));
-                let response = self.get(&format!("/api/testRun/{PROJECT}/{id}")).await;
+                let response = self.get(&common::run_path(id)).await;
                 assert_eq!(response.status(), StatusCode::OK);
                 let report: Value = response.json().await.unwrap();
                 assert_eq!(report["status"], "Completed", "{report}");
@@ -86,10 +90,14 @@ impl Stack {
 impl Stack {
     /// The export of `run` in `format`, checked for status 200, `mime`, an attachment
     /// named `filename` and no key anywhere: its body.
-    async fn download(&self, run: &str, format: &str, mime: &str, filename: &str) -> String {
-        let response = self
-            .get(&format!("/runboard/export/{PROJECT}/{run}?format={format}"))
-            .await;
+    async fn download(
+        &self,
+        run: &str,
+        format: ExportFormat,
+        mime: &str,
+        filename: &str,
+    ) -> String {
+        let response = self.get(&paths::export_path(run, format)).await;
         assert_eq!(response.status(), StatusCode::OK, "{format}");
         let header_of = |name: header::HeaderName| {
             let value = response.headers().get(name);
@@ -118,7 +126,7 @@ async fn exports_a_finished_report_as_csv_and_junit() {
     let csv = stack
         .download(
             &run,
-            "csv",
+            ExportFormat::Csv,
             "text/csv; charset=utf-8",
             &format!("run-{run}.csv"),
         )
@@ -139,7 +147,7 @@ async fn exports_a_finished_report_as_csv_and_junit() {
     let xml = stack
         .download(
             &run,
-            "junit",
+            ExportFormat::Junit,
             "application/xml; charset=utf-8",
             &format!("run-{run}.junit.xml"),
         )
@@ -180,22 +188,14 @@ async fn refuses_as_the_report_route_does() {
         (status, body)
     };
 
+    // Each query as written: the typed target could not send them.
+    let no_query = Route::Export.fill(&[PROJECT, &run]);
     for query in ["?format=pdf", "", "?format=csv&extra=1"] {
-        let (status, body) = error(
-            stack
-                .get(&format!("/runboard/export/{PROJECT}/{run}{query}"))
-                .await,
-        )
-        .await;
+        let (status, body) = error(stack.get(&format!("{no_query}{query}")).await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert_eq!(body["error"]["code"], "invalid_query", "{body}");
     }
-    let (_, body) = error(
-        stack
-            .get(&format!("/runboard/export/{PROJECT}/{run}?format=pdf"))
-            .await,
-    )
-    .await;
+    let (_, body) = error(stack.get(&format!("{no_query}?format=pdf")).await).await;
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("csv") && message.contains("junit"),
@@ -203,31 +203,18 @@ async fn refuses_as_the_report_route_does() {
     );
 
     let unknown = "0123456789abcdef01234567";
-    let export = error(
-        stack
-            .get(&format!("/runboard/export/{unknown}/{run}?format=csv"))
-            .await,
-    )
-    .await;
-    let report = error(stack.get(&format!("/api/testRun/{unknown}/{run}")).await).await;
+    let csv_of =
+        |project: &str, run: &str| format!("{}?format=csv", Route::Export.fill(&[project, run]));
+    let report_of =
+        |project: &str, run: &str| Route::Guide(Endpoint::TestRun).fill(&[project, run]);
+    let export = error(stack.get(&csv_of(unknown, &run)).await).await;
+    let report = error(stack.get(&report_of(unknown, &run)).await).await;
     assert_eq!(export.0, StatusCode::NOT_FOUND);
     assert_eq!(export, report, "the same error as the report route");
 
     let before = stack.sim.sim.stats().total;
-    let export = error(
-        stack
-            .get(&format!(
-                "/runboard/export/{PROJECT}/bad%20id%3B?format=csv"
-            ))
-            .await,
-    )
-    .await;
-    let report = error(
-        stack
-            .get(&format!("/api/testRun/{PROJECT}/bad%20id%3B"))
-            .await,
-    )
-    .await;
+    let export = error(stack.get(&csv_of(PROJECT, "bad%20id%3B")).await).await;
+    let report = error(stack.get(&report_of(PROJECT, "bad%20id%3B")).await).await;
     assert_eq!(export.0, StatusCode::BAD_REQUEST, "{:?}", export.1);
     assert_eq!(export.1["error"]["code"], "invalid_id");
     assert_eq!(export, report, "the same error as the report route");

@@ -4,8 +4,12 @@
 //! library normalises them.
 
 use runboard_proxy::config::AuthMode;
+use runboard_shared::{API_PREFIX, Endpoint, Route, Target};
 
-use crate::common::{self, PROJECT, raw_request, start};
+use crate::{
+    common::{self, PROJECT, raw_request, start},
+    paths::request_line,
+};
 
 /// Ids as they appear in the request line (already percent-encoded where a client would).
 const CORPUS: &[&str] = &[
@@ -30,6 +34,12 @@ const CORPUS: &[&str] = &[
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 ];
 
+/// The path of the guide's `endpoint` with `values` as written: neither checked nor
+/// encoded, so hostile ids reach the server byte for byte.
+fn guide(endpoint: Endpoint, values: &[&str]) -> String {
+    Route::Guide(endpoint).fill(values)
+}
+
 fn get(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 }
@@ -49,11 +59,11 @@ async fn hostile_ids_are_400_and_the_upstream_sees_nothing() {
     assert_eq!("a".repeat(65), CORPUS[CORPUS.len() - 1]);
     for id in CORPUS {
         let requests = [
-            get(&format!("/api/testRun/{PROJECT}/{id}")),
-            get(&format!("/api/testRun/{id}/6804f1e2d2d4e0a1c1a0d456")),
-            post(&format!("/api/jobs/{id}"), "{}"),
+            get(&guide(Endpoint::TestRun, &[PROJECT, id])),
+            get(&guide(Endpoint::TestRun, &[id, "6804f1e2d2d4e0a1c1a0d456"])),
+            post(&guide(Endpoint::Jobs, &[id]), "{}"),
             post(
-                &format!("/api/testExecution/{id}"),
+                &guide(Endpoint::Execute, &[id]),
                 r#"{"action":"executeTests","testId":"t1"}"#,
             ),
         ];
@@ -74,11 +84,10 @@ async fn hostile_ids_are_400_and_the_upstream_sees_nothing() {
         &"a".repeat(65),
     ] {
         let body = serde_json::json!({"action": "executeTests", "testId": id}).to_string();
-        let (status, answer) =
-            raw_request(addr, &post(&format!("/api/testExecution/{PROJECT}"), &body)).await;
+        let (status, answer) = raw_request(addr, &post(&common::execute_path(), &body)).await;
         assert_eq!(status, 400, "{id:?} => {answer}");
         let body = serde_json::json!({"jobIds": [id]}).to_string();
-        let (status, _) = raw_request(addr, &post(&format!("/api/jobs/{PROJECT}"), &body)).await;
+        let (status, _) = raw_request(addr, &post(&common::jobs_path(), &body)).await;
         assert_eq!(status, 400, "{id:?}");
     }
     let stats = h.stats();
@@ -114,20 +123,21 @@ fn raw(line: &str, headers: &str, body: &str) -> String {
 }
 
 fn jobs(headers: &str, body: &str) -> String {
-    raw(&format!("POST /api/jobs/{PROJECT} HTTP/1.1"), headers, body)
+    raw(&request_line("POST", &common::jobs_path()), headers, body)
 }
 
 fn execute(headers: &str, body: &str) -> String {
     raw(
-        &format!("POST /api/testExecution/{PROJECT} HTTP/1.1"),
+        &request_line("POST", &common::execute_path()),
         headers,
         body,
     )
 }
 
+/// A runner's `GET` of the report of `run`, written as given.
 fn read_run(run: &str) -> String {
     raw(
-        &format!("GET /api/testRun/{PROJECT}/{run} HTTP/1.1"),
+        &request_line("GET", &guide(Endpoint::TestRun, &[PROJECT, run])),
         RUNNER,
         "",
     )
@@ -146,6 +156,8 @@ fn table() -> Vec<Case> {
     let start = r#"{"action":"executeTests","testId":"t1"}"#;
     let huge_header = format!("X-Padding: {}\r\n{RUNNER}", "a".repeat(100 * 1024));
     let many_headers: String = (0..200).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let (run, jobs_label) = (common::run_path("r1"), Endpoint::Jobs.label());
+    let run_label = Endpoint::TestRun.label();
     vec![
         // Path tricks: traversal, encoded slashes, double encoding, unicode, length.
         case("dot-dot run id", 400, read_run("..%2Fjobs")),
@@ -157,7 +169,10 @@ fn table() -> Vec<Case> {
             "traversal between routes",
             404,
             raw(
-                &format!("GET /api/testRun/../jobs/{PROJECT} HTTP/1.1"),
+                &request_line(
+                    "GET",
+                    &format!("{API_PREFIX}{run_label}/../{jobs_label}/{PROJECT}"),
+                ),
                 RUNNER,
                 "",
             ),
@@ -166,7 +181,10 @@ fn table() -> Vec<Case> {
             "empty segment",
             404,
             raw(
-                &format!("GET /api//testRun/{PROJECT}/r1 HTTP/1.1"),
+                &request_line(
+                    "GET",
+                    &run.replacen(API_PREFIX, &format!("{API_PREFIX}/"), 1),
+                ),
                 RUNNER,
                 "",
             ),
@@ -176,7 +194,10 @@ fn table() -> Vec<Case> {
             "upper-case prefix",
             503,
             raw(
-                &format!("GET /API/testRun/{PROJECT}/r1 HTTP/1.1"),
+                &request_line(
+                    "GET",
+                    &run.replacen(API_PREFIX, &API_PREFIX.to_uppercase(), 1),
+                ),
                 RUNNER,
                 "",
             ),
@@ -274,7 +295,7 @@ fn table() -> Vec<Case> {
             "form content type",
             403,
             raw(
-                &format!("POST /api/testExecution/{PROJECT} HTTP/1.1"),
+                &request_line("POST", &common::execute_path()),
                 &format!("{RUNNER}Content-Type: application/x-www-form-urlencoded\r\n"),
                 start,
             )
@@ -284,7 +305,7 @@ fn table() -> Vec<Case> {
         case(
             "TRACE",
             405,
-            raw(&format!("TRACE /api/jobs/{PROJECT} HTTP/1.1"), RUNNER, ""),
+            raw(&request_line("TRACE", &common::jobs_path()), RUNNER, ""),
         ),
         case(
             "CONNECT",
@@ -308,31 +329,23 @@ fn table() -> Vec<Case> {
         case(
             "lower-case get",
             405,
-            raw(
-                &format!("get /api/testRun/{PROJECT}/r1 HTTP/1.1"),
-                RUNNER,
-                "",
-            ),
+            raw(&request_line("get", &run), RUNNER, ""),
         ),
         case(
             "HEAD on a POST route",
             405,
-            raw(
-                &format!("HEAD /api/testExecution/{PROJECT} HTTP/1.1"),
-                RUNNER,
-                "",
-            ),
+            raw(&request_line("HEAD", &common::execute_path()), RUNNER, ""),
         ),
         case(
             "PUT",
             405,
-            raw(&format!("PUT /api/jobs/{PROJECT} HTTP/1.1"), RUNNER, "{}"),
+            raw(&request_line("PUT", &common::jobs_path()), RUNNER, "{}"),
         ),
         case(
             "OPTIONS preflight",
             405,
             raw(
-                &format!("OPTIONS /api/testExecution/{PROJECT} HTTP/1.1"),
+                &request_line("OPTIONS", &common::execute_path()),
                 &format!("{RUNNER}Origin: https://evil.example.net\r\n"),
                 "",
             ),
@@ -408,7 +421,8 @@ async fn with_a_public_url_other_hosts_are_misdirected() {
             body.len()
         )
     };
-    let jobs_line = format!("POST /api/jobs/{PROJECT} HTTP/1.1");
+    let jobs_line = request_line("POST", &common::jobs_path());
+    let bootstrap_line = request_line("GET", &Target::Bootstrap.path());
     let cases = [
         (
             "another host",
@@ -428,7 +442,7 @@ async fn with_a_public_url_other_hosts_are_misdirected() {
         (
             "the bootstrap",
             421,
-            with_host("GET /runboard/bootstrap HTTP/1.1", "127.0.0.1", "", ""),
+            with_host(&bootstrap_line, "127.0.0.1", "", ""),
         ),
         (
             "the widget",
@@ -439,7 +453,10 @@ async fn with_a_public_url_other_hosts_are_misdirected() {
             "absolute form naming another host",
             421,
             with_host(
-                &format!("POST http://evil.example.net/api/jobs/{PROJECT} HTTP/1.1"),
+                &request_line(
+                    "POST",
+                    &format!("http://evil.example.net{}", common::jobs_path()),
+                ),
                 "runboard.test",
                 "",
                 "{}",
@@ -449,7 +466,8 @@ async fn with_a_public_url_other_hosts_are_misdirected() {
             "no Host at all",
             421,
             format!(
-                "POST /api/jobs/{PROJECT} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+                "POST {} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}",
+                common::jobs_path()
             ),
         ),
         (
@@ -466,7 +484,7 @@ async fn with_a_public_url_other_hosts_are_misdirected() {
             "the right host, another origin",
             403,
             with_host(
-                &format!("POST /api/testExecution/{PROJECT} HTTP/1.1"),
+                &request_line("POST", &common::execute_path()),
                 "runboard.test",
                 "Origin: http://evil.example.net\r\n",
                 r#"{"action":"executeTests","testId":"t1"}"#,
@@ -515,27 +533,20 @@ async fn without_a_public_url_a_rebinding_host_is_misdirected() {
             body.len()
         )
     };
-    let execute_line = format!("POST /api/testExecution/{PROJECT} HTTP/1.1");
+    let execute_line = request_line("POST", &common::execute_path());
+    let run_line = request_line("GET", &common::run_path("r1"));
     let rebound = format!("rebind.attacker.example:{port}");
     let foreign = [
         with_host(&execute_line, &rebound, &start_body),
+        with_host(&request_line("POST", &common::jobs_path()), &rebound, "{}"),
+        with_host(&run_line, &rebound, ""),
         with_host(
-            &format!("POST /api/jobs/{PROJECT} HTTP/1.1"),
-            &rebound,
-            "{}",
-        ),
-        with_host(
-            &format!("GET /api/testRun/{PROJECT}/r1 HTTP/1.1"),
+            &request_line("GET", &Target::Bootstrap.path()),
             &rebound,
             "",
         ),
-        with_host("GET /runboard/bootstrap HTTP/1.1", &rebound, ""),
         with_host("GET / HTTP/1.1", &format!("192.0.2.10:{port}"), ""),
-        with_host(
-            &format!("GET /api/testRun/{PROJECT}/r1 HTTP/1.1"),
-            &format!("localhost.attacker.example:{port}"),
-            "",
-        ),
+        with_host(&run_line, &format!("localhost.attacker.example:{port}"), ""),
     ];
     for request in foreign {
         let (status, answer) = raw_request(addr, &request).await;
@@ -560,7 +571,7 @@ async fn without_a_public_url_a_rebinding_host_is_misdirected() {
         with_port("[::1]"),
         "runboard.localhost".to_owned(),
     ] {
-        let jobs = with_host(&format!("POST /api/jobs/{PROJECT} HTTP/1.1"), &host, "{}");
+        let jobs = with_host(&request_line("POST", &common::jobs_path()), &host, "{}");
         let (status, answer) = raw_request(addr, &jobs).await;
         assert_eq!(status, 200, "{host}: {answer}");
     }

@@ -16,12 +16,18 @@ use runboard_proxy::{
     Config, Server,
     config::{AuthMode, LedgerConfig},
 };
-use runboard_shared::{ExecutionDetail, HistoryPage, Origin, Preset, TestHistory};
+use runboard_shared::{
+    Endpoint, ExecutionDetail, HistoryFormat, HistoryPage, Origin, Preset, Route, Target,
+    TestHistory,
+};
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
 use runboard_testdb::PgServer;
 use serde_json::{Value, json};
 
-use crate::common::{self, KEY, PROJECT, code, execute_path, raw_http, read, wait_for};
+use crate::{
+    common::{self, KEY, PROJECT, code, execute_path, raw_http, read, wait_for},
+    paths,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -147,14 +153,12 @@ impl Stack {
         body["jobId"].as_str().unwrap().to_owned()
     }
 
-    /// `GET /runboard/history/{PROJECT}?{query}` as `user`.
+    /// `GET /runboard/history/{PROJECT}?{query}` as `user`, the query as written.
     async fn history(&self, server: &Server, user: &str, query: &str) -> (u16, Value) {
+        let path = paths::history_path(Default::default());
         let response = self
             .client
-            .get(format!(
-                "{}/runboard/history/{PROJECT}?{query}",
-                server.url()
-            ))
+            .get(format!("{}{path}?{query}", server.url()))
             .header("X-Forwarded-Email", user)
             .send()
             .await
@@ -339,8 +343,13 @@ async fn history_filters_pages_and_exports_csv(stack: Stack) {
     let response = stack
         .client
         .get(format!(
-            "{}/runboard/history/{PROJECT}?format=csv&user=ann@example.com",
-            server.url()
+            "{}{}",
+            server.url(),
+            paths::history_path(runboard_shared::HistoryQuery {
+                user: Some("ann@example.com".to_owned()),
+                format: Some(HistoryFormat::Csv),
+                ..Default::default()
+            })
         ))
         .header("X-Forwarded-Email", "viewer")
         .send()
@@ -381,17 +390,17 @@ async fn history_checks_identity_project_and_query_like_the_api(stack: Stack) {
             assert_eq!((got, code(&body)), (status, expected), "{path}: {body}");
         }
     };
-    let history = format!("/runboard/history/{PROJECT}");
+    let history = paths::history_path(Default::default());
     check(history.clone(), None, 401, "unauthenticated").await;
     check(
-        "/runboard/history/000000000000000000000000".into(),
+        Route::History.fill(&["000000000000000000000000"]),
         Some("ann"),
         404,
         "unknown_project",
     )
     .await;
     check(
-        "/runboard/history/bad%20id".into(),
+        Route::History.fill(&["bad%20id"]),
         Some("ann"),
         400,
         "invalid_id",
@@ -468,7 +477,7 @@ async fn a_run_is_compared_with_the_previous_one_and_tests_have_a_history(stack:
         async move {
             let response = stack
                 .client
-                .get(format!("{}/runboard/history/{PROJECT}{path}", server.url()))
+                .get(format!("{}{path}", server.url()))
                 .header("X-Forwarded-Email", "viewer")
                 .send()
                 .await
@@ -476,7 +485,7 @@ async fn a_run_is_compared_with_the_previous_one_and_tests_have_a_history(stack:
             read(response).await
         }
     };
-    let (status, body) = get(format!("/jobs/{second}")).await;
+    let (status, body) = get(paths::history_job_path(&second)).await;
     assert_eq!(status, 200, "{body}");
     let detail: ExecutionDetail = serde_json::from_value(body).unwrap();
     assert_eq!(detail.execution.job_id.as_deref(), Some(second.as_str()));
@@ -488,11 +497,14 @@ async fn a_run_is_compared_with_the_previous_one_and_tests_have_a_history(stack:
         (Some(first.as_str()), "ann@example.com")
     );
     assert_eq!(detail.previous_results.len(), 1);
-    let (_, body) = get(format!("/jobs/{first}")).await;
+    let (_, body) = get(paths::history_job_path(&first)).await;
     let oldest: ExecutionDetail = serde_json::from_value(body).unwrap();
     assert!(oldest.previous.is_none() && oldest.previous_results.is_empty());
 
-    let (status, body) = get(format!("/tests/{test}?limit=10")).await;
+    let tests_of = |test: &str, limit| {
+        Target::HistoryTest(common::project_id(), test.to_owned(), limit).path()
+    };
+    let (status, body) = get(tests_of(&test, Some(10))).await;
     assert_eq!(status, 200, "{body}");
     let history: TestHistory = serde_json::from_value(body).unwrap();
     let jobs: Vec<_> = history
@@ -503,11 +515,11 @@ async fn a_run_is_compared_with_the_previous_one_and_tests_have_a_history(stack:
     assert_eq!(jobs, [second.clone(), first.clone()], "newest first");
     assert!(history.flips <= 1);
 
-    let (status, body) = get("/jobs/000000000000000000000000".to_owned()).await;
+    let (status, body) = get(Route::HistoryJob.fill(&[PROJECT, "000000000000000000000000"])).await;
     assert_eq!((status, code(&body)), (404, "not_found"), "{body}");
-    let (status, body) = get("/tests/a%20b".to_owned()).await;
+    let (status, body) = get(Route::HistoryTest.fill(&[PROJECT, "a%20b"])).await;
     assert_eq!((status, code(&body)), (400, "invalid_id"), "{body}");
-    let (status, body) = get(format!("/tests/{test}?limit=0")).await;
+    let (status, body) = get(tests_of(&test, Some(0))).await;
     assert_eq!((status, code(&body)), (400, "invalid_query"), "{body}");
     server.shutdown().await;
 }
@@ -561,7 +573,11 @@ async fn the_sweep_skips_invalid_job_ids_and_never_asks_about_no_job() {
     let client = reqwest::Client::new();
     let history = async || {
         let response = client
-            .get(format!("{}/runboard/history/{PROJECT}", server.url()))
+            .get(format!(
+                "{}{}",
+                server.url(),
+                paths::history_path(Default::default())
+            ))
             .send()
             .await
             .unwrap();
@@ -659,7 +675,7 @@ async fn the_intent_is_written_before_the_platform_sees_the_start(stack: Stack) 
             let Some(request) = raw_http::read_request(&mut stream).await else {
                 return;
             };
-            if request.line.contains("/api/testExecution/") {
+            if paths::endpoint_of_line(&request.line) == Some(Endpoint::Execute) {
                 let query = HistoryQuery {
                     limit: 10,
                     ..HistoryQuery::default()

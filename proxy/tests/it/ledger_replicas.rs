@@ -12,12 +12,15 @@ use std::{
 };
 
 use runboard_ledger::Ledger;
-use runboard_shared::HistoryPage;
+use runboard_shared::{HistoryPage, HistoryQuery};
 use runboard_sim::{SimConfig, SimProject};
 use runboard_testdb::PgServer;
 use serde_json::json;
 
-use crate::common::{self, KEY, PROJECT, execute_path, read, wait_for};
+use crate::{
+    common::{self, KEY, PROJECT, execute_path, read, wait_for},
+    paths,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_runboard");
 const WAIT: Duration = Duration::from_secs(30);
@@ -129,7 +132,10 @@ async fn two_instances_share_one_postgres_ledger() {
     // Either instance answers the same history: each start once.
     for url in [&a.url, &b.url] {
         let response = client
-            .get(format!("{url}/runboard/history/{PROJECT}"))
+            .get(format!(
+                "{url}{}",
+                paths::history_path(HistoryQuery::default())
+            ))
             .send()
             .await
             .unwrap();
@@ -209,7 +215,10 @@ async fn two_instances_share_one_postgres_ledger() {
         let (client, url) = (client.clone(), survivor_url.clone());
         async move {
             let response = client
-                .get(format!("{url}/runboard/history/{PROJECT}"))
+                .get(format!(
+                    "{url}{}",
+                    paths::history_path(HistoryQuery::default())
+                ))
                 .send()
                 .await
                 .ok()?;

@@ -9,10 +9,14 @@ use std::{
 };
 
 use runboard_proxy::{Config, Server, config::AuthMode};
+use runboard_shared::Route;
 use runboard_sim::{ManualClock, SimConfig, SimProject, Simulator};
 use serde_json::{Value, json};
 
-use crate::common::{self, Harness, PROJECT, wait_for};
+use crate::{
+    common::{self, Harness, PROJECT, wait_for},
+    paths,
+};
 
 /// A run id the simulator does not know (for the checks made before any upstream call).
 const SOME_RUN: &str = "67f8cb3fe236b8d41b7700ad";
@@ -34,9 +38,7 @@ struct Viewer {
 
 impl Viewer {
     async fn open(h: &Harness, run: &str, last_event_id: Option<&str>) -> Self {
-        let mut request = h
-            .client
-            .get(h.url(&format!("/runboard/live/{PROJECT}/{run}")));
+        let mut request = h.client.get(h.url(&paths::live_path(run)));
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
@@ -88,7 +90,7 @@ impl Viewer {
 /// `GET /runboard/live/…` for `run` as `user` (header mode), not sent yet.
 fn live_request(h: &Harness, run: &str, user: &str) -> reqwest::RequestBuilder {
     h.client
-        .get(h.url(&format!("/runboard/live/{PROJECT}/{run}")))
+        .get(h.url(&paths::live_path(run)))
         .header("x-forwarded-email", user)
 }
 
@@ -143,22 +145,17 @@ async fn start(run_ms: u64, adjust: impl FnOnce(&mut Config)) -> (Harness, Arc<M
 async fn live_run(h: &Harness, clock: &ManualClock) -> String {
     let body = json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"});
     // Started at the simulator itself, so suites in header mode need no identity here.
-    let started = direct(h, &format!("/api/testExecution/{PROJECT}"), Some(body)).await;
+    let started = direct(h, &common::execute_path(), Some(body)).await;
     let job = started["jobId"].as_str().unwrap().to_owned();
     // Asked of the simulator itself: Runboard would reuse a live answer for a moment,
     // and its first read of the run is the follower's.
     let run: String = wait_for(Duration::from_secs(10), || async {
         clock.advance(Duration::from_millis(500));
-        let jobs = direct(
-            h,
-            &format!("/api/jobs/{PROJECT}"),
-            Some(json!({"jobIds": [job]})),
-        )
-        .await;
+        let jobs = direct(h, &common::jobs_path(), Some(json!({"jobIds": [job]}))).await;
         jobs["jobs"][0]["testRunId"].as_str().map(str::to_owned)
     })
     .await;
-    let report = direct(h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    let report = direct(h, &common::run_path(&run), None).await;
     assert!(
         matches!(report["status"].as_str(), Some("Running" | "Scheduled")),
         "{report}"
@@ -271,7 +268,7 @@ async fn every_viewer_gets_the_report_then_the_same_final_report_as_the_platform
         polls <= elapsed_ms / run_ms + 2,
         "{polls} polls in {elapsed_ms} ms"
     );
-    let direct = direct(&h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    let direct = direct(&h, &common::run_path(&run), None).await;
     assert_eq!(direct["status"], "Completed");
     for report in finals {
         assert_eq!(report["status"], direct["status"]);
@@ -342,7 +339,7 @@ async fn streams_beyond_the_limit_are_refused_with_503() {
     let run = live_run(&h, &clock).await;
     let mut open = Viewer::open(&h, &run, None).await;
     assert_eq!(open.next_event().await.unwrap().event, "report");
-    let (status, body) = h.get(&format!("/runboard/live/{PROJECT}/{run}")).await;
+    let (status, body) = h.get(&paths::live_path(&run)).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(common::code(&body), "too_many_streams");
     drop(open);
@@ -367,7 +364,7 @@ async fn streams_beyond_the_limit_are_refused_with_503() {
         assert_eq!(viewer.next_event().await.unwrap().event, "report");
         open.push(viewer);
     }
-    let (status, body) = h.get(&format!("/runboard/live/{PROJECT}/{run}")).await;
+    let (status, body) = h.get(&paths::live_path(&run)).await;
     assert_eq!(
         (status, common::code(&body)),
         (503, "too_many_streams"),
@@ -381,7 +378,7 @@ async fn streams_beyond_the_limit_are_refused_with_503() {
 async fn another_project_is_unknown_and_header_mode_needs_an_identity() {
     let (h, _) = start(3_600_000, |_| {}).await;
     let other = "aaaaaaaaaaaaaaaaaaaaaaaa";
-    let (status, body) = h.get(&format!("/runboard/live/{other}/{SOME_RUN}")).await;
+    let (status, body) = h.get(&Route::Live.fill(&[other, SOME_RUN])).await;
     assert_eq!(
         (status, common::code(&body)),
         (404, "unknown_project"),
@@ -394,7 +391,7 @@ async fn another_project_is_unknown_and_header_mode_needs_an_identity() {
         c.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     })
     .await;
-    let (status, body) = h.get(&format!("/runboard/live/{PROJECT}/{SOME_RUN}")).await;
+    let (status, body) = h.get(&paths::live_path(SOME_RUN)).await;
     assert_eq!(
         (status, common::code(&body)),
         (401, "unauthenticated"),
@@ -422,7 +419,7 @@ fn apply(report: &mut Value, change: &Value) {
 async fn changes_carry_only_the_changed_tests_and_lead_to_the_platforms_report() {
     let (h, clock) = start(200, |_| {}).await;
     let run = live_run(&h, &clock).await;
-    let path = format!("/api/testRun/{PROJECT}/{run}");
+    let path = common::run_path(&run);
     let mut viewer = Viewer::open(&h, &run, None).await;
     let first = viewer.next_event().await.unwrap();
     assert_eq!(first.event, "report");
@@ -503,7 +500,7 @@ async fn viewers_coming_and_going_while_the_run_advances_reach_the_final_report(
             break held;
         }
     };
-    let direct = direct(&h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    let direct = direct(&h, &common::run_path(&run), None).await;
     assert_eq!(finished, direct, "after {rounds} rounds");
     h.stop().await;
 }
@@ -567,7 +564,7 @@ fn seq_of(id: &str) -> (u64, u64) {
 /// Moves the run on until the platform's report differs from `held`, then holds the
 /// clock there; returns that report, which must still be running.
 async fn move_on(h: &Harness, clock: &ManualClock, run: &str, held: &Value) -> Value {
-    let path = format!("/api/testRun/{PROJECT}/{run}");
+    let path = common::run_path(run);
     let target = wait_for(Duration::from_secs(10), || async {
         clock.advance(Duration::from_millis(300));
         let now = direct(h, &path, None).await;
@@ -696,7 +693,7 @@ async fn a_resumed_viewer_gets_each_missed_change_once_before_the_final_report()
     for event in &got {
         apply(&mut held, &serde_json::from_str(&event.data).unwrap());
     }
-    let now = direct(&h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    let now = direct(&h, &common::run_path(&run), None).await;
     assert_eq!(now["status"], "Running", "checked before the final report");
     assert_eq!(
         held, now,
@@ -712,7 +709,7 @@ async fn a_resumed_viewer_gets_each_missed_change_once_before_the_final_report()
         }
         assert_eq!(event.event, "change", "{event:?}");
     };
-    let direct = direct(&h, &format!("/api/testRun/{PROJECT}/{run}"), None).await;
+    let direct = direct(&h, &common::run_path(&run), None).await;
     assert_eq!(serde_json::from_str::<Value>(&last.data).unwrap(), direct);
     h.stop().await;
 }

@@ -9,12 +9,18 @@ use runboard_proxy::{
     Config, Server,
     config::{ApiKey, AuthMode, ProjectConfig},
 };
-use runboard_shared::ProjectId;
+use runboard_shared::{
+    ExportFormat, HistoryFormat, HistoryQuery, ProjectId, RunId, Target, execute_path, jobs_path,
+    test_run_path,
+};
 use runboard_sim::{Faults, ManualClock, RunningSim, SimConfig, SimProject};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::common::{self, KEY, PROJECT};
+use crate::{
+    common::{self, KEY, PROJECT},
+    paths,
+};
 
 /// A second project at the same simulator, with its own key.
 const OTHER: &str = "5f0c0ffee0c0ffee0c0ffee0";
@@ -59,6 +65,16 @@ async fn stack(adjust: impl FnOnce(&mut Config)) -> Stack {
         server,
         client: reqwest::Client::new(),
     }
+}
+
+/// [`PROJECT`] or [`OTHER`], typed for the shared path builders.
+fn project_id(project: &str) -> ProjectId {
+    ProjectId::parse(project).unwrap()
+}
+
+/// The guide's report path for `run` (a valid id) in `project`.
+fn report_path(project: &str, run: &str) -> String {
+    test_run_path(&project_id(project), &RunId::parse(run).unwrap())
 }
 
 /// A run started at the simulator itself (so nothing is cached in Runboard yet).
@@ -106,7 +122,7 @@ impl Stack {
         let started = self
             .direct(
                 project,
-                &format!("/api/testExecution/{project}"),
+                &execute_path(&project_id(project)),
                 Some(json!({"action": "executeTests", "featureId": feature})),
             )
             .await;
@@ -115,12 +131,12 @@ impl Stack {
             let jobs = self
                 .direct(
                     project,
-                    &format!("/api/jobs/{project}"),
+                    &jobs_path(&project_id(project)),
                     Some(json!({"jobIds": [job]})),
                 )
                 .await;
             if let Some(id) = jobs["jobs"][0]["testRunId"].as_str() {
-                let path = format!("/api/testRun/{project}/{id}");
+                let path = report_path(project, id);
                 if self.direct(project, &path, None).await["status"] == "Running" {
                     return Run {
                         job,
@@ -166,9 +182,7 @@ impl Stack {
     }
 
     async fn report(&self, project: &str, run: &str) -> (StatusCode, Value) {
-        let response = self
-            .get(&format!("/api/testRun/{project}/{run}"), None)
-            .await;
+        let response = self.get(&report_path(project, run), None).await;
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -176,7 +190,7 @@ impl Stack {
     async fn jobs(&self, project: &str, body: Value) -> (StatusCode, Value) {
         let response = self
             .client
-            .post(self.url(&format!("/api/jobs/{project}")))
+            .post(self.url(&jobs_path(&project_id(project))))
             .json(&body)
             .send()
             .await
@@ -335,7 +349,7 @@ async fn the_active_jobs_list_is_fetched_once_per_poll_window() {
 async fn an_unchanged_report_is_304_and_a_changed_one_200() {
     let s = stack(|c| c.cache.live_reuse = Duration::ZERO).await;
     let run = s.live_run(PROJECT).await;
-    let path = format!("/api/testRun/{PROJECT}/{}", run.id);
+    let path = common::run_path(&run.id);
     let first = s.get(&path, None).await;
     assert_eq!(first.status(), StatusCode::OK);
     let tag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
@@ -426,7 +440,7 @@ async fn the_least_recently_used_finished_report_goes_first() {
     let s = stack(|_| {}).await;
     let (older, _) = s.finished_report().await;
     let (newer, _) = s.finished_report().await;
-    let path = |run: &Run| format!("/api/testRun/{PROJECT}/{}", run.id);
+    let path = |run: &Run| common::run_path(&run.id);
     // Room for either report, not for both.
     let bound = s.direct_bytes(PROJECT, &path(&older), None).await.len()
         + s.direct_bytes(PROJECT, &path(&newer), None).await.len()
@@ -458,9 +472,9 @@ async fn reports_and_exports_of_unknown_runs_share_one_read_allowance() {
     for i in 0..40 {
         let run = format!("unknown-run-{i:02}");
         let path = if i % 2 == 0 {
-            format!("/api/testRun/{PROJECT}/{run}")
+            common::run_path(&run)
         } else {
-            format!("/runboard/export/{PROJECT}/{run}?format=csv")
+            paths::export_path(&run, ExportFormat::Csv)
         };
         let response = s.get(&path, None).await;
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
@@ -491,15 +505,18 @@ async fn every_route_that_reaches_the_platform_or_the_ledger_spends_a_read() {
     })
     .await;
     let routes = [
-        format!("/api/testRun/{PROJECT}/{UNKNOWN_RUN}"),
-        format!("/runboard/export/{PROJECT}/{UNKNOWN_RUN}?format=csv"),
-        format!("/runboard/export/{PROJECT}/{UNKNOWN_RUN}?format=junit"),
-        format!("/runboard/history/{PROJECT}"),
-        format!("/runboard/history/{PROJECT}?format=csv"),
-        format!("/runboard/history/{PROJECT}/jobs/{UNKNOWN_RUN}"),
-        format!("/runboard/history/{PROJECT}/tests/{UNKNOWN_RUN}"),
-        format!("/runboard/live/{PROJECT}/{UNKNOWN_RUN}"),
-        "/runboard/bootstrap".to_owned(),
+        common::run_path(UNKNOWN_RUN),
+        paths::export_path(UNKNOWN_RUN, ExportFormat::Csv),
+        paths::export_path(UNKNOWN_RUN, ExportFormat::Junit),
+        paths::history_path(HistoryQuery::default()),
+        paths::history_path(HistoryQuery {
+            format: Some(HistoryFormat::Csv),
+            ..HistoryQuery::default()
+        }),
+        paths::history_job_path(UNKNOWN_RUN),
+        Target::HistoryTest(common::project_id(), UNKNOWN_RUN.to_owned(), None).path(),
+        paths::live_path(UNKNOWN_RUN),
+        Target::Bootstrap.path(),
     ];
     let get_as = async |path: &str, user: &str| {
         let response = s
@@ -548,10 +565,7 @@ async fn an_unknown_run_is_asked_of_the_platform_once_in_a_while() {
         assert_eq!(again, first, "the same answer");
     }
     let export = s
-        .get(
-            &format!("/runboard/export/{PROJECT}/{UNKNOWN_RUN}?format=csv"),
-            None,
-        )
+        .get(&paths::export_path(UNKNOWN_RUN, ExportFormat::Csv), None)
         .await;
     assert_eq!(export.status(), StatusCode::NOT_FOUND);
     assert_eq!(export.json::<Value>().await.unwrap(), first);

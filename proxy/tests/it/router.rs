@@ -8,7 +8,7 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use runboard_proxy::{AppState, BODY_LIMIT, Config, app};
-use runboard_shared::{Bootstrap, Endpoint, Preset};
+use runboard_shared::{Bootstrap, Endpoint, Preset, Route, Target};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -189,14 +189,14 @@ async fn a_missing_widget_is_explained_and_the_api_still_works() {
     let (response, body) = send(&router, get("/")).await;
     assert_eq!(response.status(), 503);
     assert!(String::from_utf8_lossy(&body).contains("trunk build"));
-    let (response, _) = send(&router, get("/runboard/bootstrap")).await;
+    let (response, _) = send(&router, get(&Target::Bootstrap.path())).await;
     assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
 async fn bootstrap_lists_projects_presets_and_poll_intervals() {
     let router = router(None).await;
-    let (response, body) = send(&router, get("/runboard/bootstrap")).await;
+    let (response, body) = send(&router, get(&Target::Bootstrap.path())).await;
     assert!(!String::from_utf8_lossy(&body).contains("router-test-key"));
     let boot: Bootstrap = serde_json::from_slice(&body).unwrap();
     assert_eq!(boot.version, runboard_proxy::VERSION);
@@ -230,7 +230,9 @@ async fn bodies_over_the_limit_and_other_methods_are_json_errors() {
     assert_eq!(body["error"]["code"], "method_not_allowed");
     let (response, _) = send(
         &router,
-        Request::put("/api/jobs/p1").body(Body::empty()).unwrap(),
+        Request::put(Route::Guide(Endpoint::Jobs).fill(&["p1"]))
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(response.status(), 405);
@@ -270,7 +272,7 @@ async fn metrics_count_by_route_template_without_ids() {
     let text = String::from_utf8(body).unwrap();
     assert!(header_of(&response, header::CONTENT_TYPE).contains("openmetrics"));
     assert!(
-        text.contains(r#"route="/api/testRun/{projId}/{runId}""#),
+        text.contains(&format!(r#"route="{}""#, Endpoint::TestRun.template())),
         "{text}"
     );
     assert!(
@@ -286,11 +288,11 @@ async fn answers_that_name_the_user_or_hold_run_data_are_never_cached() {
     let router = router(None).await;
     let run = common::run_path("6804f1e2d2d4e0a1c1a0d456");
     for uri in [
-        "/runboard/bootstrap",
-        run.as_str(),
-        "/api/testRun/unknown/r1",
+        Target::Bootstrap.path(),
+        run,
+        Route::Guide(Endpoint::TestRun).fill(&["unknown", "r1"]),
     ] {
-        let (response, _) = send(&router, get(uri)).await;
+        let (response, _) = send(&router, get(&uri)).await;
         assert_eq!(
             header_of(&response, header::CACHE_CONTROL),
             "no-store",
@@ -312,7 +314,7 @@ async fn open_access_is_flagged_in_the_bootstrap() {
         config.listen = "192.0.2.10:8080".parse().unwrap();
     })
     .await;
-    let (_, body) = send(&open, get("/runboard/bootstrap")).await;
+    let (_, body) = send(&open, get(&Target::Bootstrap.path())).await;
     let boot: Bootstrap = serde_json::from_slice(&body).unwrap();
     assert!(boot.open_access);
     let value: Value = serde_json::from_slice(&body).unwrap();
@@ -344,10 +346,8 @@ async fn invented_methods_are_counted_as_other() {
 /// the widget's 404 or a 405), so the description cannot drift from the server.
 #[tokio::test]
 async fn the_openapi_description_lists_every_route_the_router_answers() {
-    use runboard_shared::Route;
-
     let router = router(None).await;
-    let (response, bytes) = send(&router, get("/runboard/openapi.json")).await;
+    let (response, bytes) = send(&router, get(&Target::OpenApi.path())).await;
     assert_eq!(response.status(), 200);
     assert!(header_of(&response, header::CONTENT_TYPE).starts_with("application/json"));
     let description: Value = serde_json::from_slice(&bytes).unwrap();

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use runboard_proxy::{Server, demo};
+use runboard_shared::Target;
 use runboard_sim::Faults;
 use serde_json::{Value, json};
 
@@ -77,7 +78,7 @@ async fn requests_in_flight_finish_during_shutdown() {
 #[tokio::test]
 async fn the_demo_serves_presets_from_the_simulators_catalog() {
     let demo = demo::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let boot: Value = reqwest::get(format!("{}/runboard/bootstrap", demo.url()))
+    let boot: Value = reqwest::get(format!("{}{}", demo.url(), Target::Bootstrap.path()))
         .await
         .unwrap()
         .json()

@@ -12,7 +12,15 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::common::{self, PROJECT, raw_request, start};
+use crate::{
+    common::{self, raw_request, start},
+    paths::request_line,
+};
+
+/// The request line of a `jobs` call, the request every test here sends.
+fn jobs_line() -> String {
+    request_line("POST", &common::jobs_path())
+}
 
 /// How long the server may take to close what it should close (the timeout is 1 s).
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -76,8 +84,9 @@ async fn idle_keep_alive_connections_and_stalled_bodies_are_closed() {
 
     let mut body = TcpStream::connect(addr).await.unwrap();
     let head = format!(
-        "POST /api/jobs/{PROJECT} HTTP/1.1\r\nHost: localhost\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"jobIds\":"
+        "{}\r\nHost: localhost\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"jobIds\":",
+        jobs_line()
     );
     body.write_all(head.as_bytes()).await.unwrap();
     let answer = closed_by_server(body, "a stalled body").await;
@@ -135,8 +144,9 @@ fn request_deadline(config: &mut runboard_proxy::Config) {
 /// A POST that announces a 1,000-byte body and sends the first bytes of it.
 fn trickled_head() -> String {
     format!(
-        "POST /api/jobs/{PROJECT} HTTP/1.1\r\nHost: localhost\r\n\
-         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
+        "{}\r\nHost: localhost\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{",
+        jobs_line()
     )
 }
 
@@ -255,8 +265,9 @@ async fn slow_answers_and_keep_alive_requests_are_not_cut() {
     // each well within it.
     let mut stream = TcpStream::connect(h.server.addr()).await.unwrap();
     let request = format!(
-        "POST /api/jobs/{PROJECT} HTTP/1.1\r\nHost: localhost\r\n\
-         Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+        "{}\r\nHost: localhost\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}",
+        jobs_line()
     );
     let mut tick = tokio::time::interval(Duration::from_millis(600));
     for i in 0..6 {

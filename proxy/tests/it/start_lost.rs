@@ -5,11 +5,15 @@
 use std::{net::SocketAddr, time::Duration};
 
 use runboard_proxy::Server;
+use runboard_shared::Endpoint;
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
-use crate::common::{
-    self, Harness, KEY, PROJECT, assert_forwarded_through, code, config_for, raw_http, start,
+use crate::{
+    common::{
+        self, Harness, KEY, PROJECT, assert_forwarded_through, code, config_for, raw_http, start,
+    },
+    paths,
 };
 
 /// What the front does with a start.
@@ -28,7 +32,7 @@ async fn front(sim: SocketAddr, lose: Lose) -> SocketAddr {
         let Some(request) = raw_http::read_request(&mut stream).await else {
             return;
         };
-        if !request.line.contains("/api/testExecution/") {
+        if paths::endpoint_of_line(&request.line) != Some(Endpoint::Execute) {
             let answer = raw_http::forward(sim, &request).await;
             return raw_http::reply(stream, &answer).await;
         }

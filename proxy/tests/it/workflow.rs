@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use runboard_shared::{API_PREFIX, Endpoint, RUNBOARD_PREFIX, Route};
 use serde_json::{Value, json};
 
 use crate::common::{self, KEY, code, start, wait_for};
@@ -129,14 +130,18 @@ async fn an_unknown_project_is_404_and_never_reaches_the_upstream() {
     let other = "aaaaaaaaaaaaaaaaaaaaaaaa";
     let (status, body) = h
         .post(
-            &format!("/api/testExecution/{other}"),
+            &Route::Guide(Endpoint::Execute).fill(&[other]),
             &json!({"action": "executeTests", "testId": "t1"}),
         )
         .await;
     assert_eq!((status, code(&body)), (404, "unknown_project"));
-    let (status, body) = h.post(&format!("/api/jobs/{other}"), &json!({})).await;
+    let (status, body) = h
+        .post(&Route::Guide(Endpoint::Jobs).fill(&[other]), &json!({}))
+        .await;
     assert_eq!((status, code(&body)), (404, "unknown_project"));
-    let (status, body) = h.get(&format!("/api/testRun/{other}/r1")).await;
+    let (status, body) = h
+        .get(&Route::Guide(Endpoint::TestRun).fill(&[other, "r1"]))
+        .await;
     assert_eq!((status, code(&body)), (404, "unknown_project"));
     assert_eq!(h.stats().total, 0);
     h.stop().await;
@@ -209,8 +214,14 @@ async fn other_methods_and_paths_get_json_errors() {
         .await
         .unwrap();
     assert_eq!(response.status(), 405);
-    for path in ["/api/other", "/api/testRun/p", "/runboard/nothing", "/api"] {
-        let (status, body) = h.get(path).await;
+    let unknown = [
+        format!("{API_PREFIX}other"),
+        format!("{API_PREFIX}{}/p", Endpoint::TestRun.label()),
+        format!("{RUNBOARD_PREFIX}nothing"),
+        API_PREFIX.trim_end_matches('/').to_owned(),
+    ];
+    for path in unknown {
+        let (status, body) = h.get(&path).await;
         assert_eq!((status, code(&body)), (404, "not_found"), "{path}");
     }
     assert_eq!(h.stats().total, 0);

@@ -15,16 +15,11 @@ use clap::Parser;
 use runboard_bench::{Machine, percentile};
 use runboard_ledger::{HistoryQuery, Intent, Ledger};
 use runboard_proxy::{
-    Config, Server,
-    config::{ApiKey, LedgerConfig, ProjectConfig},
+    config::LedgerConfig,
+    demo::{PROJECT, StackBuilder, project_id},
 };
-use runboard_shared::ProjectId;
-use runboard_sim::{SimConfig, SimProject, Simulator};
 use runboard_testdb::PgServer;
 use serde_json::json;
-
-const PROJECT: &str = "67f8cb3fe236b8d41b7700ac";
-const KEY: &str = "bench-key-0123456789abcdef";
 
 /// Measures the ledger's cost on the start path and its history query times.
 #[derive(Debug, Parser)]
@@ -143,38 +138,19 @@ async fn run(args: &Args) -> anyhow::Result<()> {
 /// The median time of `starts` sequential starts through a `runboard` whose ledger is at
 /// `url` (no follower), against a fast simulator.
 async fn start_path(starts: usize, url: &str) -> anyhow::Result<Duration> {
-    let sim_config = SimConfig {
-        speed: 1000.0,
-        tests_per_project: 500,
-        projects: vec![SimProject::new(PROJECT, KEY)],
-        ..SimConfig::default()
-    };
-    let sim = runboard_sim::spawn(Simulator::new(sim_config), "127.0.0.1:0".parse()?).await?;
-    let catalog = sim.sim.catalog(PROJECT).context("the catalog")?;
-    let tests: Vec<String> = catalog
-        .features
-        .iter()
-        .flat_map(|f| f.suites.iter())
-        .flat_map(|s| s.tests.iter().map(|t| t.id.clone()))
-        .collect();
-    let project = ProjectConfig::new(
-        ProjectId::parse(PROJECT)?,
-        "Bench",
-        ApiKey::new(KEY).map_err(anyhow::Error::msg)?,
-    );
-    let mut config = Config::new(sim.url().parse()?, vec![project]);
-    config.listen = "127.0.0.1:0".parse()?;
-    config.limits.starts_per_minute = 0;
     let mut ledger = LedgerConfig::at(url);
     ledger.follow = None;
-    config.ledger = ledger;
-    let server = Server::start(config).await?;
+    let stack = StackBuilder::new()
+        .sim_speed(1000.0)
+        .sim_tests(500)
+        .start_with(|config| {
+            config.limits.starts_per_minute = 0;
+            config.ledger = ledger;
+        })
+        .await?;
+    let tests: Vec<String> = stack.catalog.tests().map(|t| t.id.clone()).collect();
     let client = reqwest::Client::new();
-    let start_url = format!(
-        "{}{}",
-        server.url(),
-        runboard_shared::execute_path(&ProjectId::parse(PROJECT)?)
-    );
+    let start_url = stack.url(&runboard_shared::execute_path(&project_id()));
     let mut times = Vec::with_capacity(starts);
     for i in 0..starts + 20 {
         let body = json!({"action": "executeTests", "testId": tests[i % tests.len()]});
@@ -190,8 +166,7 @@ async fn start_path(starts: usize, url: &str) -> anyhow::Result<Duration> {
             times.push(at.elapsed());
         }
     }
-    server.shutdown().await;
-    sim.shutdown().await;
+    stack.shutdown().await;
     times.sort();
     Ok(percentile(&times, 50.0))
 }
@@ -214,7 +189,7 @@ async fn ledger_writes(starts: usize, url: &str) -> anyhow::Result<Duration> {
 
 fn intent(i: usize, at: i64) -> Intent {
     Intent {
-        project: ProjectId::parse(PROJECT).unwrap_or_else(|_| unreachable!()),
+        project: project_id(),
         user: format!("user{}@example.com", i % 20),
         selector_kind: "testId".to_owned(),
         selector_value: format!("test-{}", i % 300),

@@ -4,18 +4,19 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
-use runboard_shared::{ProjectId, execute_path, jobs_path};
+use runboard_shared::{ProjectId, Route, execute_path, jobs_path};
 
 use super::{
-    CompareOptions, CostRow, FanInMeasure, FanInMode, FanInRow, Servers, fanin, get,
+    CompareOptions, CostRow, FanInMeasure, FanInMode, FanInRow, Servers, fanin, get, live_path,
     procs::RunboardProcess,
     run_path, test_ids, test_selector,
     viewers::{self, Follow, parse_tests},
 };
 use crate::{
     BenchError,
-    scenario::{execute_body, jobs_body},
-    stack::{Caller, LARGE_RUN_TESTS, SMALL_RUN_TESTS, everything},
+    body::{execute_body, jobs_body},
+    fixture::{Caller, SMALL_RUN_TESTS, everything},
+    stack::LARGE_RUN_TESTS,
 };
 
 /// What the slow-simulator part measured.
@@ -137,7 +138,7 @@ async fn fan_in_point(
             Follow::Poll,
         ),
         FanInMode::RunboardStream => (
-            format!("{}/runboard/live/{project}/{run}", servers.runboard.url()),
+            format!("{}{}", servers.runboard.url(), live_path(project, run)?),
             Follow::Stream,
         ),
         FanInMode::NginxCache => (
@@ -150,7 +151,10 @@ async fn fan_in_point(
             mode,
             viewers,
             measured: None,
-            note: Some("not available: runboard has no /runboard/live endpoint".to_owned()),
+            note: Some(format!(
+                "not available: runboard does not serve {}",
+                Route::Live.template()
+            )),
         });
     }
     first_finish(servers, client, run).await?;

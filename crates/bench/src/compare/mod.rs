@@ -16,7 +16,7 @@ mod wrk;
 use std::{path::PathBuf, time::Duration};
 
 use reqwest::Client;
-use runboard_shared::{ProjectId, RunId, jobs_path, test_run_path};
+use runboard_shared::{ProjectId, RunId, Target, jobs_path, test_run_path};
 use runboard_sim::{RunningSim, SimProject};
 
 pub use chart::svg_chart;
@@ -25,14 +25,14 @@ pub use widget::{WIDGET_TESTS, WidgetTimes};
 
 use crate::{
     BenchError,
+    body::jobs_body,
     compare::{
         nginx::Nginx,
         procs::{RunboardProcess, RunboardSetup},
         wrk::{WrkLoad, WrkRequest, WrkResult},
     },
-    load::Target,
-    scenario::jobs_body,
-    stack::{Caller, LARGE_RUN_TESTS, POLLED_JOBS, SMALL_RUN_TESTS, everything, start_sim},
+    fixture::{Caller, POLLED_JOBS, SMALL_RUN_TESTS, everything},
+    stack::{Destination, LARGE_RUN_TESTS, start_sim},
 };
 
 /// What to run and how long.
@@ -156,8 +156,8 @@ impl Servers {
         })
     }
 
-    fn direct(&self) -> Target {
-        Target {
+    fn direct(&self) -> Destination {
+        Destination {
             base: self.sim.url(),
             key: Some(self.project.key.clone()),
         }
@@ -239,6 +239,11 @@ fn run_path(project: &str, run: &str) -> Result<String, BenchError> {
         &ProjectId::parse(project)?,
         &RunId::parse(run)?,
     ))
+}
+
+/// `runboard`'s live stream of `run`.
+fn live_path(project: &str, run: &str) -> Result<String, BenchError> {
+    Ok(Target::Live(ProjectId::parse(project)?, RunId::parse(run)?).path())
 }
 
 fn get(path: String) -> WrkRequest {

@@ -9,6 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use runboard_shared::Endpoint;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
@@ -126,6 +127,7 @@ fn free_port() -> Result<u16, BenchError> {
 /// includes the body; starts are never cached.
 fn config(prefix: &Path, upstream: &str, key: &str, [plain, cached]: [u16; 2]) -> String {
     let p = prefix.display();
+    let (reports, jobs) = (location(Endpoint::TestRun), location(Endpoint::Jobs));
     format!(
         r#"daemon off;
 worker_processes auto;
@@ -154,8 +156,8 @@ http {{
     proxy_cache_valid 200 1s;
     proxy_cache_lock on;
     proxy_ignore_headers Cache-Control Expires Set-Cookie;
-    location /api/testRun/ {{ proxy_cache micro; proxy_pass http://platform; }}
-    location /api/jobs/ {{
+    location {reports} {{ proxy_cache micro; proxy_pass http://platform; }}
+    location {jobs} {{
       proxy_cache micro;
       proxy_cache_methods POST;
       proxy_cache_key "$request_uri|$request_body";
@@ -166,4 +168,36 @@ http {{
 }}
 "#
     )
+}
+
+/// The nginx `location` prefix of an endpoint: its path template up to the first
+/// parameter, so the cache covers exactly the guide's path.
+fn location(endpoint: Endpoint) -> &'static str {
+    let template = endpoint.template();
+    template.find('{').map_or(template, |at| &template[..at])
+}
+
+#[cfg(test)]
+mod tests {
+    use runboard_shared::Route;
+
+    use super::*;
+
+    #[test]
+    fn the_micro_cache_covers_the_two_reads_and_never_a_start() {
+        let config = config(Path::new("/tmp/nginx"), "127.0.0.1:1", "k", [1, 2]);
+        for endpoint in [Endpoint::TestRun, Endpoint::Jobs] {
+            let location = location(endpoint);
+            let path = Route::Guide(endpoint).fill(&["p", "r"]);
+            assert!(
+                location.ends_with('/') && path.starts_with(location),
+                "{path}"
+            );
+            assert!(
+                config.contains(&format!("location {location} {{")),
+                "{config}"
+            );
+        }
+        assert!(!config.contains(location(Endpoint::Execute)), "{config}");
+    }
 }

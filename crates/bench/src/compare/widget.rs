@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use crate::{
     BenchError,
     compare::procs::{RunboardProcess, RunboardSetup},
-    load::Target,
-    stack::{Caller, everything, start_sim},
+    fixture::{Caller, everything},
+    stack::{Destination, start_sim},
 };
 
 /// Tests in the report the widget renders.
@@ -86,7 +86,7 @@ pub(crate) async fn measure(binary: &Path, widget_dir: &Path) -> Result<WidgetTi
         let client = Client::new();
         let caller = Caller {
             client: &client,
-            target: Target {
+            target: Destination {
                 base: sim.url(),
                 key: Some(project.key.clone()),
             },

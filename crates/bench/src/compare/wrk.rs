@@ -134,10 +134,12 @@ fn duration(text: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+    use runboard_shared::{Endpoint, Route};
+
     use super::*;
 
-    const OUTPUT: &str = "Running 5s test @ http://127.0.0.1:1/api/testRun/p/r
-  2 threads and 32 connections
+    /// What wrk prints after its first line, `Running 5s test @ <url>`.
+    const STATS: &str = "  2 threads and 32 connections
   Thread Stats   Avg      Stdev     Max   +/- Stdev
     Latency     1.02ms  300.00us   9.00ms   80.00%
     Req/Sec    15.00k     1.00k   17.00k    70.00%
@@ -155,7 +157,9 @@ Transfer/sec:    600.00MB
 
     #[test]
     fn wrk_output_is_read() {
-        let result = parse(OUTPUT).expect("parsed");
+        let url = Route::Guide(Endpoint::TestRun).fill(&["p", "r"]);
+        let output = format!("Running 5s test @ http://127.0.0.1:1{url}\n{STATS}");
+        let result = parse(&output).expect("parsed");
         assert_eq!(result.requests, 150_000);
         assert!((result.per_second - 30_000.5).abs() < 1e-9);
         assert_eq!(result.p50, Duration::from_micros(635));

@@ -9,7 +9,7 @@ use runboard_e2e::{
     scenario::{attr, click_preset, open_start, scenario, wait_for_finished_report},
     stack::{PROJECT, presets},
 };
-use runboard_shared::TestStatus;
+use runboard_shared::{ExportFormat, ProjectId, RunId, Target, TestStatus};
 use serde_json::json;
 
 /// `href` fetched from the page: status, content type, disposition and body.
@@ -41,16 +41,19 @@ async fn export_links_download_the_report_from_the_proxy() {
     scenario("export_links", StackOptions::default(), async |b, s| {
         let run_id = finished_run(b, s).await?;
         let report = s.sim_report(&run_id).await?;
-        let base = format!("/runboard/export/{PROJECT}/{run_id}");
+        let export = |format| {
+            let (project, run) = (ProjectId::parse(PROJECT)?, RunId::parse(&run_id)?);
+            anyhow::Ok(Target::Export(project, run, format).path())
+        };
 
         let csv_href = attr(b, "[data-testid=export-csv]", "href").await?;
         let junit_href = attr(b, "[data-testid=export-junit]", "href").await?;
         ensure!(
-            csv_href.ends_with(&format!("{base}?format=csv")),
+            csv_href.ends_with(&export(ExportFormat::Csv)?),
             "csv href {csv_href}"
         );
         ensure!(
-            junit_href.ends_with(&format!("{base}?format=junit")),
+            junit_href.ends_with(&export(ExportFormat::Junit)?),
             "junit href {junit_href}"
         );
         for id in ["export-csv", "export-junit"] {

@@ -13,7 +13,8 @@ use runboard_e2e::{
     stack::{PROJECT, RUN_TIMEOUT, presets},
     wait_for,
 };
-use runboard_shared::TestStatus;
+use runboard_shared::{HistoryQuery, ProjectId, Target, TestStatus};
+use serde_json::json;
 
 /// Starts `preset` from the start page and leaves as soon as its report opens (the
 /// ledger, not the page, follows it to its end); returns the run id.
@@ -151,11 +152,12 @@ async fn a_report_is_compared_with_the_previous_run_of_its_preset() {
     };
     scenario("history_compare", options, async |b, s| {
         let first = start(b, s, presets::FULL).await?;
+        let history = Target::History(ProjectId::parse(PROJECT)?, HistoryQuery::default());
         wait_for("the first run recorded to its end", RUN_TIMEOUT, || async {
             let page = b
                 .js(
-                    &format!("return fetch('/runboard/history/{PROJECT}').then(r => r.json());"),
-                    vec![],
+                    "return fetch(arguments[0]).then(r => r.json());",
+                    vec![json!(history.path())],
                 )
                 .await?;
             let done = page["executions"][0]["finished"] == true

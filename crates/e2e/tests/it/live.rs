@@ -15,7 +15,10 @@ use runboard_e2e::{
     },
     stack::{PROJECT, RUN_TIMEOUT, presets},
 };
-use runboard_shared::TestStatus;
+use runboard_shared::{Endpoint, ProjectId, Route, TestStatus, jobs_path};
+
+/// The report route, which the widget polls when it has no stream.
+const REPORT: Route = Route::Guide(Endpoint::TestRun);
 
 /// At half the usual pace the run stays live long enough for a second tab to join it.
 fn half_pace() -> StackOptions {
@@ -77,11 +80,18 @@ async fn shows_final_report(b: &Browser, s: &Stack, run_id: &str) -> Result<Stri
     attr(b, "[data-testid=updated-ago]", "title").await
 }
 
-fn requests_to(s: &Stack, prefix: &str) -> usize {
+/// How many requests the browser sent to `route` (one whose first parameter is the
+/// project) for [`PROJECT`], whatever the query.
+fn requests_to(s: &Stack, route: Route) -> usize {
     s.front
         .sent()
         .iter()
-        .filter(|r| r.path.starts_with(prefix))
+        .filter(|r| {
+            let path = r.path.split('?').next().unwrap_or_default();
+            route
+                .match_path(path)
+                .is_some_and(|values| values.first() == Some(&PROJECT))
+        })
         .count()
 }
 
@@ -107,10 +117,10 @@ async fn two_tabs_on_one_live_run_reach_the_same_final_report_over_the_stream() 
         second.close().await;
         outcome?;
         ensure!(
-            requests_to(s, "/runboard/live/") >= 2,
+            requests_to(s, Route::Live) >= 2,
             "each tab opened the stream"
         );
-        let polls = requests_to(s, &format!("/api/testRun/{PROJECT}/"));
+        let polls = requests_to(s, REPORT);
         ensure!(polls == 0, "{polls} report polls beside the stream");
         Ok(())
     })
@@ -158,10 +168,9 @@ async fn slow_job_look_ups_never_undo_what_the_stream_brought() {
     };
     scenario("live_slow_jobs", slow_run, async |b, s| {
         let run_id = start_run(b, s).await?;
-        s.front.slow_down(Some((
-            &format!("/api/jobs/{PROJECT}"),
-            Duration::from_millis(1_500),
-        )));
+        let jobs = jobs_path(&ProjectId::parse(PROJECT)?);
+        s.front
+            .slow_down(Some((&jobs, Duration::from_millis(1_500))));
         sample_done(b).await?;
         let via = shows_final_report(b, s, &run_id).await?;
         ensure!(via == "live over a stream", "the tooltip says {via}");
@@ -184,10 +193,7 @@ async fn with_the_stream_refused_the_widget_polls_and_reaches_the_final_report()
         let run_id = start_run(b, s).await?;
         let via = shows_final_report(b, s, &run_id).await?;
         ensure!(via == "live over polling", "the tooltip says {via}");
-        ensure!(
-            requests_to(s, &format!("/api/testRun/{PROJECT}/")) > 0,
-            "the report was polled"
-        );
+        ensure!(requests_to(s, REPORT) > 0, "the report was polled");
         Ok(())
     })
     .await;
@@ -209,13 +215,10 @@ async fn behind_a_buffering_proxy_the_widget_polls_and_reaches_the_final_report(
         let via = shows_final_report(b, s, &run_id).await?;
         ensure!(via == "live over polling", "the tooltip says {via}");
         ensure!(
-            requests_to(s, "/runboard/live/") >= 1,
+            requests_to(s, Route::Live) >= 1,
             "the widget tried the stream first"
         );
-        ensure!(
-            requests_to(s, &format!("/api/testRun/{PROJECT}/")) > 0,
-            "the report was polled"
-        );
+        ensure!(requests_to(s, REPORT) > 0, "the report was polled");
         Ok(())
     })
     .await;

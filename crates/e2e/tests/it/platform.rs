@@ -16,6 +16,7 @@ use runboard_e2e::{
     stack::{PROJECT, presets},
     wait_for,
 };
+use runboard_shared::{ProjectId, Target};
 use serde_json::json;
 
 /// Where the widget keeps this browser's jobs of the project.
@@ -70,11 +71,12 @@ async fn wait_job_saying(b: &Browser, want: &str) -> Result<String> {
 
 /// The jobs requests the browser sent that name `job_id`, and all jobs requests.
 fn jobs_requests(s: &Stack, job_id: &str) -> (usize, usize) {
+    let jobs = Target::Jobs(ProjectId::parse(PROJECT).expect("a valid project id"));
     let jobs: Vec<_> = s
         .front
         .sent()
         .into_iter()
-        .filter(|r| r.path.starts_with(&format!("/api/jobs/{PROJECT}")))
+        .filter(|r| Target::parse(&r.path).is_ok_and(|target| target == jobs))
         .collect();
     let naming = jobs.iter().filter(|r| r.body.contains(job_id)).count();
     (naming, jobs.len())

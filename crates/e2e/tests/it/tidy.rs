@@ -8,6 +8,8 @@ use std::{
 
 use toml::{Table, Value};
 
+mod path_literals;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

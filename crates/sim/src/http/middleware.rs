@@ -64,14 +64,18 @@ fn project_segment(path: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::project_segment;
+    use runboard_shared::{API_PREFIX, Route};
+
+    use super::*;
 
     #[test]
     fn project_is_the_third_segment() {
-        assert_eq!(project_segment("/api/jobs/abc"), Some("abc"));
-        assert_eq!(project_segment("/api/testRun/abc/run"), Some("abc"));
-        assert_eq!(project_segment("/api/jobs/"), None);
-        assert_eq!(project_segment("/api/nope"), None);
-        assert_eq!(project_segment("/api/nothing/here"), None);
+        let path = |endpoint, values: &[&str]| Route::Guide(endpoint).fill(values);
+        let check = |path: &str, expected| assert_eq!(project_segment(path), expected, "{path}");
+        check(&path(Endpoint::Jobs, &["abc"]), Some("abc"));
+        check(&path(Endpoint::TestRun, &["abc", "run"]), Some("abc"));
+        check(&path(Endpoint::Jobs, &[""]), None);
+        check(&format!("{API_PREFIX}nope"), None);
+        check(&format!("{API_PREFIX}nothing/here"), None);
     }
 }

@@ -15,7 +15,7 @@ use axum::{
     middleware::from_fn_with_state,
     routing::{any, get, post},
 };
-use runboard_shared::Endpoint;
+use runboard_shared::{API_PREFIX, Endpoint};
 
 use crate::Simulator;
 
@@ -30,7 +30,7 @@ pub(crate) fn router(sim: Simulator) -> Router {
         .route(Endpoint::Execute.template(), post(api::execute))
         .route(Endpoint::Jobs.template(), post(api::jobs))
         .route(Endpoint::TestRun.template(), get(api::test_run))
-        .route("/api/{*rest}", any(api::unknown_route))
+        .route(&format!("{API_PREFIX}{{*rest}}"), any(api::unknown_route))
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(from_fn_with_state(sim.clone(), echo::echo))
         .layer(from_fn_with_state(sim.clone(), middleware::authorize))

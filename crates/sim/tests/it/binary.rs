@@ -8,6 +8,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use runboard_shared::{ProjectId, jobs_path};
+
 const BIN: &str = env!("CARGO_BIN_EXE_runboard-sim");
 
 /// Starts the binary on port 0 with `args`: the child, its remaining output lines, and
@@ -44,7 +46,10 @@ async fn prints_its_address_first_serves_and_stops_on_sigterm() {
 
     let client = reqwest::Client::new();
     let jobs = client
-        .post(format!("{url}/api/jobs/{project}"))
+        .post(format!(
+            "{url}{}",
+            jobs_path(&ProjectId::parse(&project).unwrap())
+        ))
         .header("x-api-key", &key)
         .body("{}")
         .send()

@@ -6,7 +6,7 @@ use runboard_sim::RecordedRequests;
 use serde_json::json;
 
 use crate::common::{
-    self, KEY, PROJECT,
+    self, KEY,
     socket::{client, send, start_manual},
 };
 
@@ -39,7 +39,7 @@ async fn requests_are_recorded_with_every_header_in_order() {
     .await;
     assert_eq!(twice.status, 401, "{}", twice.text);
     assert!(twice.text.contains("x-api-key"), "{}", twice.text);
-    let run = send(c.get(format!("{url}/api/testRun/{PROJECT}/r1?x=1"))).await;
+    let run = send(c.get(format!("{url}{}?x=1", common::run_path("r1")))).await;
     assert_eq!(run.status, 401, "no key at all");
     // Control endpoints are not recorded.
     send(c.get(format!("{url}/__sim/stats"))).await;

@@ -2,15 +2,23 @@
 //! errors in the platform's shape, missing job ids, unknown routes, the control endpoints.
 
 use axum::http::{Method, StatusCode};
+use runboard_shared::{API_PREFIX, Endpoint, ProjectId, Route, execute_path, test_run_path};
 use serde_json::json;
 
 use crate::common::{self, Harness, KEY, OTHER_KEY, OTHER_PROJECT, PROJECT};
+
+/// [`OTHER_PROJECT`], typed for the shared path builders.
+fn other_project() -> ProjectId {
+    ProjectId::parse(OTHER_PROJECT).unwrap()
+}
 
 #[tokio::test]
 async fn the_key_is_checked_before_anything_else() {
     let h = Harness::new();
     let feature = h.feature_id();
     let execute = json!({"action": "executeTests", "featureId": feature}).to_string();
+    // A path under the guide's prefix that names no project.
+    let no_project = format!("{API_PREFIX}somethingElse");
     let paths = [
         (Method::POST, common::execute_path(), execute.as_str()),
         (Method::POST, common::jobs_path(), "{}"),
@@ -22,14 +30,14 @@ async fn the_key_is_checked_before_anything_else() {
         (Method::POST, common::execute_path(), "{not json"),
         (
             Method::POST,
-            "/api/testExecution/000000000000000000000000".to_owned(),
+            Route::Guide(Endpoint::Execute).fill(&["000000000000000000000000"]),
             execute.as_str(),
         ),
-        (Method::GET, "/api/somethingElse".to_owned(), ""),
+        (Method::GET, no_project.clone(), ""),
     ];
     for (method, path, body) in &paths {
         for key in [None, Some("wrong"), Some(OTHER_KEY), Some("")] {
-            if key == Some(OTHER_KEY) && path.starts_with("/api/somethingElse") {
+            if key == Some(OTHER_KEY) && *path == no_project {
                 continue; // Any valid key passes on paths that name no project.
             }
             let answer = h.call(method.clone(), path, key, body).await;
@@ -173,7 +181,7 @@ async fn job_lookups_report_missing_ids_instead_of_failing() {
     let other = h
         .call(
             Method::POST,
-            &format!("/api/testExecution/{OTHER_PROJECT}"),
+            &execute_path(&other_project()),
             Some(OTHER_KEY),
             &json!({"action": "executeTests", "featureId": other_feature}).to_string(),
         )
@@ -222,8 +230,13 @@ async fn unknown_runs_routes_and_methods_are_json_errors() {
     };
     check(StatusCode::NOT_FOUND, "not_found")(h.run_answer("0123456789abcdef01234567").await);
     check(StatusCode::NOT_FOUND, "not_found")(
-        h.call(Method::GET, "/api/nothing/here", Some(KEY), "")
-            .await,
+        h.call(
+            Method::GET,
+            &format!("{API_PREFIX}nothing/here"),
+            Some(KEY),
+            "",
+        )
+        .await,
     );
     check(StatusCode::NOT_FOUND, "not_found")(h.call(Method::GET, "/", None, "").await);
     check(StatusCode::NOT_FOUND, "not_found")(h.call(Method::GET, "/__sim/nope", None, "").await);
@@ -240,7 +253,7 @@ async fn unknown_runs_routes_and_methods_are_json_errors() {
     let (_, job) = h.execute(json!({"featureId": h.feature_id()})).await;
     h.advance_ms(2_000);
     let run = h.job(&job).await.test_run_id.expect("run");
-    let foreign = format!("/api/testRun/{OTHER_PROJECT}/{run}");
+    let foreign = test_run_path(&other_project(), &common::typed_run(&run));
     check(StatusCode::NOT_FOUND, "not_found")(
         h.call(Method::GET, &foreign, Some(OTHER_KEY), "").await,
     );

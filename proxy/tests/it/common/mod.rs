@@ -1,5 +1,6 @@
-//! The integration-test harness: an in-process `runboard-sim` as the upstream and a real
-//! Runboard server in front of it, both on `127.0.0.1:0`, plus small HTTP helpers.
+//! The integration-test harness: the shared stack builder (`runboard_proxy::demo`) starts an
+//! in-process `runboard-sim` as the upstream and a real Runboard server in front of it, both
+//! on `127.0.0.1:0`; plus small HTTP helpers.
 
 #![allow(unreachable_pub)] // `pub` for the test modules of this one binary.
 
@@ -16,23 +17,22 @@ use std::{
 
 use runboard_proxy::{
     Config, Server,
-    config::{ApiKey, ProjectConfig},
+    config::ApiKey,
+    demo::{self, StackBuilder},
 };
 use runboard_shared::{ProjectId, RunId};
-use runboard_sim::{
-    ManualClock, RecordedRequest, RunningSim, SimConfig, SimProject, Simulator, Stats,
-};
+use runboard_sim::{ManualClock, RecordedRequest, RunningSim, SimConfig, Simulator, Stats};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The project every test uses.
-pub const PROJECT: &str = "67f8cb3fe236b8d41b7700ac";
+/// The project every test uses (the one every stack serves).
+pub const PROJECT: &str = demo::PROJECT;
 /// Its key at the simulator (and, unless a test says otherwise, in Runboard's config).
-pub const KEY: &str = "sim-key-0123456789abcdef";
+pub const KEY: &str = demo::KEY;
 
 /// [`PROJECT`], typed for the shared path builders.
 pub fn project_id() -> ProjectId {
-    ProjectId::parse(PROJECT).unwrap()
+    demo::project_id()
 }
 
 /// The guide's start path for [`PROJECT`].
@@ -54,12 +54,9 @@ pub fn run_path(run: &str) -> String {
 /// `127.0.0.1:0`, and its clock.
 pub async fn manual_sim(config: SimConfig) -> (RunningSim, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at_example_time());
-    let sim = runboard_sim::spawn(
-        Simulator::with_clock(config, clock.clone()),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .expect("simulator starts");
+    let sim = demo::spawn_sim(Simulator::with_clock(config, clock.clone()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     (sim, clock)
 }
 
@@ -81,39 +78,41 @@ pub async fn start_with_key(
     proxy_key: &str,
     adjust: impl FnOnce(&mut Config),
 ) -> Harness {
-    let sim_config = SimConfig {
-        speed: 2000.0,
-        tests_per_project: 6,
-        projects: vec![SimProject::new(PROJECT, sim_key)],
-        ..SimConfig::default()
-    };
-    let sim = runboard_sim::spawn(Simulator::new(sim_config), "127.0.0.1:0".parse().unwrap())
+    let stack = StackBuilder::new()
+        .sim_speed(2000.0)
+        .sim_tests(6)
+        .key(sim_key)
+        .proxy_key(proxy_key)
+        .start_with(|config| {
+            test_settings(config);
+            adjust(config);
+        })
         .await
-        .expect("simulator starts");
-    let mut config = config_for(&sim.url(), proxy_key);
-    adjust(&mut config);
-    let server = Server::start(config).await.expect("runboard starts");
+        .unwrap_or_else(|e| panic!("{e}"));
     Harness {
-        sim,
-        server,
+        sim: stack.sim,
+        server: stack.server,
         client: reqwest::Client::new(),
     }
 }
 
 /// A Runboard configuration pointing at `upstream`, on a free port, with one project.
 pub fn config_for(upstream: &str, key: &str) -> Config {
-    let project = ProjectConfig::new(
-        ProjectId::parse(PROJECT).unwrap(),
+    let mut config = demo::config(
+        upstream.parse().unwrap(),
         "Test shop",
         ApiKey::new(key).unwrap(),
     );
-    let mut config = Config::new(upstream.parse().unwrap(), vec![project]);
-    config.listen = "127.0.0.1:0".parse().unwrap();
+    test_settings(&mut config);
+    config
+}
+
+/// What every suite's Runboard has unless it says otherwise.
+fn test_settings(config: &mut Config) {
     config.upstream.timeout = Duration::from_millis(2000);
     config.widget_dir = "/nonexistent-widget-dir".into();
     // Most suites count what reaches the simulator; the ledger's own suite follows jobs.
     config.ledger.follow = None;
-    config
 }
 
 impl Harness {

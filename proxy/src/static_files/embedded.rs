@@ -1,0 +1,343 @@
+//! The widget built into the binary (`proxy/build.rs`): each file with its content type,
+//! strong ETag and brotli/gzip forms, the form chosen by `Accept-Encoding`; and, in a build
+//! that found no widget, a page that says how to get one.
+
+use axum::{
+    body::Body,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{NO_STORE, cache_rule, page_csp};
+use crate::reads::none_match;
+
+/// One file as the build embedded it. The rows are generated (`$OUT_DIR/widget.rs`) and
+/// name their bytes with `include_bytes!`: no copy at start-up, nothing on the heap.
+pub(crate) struct File {
+    /// The URL path: `/` and the file's path inside the widget's folder.
+    pub(crate) path: &'static str,
+    pub(crate) content_type: &'static str,
+    /// Hex of the file's SHA-256 (128 bits); each form's `ETag` is built from it.
+    pub(crate) tag: &'static str,
+    pub(crate) identity: &'static [u8],
+    /// Absent where compressing saves nothing.
+    pub(crate) br: Option<&'static [u8]>,
+    pub(crate) gzip: Option<&'static [u8]>,
+}
+
+/// The widget this binary carries, sorted by path; empty when the build found none.
+pub(crate) static WIDGET: &[File] = include!(concat!(env!("OUT_DIR"), "/widget.rs"));
+
+/// Answers a GET or HEAD for `path` from `files`: the file itself, else `index.html` (the
+/// widget routes on the client), else the page saying this build carries no widget.
+pub(crate) fn serve(
+    files: &'static [File],
+    path: &str,
+    request: &HeaderMap,
+    frame_ancestors: &[String],
+) -> Response {
+    if let Some(file) = find(files, path).filter(|file| file.path != INDEX) {
+        return respond(file, request, cache_rule(path));
+    }
+    let Some(index) = find(files, INDEX) else {
+        return no_widget_page();
+    };
+    // The page is never stored: a new release's hashed names must reach every browser.
+    let html = String::from_utf8_lossy(index.identity);
+    (
+        page_csp(&html, frame_ancestors),
+        respond(index, request, NO_STORE),
+    )
+        .into_response()
+}
+
+const INDEX: &str = "/index.html";
+
+/// A handful of files: a scan is as fast as any index and needs none.
+fn find(files: &'static [File], path: &str) -> Option<&'static File> {
+    files.iter().find(|file| file.path == path)
+}
+
+/// The content codings this server can send, best first when a client likes them equally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Coding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Coding {
+    const ALL: [Self; 3] = [Self::Brotli, Self::Gzip, Self::Identity];
+
+    fn token(self) -> &'static str {
+        match self {
+            Self::Brotli => "br",
+            Self::Gzip => "gzip",
+            Self::Identity => "identity",
+        }
+    }
+
+    fn bytes(self, file: &File) -> Option<&'static [u8]> {
+        match self {
+            Self::Brotli => file.br,
+            Self::Gzip => file.gzip,
+            Self::Identity => Some(file.identity),
+        }
+    }
+
+    /// Each form is its own representation, so each has its own strong tag.
+    fn etag(self, file: &File) -> String {
+        match self {
+            Self::Brotli => format!("\"{}-br\"", file.tag),
+            Self::Gzip => format!("\"{}-gz\"", file.tag),
+            Self::Identity => format!("\"{}\"", file.tag),
+        }
+    }
+}
+
+/// The coding to send among those `file` has: the highest `q` the client gives, ties to
+/// the smaller form. Identity is always acceptable unless named with `q=0`, and even then
+/// it is what a client gets when nothing else is (rather than a 406 no browser needs).
+fn choose(accept_encoding: &str, file: &File) -> Coding {
+    Coding::ALL
+        .into_iter()
+        .filter(|coding| coding.bytes(file).is_some())
+        .map(|coding| (coding, quality(accept_encoding, coding)))
+        .filter(|(_, q)| *q > 0.0)
+        .fold(None, |best: Option<(Coding, f32)>, candidate| match best {
+            Some((_, q)) if q >= candidate.1 => best,
+            _ => Some(candidate),
+        })
+        .map_or(Coding::Identity, |(coding, _)| coding)
+}
+
+/// The `q` that `Accept-Encoding` gives `coding`: its own entry, else `*`'s, else 0 (1 for
+/// identity).
+fn quality(accept_encoding: &str, coding: Coding) -> f32 {
+    let mut wildcard = None;
+    for entry in accept_encoding.split(',') {
+        let mut parts = entry.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let q = parts
+            .find_map(|param| param.strip_prefix("q=").or(param.strip_prefix("Q=")))
+            .map_or(1.0, |value| value.parse().unwrap_or(0.0));
+        if name.eq_ignore_ascii_case(coding.token()) {
+            return q;
+        }
+        if name == "*" {
+            wildcard = Some(q);
+        }
+    }
+    wildcard.unwrap_or(if coding == Coding::Identity { 1.0 } else { 0.0 })
+}
+
+/// `file` in the coding the client prefers, or 304 when it already holds that form.
+fn respond(file: &File, request: &HeaderMap, cache_control: &'static str) -> Response {
+    let accept_encoding = request
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let coding = choose(accept_encoding, file);
+    let mut headers = HeaderMap::new();
+    if let Ok(etag) = HeaderValue::from_str(&coding.etag(file)) {
+        if none_match(request, &etag) {
+            headers.insert(header::ETAG, etag);
+            return (StatusCode::NOT_MODIFIED, common(headers, cache_control)).into_response();
+        }
+        headers.insert(header::ETAG, etag);
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(file.content_type),
+    );
+    if coding != Coding::Identity {
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(coding.token()),
+        );
+    }
+    let bytes = coding.bytes(file).unwrap_or(file.identity);
+    (common(headers, cache_control), Body::from(bytes)).into_response()
+}
+
+/// The headers a 200 and a 304 share.
+fn common(mut headers: HeaderMap, cache_control: &'static str) -> HeaderMap {
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    // One path, up to three forms: a shared cache must keep them apart.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    headers
+}
+
+/// What `/` and every client route answer in a build without a widget. A 503, like a
+/// `widget_dir` without an `index.html`: the page people came for is unavailable, a
+/// monitor watching `/` sees it, and no cache keeps it; the API still works.
+fn no_widget_page() -> Response {
+    const PAGE: &str = "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
+        <title>Runboard: no widget in this build</title></head>\n<body>\n\
+        <h1>This Runboard was built without its widget</h1>\n\
+        <p>The API works; the web page does not, because this binary was built before \
+        the widget was.</p>\n\
+        <p>To fix it, either:</p>\n<ul>\n\
+        <li>build the server with its widget inside: <code>./x build</code> (one binary, \
+        <code>target/release/runboard</code>), or</li>\n\
+        <li>point <code>widget_dir</code> (or <code>RUNBOARD_WIDGET_DIR</code>) at a built \
+        widget folder (<code>./x widget</code> writes <code>frontend/dist</code>).</li>\n\
+        </ul>\n</body>\n</html>\n";
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, NO_STORE),
+        ],
+        PAGE,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderName;
+
+    use super::*;
+    use crate::static_files::{IMMUTABLE, REVALIDATE};
+
+    /// A widget made up for these tests, so they hold in a build without `frontend/dist`;
+    /// the real table is tested through the router (`proxy/tests/it/embedded.rs`).
+    static FILES: &[File] = &[
+        File {
+            path: "/app-0123456789abcdef.js",
+            content_type: "text/javascript; charset=utf-8",
+            tag: "00112233",
+            identity: b"plain",
+            br: Some(b"brotli"),
+            gzip: Some(b"gzip"),
+        },
+        File {
+            path: "/favicon.ico",
+            content_type: "image/x-icon",
+            tag: "44556677",
+            identity: b"icon",
+            br: None,
+            gzip: None,
+        },
+        File {
+            path: "/index.html",
+            content_type: "text/html; charset=utf-8",
+            tag: "8899aabb",
+            identity: b"<script type=\"module\">init()</script>",
+            br: Some(b"brotli index"),
+            gzip: None,
+        },
+    ];
+
+    #[test]
+    fn coding_by_accept_encoding() {
+        let [app, icon, index] = [&FILES[0], &FILES[1], &FILES[2]];
+        let check = |accept: &str, file: &File, expected: Coding| {
+            assert_eq!(
+                choose(accept, file),
+                expected,
+                "{accept:?} for {}",
+                file.path
+            );
+        };
+        check("gzip, deflate, br, zstd", app, Coding::Brotli);
+        check("gzip", app, Coding::Gzip);
+        check("br;q=0.5, gzip", app, Coding::Gzip);
+        check("br;q=0, gzip;q=0", app, Coding::Identity);
+        check("*", app, Coding::Brotli);
+        check("*;q=0.2, br;q=0", app, Coding::Gzip);
+        check("GZIP", app, Coding::Gzip);
+        check("", app, Coding::Identity);
+        check("identity", app, Coding::Identity);
+        check("identity;q=0", app, Coding::Identity);
+        check("gzip, br", icon, Coding::Identity);
+        check("gzip", index, Coding::Identity);
+    }
+
+    fn get(files: &'static [File], path: &str, headers: &[(HeaderName, &str)]) -> Response {
+        let mut request = HeaderMap::new();
+        for (name, value) in headers {
+            request.insert(name, HeaderValue::from_str(value).unwrap());
+        }
+        serve(files, path, &request, &[])
+    }
+
+    fn header(response: &Response, name: HeaderName) -> &str {
+        response.headers()[name].to_str().unwrap()
+    }
+
+    async fn body(response: Response) -> Vec<u8> {
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec()
+    }
+
+    #[tokio::test]
+    async fn a_hashed_file_in_the_preferred_form_then_304() {
+        let accept = (header::ACCEPT_ENCODING, "gzip, br");
+        let response = get(
+            FILES,
+            "/app-0123456789abcdef.js",
+            std::slice::from_ref(&accept),
+        );
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(header(&response, header::CONTENT_ENCODING), "br");
+        assert_eq!(header(&response, header::ETAG), "\"00112233-br\"");
+        assert_eq!(header(&response, header::CACHE_CONTROL), IMMUTABLE);
+        assert_eq!(header(&response, header::VARY), "accept-encoding");
+        assert_eq!(body(response).await, b"brotli");
+
+        let again = (header::IF_NONE_MATCH, "\"00112233-br\"");
+        let response = get(FILES, "/app-0123456789abcdef.js", &[accept, again.clone()]);
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(header(&response, header::ETAG), "\"00112233-br\"");
+        assert!(body(response).await.is_empty());
+
+        // The brotli tag does not name the plain form.
+        let response = get(FILES, "/app-0123456789abcdef.js", &[again]);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(body(response).await, b"plain");
+    }
+
+    #[tokio::test]
+    async fn unhashed_files_revalidate() {
+        let response = get(FILES, "/favicon.ico", &[(header::ACCEPT_ENCODING, "br")]);
+        assert_eq!(header(&response, header::CACHE_CONTROL), REVALIDATE);
+        assert_eq!(header(&response, header::CONTENT_TYPE), "image/x-icon");
+        assert_eq!(body(response).await, b"icon");
+    }
+
+    #[tokio::test]
+    async fn client_routes_get_the_index_with_its_script_hash() {
+        for path in ["/", "/index.html", "/p/shop/runs/r1", "/missing.js"] {
+            let response = get(FILES, path, &[]);
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            assert_eq!(header(&response, header::CACHE_CONTROL), NO_STORE);
+            let csp = header(&response, header::CONTENT_SECURITY_POLICY);
+            let hash = &crate::static_files::inline_script_hashes("<script>init()</script>")[0];
+            assert!(csp.contains(hash.as_str()), "{path}: {csp}");
+            assert_eq!(body(response).await, FILES[2].identity, "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_build_without_a_widget_says_how_to_get_one() {
+        for path in ["/", "/index.html", "/p/shop", "/app.js"] {
+            let response = get(&[], path, &[(header::ACCEPT, "text/html")]);
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+            assert_eq!(header(&response, header::CACHE_CONTROL), NO_STORE);
+            assert!(header(&response, header::CONTENT_TYPE).starts_with("text/html"));
+            let page = String::from_utf8(body(response).await).unwrap();
+            assert!(
+                page.contains("./x build") && page.contains("widget_dir"),
+                "{page}"
+            );
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The live report stream's event names (`GET /runboard/live/{projId}/{runId}`,
+//! Server-Sent Events): the proxy writes them and the widget listens for them, so both
+//! take them from here.
+
+use std::fmt;
+
+/// The name of one event on a live report stream (its `event:` line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LiveEventName {
+    /// The whole report, as the platform sent it: the first event, or after a gap.
+    Report,
+    /// Only what changed since the previous event, as a partial report.
+    Change,
+    /// The final report; the server says nothing more.
+    Final,
+    /// The server could not read the run: the data is the JSON error body
+    /// (`{"error":{"code","message"}}`), and the stream ends.
+    Failure,
+    /// A heartbeat after a quiet spell (data `{}`), so a viewer can tell a quiet stream
+    /// from a stuck one.
+    Ping,
+}
+
+impl LiveEventName {
+    /// Every event name, in the order a stream may send them.
+    pub const ALL: [Self; 5] = [
+        Self::Report,
+        Self::Change,
+        Self::Final,
+        Self::Failure,
+        Self::Ping,
+    ];
+
+    /// The wire spelling, as in `event: report`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Report => "report",
+            Self::Change => "change",
+            Self::Final => "final",
+            Self::Failure => "failure",
+            Self::Ping => "ping",
+        }
+    }
+
+    /// The event named `name`, if it is one of Runboard's.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|event| event.as_str() == name)
+    }
+}
+
+impl fmt::Display for LiveEventName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_wire_words_and_parse_back() {
+        let words: Vec<&str> = LiveEventName::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(words, ["report", "change", "final", "failure", "ping"]);
+        for event in LiveEventName::ALL {
+            assert_eq!(LiveEventName::parse(event.as_str()), Some(event));
+        }
+        assert_eq!(
+            LiveEventName::parse("error"),
+            None,
+            "the browser's own event"
+        );
+    }
+}
