@@ -10,6 +10,7 @@ CARGO_FUZZ_VERSION="0.13.2"
 BINARYEN_VERSION="132.0.0"
 AXE_VERSION="4.14.1"
 ESBUILD_VERSION="0.28.2"
+TWIGGY_VERSION="0.8.0"
 KUBERNETES_VALIDATE_VERSION="1.37.0"
 TOOLS_DIR="${RUNBOARD_TOOLS_DIR:-$HOME/.cache/runboard/tools}"
 
@@ -95,6 +96,14 @@ ensure_cargo_fuzz() {
   fi
 }
 
+# twiggy says where the widget's wasm bytes go (`./x size`, frontend/size.sh).
+ensure_twiggy() {
+  if [ "$(twiggy --version 2>/dev/null | awk '{print $2}' || true)" != "$TWIGGY_VERSION" ]; then
+    step "installing twiggy $TWIGGY_VERSION (about 3 minutes on 2 cores, once)"
+    cargo install --locked --force twiggy --version "$TWIGGY_VERSION"
+  fi
+}
+
 apt_install() {
   step "installing Debian packages: $*"
   local sudo=""
@@ -154,13 +163,14 @@ tools_path() { printf '%s' "$TOOLS_DIR/bin:$TOOLS_DIR/node_modules/.bin:$HOME/.c
 
 case "${1:-build}" in
   build) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_esbuild; ensure_brotli ;;
+  size) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_esbuild; ensure_brotli; ensure_twiggy ;;
   browser) ensure_browser; ensure_axe ;;
   fuzz) ensure_cargo_fuzz ;;
   postgres) ensure_postgres ;;
   axe) ensure_axe ;;
   deploy) ensure_deploy_tools ;;
   axe-path) printf '%s' "$TOOLS_DIR/node_modules/axe-core/axe.min.js" ;;
-  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_esbuild; ensure_brotli; ensure_browser; ensure_axe; ensure_cargo_fuzz; ensure_postgres; ensure_deploy_tools ;;
+  all) ensure_wasm_target; ensure_wasm_bindgen; ensure_trunk; ensure_wasm_opt; ensure_esbuild; ensure_brotli; ensure_twiggy; ensure_browser; ensure_axe; ensure_cargo_fuzz; ensure_postgres; ensure_deploy_tools ;;
   path) tools_path ;;
-  *) echo "usage: scripts/tools.sh [build|browser|axe|fuzz|postgres|deploy|all|path|axe-path]" >&2; exit 2 ;;
+  *) echo "usage: scripts/tools.sh [build|size|browser|axe|fuzz|postgres|deploy|all|path|axe-path]" >&2; exit 2 ;;
 esac

@@ -7,10 +7,11 @@ pub(crate) mod events;
 
 use gloo_net::http::{Request, Response};
 use runboard_shared::{
-    Bootstrap, ExecuteRequest, ExecuteResponse, ExecutionDetail, ExportFormat, HistoryPage,
-    HistoryQuery, JobId, JobsRequest, JobsResponse, ProjectId, RunId, Target, TestHistory, TestRun,
+    Bootstrap, ExecuteRequest, ExecuteResponse, ExecutionDetail, ExportFormat, FromJson,
+    HistoryPage, HistoryQuery, JobId, JobsRequest, JobsResponse, ProjectId, RunId, Target,
+    TestHistory, TestRun,
 };
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 
 use crate::logic::failure::Failure;
 
@@ -107,20 +108,30 @@ pub(crate) async fn test_run(
 }
 
 /// GETs `target` and reads its JSON answer.
-async fn get<T: DeserializeOwned>(target: &Target) -> Result<T, Failure> {
+async fn get<T: FromJson>(target: &Target) -> Result<T, Failure> {
     read(Request::get(&target.path()).send().await).await
 }
 
 /// POSTs JSON; `json()` sets `Content-Type: application/json`, which the proxy's CSRF
 /// rule requires.
-async fn post<B: Serialize, T: DeserializeOwned>(target: &Target, body: &B) -> Result<T, Failure> {
+async fn post<B: Serialize, T: FromJson>(target: &Target, body: &B) -> Result<T, Failure> {
     let request = Request::post(&target.path())
         .json(body)
-        .map_err(|e| Failure::BadAnswer(format!("could not encode the request: {e}")))?;
+        .map_err(|_| Failure::BadAnswer("could not encode the request".into()))?;
     read(request.send().await).await
 }
 
-async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, Failure> {
+/// Reads the JSON answer of a request that was sent, with the shared crate's
+/// [`FromJson`], not serde (which would cost ~90 KB of wasm; frontend README, "Size").
+/// Only the decoding is generic: the rest is [`body`], compiled once rather than once
+/// per answer type.
+async fn read<T: FromJson>(sent: Result<Response, gloo_net::Error>) -> Result<T, Failure> {
+    let text = body(sent).await?;
+    runboard_shared::from_json(&text).map_err(|e| Failure::BadAnswer(e.to_string()))
+}
+
+/// The text of a 2xx answer; any other status is classified as a [`Failure`].
+async fn body(sent: Result<Response, gloo_net::Error>) -> Result<String, Failure> {
     let response = sent.map_err(|_| Failure::Offline)?;
     let status = response.status();
     let retry_after = response.headers().get("retry-after");
@@ -132,7 +143,7 @@ async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> R
             retry_after.as_deref(),
         ));
     }
-    serde_json::from_str(&text).map_err(|e| Failure::BadAnswer(e.to_string()))
+    Ok(text)
 }
 
 /// Where `GET /runboard/export/{projId}/{runId}` answers the run report as a download

@@ -77,7 +77,7 @@ fn stack() -> &'static Stack {
             "<!doctype html><div id=app></div>",
         )
         .unwrap();
-        config.widget_dir = widget;
+        config.widget_dir = Some(widget);
         let router = app(runtime.block_on(AppState::new(config)).unwrap());
         Stack {
             runtime,

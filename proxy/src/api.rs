@@ -54,7 +54,7 @@ pub(crate) async fn jobs(
     let project = state.project(&proj)?;
     let request = distinct_job_ids(request)?;
     let answer = reads::jobs(&state, project, &request).await?;
-    Ok(answer.respond(&headers, state.metrics()))
+    Ok(answer.respond(&headers, state.metrics()).await)
 }
 
 /// `GET /api/testRun/{projId}/{runId}`: the run report, through the project's shared
@@ -66,8 +66,7 @@ pub(crate) async fn test_run(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let project = state.project(&proj)?;
-    let answer = reads::test_run(&state, project, &run).await?;
-    Ok(answer.respond(&headers, state.metrics()))
+    reads::respond_test_run(&state, project, &run, &headers).await
 }
 
 /// The request with each job id once (first occurrence kept), or `invalid_body` when

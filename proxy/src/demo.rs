@@ -101,7 +101,7 @@ pub async fn start_with(options: DemoOptions) -> Result<Demo, StackError> {
         .start_with(|config| {
             config.listen = options.addr;
             if let Some(dir) = std::env::var_os("RUNBOARD_WIDGET_DIR") {
-                config.widget_dir = PathBuf::from(dir);
+                config.widget_dir = Some(PathBuf::from(dir));
             }
         })
         .await?;

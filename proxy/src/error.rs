@@ -101,8 +101,10 @@ pub enum AppError {
         "the execution ledger is unavailable; try again shortly, or tell the Runboard administrator"
     )]
     LedgerUnavailable,
-    /// The widget's files are missing (served as text, not JSON).
-    #[error("the widget is not built: run ./x demo or trunk build")]
+    /// `widget_dir` is set but holds no built widget (served as text, not JSON).
+    #[error(
+        "widget_dir has no index.html: build the widget there (./x widget) or remove widget_dir to use the one built into runboard"
+    )]
     WidgetMissing,
 }
 

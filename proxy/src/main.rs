@@ -138,6 +138,12 @@ fn check_config(file: &std::path::Path) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Each open connection (a live report's viewer holds one for the whole run) is a
+    // file descriptor: allow as many as the system lets this process have.
+    match Server::raise_open_file_limit() {
+        Ok(limit) => tracing::debug!(?limit, "open-file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open-file limit"),
+    }
     if cli.demo {
         return run_demo(&cli).await;
     }

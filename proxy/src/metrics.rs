@@ -47,6 +47,11 @@ struct SavedLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodingLabels {
+    coding: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct UpstreamLabels {
     endpoint: &'static str,
     outcome: &'static str,
@@ -59,6 +64,8 @@ pub(crate) struct Metrics {
     upstream: Family<UpstreamLabels, Histogram>,
     upstream_events: Family<UpstreamEventLabels, Counter>,
     upstream_saved: Family<SavedLabels, Counter>,
+    compressions: Family<CodingLabels, Counter>,
+    compressed_hits: Family<CodingLabels, Counter>,
     live_streams: Gauge,
     runs_followed: Gauge,
 }
@@ -97,6 +104,18 @@ impl Metrics {
             "Upstream calls saved by shared reads: coalesced, reused, cache_hit, not_modified",
             upstream_saved.clone(),
         );
+        let compressions = Family::<CodingLabels, Counter>::default();
+        registry.register(
+            "compressions",
+            "Compressed forms of shared answers made, by content coding (once per answer and coding)",
+            compressions.clone(),
+        );
+        let compressed_hits = Family::<CodingLabels, Counter>::default();
+        registry.register(
+            "compressed_cache_hits",
+            "Answers sent in a compressed form made for an earlier request, by content coding",
+            compressed_hits.clone(),
+        );
         let live_streams = Gauge::default();
         registry.register(
             "live_streams",
@@ -115,6 +134,8 @@ impl Metrics {
             upstream,
             upstream_events,
             upstream_saved,
+            compressions,
+            compressed_hits,
             live_streams,
             runs_followed,
         }
@@ -154,6 +175,17 @@ impl Metrics {
         self.upstream_saved
             .get_or_create(&SavedLabels { reason })
             .inc();
+    }
+
+    /// Counts one shared answer sent compressed in `coding` (`br`, `zstd`, `gzip`): a
+    /// form `made` for this request, or one kept from an earlier request (a hit).
+    pub(crate) fn compressed(&self, coding: &'static str, made: bool) {
+        let family = if made {
+            &self.compressions
+        } else {
+            &self.compressed_hits
+        };
+        family.get_or_create(&CodingLabels { coding }).inc();
     }
 
     /// Sets how many live streams are open.

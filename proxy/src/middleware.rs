@@ -6,16 +6,23 @@ use std::net::SocketAddr;
 use axum::{
     Router,
     extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State},
-    http::{HeaderName, HeaderValue, header},
+    http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode, Version, header},
     middleware::{Next, from_fn, from_fn_with_state},
     response::{IntoResponse, Response},
 };
 use runboard_shared::{Route, is_reserved};
-use tower_http::{compression::CompressionLayer, timeout::RequestBodyTimeoutLayer};
+use tower_http::{
+    compression::{
+        CompressionLayer, CompressionLevel,
+        predicate::{NotForContentType, Predicate, SizeAbove},
+    },
+    timeout::RequestBodyTimeoutLayer,
+};
 
 use crate::{
     AppState, BODY_LIMIT, host, keyscan,
     limits::{Kind, Who},
+    reads::{Negotiated, SMALL_BODY},
 };
 
 /// Wraps `routes` in Runboard's middleware.
@@ -40,14 +47,37 @@ pub(crate) fn stack(routes: Router, state: AppState) -> Router {
         .layer(from_fn(no_store))
         // Security headers go on every answer, errors and static files included.
         .layer(from_fn_with_state(state.clone(), security_headers))
-        // Compress what leaves (wasm, js, JSON); the headers above are unaffected.
-        .layer(CompressionLayer::new())
+        // Compress what leaves (wasm, js, JSON) in br, zstd or gzip at tower-http's
+        // levels for dynamic content (br 4, zstd 3, gzip 6: see `reads/encoded.rs`);
+        // the headers above are unaffected.
+        .layer(
+            CompressionLayer::new()
+                .quality(CompressionLevel::Default)
+                .compress_when(compressible()),
+        )
         // A Host that is not ours (`public_url`, or loopback and the listen address) is
         // refused before anything else runs.
         .layer(from_fn_with_state(state.clone(), check_host))
         // Outermost: count every answer by route template and status.
         .layer(from_fn_with_state(state, count_request))
         .layer(from_fn(trace_request))
+}
+
+/// What the compression layer compresses: tower-http's default rule (bodies of at
+/// least [`SMALL_BODY`] bytes, not images, not gRPC, and not event streams, whose events
+/// must leave as they are written rather than wait in a compressor), except answers
+/// whose coding was already chosen from `Accept-Encoding` (the shared reads keep their
+/// compressed forms: `reads/encoded.rs`).
+fn compressible() -> impl Predicate {
+    SizeAbove::new(SMALL_BODY)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
+        .and(not_negotiated as fn(StatusCode, Version, &HeaderMap, &Extensions) -> bool)
+}
+
+fn not_negotiated(_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions) -> bool {
+    extensions.get::<Negotiated>().is_none()
 }
 
 /// Counts the answer under the matched route template (never the raw path with ids).

@@ -1,11 +1,14 @@
 //! Shared reads: identical concurrent reads for one project share one upstream call
 //! (single flight), a live answer is reused for a short window, the platform's 404 for a
 //! run id for a few seconds, finished run reports are kept in a byte-bounded LRU cache,
-//! and every shared answer carries a strong `ETag`.
+//! and every shared answer carries a strong `ETag` and is sent in the coding the browser
+//! prefers, compressed once per answer (`answer.rs`, `encoded.rs`).
 //!
 //! Nothing here checks who asks: the handlers check identity and project before they
 //! call in, and every key holds the project, so no answer crosses projects.
 
+mod answer;
+mod encoded;
 mod finished;
 
 use std::{
@@ -15,99 +18,25 @@ use std::{
 };
 
 use axum::{
-    Extension,
-    body::Bytes,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use runboard_shared::{
     Endpoint, JobId, JobsRequest, JobsResponse, ProjectId, RunId, RunStatus, TestRunShape,
     jobs_path, test_run_path,
 };
 use serde::{Serialize, de::DeserializeOwned};
-use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use crate::{
     AppError, AppState,
     config::{CacheConfig, ProjectConfig},
-    keyscan::Scanned,
     metrics::Metrics,
     upstream::Verified,
 };
+pub(crate) use answer::{Answer, none_match};
+pub(crate) use encoded::{Coding, Negotiated, SMALL_BODY};
 use finished::Finished;
-
-/// Answers shared reads may hand out: browsers revalidate them every time (`no-cache`)
-/// and only the browser itself may keep them (`private`).
-const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache, private");
-
-/// An upstream answer that passed every check, shared by every reader of it.
-pub(crate) struct Answer {
-    bytes: Bytes,
-    etag: HeaderValue,
-    finished: bool,
-}
-
-impl Answer {
-    fn new(bytes: Bytes, finished: bool) -> Self {
-        let digest = Sha256::digest(&bytes);
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        // Hex digits and quotes are always a valid header value.
-        let etag = HeaderValue::from_str(&format!("\"{hex}\"")).unwrap_or(REVALIDATE);
-        Self {
-            bytes,
-            etag,
-            finished,
-        }
-    }
-
-    /// The answer as the upstream sent it.
-    pub(crate) fn bytes(&self) -> &Bytes {
-        &self.bytes
-    }
-
-    /// The strong entity tag of [`Self::bytes`].
-    pub(crate) fn etag(&self) -> &HeaderValue {
-        &self.etag
-    }
-
-    /// Whether this is a run report in a documented final state (it never changes).
-    pub(crate) fn is_finished(&self) -> bool {
-        self.finished
-    }
-
-    /// 304 without a body when the request's `If-None-Match` names this answer, else 200
-    /// with it; both with the `ETag` and caching that makes browsers ask again.
-    pub(crate) fn respond(&self, request: &HeaderMap, metrics: &Metrics) -> Response {
-        let headers = [
-            (header::ETAG, self.etag().clone()),
-            (header::CACHE_CONTROL, REVALIDATE),
-        ];
-        if none_match(request, &self.etag) {
-            metrics.upstream_saved("not_modified");
-            return (StatusCode::NOT_MODIFIED, headers).into_response();
-        }
-        let json = (
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        // The bytes are the upstream's, as they passed the key scan on arrival.
-        (Extension(Scanned), headers, [json], self.bytes.clone()).into_response()
-    }
-}
-
-/// Whether `If-None-Match` lists `etag` (or is `*`). The comparison is weak, as
-/// RFC 9110 asks for this header: `W/"x"` matches `"x"`.
-pub(crate) fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
-    let ours = etag.as_bytes();
-    request
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim())
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == ours)
-}
 
 /// What is read, within one project.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -316,6 +245,24 @@ pub(crate) async fn test_run(
     Ok(answer)
 }
 
+/// `GET` of the run report `run` for a browser: [`test_run`], sent in the coding the
+/// request prefers ([`Answer::respond`]). A finished report's compressed form made for
+/// it is then counted in the cache's byte bound.
+pub(crate) async fn respond_test_run(
+    state: &AppState,
+    project: &ProjectConfig,
+    run: &RunId,
+    request: &HeaderMap,
+) -> Result<Response, AppError> {
+    let answer = test_run(state, project, run).await?;
+    let response = answer.respond(request, state.metrics()).await;
+    if answer.is_finished() {
+        let key = (project.id.clone(), run.clone());
+        state.reads().finished_recount(&key, &answer);
+    }
+    Ok(response)
+}
+
 /// The `jobs` answer for `request` (ids already made distinct and capped by the
 /// handler): one shared call per sorted id set, or per project for the active-jobs list.
 pub(crate) async fn jobs(
@@ -379,17 +326,16 @@ impl Reads {
         let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
         finished.put(key, answer);
     }
+
+    fn finished_recount(&self, key: &(ProjectId, RunId), answer: &Arc<Answer>) {
+        let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        finished.recount(key, answer);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(if_none_match: &str) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        map.insert(header::IF_NONE_MATCH, if_none_match.parse().unwrap());
-        map
-    }
 
     /// A flight done with `outcome` `ago`, remembering 404s for `not_found`.
     fn done(outcome: Outcome, ago: Duration, not_found: Duration) -> Arc<Flight> {
@@ -426,36 +372,6 @@ mod tests {
         assert!(
             !outage.keeps(&failed) && outage.fresh().is_none(),
             "never a 5xx"
-        );
-    }
-
-    #[test]
-    fn if_none_match_names_the_answer() {
-        let answer = Answer::new(Bytes::from_static(b"{\"a\":1}"), false);
-        let tag = answer.etag().to_str().unwrap().to_owned();
-        assert!(
-            tag.starts_with('"') && tag.ends_with('"') && tag.len() == 34,
-            "{tag}"
-        );
-        let check = |value: &str, expected: bool| {
-            assert_eq!(
-                none_match(&headers(value), answer.etag()),
-                expected,
-                "{value}"
-            );
-        };
-        check(&tag, true);
-        check(&format!("W/{tag}"), true);
-        check(&format!("\"other\", {tag}"), true);
-        check("*", true);
-        check("\"other\"", false);
-        check(&tag[..tag.len() - 1], false);
-        assert!(!none_match(&HeaderMap::new(), answer.etag()));
-        let changed = Answer::new(Bytes::from_static(b"{\"a\":2}"), false);
-        assert_ne!(
-            changed.etag(),
-            answer.etag(),
-            "a changed body changes the tag"
         );
     }
 }

@@ -3,9 +3,13 @@
 //! deadline for reading each whole request (`deadline.rs`), a write timeout and a
 //! connection cap (slow or stalled clients cannot pile up to the file-descriptor limit),
 //! peer addresses for the auth checks, and a graceful shutdown that closes the listener
-//! and idle connections and lets requests in flight finish.
+//! and idle connections and lets requests in flight finish. Each connection costs hyper's
+//! two buffers (its read buffer and the head it writes, 8 KiB each at most), the socket and
+//! one task; an event stream shares its frames with every other viewer (`live/sse.rs`).
+//! The open-file limit that bounds them all is `fds.rs`.
 
 mod deadline;
+mod fds;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -53,7 +57,8 @@ impl Server {
     /// valid settings (see [`Config::warnings`]) are logged as warnings first.
     pub async fn start(mut config: Config) -> anyhow::Result<Self> {
         let listen = config.listen;
-        for warning in config.warnings() {
+        let fd_warning = fds::warning(config.server.max_connections, fds::current());
+        for warning in config.warnings().into_iter().chain(fd_warning) {
             tracing::warn!("{warning}");
         }
         // In-flight requests are bounded by the upstream timeout; allow a little more.
@@ -82,6 +87,15 @@ impl Server {
             drain,
             state,
         })
+    }
+
+    /// Raises this process's soft open-file limit to its hard limit, so connections
+    /// (every live viewer holds one) are bounded by `[server] max_connections`, not by a
+    /// default of 1,024 descriptors; returns the limit now (`None`: unlimited or
+    /// unknown). For the binary to call before [`Server::start`], which warns when the
+    /// limit cannot hold `max_connections`.
+    pub fn raise_open_file_limit() -> std::io::Result<Option<u64>> {
+        fds::raise_to_hard_limit()
     }
 
     /// The bound address (the real port when 0 was asked).

@@ -36,7 +36,7 @@ impl Scalar {
     /// numbers spelled as JSON spells them, other numbers with up to six decimals,
     /// nothing as `None`. Numbers are spelled with integers: core's float formatter
     /// would add ~7 KB (gzipped) to the widget's wasm.
-    fn into_text(self) -> Option<String> {
+    pub(crate) fn into_text(self) -> Option<String> {
         match self {
             Self::Text(text) => Some(text),
             Self::Number(n) => Some(decimal_text(n)),
@@ -48,7 +48,7 @@ impl Scalar {
     /// The value as a non-negative whole number: fractions are rounded, numeric
     /// strings (digits with an optional fraction) are read; negative, non-finite or
     /// non-numeric values are `None`.
-    fn into_whole(self) -> Option<u64> {
+    pub(crate) fn into_whole(self) -> Option<u64> {
         let n = match self {
             Self::Number(n) => n,
             Self::Text(text) => return whole_from_text(text.trim()),

@@ -6,9 +6,11 @@
 //! responses are lenient (`null`, odd numbers, unknown statuses and extra fields never
 //! break parsing; see `wire`).
 
+pub mod decode;
 pub mod endpoint;
 pub mod error;
 pub mod ids;
+pub mod json;
 mod lenient;
 pub mod live;
 pub mod portal;
@@ -21,6 +23,7 @@ pub mod test_error;
 pub mod url;
 pub mod wire;
 
+pub use decode::{DecodeError, FromJson, from_json};
 pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
 pub use error::{ApiError, ErrorBody, ErrorCode, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
@@ -33,7 +36,7 @@ pub use runboard::{
 };
 pub use selector::{ExecuteRequest, MAX_TESTS_PER_LIST, Selector};
 pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};
-pub use target::{ExportFormat, HistoryFormat, HistoryQuery, Target, TargetError};
+pub use target::{ExportFormat, HistoryFormat, HistoryQuery, LIVE_SINCE, Target, TargetError};
 pub use test_error::error_text;
 pub use wire::{
     ExecuteResponse, Job, JobsRequest, JobsResponse, RawJson, StatusCount, TestResult, TestRun,

@@ -13,6 +13,10 @@ pub enum LiveEventName {
     Change,
     /// The final report; the server says nothing more.
     Final,
+    /// The report the viewer holds is final: the `change`s before it led there (or it
+    /// resumed at the final report). Data `{}`; the server says nothing more. Sent
+    /// instead of a whole `final` to a viewer that is up to date.
+    End,
     /// The server could not read the run: the data is the JSON error body
     /// (`{"error":{"code","message"}}`), and the stream ends.
     Failure,
@@ -23,10 +27,11 @@ pub enum LiveEventName {
 
 impl LiveEventName {
     /// Every event name, in the order a stream may send them.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Report,
         Self::Change,
         Self::Final,
+        Self::End,
         Self::Failure,
         Self::Ping,
     ];
@@ -37,6 +42,7 @@ impl LiveEventName {
             Self::Report => "report",
             Self::Change => "change",
             Self::Final => "final",
+            Self::End => "end",
             Self::Failure => "failure",
             Self::Ping => "ping",
         }
@@ -61,7 +67,10 @@ mod tests {
     #[test]
     fn names_are_the_wire_words_and_parse_back() {
         let words: Vec<&str> = LiveEventName::ALL.iter().map(|e| e.as_str()).collect();
-        assert_eq!(words, ["report", "change", "final", "failure", "ping"]);
+        assert_eq!(
+            words,
+            ["report", "change", "final", "end", "failure", "ping"]
+        );
         for event in LiveEventName::ALL {
             assert_eq!(LiveEventName::parse(event.as_str()), Some(event));
         }

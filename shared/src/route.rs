@@ -138,6 +138,12 @@ impl Route {
     pub const fn query(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Self::Export => &[("format", "csv or junit")],
+            Self::Live => &[(
+                crate::target::LIVE_SINCE,
+                "the ETag of the report the viewer holds (from GET /api/testRun/…): the \
+                 stream sends only what changed after it, and the whole report only when it \
+                 cannot",
+            )],
             Self::History => &[
                 ("format", "json (default) or csv"),
                 ("user", "only executions started by this user"),

@@ -28,8 +28,10 @@ pub struct Bootstrap {
 }
 
 /// The heartbeat browsers are promised when the server does not say (15 s).
+pub(crate) const DEFAULT_HEARTBEAT_MS: u64 = 15_000;
+
 fn default_heartbeat_ms() -> u64 {
-    15_000
+    DEFAULT_HEARTBEAT_MS
 }
 
 /// A project as the widget sees it: never its key.
@@ -86,16 +88,18 @@ impl Serialize for Preset {
     }
 }
 
+/// A preset as JSON and TOML spell it, before [`Preset`]'s checks (also read by
+/// `decode.rs`).
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawPreset {
-    name: String,
+pub(crate) struct RawPreset {
+    pub(crate) name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(flatten)]
-    selector: SelectorFields,
+    pub(crate) selector: SelectorFields,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    agent_name: Option<String>,
+    pub(crate) agent_name: Option<String>,
 }
 
 impl TryFrom<RawPreset> for Preset {

@@ -166,6 +166,10 @@ impl HistoryQuery {
     }
 }
 
+/// The query parameter of `GET /runboard/live/…` naming the report the viewer holds by
+/// its `ETag`; the server reads it under the same name.
+pub const LIVE_SINCE: &str = "since";
+
 /// A request target of Runboard's contract: which [`Route`], with typed parameters. Ids
 /// are validated types, so a target built here is always one the server accepts; tests
 /// that send deliberately broken paths use [`Route::fill`] instead.
@@ -179,8 +183,10 @@ pub enum Target {
     TestRun(ProjectId, RunId),
     /// `GET /runboard/bootstrap`.
     Bootstrap,
-    /// `GET /runboard/live/{projId}/{runId}`.
-    Live(ProjectId, RunId),
+    /// `GET /runboard/live/{projId}/{runId}?since=`: `since` is the `ETag` of the report
+    /// the viewer already holds (as `GET /api/testRun/…` answered it), so the stream
+    /// starts after it instead of with the whole report.
+    Live(ProjectId, RunId, Option<String>),
     /// `GET /runboard/export/{projId}/{runId}?format=`.
     Export(ProjectId, RunId, ExportFormat),
     /// `GET /runboard/history/{projId}?…`.
@@ -240,7 +246,14 @@ impl Target {
         let route = self.route();
         match self {
             Self::Execute(p) | Self::Jobs(p) => route.fill(&[&encode(p)]),
-            Self::TestRun(p, r) | Self::Live(p, r) => route.fill(&[&encode(p), &encode(r)]),
+            Self::TestRun(p, r) => route.fill(&[&encode(p), &encode(r)]),
+            Self::Live(p, r, since) => {
+                let path = route.fill(&[&encode(p), &encode(r)]);
+                match since {
+                    Some(since) => with_query(&path, &[(LIVE_SINCE, since)]),
+                    None => path,
+                }
+            }
             Self::Export(p, r, format) => with_query(
                 &route.fill(&[&encode(p), &encode(r)]),
                 &[("format", format.as_str())],
@@ -290,7 +303,7 @@ impl Target {
             Route::Guide(Endpoint::Jobs) => Self::Jobs(project()?),
             Route::Guide(Endpoint::TestRun) => Self::TestRun(project()?, run()?),
             Route::Bootstrap => Self::Bootstrap,
-            Route::Live => Self::Live(project()?, run()?),
+            Route::Live => Self::Live(project()?, run()?, get(LIVE_SINCE).map(str::to_owned)),
             Route::Export => {
                 let format = get("format")
                     .and_then(ExportFormat::parse)
@@ -351,7 +364,8 @@ mod tests {
             Target::Jobs(project()),
             Target::TestRun(project(), run()),
             Target::Bootstrap,
-            Target::Live(project(), run()),
+            Target::Live(project(), run(), None),
+            Target::Live(project(), run(), Some("\"5f0c 1\"".into())),
             Target::Export(project(), run(), ExportFormat::Junit),
             Target::History(project(), history),
             Target::History(project(), HistoryQuery::default()),

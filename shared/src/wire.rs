@@ -239,25 +239,45 @@ pub struct TestResult {
 ///
 /// Two are equal when their texts are: values read from one answer compare as sent.
 #[derive(Clone)]
-pub struct RawJson(Box<RawValue>);
+pub struct RawJson(Raw);
+
+/// Where a [`RawJson`]'s text came from; both were checked as JSON.
+#[derive(Clone)]
+enum Raw {
+    /// Read with serde (the proxy, the simulator): written back as serde_json's own.
+    Serde(Box<RawValue>),
+    /// Read with `decode.rs` (the widget), which carries no serde_json reader.
+    Checked(Box<str>),
+}
 
 impl RawJson {
     /// The JSON text, as sent.
     pub fn json(&self) -> &str {
-        self.0.get()
+        match &self.0 {
+            Raw::Serde(raw) => raw.get(),
+            Raw::Checked(text) => text,
+        }
     }
 
-    /// The value, read from the text.
+    /// The value, read from the text (with `json.rs`, on every side, so the widget needs
+    /// no second reader).
     pub fn value(&self) -> Value {
         // The text was checked when it was read, so it always parses.
-        serde_json::from_str(self.json()).unwrap_or(Value::Null)
+        crate::json::parse(self.json()).map_or(Value::Null, |node| node.to_value())
+    }
+
+    /// A value's text already checked by [`json::parse`](crate::json::parse).
+    pub(crate) fn from_checked(text: &str) -> Self {
+        Self(Raw::Checked(text.into()))
     }
 
     /// The JSON text of `text` (already known to be valid JSON). Read the way a report
     /// is read, not with `RawValue::from_string`, which would add a second reader to
     /// the widget's wasm.
     fn from_valid(text: &str) -> Self {
-        Self(serde_json::from_str(text).unwrap_or_else(|_| RawValue::NULL.to_owned()))
+        Self(Raw::Serde(
+            serde_json::from_str(text).unwrap_or_else(|_| RawValue::NULL.to_owned()),
+        ))
     }
 }
 
@@ -287,13 +307,19 @@ impl fmt::Debug for RawJson {
 
 impl<'de> Deserialize<'de> for RawJson {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Box::<RawValue>::deserialize(d).map(Self)
+        Box::<RawValue>::deserialize(d).map(|raw| Self(Raw::Serde(raw)))
     }
 }
 
 impl Serialize for RawJson {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        match &self.0 {
+            Raw::Serde(raw) => raw.serialize(s),
+            // Checked as JSON when read, so `from_string` never refuses it.
+            Raw::Checked(text) => RawValue::from_string(text.to_string())
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
+        }
     }
 }
 
@@ -317,9 +343,12 @@ impl Timeline {
         }
     }
 
-    /// The number of steps, counted without reading them into values.
+    /// The number of steps.
     pub fn len(&self) -> usize {
-        serde_json::from_str::<Vec<IgnoredAny>>(self.json()).map_or(0, |steps| steps.len())
+        match crate::json::parse(self.json()).map(|node| node.json) {
+            Ok(crate::json::Json::Array(steps)) => steps.len(),
+            _ => 0,
+        }
     }
 
     /// Whether there are no steps.
@@ -331,11 +360,16 @@ impl Timeline {
     pub fn json(&self) -> &str {
         self.0.json()
     }
+
+    /// A timeline whose text is already known to be a JSON list.
+    pub(crate) fn from_raw(list: RawJson) -> Self {
+        Self(list)
+    }
 }
 
 impl Default for Timeline {
     fn default() -> Self {
-        Self(RawJson::from_valid("[]"))
+        Self(RawJson::from_checked("[]"))
     }
 }
 
@@ -350,7 +384,7 @@ impl<'de> Deserialize<'de> for Timeline {
         let raw = Box::<RawValue>::deserialize(d)?;
         Ok(match raw.get() {
             "null" => Self::default(),
-            list if list.starts_with('[') => Self(RawJson(raw)),
+            list if list.starts_with('[') => Self(RawJson(Raw::Serde(raw))),
             one => Self(RawJson::from_valid(&format!("[{one}]"))),
         })
     }

@@ -147,6 +147,23 @@ impl Caller<'_> {
         })
     }
 
+    /// Polls `job_id` until it names its run (the run exists, and may well be live).
+    pub(crate) async fn run_of(&self, job_id: &str) -> Result<String, BenchError> {
+        let path = jobs_path(&ProjectId::parse(self.project)?);
+        let body = jobs_body(&[job_id.to_owned()])?;
+        let deadline = Instant::now() + FIXTURE_DEADLINE;
+        loop {
+            let answer: JobsResponse = self.post(&path, body.clone()).await?;
+            if let Some(run) = answer.jobs.first().and_then(|j| j.test_run_id.clone()) {
+                return Ok(run);
+            }
+            if Instant::now() >= deadline {
+                return Err(BenchError::Fixture(format!("job {job_id} never got a run")));
+            }
+            tokio::time::sleep(FIXTURE_POLL).await;
+        }
+    }
+
     /// Polls `ids` until every job is terminal, within [`FIXTURE_DEADLINE`].
     pub(crate) async fn wait_finished(&self, ids: &[String]) -> Result<JobsResponse, BenchError> {
         let path = jobs_path(&ProjectId::parse(self.project)?);

@@ -24,9 +24,11 @@ use std::time::Duration;
 use runboard_shared::Endpoint;
 
 pub use compare::{
-    CompareOptions, Comparison, CostFigures, CostRow, FanInMeasure, FanInMode, FanInRow, TARGETS,
-    WIDGET_TESTS, WidgetTimes, compare, svg_chart,
+    CROWD_RUN_TESTS, CompareOptions, Comparison, CostFigures, CostRow, CrowdMeasure, CrowdOptions,
+    CrowdRow, FanInMeasure, FanInMode, FanInRow, STARVED_AFTER, TARGETS, WIDGET_TESTS, WidgetTimes,
+    compare, crowds_in_process, svg_chart,
 };
+pub use compare::{Link, PageRow, RemoteOptions, RemoteReport, VisitFigures, remote};
 pub use error::BenchError;
 pub use machine::Machine;
 pub use report::{Report, Row};

@@ -137,6 +137,9 @@ impl Worker {
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
+        if let Some(accepted) = self.scenario.accept_encoding {
+            request = request.header(header::ACCEPT_ENCODING, accepted);
+        }
         if let Some(key) = &self.target.key {
             request = request.header("x-api-key", key);
         }

@@ -1,5 +1,5 @@
-//! The request mix: what the widget sends while people watch runs, as method, path and
-//! body, the same bytes for both paths.
+//! The request mix: what the widget sends while people watch runs, as method, path,
+//! body and `Accept-Encoding`, the same bytes for both paths.
 
 use std::sync::Arc;
 
@@ -24,7 +24,13 @@ pub(crate) struct Scenario {
     pub(crate) path: String,
     /// Request `i` sends `bodies[i % len]`; empty for a GET.
     bodies: Arc<[String]>,
+    /// The `Accept-Encoding` sent, if any.
+    pub(crate) accept_encoding: Option<&'static str>,
 }
+
+/// What a browser accepts in the compressed rows: `runboard` answers in brotli (the
+/// simulator ignores it, so the direct path stays plain).
+pub(crate) const BROWSER_ENCODINGS: &str = "br, gzip";
 
 impl Scenario {
     /// The body of request `index`, if this kind has one.
@@ -35,9 +41,22 @@ impl Scenario {
         self.bodies.get(index % self.bodies.len()).cloned()
     }
 
-    /// The widget's polling of ten jobs, the two run reports, and starting one test
-    /// (a different test each time, so each request queues a new job).
+    /// [`Self::plain`], then the same requests with `Accept-Encoding:`
+    /// [`BROWSER_ENCODINGS`].
     pub(crate) fn all(fixture: &Fixture) -> Result<Vec<Self>, BenchError> {
+        let plain = Self::plain(fixture)?;
+        let compressed = plain.iter().cloned().map(|scenario| Self {
+            label: format!("{}, {BROWSER_ENCODINGS}", scenario.label),
+            accept_encoding: Some(BROWSER_ENCODINGS),
+            ..scenario
+        });
+        Ok(plain.iter().cloned().chain(compressed).collect())
+    }
+
+    /// The widget's polling of ten jobs, the two run reports, and starting one test
+    /// (a different test each time, so each request queues a new job), without
+    /// `Accept-Encoding`.
+    fn plain(fixture: &Fixture) -> Result<Vec<Self>, BenchError> {
         let proj = ProjectId::parse(fixture.project.as_str())?;
         let run = |label: String, run_id: &str| -> Result<Self, BenchError> {
             Ok(Self {
@@ -45,6 +64,7 @@ impl Scenario {
                 method: Method::GET,
                 path: test_run_path(&proj, &RunId::parse(run_id)?),
                 bodies: Arc::from(Vec::new()),
+                accept_encoding: None,
             })
         };
         Ok(vec![
@@ -53,6 +73,7 @@ impl Scenario {
                 method: Method::POST,
                 path: jobs_path(&proj),
                 bodies: Arc::from(vec![jobs_body(&fixture.job_ids)?]),
+                accept_encoding: None,
             },
             run(
                 format!(
@@ -80,6 +101,7 @@ impl Scenario {
                     .map(|id| execute_body(Selector::Test(Id::parse("testId", id.as_str())?)))
                     .collect::<Result<Vec<_>, _>>()?
                     .into(),
+                accept_encoding: None,
             },
         ])
     }

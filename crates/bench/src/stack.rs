@@ -49,6 +49,16 @@ impl Stack {
         tests: usize,
         auth: Auth,
     ) -> Result<Self, BenchError> {
+        Self::start_tuned(speed, tests, auth, |_| {}).await
+    }
+
+    /// Like [`Stack::start_with`], with `tune` applied to `runboard`'s configuration last.
+    pub(crate) async fn start_tuned(
+        speed: f64,
+        tests: usize,
+        auth: Auth,
+        tune: impl FnOnce(&mut Config),
+    ) -> Result<Self, BenchError> {
         let dir = tempfile::tempdir()?;
         let mut ledger = LedgerConfig::at(format!(
             "sqlite://{}",
@@ -60,8 +70,9 @@ impl Stack {
             .sim_tests(tests)
             .start_with(|config| {
                 config.ledger = ledger;
-                config.widget_dir = dir.path().join("widget");
+                config.widget_dir = Some(dir.path().join("widget"));
                 auth.apply(config);
+                tune(config);
             })
             .await?;
         Ok(Self {
@@ -71,6 +82,11 @@ impl Stack {
             catalog: stack.catalog,
             _dir: dir,
         })
+    }
+
+    /// The simulator itself, for its counts.
+    pub(crate) fn sim(&self) -> &RunningSim {
+        &self.sim
     }
 
     /// The simulator, called with the key.

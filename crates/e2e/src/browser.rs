@@ -4,13 +4,18 @@
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
+    str::FromStr,
     time::Duration,
 };
 
 use anyhow::{Context, Result, anyhow, bail};
-use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use axum::http::Method;
+use fantoccini::{
+    Client, ClientBuilder, Locator, elements::Element, wd::WebDriverCompatibleCommand,
+};
 use hyper_util::client::legacy::connect::HttpConnector;
 use rand::Rng;
+use reqwest::Url;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::{
@@ -102,10 +107,50 @@ impl Browser {
         Ok(())
     }
 
+    /// Sends one Chrome DevTools Protocol command (`Network.emulateNetworkConditions`,
+    /// `Network.clearBrowserCache`, …) to the session's page and returns its result.
+    /// WebDriver has no words for network emulation or the cache; the remote-viewer
+    /// benchmark needs both.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
+        let command = DevToolsCommand {
+            cmd: cmd.to_owned(),
+            params,
+        };
+        self.client
+            .issue_cmd(command)
+            .await
+            .with_context(|| format!("DevTools command {cmd}"))
+    }
+
     /// Ends the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill().await;
+    }
+}
+
+/// A DevTools Protocol command as chromedriver takes it: `POST
+/// /session/{id}/goog/cdp/execute` with `{"cmd", "params"}`, answered on the session's
+/// own page target.
+#[derive(Debug)]
+struct DevToolsCommand {
+    cmd: String,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for DevToolsCommand {
+    fn endpoint(
+        &self,
+        base_url: &Url,
+        session_id: Option<&str>,
+    ) -> Result<Url, <Url as FromStr>::Err> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/goog/cdp/execute"))
+    }
+
+    fn method_and_body(&self, _request_url: &Url) -> (Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (Method::POST, Some(body.to_string()))
     }
 }
 

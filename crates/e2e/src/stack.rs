@@ -232,7 +232,7 @@ impl Stack {
 /// `runboard`'s settings for a scenario: the built widget, quick polling, the ledger in
 /// `dir` (so it outlives a restart), and the sign-in, embedding and heartbeat it asks for.
 fn settings(config: &mut Config, options: &StackOptions, dir: &Path) {
-    config.widget_dir = widget_dir();
+    config.widget_dir = Some(widget_dir());
     config.upstream.timeout = Duration::from_secs(5);
     config.poll.jobs_ms = 300;
     config.poll.run_ms = 300;

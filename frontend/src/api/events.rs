@@ -1,7 +1,7 @@
-//! The live report stream (`GET /runboard/live/{projId}/{runId}`, Server-Sent Events)
-//! through the browser's `EventSource`, owned by [`crate::api`]: events in, as the shared
-//! crate's types; a stream that fails or goes quiet is reported once as
-//! [`LiveEvent::Broken`] so the view falls back to polling.
+//! The live report stream (`GET /runboard/live/{projId}/{runId}?since=`, Server-Sent
+//! Events) through the browser's `EventSource`, owned by [`crate::api`]: opened after the
+//! report the view read, events in, as the shared crate's types; a stream that fails or
+//! goes quiet is reported once as [`LiveEvent::Broken`] so the view falls back to polling.
 
 use std::{cell::Cell, rc::Rc};
 
@@ -17,12 +17,16 @@ const WATCH_EVERY_MS: i64 = 5_000;
 
 /// What the stream says.
 pub(crate) enum LiveEvent {
-    /// The whole report (the first event, or after a gap).
+    /// The whole report (when the server could not tell what changed since the report
+    /// the view holds, or after a gap).
     Report(TestRun),
     /// Only what changed (read as a partial report): see `logic::patch`.
     Change(TestRun),
     /// The final report; the stream is closed.
     Final(TestRun),
+    /// The report the view holds (with the changes so far) is the final one; the stream
+    /// is closed.
+    End,
     /// The stream failed (before any event, for good, or went quiet); it is closed and
     /// says nothing more.
     Broken,
@@ -36,18 +40,21 @@ pub(crate) struct LiveReport {
 }
 
 impl LiveReport {
-    /// Opens the stream of `run`; `on` gets each event. The server says something at
-    /// least every `heartbeat_ms`: twice that without a word means the stream is stuck
-    /// (a proxy on the way buffers it), and it is reported broken. `None` when the
-    /// browser has no `EventSource` (then the caller polls).
+    /// Opens the stream of `run` after the report the view holds, named by its `ETag`
+    /// (`since`; without one the stream starts with the whole report); `on` gets each
+    /// event. The server says something at least every `heartbeat_ms`: twice that
+    /// without a word means the stream is stuck (a proxy on the way buffers it), and it
+    /// is reported broken. `None` when the browser has no `EventSource` (then the caller
+    /// polls).
     pub(crate) fn open(
         project: &ProjectId,
         run: &RunId,
+        since: Option<String>,
         heartbeat_ms: u64,
         on: impl Fn(LiveEvent) + 'static,
     ) -> Option<Self> {
         let quiet_limit = i64::try_from(heartbeat_ms.saturating_mul(2)).unwrap_or(i64::MAX);
-        let live = runboard_shared::Target::Live(project.clone(), run.clone());
+        let live = runboard_shared::Target::Live(project.clone(), run.clone(), since);
         let source = EventSource::new(&live.path()).ok()?;
         let on: Rc<dyn Fn(LiveEvent)> = Rc::new(on);
         let over = Rc::new(Cell::new(false));
@@ -60,7 +67,10 @@ impl LiveReport {
                 if over.get() {
                     return;
                 }
-                if matches!(event, LiveEvent::Final(_) | LiveEvent::Broken) {
+                if matches!(
+                    event,
+                    LiveEvent::Final(_) | LiveEvent::End | LiveEvent::Broken
+                ) {
                     over.set(true);
                     source.close();
                 }
@@ -72,18 +82,22 @@ impl LiveReport {
             LiveEventName::Report,
             LiveEventName::Change,
             LiveEventName::Final,
+            LiveEventName::End,
             LiveEventName::Ping,
         ] {
             let (emit, heard) = (emit.clone(), heard.clone());
             let listener = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
                 heard.set(Some(browser::now_ms()));
-                if name == LiveEventName::Ping {
-                    return;
+                match name {
+                    LiveEventName::Ping => return,
+                    LiveEventName::End => return emit(LiveEvent::End),
+                    _ => {}
                 }
                 let data = event
                     .dyn_ref::<MessageEvent>()
                     .and_then(|message| message.data().as_string());
-                let report = data.and_then(|data| serde_json::from_str::<TestRun>(&data).ok());
+                let report =
+                    data.and_then(|data| runboard_shared::from_json::<TestRun>(&data).ok());
                 emit(match (name, report) {
                     (LiveEventName::Report, Some(report)) => LiveEvent::Report(report),
                     (LiveEventName::Change, Some(change)) => LiveEvent::Change(change),

@@ -56,7 +56,7 @@ impl Failure {
     /// header. The error code decides where it names a case the widget treats apart;
     /// otherwise the status does.
     pub(crate) fn from_response(status: u16, body: &str, retry_after: Option<&str>) -> Self {
-        let (code, message) = match serde_json::from_str::<ApiError>(body) {
+        let (code, message) = match runboard_shared::from_json::<ApiError>(body) {
             Ok(e) => (Some(e.error.code), Some(e.error.message)),
             Err(_) => (None, None),
         };

@@ -1,7 +1,12 @@
-//! The run view's feed as a state machine: where the report comes from (the server's
-//! event stream, or polling), who may write it, when a stream has fallen behind and when
-//! the run is over. The run view only carries out the [`Step`]s it answers, so the rule
-//! "while the stream is open it is the report's only writer" is decided, and tested, here.
+//! The run view's feed as a state machine: where the report comes from (one plain read
+//! first, then the server's event stream or polling), who may write it, when a stream has
+//! fallen behind and when the run is over. The run view only carries out the [`Step`]s it
+//! answers, so the rules "a finished report never opens a stream" and "while the stream
+//! is open it is the report's only writer" are decided, and tested, here.
+//!
+//! The first read is a `GET` (compressed, with its `ETag`): a finished report needs
+//! nothing more, and a live one then opens the stream *after* that report (`since` its
+//! `ETag`), so the server sends only what changed instead of the whole report again.
 
 use runboard_shared::{JobStatus, RunStatus};
 
@@ -15,6 +20,8 @@ pub(crate) const STREAM_GRACE_MS: i64 = 10_000;
 /// Where the report comes from, and so who may write it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Via {
+    /// The first read, a plain `GET`: all a finished report needs.
+    Snapshot,
     /// The server's event stream.
     Stream,
     /// Polling (the stream failed, fell behind, or a proxy on the way holds it back).
@@ -26,6 +33,7 @@ impl Via {
     /// sees which one it is.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
+            Self::Snapshot => "read once",
             Self::Stream => "live over a stream",
             Self::Polling => "live over polling",
         }
@@ -39,7 +47,8 @@ pub(crate) enum StreamEvent {
     Whole,
     /// Only what changed.
     Change,
-    /// The final report; the stream has closed itself.
+    /// The final report, whole or as the changes before it (then the event carries no
+    /// report); the stream has closed itself.
     Final,
     /// The stream failed or went quiet; it says nothing more.
     Broken,
@@ -61,6 +70,9 @@ pub(crate) struct Tick<'a> {
 pub(crate) struct Step {
     /// Write the report that came with the stream event.
     pub(crate) accept_report: bool,
+    /// Open the stream after the report read (with its `ETag`), then say how that went
+    /// ([`Feed::on_stream_opened`] or [`Feed::on_stream_unavailable`]).
+    pub(crate) open_stream: bool,
     /// Close the stream: it is done, or no longer trusted.
     pub(crate) drop_stream: bool,
     /// Run the poll tick at once instead of at the next interval.
@@ -74,6 +86,9 @@ pub(crate) struct Step {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
+    /// The view reads the report once, with a plain `GET`, which alone writes it; the
+    /// tick after the read decides whether the run needs following.
+    Snapshot,
     /// The view is opening the stream and has not heard yet whether the browser has one.
     Opening,
     /// The stream is open and the report's only writer. `behind_since` is when the job
@@ -98,10 +113,10 @@ impl Default for Feed {
 }
 
 impl Feed {
-    /// A feed whose view is about to open the stream.
+    /// A feed whose view is about to read the report.
     pub(crate) fn new() -> Self {
         Self {
-            phase: Phase::Opening,
+            phase: Phase::Snapshot,
         }
     }
 
@@ -115,14 +130,23 @@ impl Feed {
         self.phase = Phase::Polling;
     }
 
-    /// Who may write the report now; `None` before the stream opened and once the run
-    /// is over.
+    /// Who may write the report now; `None` while the stream opens and once the run is
+    /// over.
     pub(crate) fn writer(&self) -> Option<Via> {
         match self.phase {
+            Phase::Snapshot => Some(Via::Snapshot),
             Phase::Streaming { .. } => Some(Via::Stream),
             Phase::Polling => Some(Via::Polling),
             Phase::Opening | Phase::Finished { .. } => None,
         }
+    }
+
+    /// The way a `GET` of the report made by this tick may write it: the first read or
+    /// polling; `None` while the stream writes it and once the run is over (the tick
+    /// then follows the job alone). Asked again with [`Self::accepts`] once the answer is
+    /// in.
+    pub(crate) fn reader(&self) -> Option<Via> {
+        self.writer().filter(|via| *via != Via::Stream)
     }
 
     /// Whether a report from `via` may be written: asked before polling and again when
@@ -136,6 +160,7 @@ impl Feed {
     /// failed, and the last way once the run is over.
     pub(crate) fn via(&self) -> Via {
         match self.phase {
+            Phase::Snapshot => Via::Snapshot,
             Phase::Opening | Phase::Streaming { .. } => Via::Stream,
             Phase::Polling => Via::Polling,
             Phase::Finished { via } => via,
@@ -172,7 +197,8 @@ impl Feed {
 
     /// A poll tick, after the job was looked up: the run stops once neither the report
     /// nor the job is live, and a stream that still shows a live run
-    /// [`STREAM_GRACE_MS`] after its job ended is dropped for polling.
+    /// [`STREAM_GRACE_MS`] after its job ended is dropped for polling. After the first
+    /// read, a live run opens the stream; a finished one never does.
     pub(crate) fn on_tick(&mut self, tick: Tick<'_>) -> Step {
         if let Phase::Finished { .. } = self.phase {
             return Step {
@@ -183,6 +209,13 @@ impl Feed {
         let Some(run) = tick.run else {
             return Step::default();
         };
+        if self.phase == Phase::Snapshot && is_live(run, tick.job) {
+            self.phase = Phase::Opening;
+            return Step {
+                open_stream: true,
+                ..Step::default()
+            };
+        }
         if self.stream_fell_behind(run, tick.job, tick.now_ms) {
             self.phase = Phase::Polling;
             return Step {
@@ -222,14 +255,21 @@ impl Feed {
 mod tests {
     use super::*;
 
-    fn streaming() -> Feed {
+    /// A feed whose first read found a live run, and the view has opened the stream.
+    fn opening() -> Feed {
         let mut feed = Feed::new();
+        assert_eq!(tick(&mut feed, "Running", None, 0), OPEN);
+        feed
+    }
+
+    fn streaming() -> Feed {
+        let mut feed = opening();
         feed.on_stream_opened();
         feed
     }
 
     fn polling() -> Feed {
-        let mut feed = Feed::new();
+        let mut feed = opening();
         feed.on_stream_unavailable();
         feed
     }
@@ -245,6 +285,7 @@ mod tests {
 
     const NOTHING: Step = Step {
         accept_report: false,
+        open_stream: false,
         drop_stream: false,
         retry_now: false,
         stop: false,
@@ -259,6 +300,93 @@ mod tests {
         stop: true,
         ..NOTHING
     };
+    const OPEN: Step = Step {
+        open_stream: true,
+        ..NOTHING
+    };
+
+    #[test]
+    fn the_first_read_alone_writes_the_report() {
+        let feed = Feed::new();
+        assert_eq!(feed.writer(), Some(Via::Snapshot));
+        assert_eq!(feed.reader(), Some(Via::Snapshot));
+        assert!(feed.accepts(Via::Snapshot));
+        assert!(!feed.accepts(Via::Polling) && !feed.accepts(Via::Stream));
+        assert_eq!(feed.via(), Via::Snapshot);
+        let mut unread = Feed::new();
+        let job = JobStatus::parse("Success");
+        let step = unread.on_tick(Tick {
+            run: None,
+            job: Some(&job),
+            now_ms: 0,
+        });
+        assert_eq!(
+            step, NOTHING,
+            "the read failed: read again at the next tick"
+        );
+        assert_eq!(unread.reader(), Some(Via::Snapshot));
+    }
+
+    #[test]
+    fn a_finished_report_never_opens_a_stream() {
+        for (run, job) in [
+            ("Completed", None),
+            ("Aborted", Some("Failed")),
+            ("Completed", Some("Success")),
+        ] {
+            let mut feed = Feed::new();
+            assert_eq!(tick(&mut feed, run, job, 0), STOP, "{run} {job:?}");
+            assert_eq!(feed.writer(), None);
+            assert_eq!(feed.reader(), None, "nor is it read again");
+            assert_eq!(
+                feed.via(),
+                Via::Snapshot,
+                "the tooltip says it was read once"
+            );
+            assert_eq!(feed.on_event(StreamEvent::Whole), NOTHING);
+        }
+        let mut undocumented = Feed::new();
+        assert_eq!(
+            tick(&mut undocumented, "Completed", Some("Cancelled"), 0),
+            Step {
+                report_final_for_job: true,
+                ..STOP
+            }
+        );
+    }
+
+    #[test]
+    fn a_live_report_opens_the_stream_which_then_writes_alone() {
+        for (run, job) in [
+            ("Running", None),
+            ("Scheduled", Some("InProgress")),
+            ("Completed", Some("InProgress")),
+        ] {
+            let mut feed = Feed::new();
+            assert_eq!(tick(&mut feed, run, job, 0), OPEN, "{run} {job:?}");
+            assert_eq!(feed.writer(), None, "nobody writes while it opens");
+            assert_eq!(feed.reader(), None);
+            feed.on_stream_opened();
+            assert_eq!(feed.writer(), Some(Via::Stream));
+            assert_eq!(feed.reader(), None, "the tick follows the job alone");
+        }
+        let mut without = opening();
+        without.on_stream_unavailable();
+        assert_eq!(without.reader(), Some(Via::Polling), "no EventSource: poll");
+    }
+
+    #[test]
+    fn the_stream_is_opened_once() {
+        let mut feed = streaming();
+        assert_eq!(tick(&mut feed, "Running", None, 1), NOTHING);
+        let mut broken = streaming();
+        broken.on_event(StreamEvent::Broken);
+        assert_eq!(
+            tick(&mut broken, "Running", None, 1),
+            NOTHING,
+            "polling does not open another"
+        );
+    }
 
     #[test]
     fn while_the_stream_is_open_it_is_the_only_writer() {
@@ -274,7 +402,7 @@ mod tests {
 
     #[test]
     fn before_the_stream_opens_nobody_writes() {
-        let mut feed = Feed::new();
+        let mut feed = opening();
         assert_eq!(feed.writer(), None);
         assert_eq!(feed.on_event(StreamEvent::Whole), NOTHING);
         assert_eq!(feed.via(), Via::Stream);

@@ -290,9 +290,7 @@ pub(crate) struct JobBook {
 impl JobBook {
     /// Reads this browser's remembered jobs; unreadable storage means none.
     pub(crate) fn from_storage(text: Option<&str>) -> Self {
-        let jobs: Vec<TrackedJob> = text
-            .and_then(|t| serde_json::from_str(t).ok())
-            .unwrap_or_default();
+        let jobs = text.and_then(stored::jobs).unwrap_or_default();
         let mut book = Self {
             jobs: jobs
                 .into_iter()
@@ -419,5 +417,6 @@ impl JobBook {
     }
 }
 
+mod stored;
 #[cfg(test)]
 mod tests;

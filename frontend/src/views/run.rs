@@ -1,8 +1,8 @@
 //! The run report view: header, summary bar, filterable windowed tests table, exports.
-//! It follows a live run over the server's event stream, or by polling (with
-//! `If-None-Match`) when the stream fails, as `logic::feed` decides; the user's filter,
-//! sort, search, scroll position and expanded rows survive every update (and, except
-//! scroll and expansion, a reload: they live in the address).
+//! It reads the report once, and follows a live run over the server's event stream from
+//! there, or by polling (with `If-None-Match`) when the stream fails, as `logic::feed`
+//! decides; the user's filter, sort, search, scroll position and expanded rows survive
+//! every update (and, except scroll and expansion, a reload: they live in the address).
 
 mod announce;
 mod report_feed;

@@ -75,9 +75,9 @@ pub struct Config {
     /// Per-user rate limits.
     pub limits: LimitsConfig,
     /// A folder of the widget's built files (Trunk's output) that overrides the widget
-    /// built into the binary, e.g. to re-theme it without a rebuild. Empty (the default):
-    /// the built-in one. Read it through [`Config::widget_override`].
-    pub widget_dir: PathBuf,
+    /// built into the binary, e.g. to re-theme it without a rebuild. `None` (the default):
+    /// the built-in one.
+    pub widget_dir: Option<PathBuf>,
     /// The Test Execution API.
     pub upstream: UpstreamConfig,
     /// The widget's poll intervals.
@@ -210,7 +210,7 @@ impl Config {
             public_url: None,
             server: ServerConfig::default(),
             limits: LimitsConfig::default(),
-            widget_dir: PathBuf::new(),
+            widget_dir: None,
             upstream: UpstreamConfig {
                 url: upstream,
                 timeout: Duration::from_millis(raw::DEFAULT_TIMEOUT_MS),
@@ -281,8 +281,7 @@ impl Config {
 
     /// The folder `widget_dir` names, if any: it then replaces the built-in widget.
     pub fn widget_override(&self) -> Option<&Path> {
-        let dir = self.widget_dir.as_path();
-        (!dir.as_os_str().is_empty()).then_some(dir)
+        self.widget_dir.as_deref()
     }
 
     /// What an administrator should hear about at start-up and from `check-config`:
@@ -325,6 +324,7 @@ impl Config {
                 key::SHORT_KEY
             ));
         }
+        warnings.extend(live::warning(&self.live, &self.server));
         warnings
     }
 }

@@ -150,7 +150,7 @@ pub(crate) fn validate(
         public_url: edge::public_url(raw.public_url)?,
         server: edge::server(raw.server)?,
         limits: edge::limits(raw.limits),
-        widget_dir: PathBuf::from(raw.widget_dir.unwrap_or_default()),
+        widget_dir: raw.widget_dir.filter(|d| !d.is_empty()).map(PathBuf::from),
         upstream: upstream(raw.upstream)?,
         poll: poll(raw.poll)?,
         cache: super::cache::cache(raw.cache)?,

@@ -1,8 +1,12 @@
 //! Live run reports pushed as Server-Sent Events (`GET /runboard/live/{projId}/{runId}`):
 //! the handler, the stream limits (all streams, and each user's), and the registry of
-//! followed runs. [`follow`] polls a run once for all its viewers; [`viewer`] turns what
-//! it publishes into one viewer's events, which [`sse`] encodes once for all of them.
+//! followed runs. [`follow`] polls a run once for all its viewers ([`digest`] tells what
+//! changed); [`viewer`] turns what it publishes into one viewer's events, which [`sse`]
+//! encodes once for all of them. A viewer is placed by `Last-Event-ID`, or by `?since=`,
+//! the `ETag` of the report it already read with a plain `GET`: then it is sent only what
+//! came after that report, and the whole report only when the follower cannot tell.
 
+mod digest;
 mod follow;
 mod snapshot;
 mod sse;
@@ -16,9 +20,13 @@ use std::{
     },
 };
 
-use axum::{extract::State, http::HeaderMap, response::Response};
-use runboard_shared::{ProjectId, RunId};
-use tokio::sync::watch;
+use axum::{
+    extract::{RawQuery, State},
+    http::HeaderMap,
+    response::Response,
+};
+use runboard_shared::{LIVE_SINCE, ProjectId, RunId, url::parse_query};
+use tokio::sync::{Notify, watch};
 
 use crate::{AppError, AppState, auth::Identity, extract::RunPath, limits::Who};
 
@@ -31,9 +39,18 @@ type RunKey = (ProjectId, RunId);
 /// their tabs closes, which no clock predicts; the widget polls meanwhile.
 const USER_STREAMS_RETRY_SECS: u64 = 30;
 
+/// One followed run: where its follower publishes, and the bell a viewer rings when it
+/// holds a report the follower has not published (read by a `GET` after the follower's
+/// last poll). The follower then polls at once, and the shared read (`reads.rs`) gives
+/// it that very report, reused, without another upstream call.
+struct Follower {
+    sender: watch::Sender<Arc<Snapshot>>,
+    nudge: Arc<Notify>,
+}
+
 /// The followed runs and the open streams of one process.
 pub(crate) struct Live {
-    followers: Mutex<HashMap<RunKey, watch::Sender<Arc<Snapshot>>>>,
+    followers: Mutex<HashMap<RunKey, Follower>>,
     streams: AtomicUsize,
     /// Open streams by user; a user with none has no entry, so it stays small.
     users: Mutex<HashMap<Who, usize>>,
@@ -68,18 +85,34 @@ pub(crate) async fn stream(
     who: Who,
     RunPath(proj, run): RunPath,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     state.project(&proj)?;
     let seat = Seat::take(&state, who)?;
-    let updates = state.live().subscribe(&state, (proj, run));
-    let resume = headers
+    let follower = state.live().subscribe(&state, (proj, run));
+    let closing = state.live().closing.subscribe();
+    let heartbeat = state.config().live.heartbeat;
+    let start = start_of(&headers, query.as_deref());
+    let frames = viewer::events(follower, closing, start, heartbeat, seat);
+    Ok(sse::response(frames))
+}
+
+/// Where the viewer says it is. `Last-Event-ID` comes first: a browser sends it when it
+/// reconnects, to the same address, whose `since` names an older report than the events
+/// it applied since. An id or tag Runboard never gave places the viewer nowhere (it gets
+/// the whole report).
+fn start_of(headers: &HeaderMap, query: Option<&str>) -> viewer::Start {
+    let last = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(viewer::EventId::parse);
-    let closing = state.live().closing.subscribe();
-    let heartbeat = state.config().live.heartbeat;
-    let frames = viewer::events(updates, closing, resume, heartbeat, seat);
-    Ok(sse::response(frames))
+    if let Some(last) = last {
+        return viewer::Start::After(last);
+    }
+    let since = parse_query(query.unwrap_or_default())
+        .into_iter()
+        .find_map(|(name, value)| (name == LIVE_SINCE).then_some(value));
+    since.map_or(viewer::Start::Fresh, viewer::Start::Holding)
 }
 
 impl Live {
@@ -88,18 +121,26 @@ impl Live {
         self.closing.send_replace(true);
     }
 
-    /// The updates of `key`'s follower, starting one if the run has none.
-    fn subscribe(&self, state: &AppState, key: RunKey) -> watch::Receiver<Arc<Snapshot>> {
+    /// The updates of `key`'s follower and its bell, starting one if the run has none.
+    fn subscribe(&self, state: &AppState, key: RunKey) -> viewer::Followed {
         let mut followers = self.lock();
-        if let Some(sender) = followers.get(&key) {
-            return sender.subscribe();
+        if let Some(follower) = followers.get(&key) {
+            return viewer::Followed {
+                updates: follower.sender.subscribe(),
+                nudge: follower.nudge.clone(),
+            };
         }
         let epoch = self.epochs.fetch_add(1, Ordering::Relaxed) + 1;
-        let (sender, receiver) = watch::channel(Arc::new(Snapshot::new(epoch)));
-        followers.insert(key.clone(), sender.clone());
+        let (sender, updates) = watch::channel(Arc::new(Snapshot::new(epoch)));
+        let nudge = Arc::new(Notify::new());
+        let follower = Follower {
+            sender: sender.clone(),
+            nudge: nudge.clone(),
+        };
+        followers.insert(key.clone(), follower);
         state.metrics().runs_followed(followers.len());
-        tokio::spawn(follow::run(state.clone(), key, sender));
-        receiver
+        tokio::spawn(follow::run(state.clone(), key, sender, nudge.clone()));
+        viewer::Followed { updates, nudge }
     }
 
     /// Forgets `key`'s follower if nobody watches it any more (or it is done), under the
@@ -108,7 +149,7 @@ impl Live {
         let mut followers = self.lock();
         let leaving = followers
             .get(key)
-            .is_some_and(|sender| done || sender.receiver_count() == 0);
+            .is_some_and(|follower| done || follower.sender.receiver_count() == 0);
         if leaving {
             followers.remove(key);
             state.metrics().runs_followed(followers.len());
@@ -116,7 +157,7 @@ impl Live {
         leaving
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RunKey, watch::Sender<Arc<Snapshot>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RunKey, Follower>> {
         self.followers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

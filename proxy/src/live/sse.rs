@@ -1,6 +1,7 @@
 //! The event-stream wire format, written once per event: the follower encodes each event
 //! as it publishes it, and every viewer sends those same `Bytes` (a reference count, no
-//! copy of a report per viewer). Also the heartbeat and the streaming response.
+//! copy of a report per viewer). Also the heartbeat, the `end` event and the streaming
+//! response.
 
 use std::{convert::Infallible, sync::LazyLock};
 
@@ -19,11 +20,20 @@ static HEARTBEAT: LazyLock<Bytes> = LazyLock::new(|| {
     Bytes::from(out)
 });
 
+/// The `end` event, encoded once.
+static END: LazyLock<Bytes> = LazyLock::new(|| frame(LiveEventName::End, None, b"{}"));
+
 /// Sent after `[live] heartbeat_ms` of silence. The comment keeps proxies from closing a
 /// quiet stream; the `ping` event beside it lets the widget tell a quiet stream from a
 /// stuck one (comments never reach it). A reference to one copy, like every event.
 pub(super) fn heartbeat() -> Bytes {
     HEARTBEAT.clone()
+}
+
+/// The last word to a viewer that is up to date when the run turns final: the report it
+/// holds is the final one, so the whole `final` report is not sent again.
+pub(super) fn end() -> Bytes {
+    END.clone()
 }
 
 /// One event: `event: {name}`, `id: {id}` when there is one, and `data` (JSON text) as
@@ -98,5 +108,6 @@ mod tests {
             b"event: failure\ndata: {}\n\n"
         );
         assert_eq!(&heartbeat()[..], b": keep-alive\nevent: ping\ndata: {}\n\n");
+        assert_eq!(&end()[..], b"event: end\ndata: {}\n\n");
     }
 }

@@ -1,5 +1,5 @@
 //! Finished run reports (they never change), least recently used first out, bounded by
-//! the total bytes they hold.
+//! the total bytes they hold: the identity bytes and every compressed form made since.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -12,9 +12,16 @@ use super::Answer;
 
 type Key = (ProjectId, RunId);
 
+/// One kept report: the tick of its last use and the bytes it was last counted at.
+struct Entry {
+    answer: Arc<Answer>,
+    used: u64,
+    size: u64,
+}
+
 /// The cache: each report with the tick of its last use, and the keys by tick.
 pub(super) struct Finished {
-    entries: HashMap<Key, (Arc<Answer>, u64)>,
+    entries: HashMap<Key, Entry>,
     by_use: BTreeMap<u64, Key>,
     tick: u64,
     bytes: u64,
@@ -35,10 +42,10 @@ impl Finished {
     /// The report for `key`, now the most recently used.
     pub(super) fn get(&mut self, key: &Key) -> Option<Arc<Answer>> {
         self.tick += 1;
-        let (answer, used) = self.entries.get_mut(key)?;
-        let key = self.by_use.remove(used)?;
-        *used = self.tick;
-        let answer = answer.clone();
+        let entry = self.entries.get_mut(key)?;
+        let key = self.by_use.remove(&entry.used)?;
+        entry.used = self.tick;
+        let answer = entry.answer.clone();
         self.by_use.insert(self.tick, key);
         Some(answer)
     }
@@ -46,38 +53,71 @@ impl Finished {
     /// Keeps `answer` for `key`, evicting the least recently used reports until the total
     /// fits. A report larger than the whole bound is not kept.
     pub(super) fn put(&mut self, key: Key, answer: Arc<Answer>) {
-        let size = answer.bytes().len() as u64;
+        let size = answer.held_bytes() as u64;
         if size > self.max_bytes {
             return;
         }
         self.remove(&key);
-        while self.bytes + size > self.max_bytes {
-            let Some((_, oldest)) = self.by_use.pop_first() else {
-                break;
-            };
-            if let Some((evicted, _)) = self.entries.remove(&oldest) {
-                self.bytes -= evicted.bytes().len() as u64;
-            }
-        }
         self.tick += 1;
         self.bytes += size;
         self.by_use.insert(self.tick, key.clone());
-        self.entries.insert(key, (answer, self.tick));
+        let entry = Entry {
+            answer,
+            used: self.tick,
+            size,
+        };
+        self.entries.insert(key.clone(), entry);
+        self.fit(&key);
+    }
+
+    /// Counts `answer` again if it is still the report kept for `key` (a compressed form
+    /// was made for it since), evicting others until the total fits; a report that no
+    /// longer fits alone is dropped.
+    pub(super) fn recount(&mut self, key: &Key, answer: &Arc<Answer>) {
+        let Some(entry) = self
+            .entries
+            .get_mut(key)
+            .filter(|entry| Arc::ptr_eq(&entry.answer, answer))
+        else {
+            return;
+        };
+        let size = answer.held_bytes() as u64;
+        self.bytes = self.bytes - entry.size + size;
+        entry.size = size;
+        self.fit(key);
+    }
+
+    /// Evicts the least recently used reports other than `keep` until the total fits,
+    /// then `keep` itself if it alone is over the bound.
+    fn fit(&mut self, keep: &Key) {
+        while self.bytes > self.max_bytes {
+            let oldest = self
+                .by_use
+                .values()
+                .find(|key| *key != keep)
+                .unwrap_or(keep)
+                .clone();
+            self.remove(&oldest);
+        }
     }
 
     fn remove(&mut self, key: &Key) {
-        if let Some((answer, used)) = self.entries.remove(key) {
-            self.by_use.remove(&used);
-            self.bytes -= answer.bytes().len() as u64;
+        if let Some(entry) = self.entries.remove(key) {
+            self.by_use.remove(&entry.used);
+            self.bytes -= entry.size;
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use axum::body::Bytes;
+    use axum::{
+        body::Bytes,
+        http::{HeaderMap, HeaderValue, header},
+    };
 
     use super::*;
+    use crate::metrics::Metrics;
 
     fn key(run: &str) -> Key {
         (ProjectId::parse("p1").unwrap(), RunId::parse(run).unwrap())
@@ -107,5 +147,45 @@ mod tests {
         assert!(cache.get(&key("huge")).is_none(), "larger than the bound");
         cache.put(key("a"), answer(20));
         assert!(cache.bytes <= 30, "{}", cache.bytes);
+    }
+
+    /// `answer` after a browser asked for it in gzip: it now holds a gzip form.
+    async fn with_gzip_form(answer: Arc<Answer>) -> Arc<Answer> {
+        let mut request = HeaderMap::new();
+        request.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let response = answer.respond(&request, &Metrics::new()).await;
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+        answer
+    }
+
+    #[tokio::test]
+    async fn compressed_forms_count_in_the_bound() {
+        let form = with_gzip_form(answer(1000)).await.held_bytes() as u64 - 1000;
+        assert!(form > 0 && form < 100, "{form}");
+        // Room for two reports and one form, less a byte.
+        let mut cache = Finished::new(2000 + form - 1);
+        let (a, b) = (answer(1000), answer(1000));
+        cache.put(key("a"), a);
+        cache.put(key("b"), b.clone());
+        assert_eq!(cache.bytes, 2000);
+        cache.recount(&key("b"), &with_gzip_form(b.clone()).await);
+        assert!(cache.get(&key("a")).is_none(), "a made room for b's form");
+        assert!(cache.get(&key("b")).is_some());
+        assert_eq!(cache.bytes, 1000 + form);
+
+        // Another answer under the same key is not recounted as the kept one.
+        let stranger = with_gzip_form(answer(1000)).await;
+        let mut roomy = Finished::new(10_000);
+        roomy.put(key("c"), answer(1000));
+        roomy.recount(&key("c"), &stranger);
+        assert_eq!(roomy.bytes, 1000, "c counted as put");
+
+        // A report whose forms outgrow the whole bound is dropped.
+        let mut small = Finished::new(1000 + form - 1);
+        let d = answer(1000);
+        small.put(key("d"), d.clone());
+        small.recount(&key("d"), &with_gzip_form(d).await);
+        assert!(small.get(&key("d")).is_none());
+        assert_eq!(small.bytes, 0);
     }
 }

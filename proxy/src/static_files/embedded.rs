@@ -9,7 +9,7 @@ use axum::{
 };
 
 use super::{NO_STORE, cache_rule, page_csp};
-use crate::reads::none_match;
+use crate::reads::{Coding, none_match};
 
 /// One file as the build embedded it. The rows are generated (`$OUT_DIR/widget.rs`) and
 /// name their bytes with `include_bytes!`: no copy at start-up, nothing on the heap.
@@ -58,88 +58,27 @@ fn find(files: &'static [File], path: &str) -> Option<&'static File> {
     files.iter().find(|file| file.path == path)
 }
 
-/// The content codings this server can send, best first when a client likes them equally.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Coding {
-    Brotli,
-    Gzip,
-    Identity,
-}
-
-impl Coding {
-    const ALL: [Self; 3] = [Self::Brotli, Self::Gzip, Self::Identity];
-
-    fn token(self) -> &'static str {
-        match self {
-            Self::Brotli => "br",
-            Self::Gzip => "gzip",
-            Self::Identity => "identity",
-        }
-    }
-
-    fn bytes(self, file: &File) -> Option<&'static [u8]> {
-        match self {
-            Self::Brotli => file.br,
-            Self::Gzip => file.gzip,
-            Self::Identity => Some(file.identity),
-        }
-    }
-
-    /// Each form is its own representation, so each has its own strong tag.
-    fn etag(self, file: &File) -> String {
-        match self {
-            Self::Brotli => format!("\"{}-br\"", file.tag),
-            Self::Gzip => format!("\"{}-gz\"", file.tag),
-            Self::Identity => format!("\"{}\"", file.tag),
-        }
+/// `file`'s bytes in `coding`, if the build kept that form.
+fn form(file: &File, coding: Coding) -> Option<&'static [u8]> {
+    match coding {
+        Coding::Brotli => file.br,
+        Coding::Gzip => file.gzip,
+        Coding::Zstd => None,
+        Coding::Identity => Some(file.identity),
     }
 }
 
-/// The coding to send among those `file` has: the highest `q` the client gives, ties to
-/// the smaller form. Identity is always acceptable unless named with `q=0`, and even then
-/// it is what a client gets when nothing else is (rather than a 406 no browser needs).
-fn choose(accept_encoding: &str, file: &File) -> Coding {
-    Coding::ALL
-        .into_iter()
-        .filter(|coding| coding.bytes(file).is_some())
-        .map(|coding| (coding, quality(accept_encoding, coding)))
-        .filter(|(_, q)| *q > 0.0)
-        .fold(None, |best: Option<(Coding, f32)>, candidate| match best {
-            Some((_, q)) if q >= candidate.1 => best,
-            _ => Some(candidate),
-        })
-        .map_or(Coding::Identity, |(coding, _)| coding)
-}
-
-/// The `q` that `Accept-Encoding` gives `coding`: its own entry, else `*`'s, else 0 (1 for
-/// identity).
-fn quality(accept_encoding: &str, coding: Coding) -> f32 {
-    let mut wildcard = None;
-    for entry in accept_encoding.split(',') {
-        let mut parts = entry.split(';').map(str::trim);
-        let name = parts.next().unwrap_or_default();
-        let q = parts
-            .find_map(|param| param.strip_prefix("q=").or(param.strip_prefix("Q=")))
-            .map_or(1.0, |value| value.parse().unwrap_or(0.0));
-        if name.eq_ignore_ascii_case(coding.token()) {
-            return q;
-        }
-        if name == "*" {
-            wildcard = Some(q);
-        }
-    }
-    wildcard.unwrap_or(if coding == Coding::Identity { 1.0 } else { 0.0 })
+/// The coding `request` gets among the forms `file` has (`reads::encoded` negotiates).
+fn choose(request: &HeaderMap, file: &File) -> Coding {
+    Coding::among(request, |coding| form(file, coding).is_some())
 }
 
 /// `file` in the coding the client prefers, or 304 when it already holds that form.
 fn respond(file: &File, request: &HeaderMap, cache_control: &'static str) -> Response {
-    let accept_encoding = request
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let coding = choose(accept_encoding, file);
+    let coding = choose(request, file);
     let mut headers = HeaderMap::new();
-    if let Ok(etag) = HeaderValue::from_str(&coding.etag(file)) {
+    let etag = format!("\"{}{}\"", file.tag, coding.tag_suffix());
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
         if none_match(request, &etag) {
             headers.insert(header::ETAG, etag);
             return (StatusCode::NOT_MODIFIED, common(headers, cache_control)).into_response();
@@ -156,7 +95,7 @@ fn respond(file: &File, request: &HeaderMap, cache_control: &'static str) -> Res
             HeaderValue::from_static(coding.token()),
         );
     }
-    let bytes = coding.bytes(file).unwrap_or(file.identity);
+    let bytes = form(file, coding).unwrap_or(file.identity);
     (common(headers, cache_control), Body::from(bytes)).into_response()
 }
 
@@ -237,8 +176,13 @@ mod tests {
     fn coding_by_accept_encoding() {
         let [app, icon, index] = [&FILES[0], &FILES[1], &FILES[2]];
         let check = |accept: &str, file: &File, expected: Coding| {
+            let mut request = HeaderMap::new();
+            request.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(accept).unwrap(),
+            );
             assert_eq!(
-                choose(accept, file),
+                choose(&request, file),
                 expected,
                 "{accept:?} for {}",
                 file.path

@@ -124,7 +124,7 @@ async fn the_key_never_leaves_the_server() {
     // No shared-read reuse or finished cache: each fault switch below must reach the
     // platform, so every kind of answer passes the key scan.
     let h = start_with_key(CANARY, CANARY, move |c| {
-        c.widget_dir = dir;
+        c.widget_dir = Some(dir);
         c.cache.live_reuse = std::time::Duration::ZERO;
         c.cache.finished_bytes = 0;
     })

@@ -50,8 +50,8 @@ fn widget_files() -> Vec<String> {
 /// A router with no `widget_dir`, so the built-in widget answers.
 async fn router() -> Router {
     let mut config = common::config_for("http://127.0.0.1:9", "embedded-test-key");
-    // Empty: no override (the harness points it at a missing folder).
-    config.widget_dir = PathBuf::new();
+    // No override (the harness points it at a missing folder).
+    config.widget_dir = None;
     assert_eq!(
         WidgetSource::of(&config),
         WidgetSource::Embedded(widget_files().len()),

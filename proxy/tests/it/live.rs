@@ -1,7 +1,8 @@
 //! Live run reports over Server-Sent Events, on real sockets: many viewers share one
-//! follower (counted at the simulator), every viewer gets the report then the final one,
-//! quiet streams carry heartbeats, `Last-Event-ID` resumes, and the usual checks apply
-//! (stream limit, unknown project, header-mode identity).
+//! follower (counted at the simulator), every viewer gets the report then what changed
+//! until the final one, quiet streams carry heartbeats, `Last-Event-ID` resumes, and the
+//! usual checks apply (stream limit, unknown project, header-mode identity). The viewer
+//! and the run helpers here serve `resume.rs` too.
 
 use std::{
     sync::Arc,
@@ -23,26 +24,31 @@ const SOME_RUN: &str = "67f8cb3fe236b8d41b7700ad";
 
 /// One frame of an event stream: an event, or a comment (`: keep-alive`).
 #[derive(Debug)]
-struct Frame {
-    event: String,
-    id: String,
-    data: String,
-    comment: bool,
+pub(crate) struct Frame {
+    pub(crate) event: String,
+    pub(crate) id: String,
+    pub(crate) data: String,
+    pub(crate) comment: bool,
 }
 
 /// A viewer reading an event stream frame by frame.
-struct Viewer {
+pub(crate) struct Viewer {
     response: reqwest::Response,
     buffer: String,
 }
 
 impl Viewer {
-    async fn open(h: &Harness, run: &str, last_event_id: Option<&str>) -> Self {
+    pub(crate) async fn open(h: &Harness, run: &str, last_event_id: Option<&str>) -> Self {
         let mut request = h.client.get(h.url(&paths::live_path(run)));
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
         Self::connect(request).await
+    }
+
+    /// [`Self::open`] holding the report whose `ETag` is `since` (`?since=`).
+    pub(crate) async fn open_since(h: &Harness, run: &str, since: &str) -> Self {
+        Self::connect(h.client.get(h.url(&paths::live_path_since(run, since)))).await
     }
 
     /// [`Self::open`] as `user` (header mode).
@@ -62,7 +68,7 @@ impl Viewer {
     }
 
     /// The next frame, or `None` once the stream ended.
-    async fn next(&mut self) -> Option<Frame> {
+    pub(crate) async fn next(&mut self) -> Option<Frame> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -77,7 +83,7 @@ impl Viewer {
     }
 
     /// The next event, skipping comments.
-    async fn next_event(&mut self) -> Option<Frame> {
+    pub(crate) async fn next_event(&mut self) -> Option<Frame> {
         loop {
             let frame = self.next().await?;
             if !frame.comment {
@@ -122,7 +128,10 @@ fn parse(block: &str) -> Frame {
 
 /// A simulator on a manual clock (runs move only when the test says) and Runboard in
 /// front of it, polling followed runs every `run_ms`.
-async fn start(run_ms: u64, adjust: impl FnOnce(&mut Config)) -> (Harness, Arc<ManualClock>) {
+pub(crate) async fn start(
+    run_ms: u64,
+    adjust: impl FnOnce(&mut Config),
+) -> (Harness, Arc<ManualClock>) {
     let sim_config = SimConfig {
         tests_per_project: 6,
         projects: vec![SimProject::new(PROJECT, common::KEY)],
@@ -142,7 +151,7 @@ async fn start(run_ms: u64, adjust: impl FnOnce(&mut Config)) -> (Harness, Arc<M
 }
 
 /// Starts a run and moves the clock until it is running; returns its id.
-async fn live_run(h: &Harness, clock: &ManualClock) -> String {
+pub(crate) async fn live_run(h: &Harness, clock: &ManualClock) -> String {
     let body = json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"});
     // Started at the simulator itself, so suites in header mode need no identity here.
     let started = direct(h, &common::execute_path(), Some(body)).await;
@@ -164,7 +173,7 @@ async fn live_run(h: &Harness, clock: &ManualClock) -> String {
 }
 
 /// A request straight to the simulator, with the key: GET, or POST with `body`.
-async fn direct(h: &Harness, path: &str, body: Option<Value>) -> Value {
+pub(crate) async fn direct(h: &Harness, path: &str, body: Option<Value>) -> Value {
     let url = format!("{}{path}", h.sim.url());
     let request = match body {
         Some(body) => h.client.post(url).json(&body),
@@ -240,25 +249,29 @@ async fn every_viewer_gets_the_report_then_the_same_final_report_as_the_platform
     for _ in 0..50 {
         viewers.push(Viewer::open(&h, &run, None).await);
     }
+    let mut finals = Vec::new();
     for viewer in &mut viewers {
-        assert_eq!(viewer.next_event().await.unwrap().event, "report");
+        let first = viewer.next_event().await.unwrap();
+        assert_eq!(first.event, "report");
+        finals.push(serde_json::from_str::<Value>(&first.data).unwrap());
     }
     // Let the run finish.
     clock.advance(Duration::from_secs(3600));
-    let mut finals = Vec::new();
-    for viewer in &mut viewers {
-        let last = loop {
-            let event = viewer.next_event().await.expect("a final event");
+    for (viewer, held) in viewers.iter_mut().zip(&mut finals) {
+        loop {
+            let event = viewer.next_event().await.expect("a last word");
             assert!(
-                matches!(event.event.as_str(), "change" | "final"),
+                matches!(event.event.as_str(), "change" | "final" | "end"),
                 "{event:?}"
             );
-            if event.event == "final" {
-                break event;
+            if take(held, &event) {
+                break;
             }
-        };
-        assert!(viewer.next().await.is_none(), "the stream ends after final");
-        finals.push(serde_json::from_str::<Value>(&last.data).unwrap());
+        }
+        assert!(
+            viewer.next().await.is_none(),
+            "the stream ends after its last word"
+        );
     }
     let polls = h.stats().by_endpoint.test_run;
     let elapsed_ms = u64::try_from(began.elapsed().as_millis()).unwrap();
@@ -271,8 +284,7 @@ async fn every_viewer_gets_the_report_then_the_same_final_report_as_the_platform
     let direct = direct(&h, &common::run_path(&run), None).await;
     assert_eq!(direct["status"], "Completed");
     for report in finals {
-        assert_eq!(report["status"], direct["status"]);
-        assert_eq!(report["statuses"], direct["statuses"]);
+        assert_eq!(report, direct);
     }
     h.stop().await;
 }
@@ -401,9 +413,27 @@ async fn another_project_is_unknown_and_header_mode_needs_an_identity() {
     h.stop().await;
 }
 
+/// Takes `event` into the report `held` as the widget does: a `report` or `final`
+/// replaces it, a `change` is applied, `end` leaves it; says whether that was the last
+/// word (`final` or `end`).
+pub(crate) fn take(held: &mut Value, event: &Frame) -> bool {
+    let data = || serde_json::from_str::<Value>(&event.data).unwrap();
+    match event.event.as_str() {
+        "report" => *held = data(),
+        "change" => apply(held, &data()),
+        "final" => {
+            *held = data();
+            return true;
+        }
+        "end" => return true,
+        other => panic!("unexpected event {other}: {event:?}"),
+    }
+    false
+}
+
 /// Applies a `change` event's data to `report` as the widget does: changed tests
 /// replace theirs by `_id`, new ones are appended, counts and status are taken.
-fn apply(report: &mut Value, change: &Value) {
+pub(crate) fn apply(report: &mut Value, change: &Value) {
     report["status"] = change["status"].clone();
     report["statuses"] = change["statuses"].clone();
     let tests = report["tests"].as_array_mut().unwrap();
@@ -482,16 +512,9 @@ async fn viewers_coming_and_going_while_the_run_advances_reach_the_final_report(
                 quiet += 1;
                 continue;
             }
-            let data: Value = serde_json::from_str(&frame.data).unwrap();
-            match frame.event.as_str() {
-                "report" => held = data,
-                "change" => apply(&mut held, &data),
-                "final" => {
-                    held = data;
-                    done = true;
-                    break;
-                }
-                other => panic!("unexpected event {other}: {frame:?}"),
+            if take(&mut held, &frame) {
+                done = true;
+                break;
             }
             last_id = Some(frame.id);
         }
@@ -563,7 +586,7 @@ fn seq_of(id: &str) -> (u64, u64) {
 
 /// Moves the run on until the platform's report differs from `held`, then holds the
 /// clock there; returns that report, which must still be running.
-async fn move_on(h: &Harness, clock: &ManualClock, run: &str, held: &Value) -> Value {
+pub(crate) async fn move_on(h: &Harness, clock: &ManualClock, run: &str, held: &Value) -> Value {
     let path = common::run_path(run);
     let target = wait_for(Duration::from_secs(10), || async {
         clock.advance(Duration::from_millis(300));
@@ -580,7 +603,7 @@ async fn move_on(h: &Harness, clock: &ManualClock, run: &str, held: &Value) -> V
 
 /// The next event within 10 s (heartbeats do not count, so a quick heartbeat cannot keep
 /// a test waiting for an event that never comes).
-async fn event_soon(viewer: &mut Viewer) -> Frame {
+pub(crate) async fn event_soon(viewer: &mut Viewer) -> Frame {
     tokio::time::timeout(Duration::from_secs(10), viewer.next_event())
         .await
         .expect("no event for 10 s")
@@ -700,16 +723,24 @@ async fn a_resumed_viewer_gets_each_missed_change_once_before_the_final_report()
         "the missed changes lead to the platform's report"
     );
 
-    // The run ends: the resumed viewer gets the final report, the platform's.
+    // The run ends: the resumed viewer, up to date, gets the last changes and `end`, not
+    // the whole final report again; what it holds then is the platform's final report.
     clock.advance(Duration::from_secs(3600));
-    let last = loop {
+    loop {
         let event = event_soon(&mut resumed).await;
-        if event.event == "final" {
-            break event;
+        assert!(
+            matches!(event.event.as_str(), "change" | "end"),
+            "{event:?}"
+        );
+        if take(&mut held, &event) {
+            break;
         }
-        assert_eq!(event.event, "change", "{event:?}");
-    };
+    }
+    assert!(
+        resumed.next().await.is_none(),
+        "the stream ends after `end`"
+    );
     let direct = direct(&h, &common::run_path(&run), None).await;
-    assert_eq!(serde_json::from_str::<Value>(&last.data).unwrap(), direct);
+    assert_eq!(held, direct);
     h.stop().await;
 }

@@ -14,7 +14,17 @@ pub(crate) fn export_path(run: &str, format: ExportFormat) -> String {
 
 /// `GET /runboard/live/…` of `run` (a valid id).
 pub(crate) fn live_path(run: &str) -> String {
-    Target::Live(project_id(), RunId::parse(run).unwrap()).path()
+    Target::Live(project_id(), RunId::parse(run).unwrap(), None).path()
+}
+
+/// `GET /runboard/live/…?since=` of `run` (a valid id), holding the report `since`.
+pub(crate) fn live_path_since(run: &str, since: &str) -> String {
+    Target::Live(
+        project_id(),
+        RunId::parse(run).unwrap(),
+        Some(since.to_owned()),
+    )
+    .path()
 }
 
 /// `GET /runboard/history/…` with `query`.

@@ -28,7 +28,7 @@ async fn router_with(widget: Option<&std::path::Path>, adjust: impl FnOnce(&mut 
     ];
     config.embed.frame_ancestors = vec!["https://portal.example.com".into()];
     if let Some(dir) = widget {
-        config.widget_dir = dir.to_owned();
+        config.widget_dir = Some(dir.to_owned());
     }
     adjust(&mut config);
     app(AppState::new(config).await.unwrap())
@@ -188,7 +188,7 @@ async fn a_missing_widget_is_explained_and_the_api_still_works() {
     let router = router(None).await;
     let (response, body) = send(&router, get("/")).await;
     assert_eq!(response.status(), 503);
-    assert!(String::from_utf8_lossy(&body).contains("trunk build"));
+    assert!(String::from_utf8_lossy(&body).contains("widget_dir has no index.html"));
     let (response, _) = send(&router, get(&Target::Bootstrap.path())).await;
     assert_eq!(response.status(), 200);
 }

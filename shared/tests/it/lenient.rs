@@ -6,18 +6,24 @@ use std::fmt::Debug;
 
 use proptest::prelude::*;
 use runboard_shared::{
-    ExecuteResponse, Job, JobStatus, JobsResponse, RunStatus, ScheduleStatus, StatusCount,
-    TestResult, TestRun, TestRunShape, TestStatus, Timeline,
+    ExecuteResponse, FromJson, Job, JobStatus, JobsResponse, RunStatus, ScheduleStatus,
+    StatusCount, TestResult, TestRun, TestRunShape, TestStatus, Timeline, from_json,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
-/// Parses `json` from its text (the path the proxy and widget take) and compares.
-fn check<T: DeserializeOwned + PartialEq + Debug>(json: Value, expected: T) {
+/// Parses `json` from its text, as the proxy does (serde) and as the widget does
+/// (`FromJson`), and compares both with `expected`.
+fn check<T: DeserializeOwned + FromJson + PartialEq + Debug>(json: Value, expected: T) {
     let text = json.to_string();
     let parsed: T =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text} did not parse: {e}"));
     assert_eq!(parsed, expected, "{text}");
+    assert_eq!(
+        from_json::<T>(&text),
+        Ok(expected),
+        "{text}, read by the widget"
+    );
 }
 
 /// `doc` with `key` set to `value` (`None` removes the key).
@@ -139,7 +145,7 @@ fn guide_execute() -> ExecuteResponse {
 /// changes what the example parses to.
 type Case<T> = (&'static str, Option<Value>, fn(&mut T));
 
-fn check_cases<T: DeserializeOwned + PartialEq + Debug>(
+fn check_cases<T: DeserializeOwned + FromJson + PartialEq + Debug>(
     example: fn() -> Value,
     parsed: fn() -> T,
     cases: &[Case<T>],
@@ -377,9 +383,11 @@ fn execute_answers_keep_what_can_be_kept() {
 
 #[test]
 fn only_a_top_level_that_is_not_an_object_fails() {
-    fn refused<T: DeserializeOwned + Debug>(text: &str) {
+    fn refused<T: DeserializeOwned + FromJson + Debug>(text: &str) {
         let result = serde_json::from_str::<T>(text);
         assert!(result.is_err(), "{text} parsed as {result:?}");
+        let result = from_json::<T>(text);
+        assert!(result.is_err(), "{text} read by the widget as {result:?}");
     }
     for text in ["null", "[]", "[\"r1\"]", "\"report\"", "3", "true"] {
         refused::<TestRun>(text);
@@ -395,6 +403,7 @@ fn timelines_and_errors_are_passed_on_as_sent_and_read_on_demand() {
     let text =
         r#"{"_id":"t1","timeline":[ {"b":1.50,"a":[null]} , "two" ],"error":{"z":1,"a":"x"}}"#;
     let test: TestResult = serde_json::from_str(text).expect("parses");
+    assert_eq!(from_json::<TestResult>(text).as_ref(), Ok(&test));
     assert_eq!(test.timeline.json(), r#"[ {"b":1.50,"a":[null]} , "two" ]"#);
     assert_eq!(test.timeline.len(), 2);
     assert_eq!(
@@ -423,6 +432,11 @@ fn timelines_and_errors_are_passed_on_as_sent_and_read_on_demand() {
 /// the same status.
 fn same_verdict(text: &str) {
     let full = serde_json::from_str::<TestRun>(text);
+    match (&full, from_json::<TestRun>(text)) {
+        (Ok(run), Ok(read)) => assert_eq!(run, &read, "{text}, read by the widget"),
+        (Err(_), Err(_)) => {}
+        (_, read) => panic!("{text}: serde {full:?}, the widget {read:?}"),
+    }
     let shape = serde_json::from_str::<TestRunShape>(text);
     match (&full, &shape) {
         (Ok(run), Ok(shape)) => assert_eq!(run.status, shape.status, "{text}"),
@@ -523,12 +537,21 @@ fn pointers(doc: &Value, at: String, out: &mut Vec<String>) {
 
 /// Replaces the value at `pointer` with `value`, parses the text, and checks that every
 /// top-level field the replacement did not touch reads exactly as in the original.
-fn substituted_parses<T: Serialize + DeserializeOwned>(doc: &Value, pointer: &str, value: Value) {
+fn substituted_parses<T: Serialize + DeserializeOwned + FromJson + PartialEq + Debug>(
+    doc: &Value,
+    pointer: &str,
+    value: Value,
+) {
     let mut odd = doc.clone();
     *odd.pointer_mut(pointer).expect("pointer exists") = value;
     let text = odd.to_string();
     let parsed: T = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{text} did not parse ({pointer}): {e}"));
+    assert_eq!(
+        from_json::<T>(&text).as_ref(),
+        Ok(&parsed),
+        "{text}, read by the widget"
+    );
     let clean: T = serde_json::from_value(doc.clone()).expect("example parses");
     let (parsed, clean) = (
         serde_json::to_value(parsed).expect("serializes"),

@@ -31,9 +31,13 @@ struct Args {
     /// Seconds per fan-in point (the figure is 30; 10 keeps a run short).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     fan_in_seconds: u64,
-    /// Viewer counts, comma-separated.
+    /// Viewer counts of the fan-in curve, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,10,100,1000")]
     viewers: Vec<usize>,
+    /// Crowd sizes, comma-separated: stream viewers of one fresh run from its start to its
+    /// final report (about 45 s each at the default speed); `none` for no crowd.
+    #[arg(long, value_delimiter = ',', default_value = "1,100,1000,10000", value_parser = crowd_size)]
+    stream_viewers: Vec<Option<usize>>,
     /// `[poll] run_ms` of runboard, and the viewers' polling period.
     #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
     run_ms: u64,
@@ -43,9 +47,23 @@ struct Args {
     /// Leave out the browser part.
     #[arg(long)]
     skip_widget: bool,
+    /// Only the crowds of `--stream-viewers` (no wrk, fan-in or browser).
+    #[arg(long)]
+    crowds_only: bool,
     /// Append the section to this file and write the chart beside it.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+}
+
+/// A crowd size from 1 to 20,000 (two sockets each under one open-file limit), or `none`.
+fn crowd_size(text: &str) -> Result<Option<usize>, String> {
+    if text == "none" {
+        return Ok(None);
+    }
+    match text.parse::<usize>() {
+        Ok(n) if (1..=20_000).contains(&n) => Ok(Some(n)),
+        _ => Err(format!("{text:?}: give a number from 1 to 20000, or none")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -69,9 +87,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         wrk_connections: args.connections,
         fan_in_window: Duration::from_secs(args.fan_in_seconds),
         viewers: args.viewers,
+        crowds: args.stream_viewers.into_iter().flatten().collect(),
         run_ms: args.run_ms,
         live_speed: args.live_speed,
         skip_widget: args.skip_widget,
+        crowds_only: args.crowds_only,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

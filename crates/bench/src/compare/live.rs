@@ -1,21 +1,23 @@
-//! The part with a slow simulator, so runs stay live: wrk on live reports, then the
-//! fan-in curve (viewers, upstream rate, freshness, `runboard`'s memory meanwhile).
+//! The part with a slow simulator, so runs stay live: wrk on live reports, the fan-in
+//! curve (viewers, upstream rate, freshness, `runboard`'s memory meanwhile), then the
+//! crowds of stream viewers, each on a run from its start to its final report.
 
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
-use runboard_shared::{ProjectId, Route, execute_path, jobs_path};
+use runboard_shared::Route;
 
 use super::{
-    CompareOptions, CostRow, FanInMeasure, FanInMode, FanInRow, Servers, fanin, get, live_path,
+    CompareOptions, CostRow, FanInMeasure, FanInMode, FanInRow, Servers,
+    crowd::{self, Arena, CrowdRow},
+    fanin, get, live_path,
     procs::RunboardProcess,
     run_path, test_ids, test_selector,
-    viewers::{self, Follow, parse_tests},
+    viewers::{self, Follow},
 };
 use crate::{
     BenchError,
-    body::{execute_body, jobs_body},
-    fixture::{Caller, SMALL_RUN_TESTS, everything},
+    fixture::{SMALL_RUN_TESTS, everything},
     stack::LARGE_RUN_TESTS,
 };
 
@@ -23,10 +25,11 @@ use crate::{
 pub(super) struct LiveParts {
     pub(super) cost: Vec<CostRow>,
     pub(super) fan_in: Vec<FanInRow>,
+    pub(super) crowds: Vec<CrowdRow>,
     pub(super) idle_rss_kib: Option<u64>,
 }
 
-/// With runs that stay live: wrk on live reports, then the fan-in curve.
+/// With runs that stay live: wrk on live reports, the fan-in curve, the crowds.
 pub(super) async fn live_parts(options: &CompareOptions) -> Result<LiveParts, BenchError> {
     let servers = Servers::start(options, options.live_speed).await?;
     let idle_rss_kib = servers.runboard.rss_kib();
@@ -34,48 +37,81 @@ pub(super) async fn live_parts(options: &CompareOptions) -> Result<LiveParts, Be
         let client = viewer_client()?;
         let tests = test_ids(&servers)?;
         let mut slices = tests.chunks(SMALL_RUN_TESTS);
-        let mut next_run = async || {
-            let slice = slices
-                .next()
-                .ok_or_else(|| BenchError::Fixture("out of tests for live runs".to_owned()))?;
-            live_run(&servers, &client, slice).await
+        let (cost, fan_in) = if options.crowds_only {
+            (Vec::new(), Vec::new())
+        } else {
+            cost_and_fan_in(&servers, &client, options, &mut slices).await?
         };
-        let small = next_run().await?;
-        let large = {
-            let caller = servers.caller(&client);
-            let catalog = servers.catalog()?;
-            let job = caller.execute(everything(&catalog)?).await?;
-            wait_run(&caller, &job).await?
+        let rss = || servers.runboard.rss_kib();
+        let arena = Arena {
+            runboard: servers.runboard.url(),
+            sim: &servers.sim,
+            direct: servers.direct(),
+            project: &servers.project.id,
+            client: &client,
+            run_ms: options.run_ms,
+            rss: &rss,
         };
-        let project = servers.project.id.clone();
-        let kinds = vec![
-            (
-                format!("live report, {SMALL_RUN_TESTS} tests"),
-                get(run_path(&project, &small)?),
-            ),
-            (
-                format!("live report, {LARGE_RUN_TESTS} tests"),
-                get(run_path(&project, &large)?),
-            ),
-        ];
-        let cost = servers.cost(options, &kinds).await;
-        let mut fan_in = Vec::new();
-        for mode in FanInMode::ALL {
-            for &viewers in &options.viewers {
-                let run = next_run().await?;
-                fan_in.push(fan_in_point(&servers, &client, options, mode, viewers, &run).await?);
-            }
+        let mut crowds = Vec::new();
+        for &viewers in &options.crowds {
+            let tests = next_slice(&mut slices)?;
+            crowds.push(crowd::point(&arena, viewers, tests).await);
         }
-        Ok::<_, BenchError>((cost, fan_in))
+        Ok::<_, BenchError>((cost, fan_in, crowds))
     }
     .await;
     servers.stop().await;
-    let (cost, fan_in) = result?;
+    let (cost, fan_in, crowds) = result?;
     Ok(LiveParts {
         cost,
         fan_in,
+        crowds,
         idle_rss_kib,
     })
+}
+
+/// wrk on a live 36-test and a live 2,000-test report, then the fan-in curve: each
+/// point on a fresh run of the next tests of `slices`.
+async fn cost_and_fan_in(
+    servers: &Servers,
+    client: &Client,
+    options: &CompareOptions,
+    slices: &mut std::slice::Chunks<'_, String>,
+) -> Result<(Vec<CostRow>, Vec<FanInRow>), BenchError> {
+    let small = live_run(servers, client, next_slice(slices)?).await?;
+    let large = {
+        let caller = servers.caller(client);
+        let catalog = servers.catalog()?;
+        let job = caller.execute(everything(&catalog)?).await?;
+        caller.run_of(&job).await?
+    };
+    let project = servers.project.id.clone();
+    let kinds = vec![
+        (
+            format!("live report, {SMALL_RUN_TESTS} tests"),
+            get(run_path(&project, &small)?),
+        ),
+        (
+            format!("live report, {LARGE_RUN_TESTS} tests"),
+            get(run_path(&project, &large)?),
+        ),
+    ];
+    let cost = servers.cost(options, &kinds).await;
+    let mut fan_in = Vec::new();
+    for mode in FanInMode::ALL {
+        for &viewers in &options.viewers {
+            let run = live_run(servers, client, next_slice(slices)?).await?;
+            fan_in.push(fan_in_point(servers, client, options, mode, viewers, &run).await?);
+        }
+    }
+    Ok((cost, fan_in))
+}
+
+/// The tests of the next fresh live run.
+fn next_slice<'a>(slices: &mut std::slice::Chunks<'a, String>) -> Result<&'a [String], BenchError> {
+    slices
+        .next()
+        .ok_or_else(|| BenchError::Fixture("out of tests for live runs".to_owned()))
 }
 
 /// One client for every viewer: as many connections as viewers, no overall timeout
@@ -94,32 +130,8 @@ async fn live_run(
     tests: &[String],
 ) -> Result<String, BenchError> {
     let caller = servers.caller(client);
-    let body = execute_body(test_selector(tests)?)?;
-    let answer: runboard_shared::ExecuteResponse = caller
-        .post(
-            &execute_path(&ProjectId::parse(servers.project.id.as_str())?),
-            body,
-        )
-        .await?;
-    wait_run(&caller, &answer.job_id).await
-}
-
-/// Polls the job until it names its run.
-async fn wait_run(caller: &Caller<'_>, job: &str) -> Result<String, BenchError> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let body = jobs_body(&[job.to_owned()])?;
-    loop {
-        let answer: runboard_shared::JobsResponse = caller
-            .post(&jobs_path(&ProjectId::parse(caller.project)?), body.clone())
-            .await?;
-        if let Some(run) = answer.jobs.first().and_then(|j| j.test_run_id.clone()) {
-            return Ok(run);
-        }
-        if Instant::now() >= deadline {
-            return Err(BenchError::Fixture(format!("job {job} never got a run")));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let job = caller.execute(test_selector(tests)?).await?;
+    caller.run_of(&job).await
 }
 
 /// `viewers` viewers of `run` in `mode` for the window; upstream rate, freshness, memory.
@@ -237,18 +249,5 @@ async fn direct_report(
     client: &Client,
     run: &str,
 ) -> Result<Vec<viewers::TestState>, BenchError> {
-    let url = format!(
-        "{}{}",
-        servers.sim.url(),
-        run_path(&servers.project.id, run)?
-    );
-    let body = client
-        .get(url)
-        .header("x-api-key", &servers.project.key)
-        .send()
-        .await?
-        .error_for_status()?
-        .bytes()
-        .await?;
-    parse_tests(&body).map_err(BenchError::Fixture)
+    crowd::platform_report(client, &servers.direct(), &servers.project.id, run).await
 }

@@ -1,13 +1,16 @@
 //! The side-by-side comparison (`runboard-compare`, run by `./x bench`): `runboard` as its
 //! own process against the simulator, nginx (plain and micro-caching) and the simulator
-//! itself, under Debian's `wrk`; then many viewers on one live run; `runboard`'s memory;
-//! the widget in headless Chromium. Everything listens on loopback and stops by itself.
+//! itself, under Debian's `wrk`; then many viewers on one live run (the fan-in curve, and
+//! crowds of up to 10,000 stream viewers); `runboard`'s memory; the widget in headless
+//! Chromium. Everything listens on loopback and stops by itself.
 
 mod chart;
+pub(crate) mod crowd;
 mod fanin;
 mod live;
 mod nginx;
 mod procs;
+mod remote;
 mod render;
 mod viewers;
 mod widget;
@@ -20,7 +23,11 @@ use runboard_shared::{ProjectId, RunId, Target, jobs_path, test_run_path};
 use runboard_sim::{RunningSim, SimProject};
 
 pub use chart::svg_chart;
+pub use crowd::{
+    CROWD_RUN_TESTS, CrowdMeasure, CrowdOptions, CrowdRow, STARVED_AFTER, crowds_in_process,
+};
 pub use fanin::{FanInMeasure, FanInMode, FanInRow};
+pub use remote::{Link, PageRow, RemoteOptions, RemoteReport, VisitFigures, remote};
 pub use widget::{WIDGET_TESTS, WidgetTimes};
 
 use crate::{
@@ -51,12 +58,29 @@ pub struct CompareOptions {
     pub fan_in_window: Duration,
     /// Viewer counts of the fan-in curve.
     pub viewers: Vec<usize>,
+    /// Crowd sizes: stream viewers of one run from its start to its final report.
+    pub crowds: Vec<usize>,
     /// `[poll] run_ms` of `runboard`; viewers poll at the same period.
     pub run_ms: u64,
     /// The simulator's speed while runs must stay live.
     pub live_speed: f64,
     /// Skip the browser part.
     pub skip_widget: bool,
+    /// Measure the crowds alone (no wrk, fan-in or browser): the 10,000-viewer figure
+    /// in a few minutes.
+    pub crowds_only: bool,
+}
+
+impl CompareOptions {
+    /// The most streams open at once: the largest crowd or fan-in point.
+    pub fn most_streams(&self) -> usize {
+        self.viewers
+            .iter()
+            .chain(&self.crowds)
+            .copied()
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// Everything the comparison measured.
@@ -66,6 +90,9 @@ pub struct Comparison {
     /// Proxy cost: one row per request kind and target.
     pub cost: Vec<CostRow>,
     pub fan_in: Vec<FanInRow>,
+    pub crowds: Vec<CrowdRow>,
+    /// The open-file limit of the client and of `runboard` (`None`: unlimited).
+    pub open_files: Option<u64>,
     /// `runboard`'s resident memory just after it started, KiB.
     pub idle_rss_kib: Option<u64>,
     pub widget: Result<WidgetTimes, String>,
@@ -94,11 +121,18 @@ pub const TARGETS: [&str; 4] = ["direct", "runboard", "nginx", "nginx micro-cach
 
 /// Runs every part in turn.
 pub async fn compare(options: &CompareOptions) -> Result<Comparison, BenchError> {
-    let mut cost = finished_cost(options).await?;
+    // The crowd's sockets here, and `runboard`'s (it inherits the limit) for each of them.
+    let connections = procs::max_connections(options.most_streams()) as u64;
+    let open_files = procs::raise_open_files(connections + 512);
+    let mut cost = if options.crowds_only {
+        Vec::new()
+    } else {
+        finished_cost(options).await?
+    };
     let live = live::live_parts(options).await?;
     cost.extend(live.cost);
-    let widget = if options.skip_widget {
-        Err("skipped (--skip-widget)".to_owned())
+    let widget = if options.skip_widget || options.crowds_only {
+        Err("skipped".to_owned())
     } else {
         widget::measure(&options.runboard, &options.widget_dir)
             .await
@@ -108,6 +142,8 @@ pub async fn compare(options: &CompareOptions) -> Result<Comparison, BenchError>
         options: options.clone(),
         cost,
         fan_in: live.fan_in,
+        crowds: live.crowds,
+        open_files,
         idle_rss_kib: live.idle_rss_kib,
         widget,
     })
@@ -130,6 +166,7 @@ impl Servers {
             project: &project,
             widget_dir: &options.widget_dir,
             run_ms: options.run_ms,
+            streams: options.most_streams(),
         })
         .await;
         let runboard = match runboard {
@@ -243,7 +280,7 @@ fn run_path(project: &str, run: &str) -> Result<String, BenchError> {
 
 /// `runboard`'s live stream of `run`.
 fn live_path(project: &str, run: &str) -> Result<String, BenchError> {
-    Ok(Target::Live(ProjectId::parse(project)?, RunId::parse(run)?).path())
+    Ok(Target::Live(ProjectId::parse(project)?, RunId::parse(run)?, None).path())
 }
 
 fn get(path: String) -> WrkRequest {

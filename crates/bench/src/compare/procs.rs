@@ -12,9 +12,35 @@ use tokio::{
 
 use crate::{BenchError, stack::start_error};
 
-/// `[server] max_connections`: room for the largest fan-in point's streams (which may
-/// hold at most half) plus the pages and polls of everyone else.
-pub(crate) const MAX_CONNECTIONS: usize = 4_096;
+/// `[server] max_connections` for `streams` open streams: streams may hold at most half of
+/// the connections, so twice as many, plus room for the polls and the set-up calls; at
+/// least 4,096 (a thousand polling viewers, wrk's connections).
+pub(crate) fn max_connections(streams: usize) -> usize {
+    (2 * streams + 256).max(4_096)
+}
+/// Raises this process's open-file limit to at least `wanted` (the `runboard` it starts
+/// inherits it): the hard limit too when allowed (as root), else the soft limit up to the
+/// hard one. Returns the soft limit now.
+pub(crate) fn raise_open_files(wanted: u64) -> Option<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let hard = limit.maximum.map_or(wanted, |hard| hard.max(wanted));
+    let raised = Rlimit {
+        current: Some(hard),
+        maximum: Some(hard),
+    };
+    if setrlimit(Resource::Nofile, raised).is_err() {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        );
+    }
+    getrlimit(Resource::Nofile).current
+}
+
 /// How long `runboard` may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -38,6 +64,8 @@ pub(crate) struct RunboardSetup<'a> {
     /// `[poll] run_ms`: how often a live run is polled (by the widget, and by `runboard`
     /// itself for push).
     pub(crate) run_ms: u64,
+    /// The most streams open at once (`[live] max_streams`, and connections for them).
+    pub(crate) streams: usize,
 }
 
 impl RunboardProcess {
@@ -107,20 +135,22 @@ impl RunboardProcess {
 fn config_text(setup: &RunboardSetup<'_>, key_file: &Path) -> String {
     // One anonymous user sends everything, so the per-user limits are off: this
     // measures forwarding, sharing and pushing, not rate limiting. Streams may take half
-    // of `max_connections`, so 1,000 stream viewers need room for 2,000 and more.
+    // of `max_connections`, so 10,000 stream viewers need room for 20,000 and more.
     format!(
         "listen = \"127.0.0.1:0\"\nwidget_dir = {widget:?}\n\
-         [server]\nmax_connections = {MAX_CONNECTIONS}\n\
+         [server]\nmax_connections = {connections}\n\
          [upstream]\nurl = {upstream:?}\n\
          [auth]\nmode = \"none\"\n\
          [limits]\nstarts_per_minute = 0\nreads_per_minute = 0\n\
-         [live]\nmax_streams_per_user = 0\n\
+         [live]\nmax_streams = {streams}\nmax_streams_per_user = 0\n\
          [poll]\nrun_ms = {run_ms}\n\
          [ledger]\nurl = \"sqlite::memory:\"\nfollow_ms = 0\n\
          [[projects]]\nid = {id:?}\nname = \"Bench\"\napi_key_file = {key:?}\n",
         widget = setup.widget_dir.display().to_string(),
         upstream = setup.upstream,
         run_ms = setup.run_ms,
+        connections = max_connections(setup.streams),
+        streams = setup.streams.max(1),
         id = setup.project.id,
         key = key_file.display().to_string(),
     )

@@ -24,8 +24,8 @@ impl Comparison {
             "### Side by side, {}, commit {}\n\n\
              - Machine: {} CPUs ({}), {} memory; {}\n\
              - Command: `./x bench` (`runboard-compare`); wrk {} connections, 2 threads, {} s per \
-             cell after a 1 s warm-up; `runboard` as its own process (release) with `[poll] run_ms = {}` and `[server] max_connections = {}`; \
-             fan-in {} s per point, simulator speed {} for live runs\n",
+             cell after a 1 s warm-up; `runboard` as its own process (release) with `[poll] run_ms = {}`, `[server] max_connections = {}` and `[live] max_streams = {}`; \
+             fan-in {} s per point, simulator speed {} for live runs; open-file limit {}\n",
             machine.date,
             machine.commit,
             machine.cpus,
@@ -35,9 +35,12 @@ impl Comparison {
             o.wrk_connections,
             o.wrk_duration.as_secs(),
             o.run_ms,
-            super::procs::MAX_CONNECTIONS,
+            super::procs::max_connections(o.most_streams()),
+            o.most_streams(),
             o.fan_in_window.as_secs(),
             o.live_speed,
+            self.open_files
+                .map_or("unlimited".to_owned(), |n| n.to_string()),
         );
         out.push_str(&self.cost_table());
         out.push('\n');
@@ -46,6 +49,15 @@ impl Comparison {
             out,
             "\n![Upstream calls per second against viewers]({chart})\n"
         );
+        let crowds = super::crowd::render::table(&self.crowds);
+        if !crowds.is_empty() {
+            let _ = writeln!(
+                out,
+                "Crowds: stream viewers of one fresh {}-test run from its start to its final \
+                 report (`--stream-viewers`):\n\n{crowds}",
+                super::crowd::CROWD_RUN_TESTS
+            );
+        }
         out.push_str(&self.memory_and_widget());
         out.push_str("\nGoals:\n\n");
         for line in self.goals() {
@@ -339,6 +351,7 @@ impl Comparison {
                     ms0(d)
                 ))
         ));
+        goals.extend(super::crowd::render::goals(&self.crowds, run_ms));
         goals
     }
 }
@@ -352,7 +365,7 @@ fn failures(failed: usize) -> String {
     }
 }
 
-fn met(ok: bool) -> &'static str {
+pub(super) fn met(ok: bool) -> &'static str {
     if ok { "**met**" } else { "**not met**" }
 }
 
@@ -360,6 +373,6 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
-fn ms0(d: Duration) -> String {
+pub(super) fn ms0(d: Duration) -> String {
     format!("{:.0}", d.as_secs_f64() * 1000.0)
 }

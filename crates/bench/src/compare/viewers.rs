@@ -1,17 +1,17 @@
 //! Viewers of one live run: each polls the report every `run_ms` (through `runboard` or
-//! nginx) or holds one Server-Sent Events stream, and notes when it saw the number of
-//! finished tests grow. Memory per viewer is a count and, for a stream, one status per test.
+//! nginx) or holds one Server-Sent Events stream (the crowd's cheap reader, `crowd/`),
+//! and notes when it saw the number of finished tests grow. Memory per polling viewer is
+//! a count; a stream viewer keeps `(when, which event)` per event.
 
-use std::{
-    collections::HashMap,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
 use reqwest::{Client, StatusCode, header};
 use runboard_shared::TestStatus;
 use serde::Deserialize;
 use tokio::{task::JoinSet, time::Instant};
+
+use super::crowd;
 
 /// How a viewer follows the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +40,37 @@ pub(crate) struct Watched {
     pub(crate) first_error: Option<String>,
 }
 
+impl Watched {
+    /// Adds one viewer's outcome.
+    fn add(&mut self, outcome: Result<Vec<Seen>, String>) {
+        match outcome {
+            Ok(seen) => self.viewers.push(seen),
+            Err(error) => {
+                self.failed += 1;
+                self.first_error.get_or_insert(error);
+            }
+        }
+    }
+}
+
 /// `count` viewers of `url` until `deadline`.
 pub(crate) async fn watch(
     client: &Client,
     url: &str,
     follow: Follow,
+    count: usize,
+    run_ms: u64,
+    deadline: Instant,
+) -> Watched {
+    match follow {
+        Follow::Poll => poll_all(client, url, count, run_ms, deadline).await,
+        Follow::Stream => stream_all(url, count, deadline).await,
+    }
+}
+
+async fn poll_all(
+    client: &Client,
+    url: &str,
     count: usize,
     run_ms: u64,
     deadline: Instant,
@@ -55,22 +81,31 @@ pub(crate) async fn watch(
         let (client, url) = (client.clone(), url.to_owned());
         // Polling viewers opened the page at different moments.
         let offset = period.mul_f64(rand::thread_rng().gen_range(0.0..1.0));
-        tasks.spawn(async move {
-            match follow {
-                Follow::Poll => poll(&client, &url, period, offset, deadline).await,
-                Follow::Stream => stream(&client, &url, deadline).await,
-            }
-        });
+        tasks.spawn(async move { poll(&client, &url, period, offset, deadline).await });
     }
     let mut watched = Watched::default();
     while let Some(joined) = tasks.join_next().await {
-        match joined.map_err(|e| e.to_string()).and_then(|r| r) {
-            Ok(seen) => watched.viewers.push(seen),
-            Err(error) => {
-                watched.failed += 1;
-                watched.first_error.get_or_insert(error);
-            }
+        watched.add(joined.map_err(|e| e.to_string()).and_then(|r| r));
+    }
+    watched
+}
+
+/// Stream viewers on the crowd's reader, until `deadline` (or the run's end).
+async fn stream_all(url: &str, count: usize, deadline: Instant) -> Watched {
+    let mut watched = Watched::default();
+    let request = match crowd::StreamRequest::new(url) {
+        Ok(request) => request,
+        Err(error) => {
+            watched.failed = count;
+            watched.first_error = Some(error.to_string());
+            return watched;
         }
+    };
+    let crowd = crowd::Crowd::new(request);
+    let (outcomes, _) = crowd::follow(&crowd, count, deadline, &|| None).await;
+    let finished = crowd.book.finished();
+    for outcome in outcomes {
+        watched.add(outcome.map(|arrivals| crowd::sightings(&arrivals, &finished)));
     }
     watched
 }
@@ -120,59 +155,9 @@ async fn poll(
     }
 }
 
-/// An `EventSource`: the whole report first, then changes, until the deadline or `final`.
-async fn stream(client: &Client, url: &str, deadline: Instant) -> Result<Vec<Seen>, String> {
-    let send = client
-        .get(url)
-        .header(header::ACCEPT, "text/event-stream")
-        .send();
-    let Ok(response) = tokio::time::timeout_at(deadline, send).await else {
-        return Ok(Vec::new());
-    };
-    let mut response = response.map_err(|e| e.to_string())?;
-    if !response.status().is_success() {
-        let status = response.status();
-        let body = response.text().await.unwrap_or_default();
-        return Err(format!("stream answered {status}: {body}"));
-    }
-    let mut seen = Sightings::default();
-    let mut statuses: HashMap<String, bool> = HashMap::new();
-    let mut buffer: Vec<u8> = Vec::new();
-    loop {
-        let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
-            Err(_) | Ok(Ok(None)) => return Ok(seen.0),
-            Ok(chunk) => chunk.map_err(|e| e.to_string())?.unwrap_or_default(),
-        };
-        buffer.extend_from_slice(&chunk);
-        while let Some(end) = find(&buffer, b"\n\n") {
-            let event: Vec<u8> = buffer.drain(..end + 2).collect();
-            let (name, data) = sse_event(&String::from_utf8_lossy(&event));
-            match name.as_str() {
-                "report" | "final" => {
-                    statuses = parse_tests(data.as_bytes())?
-                        .into_iter()
-                        .map(|t| {
-                            let ran = t.ran();
-                            (t.id, ran)
-                        })
-                        .collect();
-                }
-                "change" => {
-                    for test in parse_tests(data.as_bytes())? {
-                        let ran = test.ran();
-                        statuses.insert(test.id, ran);
-                    }
-                }
-                _ => continue,
-            }
-            seen.note(statuses.values().filter(|done| **done).count());
-        }
-    }
-}
-
 /// Sightings in order; a new one only when the finished count moved.
 #[derive(Default)]
-struct Sightings(Vec<Seen>);
+pub(crate) struct Sightings(Vec<Seen>);
 
 impl Sightings {
     fn last(&self) -> usize {
@@ -180,12 +165,18 @@ impl Sightings {
     }
 
     fn note(&mut self, finished: usize) {
+        self.note_at(now_ms(), finished);
+    }
+
+    /// `finished` seen at `at_ms`, kept if the count moved (or it is the first).
+    pub(crate) fn note_at(&mut self, at_ms: f64, finished: usize) {
         if self.0.is_empty() || finished != self.last() {
-            self.0.push(Seen {
-                at_ms: now_ms(),
-                finished,
-            });
+            self.0.push(Seen { at_ms, finished });
         }
+    }
+
+    pub(crate) fn into_inner(self) -> Vec<Seen> {
+        self.0
     }
 }
 
@@ -234,39 +225,9 @@ impl TestState {
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The `event:` name (default `message`) and the joined `data:` lines of one event.
-fn sse_event(text: &str) -> (String, String) {
-    let mut name = "message".to_owned();
-    let mut data: Vec<&str> = Vec::new();
-    for line in text.lines() {
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "event" => name = value.to_owned(),
-            "data" => data.push(value),
-            _ => {}
-        }
-    }
-    (name, data.join("\n"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn server_sent_events_are_split_into_name_and_data() {
-        let (name, data) = sse_event("event: change\nid: 3\ndata: {\"tests\":[]}\n\n");
-        assert_eq!((name.as_str(), data.as_str()), ("change", "{\"tests\":[]}"));
-        let (name, data) = sse_event(": keep-alive\n\n");
-        assert_eq!((name.as_str(), data.as_str()), ("message", ""));
-        let (_, data) = sse_event("data:a\ndata: b\n\n");
-        assert_eq!(data, "a\nb");
-    }
 
     #[test]
     fn a_report_is_read_for_finished_tests() {

@@ -104,6 +104,8 @@ pub(crate) async fn measure(binary: &Path, widget_dir: &Path) -> Result<WidgetTi
             project: &project,
             widget_dir,
             run_ms: 1_000,
+            // One page: the browser's one stream at most.
+            streams: 1,
         })
         .await?;
         let url = format!("{}/p/{}/runs/{}", runboard.url(), project.id, run.id);

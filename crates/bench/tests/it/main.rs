@@ -1,5 +1,6 @@
 //! The bench crate's integration tests, one binary (`cargo test -p runboard-bench --test it`).
 
+mod crowd;
 mod smoke;
 mod soak;
 

@@ -26,8 +26,21 @@ async fn tiny_run_exercises_both_paths() {
             "jobs, 10 ids",
             "testRun, 36 tests",
             "testRun, 2000 tests",
-            "testExecution"
+            "testExecution",
+            "jobs, 10 ids, br, gzip",
+            "testRun, 36 tests, br, gzip",
+            "testRun, 2000 tests, br, gzip",
+            "testExecution, br, gzip",
         ]
+    );
+    // Through `runboard` a report comes compressed when the client accepts it; the
+    // simulator sends it plain.
+    let compressed = &report.rows[6];
+    let [direct_bytes, proxy_bytes] = compressed.answer_bytes;
+    assert!(
+        proxy_bytes * 5 < direct_bytes,
+        "{}: {direct_bytes} → {proxy_bytes}",
+        compressed.label
     );
     for row in &report.rows {
         assert_eq!(row.direct.sent, 20, "{}", row.label);

@@ -1,5 +1,7 @@
-//! Live reports in the browser: two tabs on one live run both reach the simulator's final
-//! report over the event stream (and never poll the report), the stream's changes are
+//! Reports in the browser: a report is read once with a plain `GET`; a finished one is
+//! never streamed, a live one then follows the event stream, which carries only changes
+//! (never the whole report again). Two tabs on one live run both reach the simulator's
+//! final report over the stream (and never poll the report), the stream's changes are
 //! never undone by a slow job look-up, and with the stream refused or held back by the
 //! proxy in front the widget falls back to polling by itself and still gets there.
 
@@ -15,9 +17,11 @@ use runboard_e2e::{
     },
     stack::{PROJECT, RUN_TIMEOUT, presets},
 };
-use runboard_shared::{Endpoint, ProjectId, Route, TestStatus, jobs_path};
+use runboard_shared::{
+    Endpoint, LIVE_SINCE, LiveEventName, ProjectId, Route, TestStatus, jobs_path,
+};
 
-/// The report route, which the widget polls when it has no stream.
+/// The report route, which the widget reads once, and polls when it has no stream.
 const REPORT: Route = Route::Guide(Endpoint::TestRun);
 
 /// At half the usual pace the run stays live long enough for a second tab to join it.
@@ -120,10 +124,86 @@ async fn two_tabs_on_one_live_run_reach_the_same_final_report_over_the_stream() 
             requests_to(s, Route::Live) >= 2,
             "each tab opened the stream"
         );
-        let polls = requests_to(s, REPORT);
-        ensure!(polls == 0, "{polls} report polls beside the stream");
+        let reads = requests_to(s, REPORT);
+        ensure!(
+            reads == 2,
+            "{reads} reads of the report: one per tab, and no polls beside the stream"
+        );
         Ok(())
     })
+    .await;
+}
+
+/// What the front door has passed on of `runboard`'s event streams: whether it holds an
+/// event named `name`.
+fn streamed(s: &Stack, name: LiveEventName) -> bool {
+    let recorded = s.front.recorded();
+    let line = format!("event: {name}\n");
+    recorded
+        .windows(line.len())
+        .any(|window| window == line.as_bytes())
+}
+
+/// Opening a live report: one `GET` of it, then one stream after that report, which never
+/// carries the whole report (only changes, then `end`); the page reaches the simulator's
+/// final report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_report_is_read_once_then_streamed_as_changes_only() {
+    scenario("live_read_then_changes", half_pace(), async |b, s| {
+        let run_id = start_run(b, s).await?;
+        let via = shows_final_report(b, s, &run_id).await?;
+        ensure!(via == "live over a stream", "the tooltip says {via}");
+        let (reads, streams) = (requests_to(s, REPORT), requests_to(s, Route::Live));
+        ensure!(reads == 1, "{reads} reads of the report");
+        ensure!(streams == 1, "{streams} streams");
+        let since = s
+            .front
+            .sent()
+            .into_iter()
+            .find(|r| {
+                Route::Live
+                    .match_path(r.path.split('?').next().unwrap_or_default())
+                    .is_some()
+            })
+            .map(|r| r.path)
+            .unwrap_or_default();
+        ensure!(
+            since.contains(&format!("{LIVE_SINCE}=")),
+            "the stream starts after the report read: {since}"
+        );
+        for whole in [LiveEventName::Report, LiveEventName::Final] {
+            ensure!(!streamed(s, whole), "the stream carried a whole `{whole}`");
+        }
+        for event in [LiveEventName::Change, LiveEventName::End] {
+            ensure!(streamed(s, event), "the stream carried no `{event}`");
+        }
+        Ok(())
+    })
+    .await;
+}
+
+/// Opening a finished report: exactly one `GET` of it, and no stream at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_report_is_read_once_and_never_streamed() {
+    scenario(
+        "finished_read_once",
+        StackOptions::default(),
+        async |b, s| {
+            let run_id = start_run(b, s).await?;
+            shows_final_report(b, s, &run_id).await?;
+            let (reads, streams) = (requests_to(s, REPORT), requests_to(s, Route::Live));
+            b.open(&s.url(&format!("/p/{PROJECT}/runs/{run_id}")))
+                .await?;
+            // "read once" is set in the same step that would otherwise open the stream.
+            let via = shows_final_report(b, s, &run_id).await?;
+            ensure!(via == "read once", "the tooltip says {via}");
+            let reads = requests_to(s, REPORT) - reads;
+            ensure!(reads == 1, "{reads} reads of the finished report");
+            let streams = requests_to(s, Route::Live) - streams;
+            ensure!(streams == 0, "{streams} streams for a finished report");
+            Ok(())
+        },
+    )
     .await;
 }
 

@@ -1,8 +1,10 @@
-//! The widget's first-load budget: the gzipped bytes (`gzip -9`) of `index.html` and of
-//! every file it loads. A ratchet at today's size plus a little, so the widget cannot grow
-//! unnoticed on its way to issue 11's goal of 150 KB; lower it with every saving. Beside
-//! it, what `runboard` really sends over a socket to a browser that accepts brotli (the
-//! build's precompressed copies), with a ratchet of its own.
+//! The widget's first-load budgets, two ratchets at today's size plus a little, lowered
+//! with every saving so the widget cannot grow unnoticed: the gzipped bytes (`gzip -9`)
+//! of `index.html` and of every file it loads, and what `runboard` really sends over a
+//! socket to a browser that accepts brotli (the build's precompressed copies). The figure
+//! that matters is the second one, the bytes on the wire, because what counts is the time
+//! to the verdict on a slow link (issue 20): its goal is 200 KB. (Issue 11's goal of
+//! 150 KB gzipped is retired.) `./x size` says where the bytes go.
 
 use std::{fs, path::Path, process::Command};
 
@@ -11,16 +13,48 @@ use runboard_e2e::{
     stack::{require_widget, widget_dir},
 };
 
-/// Today's first load (293,158 bytes on 2026-12-07: our own router, the exports on the
-/// proxy) plus room for small changes.
+/// Today's first load, gzipped (BUDGET_TODAY on 2026-12-07: see frontend/README.md,
+/// "Size") plus room for small changes.
 const BUDGET_BYTES: u64 = 294_500;
 
-/// The bytes on the wire for a browser that accepts brotli (234,851 on 2026-12-07)
+/// The bytes on the wire for a browser that accepts brotli (WIRE_TODAY on 2026-12-07)
 /// plus room for small changes.
 const WIRE_BUDGET_BYTES: u64 = 236_500;
 
-/// Issue 11's goal, said in the failure message.
-const GOAL_BYTES: u64 = 150_000;
+/// Issue 20's goal for the bytes on the wire, said in the failure message.
+const WIRE_GOAL_BYTES: u64 = 200_000;
+
+/// `Err` with a message saying what to do when `total` is over `budget`: a ratchet only
+/// holds if crossing it fails the test command.
+fn within(what: &str, total: u64, budget: u64, parts: &[String]) -> Result<(), String> {
+    if total <= budget {
+        return Ok(());
+    }
+    Err(format!(
+        "the widget's first load is {total} bytes {what}, over its budget of {budget} \
+         (the goal: {WIRE_GOAL_BYTES} bytes on the wire with brotli); find what grew with \
+         `./x size` and frontend/README.md, \"Size\": {parts:?}"
+    ))
+}
+
+#[test]
+fn a_first_load_over_either_budget_fails() {
+    for (what, budget) in [
+        ("gzipped", BUDGET_BYTES),
+        ("on the wire", WIRE_BUDGET_BYTES),
+    ] {
+        assert_eq!(within(what, budget, budget, &[]), Ok(()));
+        let over = within(what, budget + 1, budget, &["x.wasm 1".into()]).unwrap_err();
+        assert!(
+            over.contains(&format!("{} bytes {what}", budget + 1)),
+            "{over}"
+        );
+        assert!(
+            over.contains("200000 bytes on the wire") && over.contains("x.wasm 1"),
+            "{over}"
+        );
+    }
+}
 
 /// `gzip -9`'s output size for `file`.
 fn gzipped(file: &Path) -> u64 {
@@ -67,11 +101,9 @@ fn the_first_load_stays_within_its_budget() {
         parts.push(format!("{file} {bytes}"));
         total += bytes;
     }
-    assert!(
-        total <= BUDGET_BYTES,
-        "the widget's first load is {total} bytes gzipped, over its budget of {BUDGET_BYTES} \
-         (goal {GOAL_BYTES}); find what grew with frontend/README.md, \"Size\": {parts:?}"
-    );
+    if let Err(over) = within("gzipped", total, BUDGET_BYTES, &parts) {
+        panic!("{over}");
+    }
 }
 
 /// Fetches `path` from `runboard` itself, as Chromium asks for it, and returns the body's
@@ -119,9 +151,7 @@ async fn browsers_that_accept_brotli_get_the_build_s_copies() {
         total += bytes;
     }
     stack.shutdown().await;
-    assert!(
-        total <= WIRE_BUDGET_BYTES,
-        "the widget's first load sends {total} bytes to a browser that accepts brotli, over \
-         its budget of {WIRE_BUDGET_BYTES}: {parts:?}"
-    );
+    if let Err(over) = within("on the wire", total, WIRE_BUDGET_BYTES, &parts) {
+        panic!("{over}");
+    }
 }

@@ -1,6 +1,8 @@
-//! The run view's report feed in the browser: the event stream, the poll loop and the
-//! job look-ups, doing what `logic::feed` decides. While the stream is open it is the
-//! report's only writer; the poll tick then follows the job alone.
+//! The run view's report feed in the browser: the first read, the event stream, the poll
+//! loop and the job look-ups, doing what `logic::feed` decides. The report is read once
+//! with a plain `GET`; a finished one needs nothing more, a live one opens the stream
+//! after it (`since` its `ETag`). While the stream is open it is the report's only
+//! writer; the poll tick then follows the job alone.
 
 use std::sync::Arc;
 
@@ -25,10 +27,10 @@ use crate::{
     store,
 };
 
-/// Follows the run's report and its job as the feed (`logic::feed`) decides: over the
-/// stream while it is open, and then it alone writes the report; else by polling. The
-/// loop returned is what the error banner and "updated N s ago" show, and the way
-/// the report comes is said in the latter's tooltip.
+/// Follows the run's report and its job as the feed (`logic::feed`) decides: read once,
+/// then over the stream while it is open, and then it alone writes the report; else by
+/// polling. The loop returned is what the error banner and "updated N s ago" show, and
+/// the way the report comes is said in the latter's tooltip.
 pub(super) fn follow_run(
     project: &ProjectId,
     run: &RunId,
@@ -41,17 +43,18 @@ pub(super) fn follow_run(
         via: RwSignal::new(machine.via()),
         feed: StoredValue::new(machine),
         stream: StoredValue::new(None),
+        etag: StoredValue::new(None),
+        poll: StoredValue::new(None),
+        heartbeat_ms: context::boot().0.live_heartbeat_ms,
     };
-    // The `ETag` of the report last polled, for `If-None-Match`.
-    let etag: StoredValue<Option<String>> = StoredValue::new(None);
     let (proj, tick_run) = (project.clone(), run.clone());
     let poll = poller::start(context::boot().0.poll.run_ms, move |_| {
         let (proj, run, job) = (proj.clone(), tick_run.clone(), job.clone());
         async move {
             // Asked again once the answer is in: the writer may have changed meanwhile.
-            if feed.accepts(Via::Polling)
-                && let Fresh::Changed(answer) = poll_report(&proj, &run, etag).await?
-                && feed.accepts(Via::Polling)
+            if let Some(via) = feed.reader()
+                && let Fresh::Changed(answer) = read_report(&proj, &run, feed.etag).await?
+                && feed.accepts(via)
             {
                 report.set(Some(Arc::new(answer)));
             }
@@ -67,23 +70,16 @@ pub(super) fn follow_run(
                     now_ms: browser::now_ms(),
                 })
             });
+            if step.open_stream {
+                feed.open_stream(&proj, &run, report);
+            }
             if let (true, Some(job)) = (step.report_final_for_job, &job) {
                 store::report_final(proj.as_str(), job.as_str());
             }
             Ok(step.stop)
         }
     });
-    let on_event = move |event: LiveEvent| {
-        let step = feed.step(|f| f.on_event(kind(&event)));
-        if step.accept_report {
-            write(report, event);
-        }
-        if step.retry_now {
-            poll.retry_now();
-        }
-    };
-    let heartbeat_ms = context::boot().0.live_heartbeat_ms;
-    feed.opened(LiveReport::open(project, run, heartbeat_ms, on_event));
+    feed.poll.set_value(Some(poll));
     on_cleanup(move || feed.stream.set_value(None));
     (poll, feed.via)
 }
@@ -97,12 +93,48 @@ struct FeedDriver {
     stream: StoredValue<Option<SendWrapper<LiveReport>>>,
     /// The feed's [`Feed::via`], as the header's tooltip reads it.
     via: RwSignal<Via>,
+    /// The `ETag` of the report last read: `If-None-Match` for the next read, and where
+    /// the stream starts (`since`).
+    etag: StoredValue<Option<String>>,
+    /// The poll loop, whose tick a stream event may run at once; set once it started.
+    poll: StoredValue<Option<PollStatus>>,
+    /// The server's heartbeat (`bootstrap`), read while the view is built.
+    heartbeat_ms: u64,
 }
 
 impl FeedDriver {
     /// Whether a report from `via` may be written now ([`Feed::accepts`]).
     fn accepts(self, via: Via) -> bool {
         self.feed.with_value(|f| f.accepts(via))
+    }
+
+    /// How a `GET` made now may write the report ([`Feed::reader`]).
+    fn reader(self) -> Option<Via> {
+        self.feed.with_value(Feed::reader)
+    }
+
+    /// Opens the stream after the report read, whose events then write `report` as the
+    /// feed allows.
+    fn open_stream(self, project: &ProjectId, run: &RunId, report: Report) {
+        let on_event = move |event: LiveEvent| {
+            let step = self.step(|f| f.on_event(kind(&event)));
+            if step.accept_report {
+                write(report, event);
+            }
+            if step.retry_now
+                && let Some(poll) = self.poll.get_value()
+            {
+                poll.retry_now();
+            }
+        };
+        let since = self.etag.get_value();
+        self.opened(LiveReport::open(
+            project,
+            run,
+            since,
+            self.heartbeat_ms,
+            on_event,
+        ));
     }
 
     /// Gives the feed one input and does the part of its step that concerns the stream
@@ -143,7 +175,7 @@ fn kind(event: &LiveEvent) -> StreamEvent {
     match event {
         LiveEvent::Report(_) => StreamEvent::Whole,
         LiveEvent::Change(_) => StreamEvent::Change,
-        LiveEvent::Final(_) => StreamEvent::Final,
+        LiveEvent::Final(_) | LiveEvent::End => StreamEvent::Final,
         LiveEvent::Broken => StreamEvent::Broken,
     }
 }
@@ -156,12 +188,12 @@ fn write(report: Report, event: LiveEvent) {
             Some(held) => patch::apply(Arc::make_mut(held), change),
             None => *held = Some(Arc::new(change)),
         }),
-        LiveEvent::Broken => {}
+        LiveEvent::End | LiveEvent::Broken => {}
     }
 }
 
-/// One poll of the report with the `ETag` of the last one; a 304 keeps the report held.
-async fn poll_report(
+/// One read of the report with the `ETag` of the last one; a 304 keeps the report held.
+async fn read_report(
     project: &ProjectId,
     run: &RunId,
     etag: StoredValue<Option<String>>,

@@ -110,7 +110,7 @@ pub fn config_for(upstream: &str, key: &str) -> Config {
 /// What every suite's Runboard has unless it says otherwise.
 fn test_settings(config: &mut Config) {
     config.upstream.timeout = Duration::from_millis(2000);
-    config.widget_dir = "/nonexistent-widget-dir".into();
+    config.widget_dir = Some("/nonexistent-widget-dir".into());
     // Most suites count what reaches the simulator; the ledger's own suite follows jobs.
     config.ledger.follow = None;
 }

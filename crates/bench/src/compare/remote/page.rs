@@ -1,0 +1,238 @@
+//! One visit of a remote viewer: a cold browser on the emulated slow link opens a page,
+//! and the page's own clock says when the verdict showed. The clock is read by an
+//! observer installed before any of the page's scripts run, so polling from WebDriver
+//! only collects the figure and adds nothing to it.
+
+use std::time::Duration;
+
+use runboard_e2e::{Browser, wait_for};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::meter::{Meter, Wire};
+use crate::BenchError;
+
+/// The slow link of the issue: what a stakeholder at home, on a VPN or on a phone has.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Link {
+    /// Downlink, kbit/s.
+    pub down_kbps: u32,
+    /// Uplink, kbit/s.
+    pub up_kbps: u32,
+    /// Added to each request's round trip.
+    pub latency: Duration,
+}
+
+impl Link {
+    /// 1.6 Mbps down, 750 kbps up, 150 ms latency (issue 20).
+    pub const REMOTE: Self = Self {
+        down_kbps: 1_600,
+        up_kbps: 750,
+        latency: Duration::from_millis(150),
+    };
+
+    /// The parameters of `Network.emulateNetworkConditions` (throughputs in bytes/s).
+    fn conditions(&self) -> Value {
+        json!({
+            "offline": false,
+            "latency": self.latency.as_secs_f64() * 1000.0,
+            "downloadThroughput": f64::from(self.down_kbps) * 1000.0 / 8.0,
+            "uploadThroughput": f64::from(self.up_kbps) * 1000.0 / 8.0,
+        })
+    }
+}
+
+/// What kind of page a visit opens, which says what its verdict is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Page {
+    /// The start view: its "verdict" is its form (the start button) on screen.
+    Start,
+    /// A finished run: the final verdict ("2 of 36 failed", "All 36 passed").
+    Finished,
+    /// A live run: the first verdict ("Running · 12 of 2000 done"); the visit goes on
+    /// until the final one.
+    Live,
+}
+
+impl Page {
+    /// The mark the visit waits for.
+    fn until(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Finished | Self::Live => "final",
+        }
+    }
+
+    /// Of the page's marks, the moment its verdict showed.
+    fn shown(self, marks: &Marks) -> Option<f64> {
+        match self {
+            Self::Start => marks.start,
+            Self::Finished => marks.done,
+            Self::Live => marks.verdict,
+        }
+    }
+
+    /// Whether the mark waited for has its frame.
+    fn reached(self, marks: &Marks) -> bool {
+        match self {
+            Self::Start => marks.start.is_some(),
+            Self::Finished | Self::Live => marks.done.is_some(),
+        }
+    }
+}
+
+/// Installed on every new document before its scripts run: records the page's clock
+/// (ms since navigation start) at the first frame after each condition held. `verdict`
+/// is any verdict (a live run's "Running · 12 of 36 done" too), `final` one that is not
+/// running, `start` the start view's button; `document` is when this script ran, which
+/// on the emulated link is at least its latency.
+const MARKS: &str = r#"
+(() => {
+  if (!location.protocol.startsWith('http')) return;
+  const marks = { document: performance.now() };
+  window.__runboardMarks = marks;
+  const at = (name) => {
+    if (name in marks) return;
+    marks[name] = null;
+    requestAnimationFrame(() => { marks[name] = performance.now(); });
+  };
+  const observer = new MutationObserver(() => {
+    const head = document.querySelector('[data-testid=run-status]');
+    const outcome = head && head.getAttribute('data-outcome');
+    const words = head && head.querySelector('[data-testid=verdict]');
+    if (outcome && words && words.textContent.trim()) {
+      at('verdict');
+      if (outcome !== 'running') at('final');
+    }
+    if (document.querySelector('[data-testid=start-button]')) at('start');
+    if ('final' in marks || 'start' in marks) observer.disconnect();
+  });
+  observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+})();
+"#;
+
+/// What one visit measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Visit {
+    /// Navigation start to the first verdict on screen (for the start view, its form).
+    pub(crate) verdict: Duration,
+    /// The wall clock (ms since the epoch) when the final verdict showed, if it did.
+    pub(crate) final_at_ms: Option<f64>,
+    /// What crossed the link from navigation to the awaited mark.
+    pub(crate) wire: Wire,
+}
+
+/// The page's marks, in ms of its clock; `null` until the frame after.
+#[derive(Debug, Deserialize)]
+struct Marks {
+    document: f64,
+    verdict: Option<f64>,
+    #[serde(rename = "final")]
+    done: Option<f64>,
+    start: Option<f64>,
+    /// `performance.timeOrigin`, added by the collecting script.
+    origin: f64,
+}
+
+/// Sends the marks script to every document the session opens from now on.
+pub(crate) async fn install(browser: &Browser) -> Result<(), BenchError> {
+    cdp(browser, "Network.enable", json!({})).await?;
+    cdp(
+        browser,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": MARKS }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Opens `url` through `meter` with a cold cache on `link` and waits (within `timeout`)
+/// until the `page`'s last mark shows.
+pub(crate) async fn visit(
+    browser: &Browser,
+    meter: &Meter,
+    link: Link,
+    url: &str,
+    page: Page,
+    timeout: Duration,
+) -> Result<Visit, BenchError> {
+    // A blank page first: the last page's streams close, and nothing of it is counted.
+    browser.client.goto("about:blank").await.map_err(failed)?;
+    cold(browser, meter.url(), link).await?;
+    meter.reset();
+    browser.client.goto(url).await.map_err(failed)?;
+    let marks = wait_for(
+        &format!("the {} mark on {url}", page.until()),
+        timeout,
+        || collect(browser, page),
+    )
+    .await
+    .map_err(failed)?;
+    let wire = meter.wire();
+    let latency_ms = link.latency.as_secs_f64() * 1000.0;
+    if marks.document < latency_ms {
+        return Err(BenchError::Widget(format!(
+            "the document arrived after {:.0} ms, under the link's {latency_ms:.0} ms: \
+             the network emulation did not apply",
+            marks.document
+        )));
+    }
+    Ok(Visit {
+        verdict: millis(page.shown(&marks).unwrap_or_default()),
+        final_at_ms: marks.done.map(|ms| marks.origin + ms),
+        wire,
+    })
+}
+
+/// No cache, no cookies, no storage of the origin, and the slow link.
+async fn cold(browser: &Browser, origin: &str, link: Link) -> Result<(), BenchError> {
+    cdp(browser, "Network.clearBrowserCache", json!({})).await?;
+    cdp(browser, "Network.clearBrowserCookies", json!({})).await?;
+    cdp(
+        browser,
+        "Storage.clearDataForOrigin",
+        json!({ "origin": origin, "storageTypes": "all" }),
+    )
+    .await?;
+    cdp(
+        browser,
+        "Network.setCacheDisabled",
+        json!({ "cacheDisabled": true }),
+    )
+    .await?;
+    cdp(
+        browser,
+        "Network.emulateNetworkConditions",
+        link.conditions(),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The marks once the `page`'s last one has its frame, else `None`.
+async fn collect(browser: &Browser, page: Page) -> anyhow::Result<Option<Marks>> {
+    let value = browser
+        .js(
+            "const m = window.__runboardMarks; \
+             return m ? Object.assign({ origin: performance.timeOrigin }, m) : null;",
+            vec![],
+        )
+        .await?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    let marks: Marks = serde_json::from_value(value)?;
+    Ok(page.reached(&marks).then_some(marks))
+}
+
+async fn cdp(browser: &Browser, cmd: &str, params: Value) -> Result<Value, BenchError> {
+    browser.cdp(cmd, params).await.map_err(failed)
+}
+
+fn millis(ms: f64) -> Duration {
+    Duration::from_secs_f64(ms.max(0.0) / 1000.0)
+}
+
+fn failed(err: impl std::fmt::Display) -> BenchError {
+    BenchError::Widget(format!("{err:#}"))
+}

@@ -1,0 +1,167 @@
+//! The remote viewer as a Markdown section: one row per page (the verdict's median with
+//! the fastest and slowest visit, bytes each way), and the issue's goals met or not.
+
+use std::{fmt::Write as _, time::Duration};
+
+use super::{PageRow, RemoteReport};
+use crate::Machine;
+
+impl RemoteReport {
+    /// The dated section for `docs/benchmarks.md`; `measured` says what was measured
+    /// (the commit, or which build).
+    pub fn markdown(&self, machine: &Machine, measured: &str) -> String {
+        let o = &self.options;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "### Remote viewer, {}, {measured}\n\n\
+             - Machine: {} CPUs ({}), {} memory; {}\n\
+             - Command: `./x bench` (`runboard-remote`); `runboard` as its own process \
+             (release) serving the widget from `{}`; headless Chromium, each visit with the \
+             cache disabled and cleared and the origin's storage cleared, on a link of {} \
+             kbit/s down, {} kbit/s up and {} ms latency (`Network.emulateNetworkConditions`); \
+             {} visits per page, median (fastest–slowest); the live run at simulator speed {}\n\
+             - Verdict visible: navigation start to the first frame showing the final verdict \
+             (the start page: its start button; the live report: its first, running verdict). \
+             Bytes: what crossed a relay in front of `runboard` until then (the live report: \
+             until its final verdict), headers included\n\
+             - Load average (1 min) before and after: {}\n",
+            machine.date,
+            machine.cpus,
+            machine.cpu_model,
+            machine.memory,
+            machine.rustc,
+            o.widget_dir.display(),
+            o.link.down_kbps,
+            o.link.up_kbps,
+            o.link.latency.as_millis(),
+            o.visits,
+            o.live_speed,
+            load(self.load),
+        );
+        out.push_str(
+            "| page | verdict visible | final verdict after the platform's | bytes down | bytes up |\n\
+             |---|--:|--:|--:|--:|\n",
+        );
+        for row in &self.rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                row.page,
+                spread(&row.visits.iter().map(|v| v.verdict).collect::<Vec<_>>()),
+                if row.live {
+                    spread(
+                        &row.visits
+                            .iter()
+                            .filter_map(|v| v.final_lag)
+                            .collect::<Vec<_>>(),
+                    )
+                } else {
+                    "–".to_owned()
+                },
+                bytes(median(row.visits.iter().map(|v| v.down))),
+                bytes(median(row.visits.iter().map(|v| v.up))),
+            );
+        }
+        out.push_str("\nGoals:\n\n");
+        for line in self.goals() {
+            let _ = writeln!(out, "- {line}");
+        }
+        out
+    }
+
+    /// Each page with a goal: its median verdict against it.
+    pub fn goals(&self) -> Vec<String> {
+        self.rows.iter().filter_map(goal).collect()
+    }
+}
+
+fn goal(row: &PageRow) -> Option<String> {
+    let goal = row.goal?;
+    let verdict = median(row.visits.iter().map(|v| v.verdict))?;
+    let met = if verdict <= goal {
+        "**met**"
+    } else {
+        "**not met**"
+    };
+    Some(format!(
+        "{}: verdict ≤ {}: {met} ({})",
+        row.page,
+        seconds(goal),
+        seconds(verdict)
+    ))
+}
+
+/// "1.20 → 3.40" (`?` where unread).
+fn load((before, after): (Option<f64>, Option<f64>)) -> String {
+    let one = |l: Option<f64>| l.map_or_else(|| "?".to_owned(), |l| format!("{l:.2}"));
+    format!("{} → {}", one(before), one(after))
+}
+
+/// The nearest-rank median: the middle value, the lower one of an even count.
+fn median<T: Ord>(values: impl Iterator<Item = T>) -> Option<T> {
+    let mut values: Vec<T> = values.collect();
+    values.sort_unstable();
+    let middle = values.len().checked_sub(1)? / 2;
+    values.into_iter().nth(middle)
+}
+
+/// "2.21 s (2.10–2.40)", or "–" without figures.
+fn spread(values: &[Duration]) -> String {
+    let (Some(mid), Some(low), Some(high)) = (
+        median(values.iter().copied()),
+        values.iter().min(),
+        values.iter().max(),
+    ) else {
+        return "–".to_owned();
+    };
+    if values.len() == 1 {
+        return seconds(mid);
+    }
+    format!(
+        "{} ({:.2}–{:.2})",
+        seconds(mid),
+        low.as_secs_f64(),
+        high.as_secs_f64()
+    )
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+/// Decimal units, as network speeds are: "236.5 kB", "7.21 MB".
+fn bytes(n: Option<u64>) -> String {
+    match n {
+        None => "–".to_owned(),
+        Some(n) if n >= 1_000_000 => format!("{:.2} MB", n as f64 / 1e6),
+        Some(n) if n >= 1_000 => format!("{:.1} kB", n as f64 / 1e3),
+        Some(n) => format!("{n} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_is_the_middle_value() {
+        assert_eq!(median([3, 1, 2].into_iter()), Some(2));
+        assert_eq!(median([4, 1, 3, 2].into_iter()), Some(2));
+        assert_eq!(median(std::iter::empty::<u64>()), None);
+    }
+
+    #[test]
+    fn spread_and_bytes_read_as_the_table_shows_them() {
+        let ms = |v: u64| Duration::from_millis(v);
+        assert_eq!(
+            spread(&[ms(2_400), ms(2_100), ms(2_210)]),
+            "2.21 s (2.10–2.40)"
+        );
+        assert_eq!(spread(&[ms(900)]), "0.90 s");
+        assert_eq!(spread(&[]), "–");
+        assert_eq!(bytes(Some(7_212_345)), "7.21 MB");
+        assert_eq!(bytes(Some(236_512)), "236.5 kB");
+        assert_eq!(bytes(Some(512)), "512 B");
+    }
+}

@@ -1,0 +1,185 @@
+//! The JSON the widget writes (its requests, its messages to a portal, its stored jobs)
+//! without serde ([`ToJson`]): byte for byte what `serde_json::to_string` writes for the
+//! same values, which the tests check, for a fraction of the wasm (serde's serializer is
+//! compiled per type and field; frontend/README.md, "Size"). The proxy and the tests
+//! keep writing with serde.
+
+use crate::{
+    ExecuteRequest, JobsRequest, PortalEvent, PortalMessage, RunFinished, Selector,
+    selector::EXECUTE_ACTION,
+};
+
+/// A type written as JSON text.
+pub trait ToJson {
+    /// Appends the JSON text of `self` to `out`.
+    fn write_json(&self, out: &mut String);
+
+    /// The JSON text of `self`.
+    fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+}
+
+/// Appends `text` as a JSON string, escaped as serde_json escapes it: `"`, `\` and the
+/// control characters, the common ones by letter.
+pub fn write_str(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = u32::from(c) as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[n >> 4]));
+                out.push(char::from(HEX[n & 0xf]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Writes one object's members in order, with the commas between them.
+pub struct Members<'o> {
+    out: &'o mut String,
+    empty: bool,
+}
+
+impl<'o> Members<'o> {
+    /// Opens an object in `out`.
+    pub fn open(out: &'o mut String) -> Self {
+        out.push('{');
+        Self { out, empty: true }
+    }
+
+    /// Starts the member `name`; its value is written to the returned text next.
+    pub fn name(&mut self, name: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        write_str(self.out, name);
+        self.out.push(':');
+        self.out
+    }
+
+    /// A member whose value is a string.
+    pub fn str(&mut self, name: &str, value: &str) {
+        write_str(self.name(name), value);
+    }
+
+    /// A member whose value is a string or `null`.
+    pub fn opt_str(&mut self, name: &str, value: Option<&str>) {
+        match value {
+            Some(value) => self.str(name, value),
+            None => self.name(name).push_str("null"),
+        }
+    }
+
+    /// A member whose value is a number, a boolean or other text written as is.
+    pub fn plain(&mut self, name: &str, value: impl std::fmt::Display) {
+        use std::fmt::Write;
+        let out = self.name(name);
+        // Writing to a `String` cannot fail.
+        let _ = write!(out, "{value}");
+    }
+
+    /// A member whose value is a list of strings.
+    pub fn strs<'s>(&mut self, name: &str, values: impl IntoIterator<Item = &'s str>) {
+        let out = self.name(name);
+        out.push('[');
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_str(out, value);
+        }
+        out.push(']');
+    }
+
+    /// Closes the object.
+    pub fn close(self) {
+        self.out.push('}');
+    }
+}
+
+/// Writes each item with `write`, as a JSON list.
+pub fn write_list<T>(out: &mut String, items: &[T], write: impl Fn(&T, &mut String)) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write(item, out);
+    }
+    out.push(']');
+}
+
+impl ToJson for ExecuteRequest {
+    /// `{"action":"execute", the selector's one field, "agentName" when there is one}`.
+    fn write_json(&self, out: &mut String) {
+        let mut object = Members::open(out);
+        object.str("action", EXECUTE_ACTION);
+        match &self.selector {
+            Selector::Tests(ids) => object.strs("tests", ids.iter().map(|id| id.as_str())),
+            Selector::Feature(id) | Selector::TestSuite(id) | Selector::Test(id) => {
+                object.str(self.selector.field(), id.as_str());
+            }
+        }
+        if let Some(agent) = &self.agent_name {
+            object.str("agentName", agent.as_str());
+        }
+        object.close();
+    }
+}
+
+impl ToJson for JobsRequest {
+    /// `{"jobIds":[…]}`, or `{}` for every active job.
+    fn write_json(&self, out: &mut String) {
+        let mut object = Members::open(out);
+        if let Some(ids) = &self.job_ids {
+            object.strs("jobIds", ids.iter().map(|id| id.as_str()));
+        }
+        object.close();
+    }
+}
+
+impl ToJson for PortalMessage {
+    /// `{"runboard":{"type":…, the event's fields}}`.
+    fn write_json(&self, out: &mut String) {
+        let mut message = Members::open(out);
+        let mut event = Members::open(message.name("runboard"));
+        match &self.runboard {
+            PortalEvent::Resize { height } => {
+                event.str("type", "resize");
+                event.plain("height", height);
+            }
+            PortalEvent::Finished(run) => {
+                event.str("type", "finished");
+                finished(&mut event, run);
+            }
+        }
+        event.close();
+        message.close();
+    }
+}
+
+fn finished(event: &mut Members<'_>, run: &RunFinished) {
+    event.str("project", &run.project);
+    event.str("runId", &run.run_id);
+    event.str("status", run.status.as_str());
+    event.str("outcome", &run.outcome);
+    event.plain("total", run.total);
+    event.plain("passed", run.passed);
+    event.plain("failed", run.failed);
+    event.plain("skipped", run.skipped);
+}
