@@ -9,9 +9,8 @@ use gloo_net::http::{Request, Response};
 use runboard_shared::{
     Bootstrap, ExecuteRequest, ExecuteResponse, ExecutionDetail, ExportFormat, FromJson,
     HistoryPage, HistoryQuery, JobId, JobsRequest, JobsResponse, ProjectId, RunId, Target,
-    TestHistory, TestRun,
+    TestHistory, TestRun, ToJson,
 };
-use serde::Serialize;
 
 use crate::logic::failure::Failure;
 
@@ -112,11 +111,12 @@ async fn get<T: FromJson>(target: &Target) -> Result<T, Failure> {
     read(Request::get(&target.path()).send().await).await
 }
 
-/// POSTs JSON; `json()` sets `Content-Type: application/json`, which the proxy's CSRF
-/// rule requires.
-async fn post<B: Serialize, T: FromJson>(target: &Target, body: &B) -> Result<T, Failure> {
+/// POSTs JSON (written with the shared crate's [`ToJson`], not serde) with
+/// `Content-Type: application/json`, which the proxy's CSRF rule requires.
+async fn post<B: ToJson, T: FromJson>(target: &Target, body: &B) -> Result<T, Failure> {
     let request = Request::post(&target.path())
-        .json(body)
+        .header("Content-Type", "application/json")
+        .body(body.to_json())
         .map_err(|_| Failure::BadAnswer("could not encode the request".into()))?;
     read(request.send().await).await
 }

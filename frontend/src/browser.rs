@@ -3,7 +3,7 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
-use runboard_shared::{PortalMessage, RunFinished, RunStatus, TestStatus};
+use runboard_shared::{PortalMessage, RunFinished, RunStatus, TestStatus, ToJson};
 
 use crate::logic::{links::Prefs, summary::Summary};
 
@@ -161,10 +161,7 @@ fn post_to_parent(message: &PortalMessage) {
         return;
     }
     // Posted as a JavaScript object, not as text, so portals read `e.data.runboard`.
-    let Ok(text) = serde_json::to_string(message) else {
-        return;
-    };
-    if let Ok(message) = js_sys::JSON::parse(&text) {
+    if let Ok(message) = js_sys::JSON::parse(&message.to_json()) {
         let _ = parent.post_message(&message, "*");
     }
 }

@@ -183,3 +183,75 @@ fn finished(event: &mut Members<'_>, run: &RunFinished) {
     event.plain("failed", run.failed);
     event.plain("skipped", run.skipped);
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde::Serialize;
+
+    use super::*;
+    use crate::{AgentName, Id, JobId, RunStatus};
+
+    /// `to_json` writes exactly what serde_json writes.
+    fn same<T: Serialize + ToJson>(value: &T) {
+        assert_eq!(value.to_json(), serde_json::to_string(value).unwrap());
+    }
+
+    fn id(text: &str) -> Id {
+        Id::parse("id", text).unwrap()
+    }
+
+    #[test]
+    fn requests_are_written_as_serde_writes_them() {
+        let agent = Some(AgentName::parse("agent-1").unwrap());
+        for selector in [
+            Selector::Feature(id("f1")),
+            Selector::TestSuite(id("s1")),
+            Selector::Test(id("t1")),
+            Selector::Tests(vec![id("t1"), id("t2")]),
+        ] {
+            same(&ExecuteRequest::new(selector.clone(), None));
+            same(&ExecuteRequest::new(selector, agent.clone()));
+        }
+        same(&JobsRequest { job_ids: None });
+        same(&JobsRequest {
+            job_ids: Some(vec![]),
+        });
+        same(&JobsRequest {
+            job_ids: Some(vec![
+                JobId::parse("j1").unwrap(),
+                JobId::parse("j2").unwrap(),
+            ]),
+        });
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_escaped_as_serde_escapes_it(text in any::<String>()) {
+            let mut out = String::new();
+            write_str(&mut out, &text);
+            prop_assert_eq!(out, serde_json::to_string(&text).unwrap());
+        }
+
+        #[test]
+        fn portal_messages_are_written_as_serde_writes_them(
+            height in any::<u32>(),
+            texts in prop::array::uniform4(any::<String>()),
+            counts in prop::array::uniform4(any::<u64>()),
+        ) {
+            same(&PortalMessage::resize(height));
+            let [project, run_id, status, outcome] = texts;
+            let [total, passed, failed, skipped] = counts;
+            same(&PortalMessage::finished(RunFinished {
+                project,
+                run_id,
+                status: RunStatus::parse(&status),
+                outcome,
+                total,
+                passed,
+                failed,
+                skipped,
+            }));
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! break parsing; see `wire`).
 
 pub mod decode;
+pub mod encode;
 pub mod endpoint;
 pub mod error;
 pub mod ids;
@@ -24,6 +25,7 @@ pub mod url;
 pub mod wire;
 
 pub use decode::{DecodeError, FromJson, from_json};
+pub use encode::ToJson;
 pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
 pub use error::{ApiError, ErrorBody, ErrorCode, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};

@@ -263,7 +263,7 @@ impl RawJson {
     /// no second reader).
     pub fn value(&self) -> Value {
         // The text was checked when it was read, so it always parses.
-        crate::json::parse(self.json()).map_or(Value::Null, |node| node.to_value())
+        crate::json::parse(self.json()).map_or(Value::Null, |doc| doc.root().to_value())
     }
 
     /// A value's text already checked by [`json::parse`](crate::json::parse).
@@ -345,10 +345,7 @@ impl Timeline {
 
     /// The number of steps.
     pub fn len(&self) -> usize {
-        match crate::json::parse(self.json()).map(|node| node.json) {
-            Ok(crate::json::Json::Array(steps)) => steps.len(),
-            _ => 0,
-        }
+        crate::json::parse(self.json()).map_or(0, |doc| doc.root().items().len())
     }
 
     /// Whether there are no steps.

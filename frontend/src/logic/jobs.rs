@@ -310,7 +310,7 @@ impl JobBook {
             .filter(|j| j.is_kept())
             .take(MAX_REMEMBERED)
             .collect();
-        serde_json::to_string(&mine).unwrap_or_else(|_| "[]".into())
+        stored::write(&mine)
     }
 
     /// All jobs, newest first.

@@ -170,14 +170,28 @@ fn any_json() -> impl Strategy<Value = Value> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
-    /// Any value in place of any field or element of any answer: read alike.
+    /// Any value in place of any field or element of any answer: read alike. (Except
+    /// an array where a record was: serde reads it as the record's fields by position,
+    /// `FromJson` refuses it; Runboard never writes one, see `decode.rs`.)
     #[test]
     fn any_value_anywhere_reads_alike(which in 0usize..5, slot in any::<prop::sample::Index>(), value in any_json()) {
         let (doc, same) = &examples()[which];
         let mut all = Vec::new();
         pointers(doc, "", &mut all);
+        let pointer = slot.get(&all).as_str();
         let mut odd = doc.clone();
-        *odd.pointer_mut(slot.get(&all).as_str()).expect("pointer exists") = value;
+        let old = odd.pointer_mut(pointer).expect("pointer exists");
+        prop_assume!(!(old.is_object() && value.is_array()));
+        *old = value;
         same(&odd.to_string());
+    }
+
+    /// The one difference: a record given as an array is refused, where serde reads
+    /// it by position.
+    #[test]
+    fn a_record_given_as_an_array_is_refused(message in "[a-z ]{0,8}") {
+        let text = json!({"error": ["rate_limited", message]}).to_string();
+        prop_assert!(serde_json::from_str::<ApiError>(&text).is_ok());
+        prop_assert!(from_json::<ApiError>(&text).is_err());
     }
 }
