@@ -9,7 +9,6 @@
 //! The open-file limit that bounds them all is `fds.rs`.
 
 mod deadline;
-mod event_stream;
 mod fds;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -138,8 +137,7 @@ impl Server {
 }
 
 /// Accepts connections while fewer than `max_connections` are open (the rest wait in
-/// the listen backlog), until `stopped`; then drains. A connection that opens with a live
-/// report's `GET` is served by `event_stream.rs`, every other one by hyper.
+/// the listen backlog), until `stopped`; then drains.
 async fn serve(
     listener: TcpListener,
     router: Router,
@@ -171,16 +169,14 @@ async fn serve(
             },
         };
         while connections.try_join_next().is_some() {}
-        let connection = Connection {
-            stream,
-            peer,
-            router: router.clone(),
-            builder: builder.clone(),
-            watcher: graceful.watcher(),
-            settings: Settings::of(&settings),
-        };
+        let clock = RequestClock::start(settings.request_read);
+        let connection =
+            builder.serve_connection(io(stream, &settings), service(router.clone(), peer, clock));
+        let connection = graceful.watch(connection);
         connections.spawn(async move {
-            connection.serve().await;
+            if let Err(err) = connection.await {
+                tracing::debug!(%peer, error = %err, "connection closed with an error");
+            }
             drop(permit);
         });
     }
@@ -191,66 +187,6 @@ async fn serve(
     {
         tracing::warn!("requests still running after the drain period; closing them");
         connections.abort_all();
-    }
-}
-
-/// What one connection needs of the server's settings.
-#[derive(Clone, Copy)]
-struct Settings {
-    header_timeout: Duration,
-    request_read: Duration,
-    idle_timeout: Duration,
-}
-
-impl Settings {
-    fn of(settings: &ServerConfig) -> Self {
-        Self {
-            header_timeout: settings.header_timeout,
-            request_read: settings.request_read,
-            idle_timeout: settings.idle_timeout,
-        }
-    }
-}
-
-/// One accepted connection, before it is known whether it is a live report's stream.
-struct Connection {
-    stream: TcpStream,
-    peer: SocketAddr,
-    router: Router,
-    builder: http1::Builder,
-    watcher: hyper_util::server::graceful::Watcher,
-    settings: Settings,
-}
-
-impl Connection {
-    async fn serve(self) {
-        let Self {
-            stream,
-            peer,
-            router,
-            builder,
-            watcher,
-            settings,
-        } = self;
-        let accepted = tokio::time::Instant::now();
-        // Boxed, as hyper's connection below: this task lives as long as a stream does.
-        if Box::pin(event_stream::is_live_get(&stream, settings.header_timeout)).await {
-            let limits = event_stream::Limits {
-                head_deadline: accepted + settings.header_timeout.min(settings.request_read),
-                write_timeout: settings.idle_timeout,
-                max_head: MAX_HEAD_BYTES,
-            };
-            return event_stream::serve(stream, router, peer, limits).await;
-        }
-        let clock = RequestClock::start(settings.request_read);
-        let connection = builder.serve_connection(
-            io(stream, settings.idle_timeout),
-            service(router, peer, clock),
-        );
-        // Boxed: hyper's connection is large, and a stream's task need not be.
-        if let Err(err) = Box::pin(watcher.watch(connection)).await {
-            tracing::debug!(%peer, error = %err, "connection closed with an error");
-        }
     }
 }
 
@@ -271,10 +207,10 @@ fn http1_builder(settings: &ServerConfig) -> http1::Builder {
 /// after `idle_timeout` instead of holding the connection.
 fn io(
     stream: TcpStream,
-    write_timeout: Duration,
+    settings: &ServerConfig,
 ) -> TokioIo<std::pin::Pin<Box<TimeoutStream<TcpStream>>>> {
     let mut stream = TimeoutStream::new(stream);
-    stream.set_write_timeout(Some(write_timeout));
+    stream.set_write_timeout(Some(settings.idle_timeout));
     TokioIo::new(Box::pin(stream))
 }
 
