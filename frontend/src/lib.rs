@@ -34,8 +34,8 @@ use crate::{
     logic::links::{Prefs, parse_query},
     router::{Route, Router},
     views::{
-        history::HistoryView, home::Home, jobs::JobsView, not_found::NotFound, run::RunView,
-        start::StartView,
+        board::BoardView, history::HistoryView, home::Home, jobs::JobsView, not_found::NotFound,
+        rules::RulesView, run::RunView, start::StartView,
     },
 };
 
@@ -94,10 +94,12 @@ fn Shell(
 fn routed(route: Route) -> AnyView {
     match route {
         Route::Home => view! { <Home /> }.into_any(),
+        Route::Board => view! { <BoardView /> }.into_any(),
         Route::Start { project } => view! { <StartView project=project /> }.into_any(),
         Route::Jobs { project } => view! { <JobsView project=project /> }.into_any(),
         Route::Run { project, run } => view! { <RunView project=project run=run /> }.into_any(),
         Route::History { project } => view! { <HistoryView project=project /> }.into_any(),
+        Route::Rules { project } => view! { <RulesView project=project /> }.into_any(),
         Route::NotFound => view! { <NotFound /> }.into_any(),
     }
 }

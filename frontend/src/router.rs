@@ -1,6 +1,6 @@
 //! The widget's own router: the typed [`Route`] parsed from the address's path, and the
 //! one [`Router`] that owns where the widget is (path and query). It replaces
-//! `leptos_router`, which cost about 42 KB of raw wasm for the five routes we have.
+//! `leptos_router`, which cost about 42 KB of raw wasm for the routes we have.
 
 mod anchor;
 
@@ -16,8 +16,10 @@ use crate::{
 /// `match` on it, so a page and its parameters cannot disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
-    /// `/`: the first project's start view.
+    /// `/`: the status board of every project the user may see.
     Home,
+    /// `/board` (`?tv=1` for a wall screen): the status board.
+    Board,
     /// `/p/:proj/start`.
     Start {
         /// The project id, decoded.
@@ -37,6 +39,11 @@ pub(crate) enum Route {
     },
     /// `/p/:proj/history`.
     History {
+        /// The project id, decoded.
+        project: String,
+    },
+    /// `/p/:proj/rules`: the project's triage rules.
+    Rules {
         /// The project id, decoded.
         project: String,
     },
@@ -62,6 +69,7 @@ impl Route {
         }
         let project = |p: &str| decode_path(p);
         match segments.as_slice() {
+            ["board"] => Self::Board,
             ["p", p, "start"] => Self::Start {
                 project: project(p),
             },
@@ -69,6 +77,9 @@ impl Route {
                 project: project(p),
             },
             ["p", p, "history"] => Self::History {
+                project: project(p),
+            },
+            ["p", p, "rules"] => Self::Rules {
                 project: project(p),
             },
             ["p", p, "runs", run] => Self::Run {
@@ -87,9 +98,11 @@ impl Route {
     pub(crate) fn href(&self) -> String {
         match self {
             Self::Home => "/".to_owned(),
+            Self::Board => "/board".to_owned(),
             Self::Start { project } => format!("/p/{}/start", encode(project)),
             Self::Jobs { project } => format!("/p/{}/jobs", encode(project)),
             Self::History { project } => format!("/p/{}/history", encode(project)),
+            Self::Rules { project } => format!("/p/{}/rules", encode(project)),
             Self::Run { project, run } => format!("/p/{}/runs/{}", encode(project), encode(run)),
             Self::NotFound => "/not-found".to_owned(),
         }
@@ -101,8 +114,9 @@ impl Route {
             Self::Start { project }
             | Self::Jobs { project }
             | Self::History { project }
+            | Self::Rules { project }
             | Self::Run { project, .. } => Some(project),
-            Self::Home | Self::NotFound => None,
+            Self::Home | Self::Board | Self::NotFound => None,
         }
     }
 }
@@ -274,6 +288,14 @@ mod tests {
     fn paths_parse_to_their_routes() {
         check("/", Route::Home);
         check("", Route::Home);
+        check("/board", Route::Board);
+        check("/board/", Route::Board);
+        check(
+            "/p/a1/rules",
+            Route::Rules {
+                project: project("a1"),
+            },
+        );
         check(
             "/p/a1/start",
             Route::Start {
@@ -354,6 +376,8 @@ mod tests {
             "//",
             "p/a1/start",
             "/index.html",
+            "/board/x",
+            "/p/a1/rules/r1",
         ] {
             check(path, Route::NotFound);
         }
@@ -372,6 +396,8 @@ mod tests {
                 Route::Start { project: project() },
                 Route::Jobs { project: project() },
                 Route::History { project: project() },
+                Route::Rules { project: project() },
+                Route::Board,
                 Route::Run {
                     project: project(),
                     run: format!("{id}-run"),
@@ -400,7 +426,9 @@ mod tests {
     fn routes_know_their_project() {
         assert_eq!(Route::parse("/p/a1/runs/r").project(), Some("a1"));
         assert_eq!(Route::parse("/p/a1/history").project(), Some("a1"));
+        assert_eq!(Route::parse("/p/a%20b/rules").project(), Some("a b"));
         assert_eq!(Route::Home.project(), None);
+        assert_eq!(Route::Board.project(), None);
         assert_eq!(Route::NotFound.project(), None);
     }
 

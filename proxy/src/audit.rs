@@ -1,10 +1,11 @@
 //! The audit trail: exactly one structured line per execution attempt, on the
 //! `runboard::audit` target, with when, who, where, what, on which agent, which job and
-//! how it ended (and why, when it did not start). Never the key: reasons are error
-//! messages, which are scrubbed or Runboard's own words.
+//! how it ended (and why, when it did not start); and one per attempt to change a
+//! triage rule (`rule`: create or delete, which rule, what it covers, how it ended).
+//! Never the key: reasons are error messages, which are scrubbed or Runboard's own words.
 
 use chrono::{SecondsFormat, Utc};
-use runboard_shared::{AgentName, ExecuteRequest, ProjectId};
+use runboard_shared::{AgentName, ExecuteRequest, NewRule, ProjectId, Rule, RuleId};
 
 use crate::{AppError, upstream::Started};
 
@@ -61,4 +62,102 @@ pub(crate) fn execution(
         reason,
         "execution"
     );
+}
+
+/// The `outcome` of a triage rule change that did not happen.
+fn refused_change(err: &AppError) -> &'static str {
+    match err {
+        AppError::Forbidden(_) | AppError::InvalidBody(_) | AppError::NotFound(_) => "refused",
+        _ => "failed",
+    }
+}
+
+/// One triage rule change as an audit line: the same fields on every line, empty where
+/// they do not apply.
+#[derive(Default)]
+struct RuleLine {
+    rule_id: String,
+    kind: &'static str,
+    scope: String,
+    until: String,
+    outcome: &'static str,
+    reason: String,
+}
+
+impl RuleLine {
+    fn failed(err: &AppError) -> Self {
+        Self {
+            outcome: refused_change(err),
+            reason: err.to_string(),
+            ..Self::default()
+        }
+    }
+
+    fn write(&self, action: &str, user: &str, project: &ProjectId) {
+        let time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+        tracing::info!(
+            target: "runboard::audit",
+            time,
+            user,
+            project = %project,
+            action,
+            rule_id = self.rule_id,
+            kind = self.kind,
+            scope = self.scope,
+            until = self.until,
+            outcome = self.outcome,
+            reason = self.reason,
+            "rule"
+        );
+    }
+}
+
+/// Writes the audit line for one attempt to create a triage rule: who, which project,
+/// the rule's id, kind, what it covers and until when, or why it was not created.
+pub(crate) fn rule_created(user: &str, project: &ProjectId, result: &Result<Rule, AppError>) {
+    let line = match result {
+        Ok(rule) => RuleLine {
+            rule_id: rule.id.to_string(),
+            kind: rule.spec.kind().as_str(),
+            scope: rule_scope(&rule.spec),
+            until: rule.spec.until().map(|d| d.to_string()).unwrap_or_default(),
+            outcome: "created",
+            reason: String::new(),
+        },
+        Err(err) => RuleLine::failed(err),
+    };
+    line.write("create", user, project);
+}
+
+/// Writes the audit line for one attempt to delete triage rule `rule`.
+pub(crate) fn rule_deleted(
+    user: &str,
+    project: &ProjectId,
+    rule: &RuleId,
+    result: &Result<(), AppError>,
+) {
+    let line = match result {
+        Ok(()) => RuleLine {
+            outcome: "deleted",
+            ..RuleLine::default()
+        },
+        Err(err) => RuleLine::failed(err),
+    };
+    RuleLine {
+        rule_id: rule.to_string(),
+        ..line
+    }
+    .write("delete", user, project);
+}
+
+/// What a rule covers, in the guide's field names: `testId t1`, `featureId f1`, or for a
+/// known issue `any test` or its one test.
+fn rule_scope(spec: &NewRule) -> String {
+    match spec {
+        NewRule::Quarantine(q) => format!("{} {}", q.scope.field(), q.scope.id()),
+        NewRule::Known(k) => match &k.test_id {
+            Some(test) => format!("testId {test}"),
+            None => "any test".to_owned(),
+        },
+    }
 }

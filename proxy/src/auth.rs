@@ -12,7 +12,7 @@ use axum::{
 
 use crate::{
     AppError, AppState,
-    config::{AuthConfig, AuthMode, ProjectConfig, Starters},
+    config::{AuthConfig, AuthMode, ProjectConfig, Starters, Triagers},
 };
 
 /// The signed-in user (none in `auth.mode = "none"`). Extracting it refuses requests
@@ -39,6 +39,25 @@ impl Identity {
             return false;
         }
         Starters::of(auth, project).admit(self.user.as_deref(), &self.groups)
+    }
+
+    /// Whether this user may change `project`'s triage rules, by [`Triagers`] (by
+    /// default: whoever may start runs there).
+    pub(crate) fn may_triage(&self, auth: &AuthConfig, project: &ProjectConfig) -> bool {
+        if self.mode != auth.mode {
+            return false;
+        }
+        Triagers::of(auth, project).admit(self.user.as_deref(), &self.groups)
+    }
+
+    /// The teams of `project`'s `[[projects.owners]]` this user belongs to.
+    pub(crate) fn teams(&self, project: &ProjectConfig) -> Vec<String> {
+        project
+            .owners
+            .iter()
+            .filter(|o| o.has_member(self.user.as_deref(), &self.groups))
+            .map(|o| o.team.clone())
+            .collect()
     }
 
     /// Reads the identity of a request from `peer`.

@@ -32,6 +32,7 @@ mod routes;
 mod server;
 mod state;
 mod static_files;
+mod triage;
 mod upstream;
 
 pub use config::Config;

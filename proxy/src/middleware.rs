@@ -1,16 +1,26 @@
 //! The layer stack, and only that. `.layer()` wraps outward: the last layer added runs
 //! first on the way in, so the order below reads from the innermost to the outermost.
 
-use std::net::SocketAddr;
+use std::{
+    convert::Infallible,
+    net::SocketAddr,
+    task::{Context, Poll},
+};
 
 use axum::{
-    Router,
+    BoxError, Router,
+    body::{Body, Bytes, HttpBody},
     extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State},
     http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode, Version, header},
     middleware::{Next, from_fn, from_fn_with_state},
     response::{IntoResponse, Response},
 };
+use futures_util::{
+    TryFutureExt,
+    future::{Either, MapOk},
+};
 use runboard_shared::{Route, is_reserved};
+use tower::{Layer, Service, ServiceExt, util::Oneshot};
 use tower_http::{
     compression::{
         CompressionLayer, CompressionLevel,
@@ -49,12 +59,12 @@ pub(crate) fn stack(routes: Router, state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security_headers))
         // Compress what leaves (wasm, js, JSON) in br, zstd or gzip at tower-http's
         // levels for dynamic content (br 4, zstd 3, gzip 6: see `reads/encoded.rs`);
-        // the headers above are unaffected.
-        .layer(
+        // the headers above are unaffected. Never around live streams (`SkipLive`).
+        .layer(SkipLive(
             CompressionLayer::new()
                 .quality(CompressionLevel::Default)
                 .compress_when(compressible()),
-        )
+        ))
         // A Host that is not ours (`public_url`, or loopback and the listen address) is
         // refused before anything else runs.
         .layer(from_fn_with_state(state.clone(), check_host))
@@ -74,6 +84,65 @@ fn compressible() -> impl Predicate {
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE)
         .and(not_negotiated as fn(StatusCode, Version, &HeaderMap, &Extensions) -> bool)
+}
+
+/// `L` around every route but the live stream's. The compression layer wraps each answer's
+/// body in one sized for its largest encoder, about 5.8 KB, even for the event streams it
+/// never compresses; held by each of 10,000 viewers that was 55 MiB of the server's memory
+/// for nothing (docs/benchmarks.md). Routing has run when this layer is called, so the
+/// matched route tells.
+#[derive(Clone)]
+struct SkipLive<L>(L);
+
+impl<S: Clone, L: Layer<S>> Layer<S> for SkipLive<L> {
+    type Service = SkipLiveService<S, L::Service>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SkipLiveService {
+            plain: inner.clone(),
+            wrapped: self.0.layer(inner),
+        }
+    }
+}
+
+/// The route's service, and the same inside the wrapping layer.
+#[derive(Clone)]
+struct SkipLiveService<S, W> {
+    plain: S,
+    wrapped: W,
+}
+
+type Boxing<B> = fn(axum::http::Response<B>) -> Response;
+
+impl<S, W, B> Service<Request> for SkipLiveService<S, W>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone,
+    W: Service<Request, Response = axum::http::Response<B>, Error = Infallible> + Clone,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Oneshot<S, Request>, MapOk<Oneshot<W, Request>, Boxing<B>>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // Each call below readies a clone of its own.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let live = request
+            .extensions()
+            .get::<MatchedPath>()
+            .and_then(|matched| Route::of_template(matched.as_str()))
+            == Some(Route::Live);
+        if live {
+            Either::Left(self.plain.clone().oneshot(request))
+        } else {
+            let boxing: Boxing<B> = |response| response.map(Body::new);
+            Either::Right(self.wrapped.clone().oneshot(request).map_ok(boxing))
+        }
+    }
 }
 
 fn not_negotiated(_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions) -> bool {

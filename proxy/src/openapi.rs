@@ -4,7 +4,7 @@
 //! parameters, the allowance it spends and the one error shape.
 
 use axum::{Json, http::header, response::IntoResponse};
-use runboard_shared::{Allowance, Endpoint, Route};
+use runboard_shared::{Allowance, Endpoint, ErrorCode, Route};
 use serde_json::{Map, Value, json};
 
 use crate::VERSION;
@@ -22,10 +22,11 @@ pub(crate) fn description() -> Value {
     let mut paths = Map::new();
     for route in Route::ALL {
         let method = route.method().to_ascii_lowercase();
-        paths.insert(
-            route.template().to_owned(),
-            json!({ method: operation(route) }),
-        );
+        // Routes sharing a template (the rules' GET and POST) are one path item.
+        let item = paths
+            .entry(route.template().to_owned())
+            .or_insert_with(|| json!({}));
+        item[method] = operation(route);
     }
     json!({
         "openapi": "3.1.0",
@@ -50,7 +51,7 @@ pub(crate) fn description() -> Value {
                             "type": "object",
                             "required": ["code", "message"],
                             "properties": {
-                                "code": {"type": "string", "description": "stable, for scripts"},
+                                "code": error_code_schema(),
                                 "message": {"type": "string", "description": "for people"},
                             },
                         },
@@ -58,6 +59,20 @@ pub(crate) fn description() -> Value {
                 },
             },
         },
+    })
+}
+
+/// The error body's `code`: every code this version knows, from [`ErrorCode::KNOWN`], so
+/// the list cannot drift from the server's. A newer Runboard may add codes, so the
+/// description tells clients to accept one they do not know.
+fn error_code_schema() -> Value {
+    let codes: Vec<&str> = ErrorCode::KNOWN.iter().map(ErrorCode::as_str).collect();
+    json!({
+        "type": "string",
+        "enum": codes,
+        "description": "Stable, for scripts: tell errors apart by this, not by the message. \
+            These are the codes this version knows; a newer Runboard may add others, \
+            so clients must accept a code they do not know (and go by the HTTP status).",
     })
 }
 
@@ -89,10 +104,7 @@ fn operation(route: Route) -> Value {
         "parameters": parameters,
         "x-runboard-allowance": allowance(route.allowance()),
         "responses": {
-            "200": {
-                "description": "OK",
-                "content": { success_type(route): {} },
-            },
+            success_status(route): success_response(route),
             "default": {
                 "description": "An error",
                 "content": {
@@ -110,6 +122,23 @@ fn operation(route: Route) -> Value {
     operation
 }
 
+/// The status of a successful answer: `201` for a created rule, `204` for a deleted one.
+fn success_status(route: Route) -> &'static str {
+    match route {
+        Route::RuleCreate => "201",
+        Route::RuleDelete => "204",
+        _ => "200",
+    }
+}
+
+/// A successful answer: its media type, or none for `204`.
+fn success_response(route: Route) -> Value {
+    match route {
+        Route::RuleDelete => json!({"description": "Deleted"}),
+        _ => json!({"description": "OK", "content": { success_type(route): {} }}),
+    }
+}
+
 fn operation_id(route: Route) -> &'static str {
     match route {
         Route::Guide(endpoint) => endpoint.label(),
@@ -119,6 +148,10 @@ fn operation_id(route: Route) -> &'static str {
         Route::History => "history",
         Route::HistoryJob => "historyJob",
         Route::HistoryTest => "historyTest",
+        Route::Verdict => "verdict",
+        Route::Rules => "rules",
+        Route::RuleCreate => "createRule",
+        Route::RuleDelete => "deleteRule",
         Route::OpenApi => "openapi",
         Route::Health => "healthz",
         Route::Ready => "readyz",
@@ -145,6 +178,10 @@ fn success_type(route: Route) -> &'static str {
         | Route::History
         | Route::HistoryJob
         | Route::HistoryTest
+        | Route::Verdict
+        | Route::Rules
+        | Route::RuleCreate
+        | Route::RuleDelete
         | Route::OpenApi => "application/json",
     }
 }
@@ -157,7 +194,9 @@ mod tests {
     fn every_route_of_the_table_is_described_with_its_parameters() {
         let description = description();
         let paths = description["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), Route::ALL.len());
+        let mut templates: Vec<_> = Route::ALL.iter().map(|r| r.template()).collect();
+        templates.dedup();
+        assert_eq!(paths.len(), templates.len());
         let mut ids = Vec::new();
         for route in Route::ALL {
             let method = route.method().to_ascii_lowercase();

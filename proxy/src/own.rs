@@ -25,6 +25,8 @@ pub(crate) async fn bootstrap(
             id: p.id.clone(),
             name: p.name.clone(),
             can_run: identity.can_run(&config.auth, p),
+            may_triage: identity.may_triage(&config.auth, p),
+            teams: identity.teams(p),
             presets: p.presets.clone(),
         })
         .collect();

@@ -1,6 +1,7 @@
 //! The route table, and only that: which handler answers each route of the contract's
 //! table (`runboard_shared::Route`). The match is exhaustive, so a route added to the
-//! table has a handler here or the build fails.
+//! table has a handler here or the build fails. Routes sharing a template (the rules'
+//! `GET` and `POST`) are served by one method router.
 
 use axum::{
     Router,
@@ -11,19 +12,33 @@ use axum::{
 use runboard_shared::{Endpoint, Route};
 
 use crate::{
-    AppError, AppState, api, export, ledger, live, middleware, openapi, own, static_files,
+    AppError, AppState, api, export, ledger, live, middleware, openapi, own, static_files, triage,
 };
 
 /// The whole application: every route of the table, the widget for everything else.
 pub fn app(state: AppState) -> Router {
     let routes = Route::ALL
         .into_iter()
+        // Each template once, with the handlers of every route that has it.
+        .filter(|route| Route::of_template(route.template()) == Some(*route))
         .fold(Router::new(), |router, route| {
-            router.route(route.template(), handler(route))
+            router.route(route.template(), handlers(route.template()))
         })
         .fallback(static_files::serve)
         .with_state(state.clone());
     middleware::stack(routes, state)
+}
+
+/// The handlers of every route at `template`, each under its method; any other method
+/// is a 405.
+fn handlers(template: &str) -> MethodRouter<AppState> {
+    Route::ALL
+        .into_iter()
+        .filter(|route| route.template() == template)
+        .fold(MethodRouter::new(), |methods, route| {
+            methods.merge(handler(route))
+        })
+        .fallback(method_not_allowed)
 }
 
 /// The handler of `route`.
@@ -38,6 +53,10 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::History => only(route, ledger::history),
         Route::HistoryJob => only(route, ledger::execution),
         Route::HistoryTest => only(route, ledger::test_history),
+        Route::Verdict => only(route, triage::verdict),
+        Route::Rules => only(route, triage::list),
+        Route::RuleCreate => only(route, triage::create),
+        Route::RuleDelete => only(route, triage::delete),
         Route::OpenApi => only(route, openapi::serve),
         Route::Health => only(route, own::healthz),
         Route::Ready => only(route, own::readyz),
@@ -45,19 +64,18 @@ fn handler(route: Route) -> MethodRouter<AppState> {
     }
 }
 
-/// `handler` under the one method the table gives `route` (the contract uses only `GET`
-/// and `POST`); any other method is a 405.
+/// `handler` under the one method the table gives `route` (`GET`, `POST` or `DELETE`).
 fn only<H, T>(route: Route, handler: H) -> MethodRouter<AppState>
 where
     H: Handler<T, AppState>,
     T: 'static,
 {
-    let filter = if route.method() == Method::GET {
-        MethodFilter::GET
-    } else {
-        MethodFilter::POST
+    let filter = match route.method() {
+        "POST" => MethodFilter::POST,
+        "DELETE" => MethodFilter::DELETE,
+        _ => MethodFilter::GET,
     };
-    on(filter, handler).fallback(method_not_allowed)
+    on(filter, handler)
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> AppError {

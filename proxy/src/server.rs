@@ -3,13 +3,18 @@
 //! deadline for reading each whole request (`deadline.rs`), a write timeout and a
 //! connection cap (slow or stalled clients cannot pile up to the file-descriptor limit),
 //! peer addresses for the auth checks, and a graceful shutdown that closes the listener
-//! and idle connections and lets requests in flight finish. Each connection costs hyper's
-//! two buffers (its read buffer and the head it writes, 8 KiB each at most), the socket and
-//! one task; an event stream shares its frames with every other viewer (`live/sse.rs`).
-//! The open-file limit that bounds them all is `fds.rs`.
+//! and idle connections, ends live streams and lets requests in flight finish. Each
+//! connection's first request head is read here (`event_stream.rs`): a live stream is
+//! served without hyper, through the same router, for a socket, one task and a few
+//! hundred bytes, its events the bytes every viewer shares (`live/sse.rs`); everything
+//! else goes to hyper, whose two buffers (its read buffer and the head it writes, 8 KiB
+//! each at most) a connection then costs. The open-file limit that bounds them all is
+//! `fds.rs`.
 
 mod deadline;
+mod event_stream;
 mod fds;
+mod rewind;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -27,13 +32,18 @@ use hyper_util::{
 };
 use tokio::{
     net::{TcpListener, TcpSocket, TcpStream},
-    sync::{Semaphore, oneshot},
+    sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch},
     task::{JoinHandle, JoinSet},
+    time::Instant,
 };
 use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
-use self::deadline::{DeadlineBody, RequestClock, Restarts};
+use self::{
+    deadline::{DeadlineBody, RequestClock, Restarts},
+    event_stream::First,
+    rewind::Rewind,
+};
 use crate::{AppState, Config, app, config::ServerConfig, ledger::Follower};
 
 /// The largest request head (request line and headers) read; larger ones get 431.
@@ -137,7 +147,10 @@ impl Server {
 }
 
 /// Accepts connections while fewer than `max_connections` are open (the rest wait in
-/// the listen backlog), until `stopped`; then drains.
+/// the listen backlog; live streams hold their place like any connection), until
+/// `stopped`; then drains: hyper's connections close when idle, heads still on their way
+/// are dropped, live streams end (`Server::shutdown` ends their bodies), and every
+/// connection task is waited for, up to `drain`.
 async fn serve(
     listener: TcpListener,
     router: Router,
@@ -147,8 +160,10 @@ async fn serve(
 ) {
     let permits = Arc::new(Semaphore::new(settings.max_connections));
     let graceful = GracefulShutdown::new();
+    let (stopping, _) = watch::channel(false);
     let mut connections = JoinSet::new();
-    let builder = http1_builder(&settings);
+    let builder = Arc::new(http1_builder(&settings));
+    let settings = Arc::new(settings);
     loop {
         let permit = tokio::select! {
             _ = &mut stopped => break,
@@ -169,24 +184,74 @@ async fn serve(
             },
         };
         while connections.try_join_next().is_some() {}
-        let clock = RequestClock::start(settings.request_read);
-        let connection =
-            builder.serve_connection(io(stream, &settings), service(router.clone(), peer, clock));
-        let connection = graceful.watch(connection);
-        connections.spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%peer, error = %err, "connection closed with an error");
-            }
-            drop(permit);
-        });
+        let connection = Accepted {
+            peer,
+            router: router.clone(),
+            builder: Arc::clone(&builder),
+            settings: Arc::clone(&settings),
+            graceful: graceful.watcher(),
+            stopping: stopping.subscribe(),
+            permit,
+        };
+        connections.spawn(connection.serve(stream));
     }
     drop(listener);
-    if tokio::time::timeout(drain, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    stopping.send_replace(true);
+    let drained = tokio::time::timeout(drain, async {
+        graceful.shutdown().await;
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
         tracing::warn!("requests still running after the drain period; closing them");
         connections.abort_all();
+    }
+}
+
+/// One accepted connection and what serving it takes.
+struct Accepted {
+    peer: SocketAddr,
+    router: Router,
+    builder: Arc<http1::Builder>,
+    settings: Arc<ServerConfig>,
+    graceful: hyper_util::server::graceful::Watcher,
+    stopping: watch::Receiver<bool>,
+    /// Its place under `max_connections`, given back when the connection ends.
+    permit: OwnedSemaphorePermit,
+}
+
+impl Accepted {
+    /// Serves a live stream here when the first request opens one; anything else with
+    /// hyper, which reads the same bytes from the start.
+    async fn serve(self, stream: TcpStream) {
+        let Self {
+            peer,
+            router,
+            builder,
+            settings,
+            graceful,
+            stopping,
+            permit,
+        } = self;
+        let clock = RequestClock::start(settings.request_read);
+        let first = event_stream::Connection {
+            peer,
+            router: router.clone(),
+            head_deadline: clock
+                .deadline()
+                .min(Instant::now() + settings.header_timeout),
+            idle_timeout: settings.idle_timeout,
+            stopping,
+        };
+        if let First::Hyper(stream) = event_stream::first_request(stream, first).await {
+            let connection =
+                builder.serve_connection(io(stream, &settings), service(router, peer, clock));
+            // Boxed, so a live stream's task is not the size of a hyper connection.
+            if let Err(err) = Box::pin(graceful.watch(connection)).await {
+                tracing::debug!(%peer, error = %err, "connection closed with an error");
+            }
+        }
+        drop(permit);
     }
 }
 
@@ -206,9 +271,9 @@ fn http1_builder(settings: &ServerConfig) -> http1::Builder {
 /// The socket, with a write timeout: a client that stops reading its answer is dropped
 /// after `idle_timeout` instead of holding the connection.
 fn io(
-    stream: TcpStream,
+    stream: Rewind<TcpStream>,
     settings: &ServerConfig,
-) -> TokioIo<std::pin::Pin<Box<TimeoutStream<TcpStream>>>> {
+) -> TokioIo<std::pin::Pin<Box<TimeoutStream<Rewind<TcpStream>>>>> {
     let mut stream = TimeoutStream::new(stream);
     stream.set_write_timeout(Some(settings.idle_timeout));
     TokioIo::new(Box::pin(stream))

@@ -1,5 +1,5 @@
 //! The shared application state: configuration, the pooled upstream client, metrics,
-//! the rate limiters, the execution ledger.
+//! the rate limiters, the execution ledger, the compiled triage rules.
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,6 +14,7 @@ use crate::{
     live::Live,
     metrics::Metrics,
     reads::Reads,
+    triage::Triage,
     upstream::Upstream,
 };
 
@@ -30,6 +31,7 @@ struct Inner {
     reads: Reads,
     live: Live,
     ledger: Recorder,
+    triage: Triage,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             metrics: Metrics::new(),
             live: Live::default(),
             ledger,
+            triage: Triage::default(),
         })))
     }
 
@@ -97,6 +100,11 @@ impl AppState {
     /// The execution ledger (`ledger/`).
     pub(crate) fn ledger(&self) -> &Recorder {
         &self.0.ledger
+    }
+
+    /// Each project's triage rules, compiled once per change.
+    pub(crate) fn triage(&self) -> &Triage {
+        &self.0.triage
     }
 
     pub(crate) fn limits(&self) -> &Limits {

@@ -1,18 +1,19 @@
 //! The widget's files: built into the binary (`embedded.rs`, from `proxy/build.rs`) or,
 //! when `widget_dir` is set, read from that folder (to re-theme without a rebuild). Either
 //! way: content types and cache rules, `index.html` (never cached, CSP with its
-//! inline-script hashes) for every other GET so client-side routes work, brotli or gzip
-//! forms made at build time where the browser accepts them, and JSON 404s for unknown
-//! `/api/` and `/runboard/` paths.
+//! inline-script hashes, preload hints for the address asked for: `hints.rs`) for every
+//! other GET so client-side routes work, brotli or gzip forms made at build time where the
+//! browser accepts them, and JSON 404s for unknown `/api/` and `/runboard/` paths.
 
 mod embedded;
+mod hints;
 
 use std::{fmt, path::Path};
 
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use base64::Engine;
@@ -84,14 +85,12 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
         return AppError::NotFound(request.uri().to_string()).into_response();
     }
     let config = state.config();
+    let page = PageHeaders {
+        frame_ancestors: &config.embed.frame_ancestors,
+        preload: hints::preload(&path, &config),
+    };
     let Some(dir) = config.widget_override() else {
-        let request = request.headers();
-        return embedded::serve(
-            embedded::WIDGET,
-            &path,
-            request,
-            &config.embed.frame_ancestors,
-        );
+        return embedded::serve(embedded::WIDGET, &path, request.headers(), &page);
     };
     if path != "/" && path != "/index.html" && !path.ends_with('/') {
         // The build writes `.br` and `.gz` copies beside the wasm, js and css
@@ -116,7 +115,7 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
             return with_cache_rule(response.map(Body::new), &path);
         }
     }
-    index(dir, &config.embed.frame_ancestors).await
+    index(dir, &page).await
 }
 
 /// Paths that belong to Runboard's APIs, never answered with the widget: the contract's
@@ -163,12 +162,12 @@ pub(crate) fn is_hashed(path: &str) -> bool {
 }
 
 /// `index.html`, or a 503 saying how to build the widget.
-async fn index(dir: &Path, frame_ancestors: &[String]) -> Response {
+async fn index(dir: &Path, page: &PageHeaders<'_>) -> Response {
     let Ok(html) = tokio::fs::read_to_string(dir.join("index.html")).await else {
         return AppError::WidgetMissing.into_response();
     };
     (
-        page_csp(&html, frame_ancestors),
+        page.for_page(&html),
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, NO_STORE),
@@ -178,11 +177,28 @@ async fn index(dir: &Path, frame_ancestors: &[String]) -> Response {
         .into_response()
 }
 
-/// The CSP header that lets exactly the inline scripts of the page `html` run.
-fn page_csp(html: &str, frame_ancestors: &[String]) -> Option<[(HeaderName, HeaderValue); 1]> {
-    let csp = content_security_policy(frame_ancestors, &inline_script_hashes(html));
-    let value = HeaderValue::from_str(&csp).ok()?;
-    Some([(header::CONTENT_SECURITY_POLICY, value)])
+/// What the widget's page is sent with beside its bytes, whichever source it comes from.
+pub(crate) struct PageHeaders<'a> {
+    /// `[embed] frame_ancestors`, for the page's CSP.
+    pub(crate) frame_ancestors: &'a [String],
+    /// The preload hints for the address the page was asked for (`hints.rs`).
+    pub(crate) preload: Option<HeaderValue>,
+}
+
+impl PageHeaders<'_> {
+    /// The headers of the page `html`: the CSP that lets exactly its inline scripts run,
+    /// and the preload hints.
+    fn for_page(&self, html: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let csp = content_security_policy(self.frame_ancestors, &inline_script_hashes(html));
+        if let Ok(csp) = HeaderValue::from_str(&csp) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+        if let Some(link) = &self.preload {
+            headers.insert(header::LINK, link.clone());
+        }
+        headers
+    }
 }
 
 /// CSP hash sources (`'sha256-…'`) for the inline `<script>` elements of `html`, such as

@@ -12,13 +12,14 @@
 use std::borrow::Cow;
 
 use crate::{
-    ApiError, ErrorBody, ErrorCode, ExecuteResponse, Job, JobStatus, JobsResponse, RawJson,
-    RunStatus, ScheduleStatus, StatusCount, TestResult, TestRun, TestStatus, Timeline,
+    ApiError, ErrorBody, ErrorCode, ExecuteResponse, FailureClass, Job, JobStatus, JobsResponse,
+    RawJson, RunStatus, ScheduleStatus, StatusCount, TestResult, TestRun, TestStatus, Timeline,
     json::{self, Json, Node, Numeric},
     lenient::Scalar,
 };
 
 mod runboard;
+mod triage;
 
 /// Why an answer could not be read: not JSON, or not the type's shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -214,7 +215,14 @@ macro_rules! status_from_json {
     )+};
 }
 
-status_from_json!(JobStatus, RunStatus, TestStatus, ScheduleStatus, ErrorCode);
+status_from_json!(
+    JobStatus,
+    RunStatus,
+    TestStatus,
+    ScheduleStatus,
+    ErrorCode,
+    FailureClass
+);
 
 impl FromJson for RawJson {
     fn from_node(node: &Node<'_>) -> Result<Self, DecodeError> {

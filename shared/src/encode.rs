@@ -5,8 +5,8 @@
 //! keep writing with serde.
 
 use crate::{
-    ExecuteRequest, JobsRequest, PortalEvent, PortalMessage, RunFinished, Selector,
-    selector::EXECUTE_ACTION,
+    ExecuteRequest, JobsRequest, NewRule, PortalEvent, PortalMessage, RunFinished, Selector,
+    rules::RuleFields, selector::EXECUTE_ACTION,
 };
 
 /// A type written as JSON text.
@@ -173,6 +173,45 @@ impl ToJson for PortalMessage {
     }
 }
 
+impl ToJson for NewRule {
+    /// The body of `POST /runboard/rules/{projId}`: the rule's fields in `RuleFields`'
+    /// order, absent ones left out.
+    fn write_json(&self, out: &mut String) {
+        let fields = RuleFields::from(self.clone());
+        let mut object = Members::open(out);
+        let texts = [
+            ("kind", &fields.kind),
+            ("testId", &fields.test_id),
+            ("testSuiteId", &fields.test_suite_id),
+            ("featureId", &fields.feature_id),
+            ("match", &fields.pattern),
+        ];
+        for (name, value) in texts {
+            if let Some(value) = value {
+                object.str(name, value);
+            }
+        }
+        if let Some(regex) = fields.regex {
+            object.plain("regex", regex);
+        }
+        let texts = [
+            ("until", &fields.until),
+            ("reason", &fields.reason),
+            ("note", &fields.note),
+            ("link", &fields.link),
+        ];
+        for (name, value) in texts {
+            if let Some(value) = value {
+                object.str(name, value);
+            }
+        }
+        if let Some(blocks) = fields.blocks {
+            object.plain("blocks", blocks);
+        }
+        object.close();
+    }
+}
+
 fn finished(event: &mut Members<'_>, run: &RunFinished) {
     event.str("project", &run.project);
     event.str("runId", &run.run_id);
@@ -223,6 +262,21 @@ mod tests {
                 JobId::parse("j2").unwrap(),
             ]),
         });
+    }
+
+    #[test]
+    fn rules_are_written_as_serde_writes_them() {
+        let bodies = [
+            serde_json::json!({"kind": "quarantine", "featureId": "f1", "until": "2026-05-01",
+                "reason": "r \"quoted\"\n", "link": "https://x.example/?a=1&b"}),
+            serde_json::json!({"kind": "quarantine", "testSuiteId": "s", "until": "2026-05-01", "reason": "r"}),
+            serde_json::json!({"kind": "known", "match": "a.*b", "regex": true, "note": "", "blocks": false}),
+            serde_json::json!({"kind": "known", "testId": "t", "match": "Ünïcode ✕", "link": "http://h"}),
+        ];
+        for body in bodies {
+            let rule: NewRule = serde_json::from_value(body).unwrap();
+            same(&rule);
+        }
     }
 
     proptest! {

@@ -151,6 +151,52 @@ mod tests {
         }
     }
 
+    /// Where `code` stands among the declared variants: an exhaustive match, so a variant
+    /// added to the enum does not build until it is placed here, and
+    /// [`known_lists_every_variant_but_other_once_in_declaration_order`] then wants it in
+    /// `KNOWN` (which the OpenAPI description and the widget rely on being complete).
+    fn place(code: &ErrorCode) -> Option<usize> {
+        use ErrorCode::*;
+        let place = match code {
+            InvalidId => 0,
+            InvalidBody => 1,
+            InvalidQuery => 2,
+            BodyTooLarge => 3,
+            UnknownProject => 4,
+            NotFound => 5,
+            MethodNotAllowed => 6,
+            Unauthenticated => 7,
+            Forbidden => 8,
+            Misdirected => 9,
+            RateLimited => 10,
+            UpstreamAuth => 11,
+            UpstreamUnavailable => 12,
+            UpstreamTimeout => 13,
+            UpstreamInvalid => 14,
+            UpstreamRejected => 15,
+            UpstreamRefused => 16,
+            UpstreamWithheld => 17,
+            StartOutcomeUnknown => 18,
+            UpstreamCircuitOpen => 19,
+            TooManyStreams => 20,
+            TooManyUserStreams => 21,
+            LedgerUnavailable => 22,
+            WidgetMissing => 23,
+            NotReady => 24,
+            Other(_) => return None,
+        };
+        Some(place)
+    }
+
+    #[test]
+    fn known_lists_every_variant_but_other_once_in_declaration_order() {
+        let places: Vec<Option<usize>> = ErrorCode::KNOWN.iter().map(place).collect();
+        // The last arm of `place` above: a variant missing from the end of `KNOWN` fails too.
+        let every: Vec<Option<usize>> = (0..=24).map(Some).collect();
+        assert_eq!(places, every);
+        assert_eq!(place(&ErrorCode::Other("quota_exceeded".into())), None);
+    }
+
     #[test]
     fn an_unknown_code_is_kept_and_written_back_unchanged() {
         let body = r#"{"error":{"code":"quota_exceeded","message":"wait"}}"#;

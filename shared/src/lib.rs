@@ -14,14 +14,17 @@ pub mod ids;
 pub mod json;
 mod lenient;
 pub mod live;
+pub mod page;
 pub mod portal;
 pub mod route;
+pub mod rules;
 pub mod runboard;
 pub mod selector;
 pub mod status;
 pub mod target;
 pub mod test_error;
 pub mod url;
+pub mod verdict;
 pub mod wire;
 
 pub use decode::{DecodeError, FromJson, from_json};
@@ -30,16 +33,29 @@ pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
 pub use error::{ApiError, ErrorBody, ErrorCode, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
 pub use live::LiveEventName;
+pub use page::RunPage;
 pub use portal::{PortalEvent, PortalMessage, RunFinished};
 pub use route::{API_PREFIX, Allowance, RUNBOARD_PREFIX, Route, is_reserved};
+pub use rules::{
+    Day, KnownIssue, NewRule, Quarantine, Rule, RuleAction, RuleEvent, RuleId, RuleKind, RuleRef,
+    RuleState, RulesPage, Scope,
+};
 pub use runboard::{
     Bootstrap, ExecutionDetail, HistoryCounts, HistoryExecution, HistoryPage, HistoryTest, Origin,
     PollIntervals, Preset, ProjectInfo, TestHistory, TestRunRecord,
 };
 pub use selector::{ExecuteRequest, MAX_TESTS_PER_LIST, Selector};
 pub use status::{JobStatus, RunStatus, ScheduleStatus, TestStatus};
-pub use target::{ExportFormat, HistoryFormat, HistoryQuery, LIVE_SINCE, Target, TargetError};
+pub use target::{
+    ExportFormat, HistoryFormat, HistoryQuery, LIVE_SINCE, RULES_INCLUDE, RulesQuery, Target,
+    TargetError,
+};
 pub use test_error::error_text;
+pub use verdict::{
+    Classified, FailureClass, FailureFacts, Headline, KnownMatch, Verdict, VerdictCounts,
+    VerdictFailure, VerdictStatus, classify, count_flips,
+    FLAKY_FLIPS, FLIP_WINDOW,
+};
 pub use wire::{
     ExecuteResponse, Job, JobsRequest, JobsResponse, RawJson, StatusCount, TestResult, TestRun,
     TestRunShape, Timeline,

@@ -45,6 +45,15 @@ pub enum Route {
     HistoryJob,
     /// `GET /runboard/history/{projId}/tests/{testId}`: one test's recent results.
     HistoryTest,
+    /// `GET /runboard/verdict/{projId}/{runId}`: the run's failures classed, what blocks.
+    Verdict,
+    /// `GET /runboard/rules/{projId}`: the project's triage rules.
+    Rules,
+    /// `POST /runboard/rules/{projId}`: create a triage rule (triage permission).
+    RuleCreate,
+    /// `DELETE /runboard/rules/{projId}/{ruleId}`: delete a triage rule (triage
+    /// permission).
+    RuleDelete,
     /// `GET /runboard/openapi.json`: this table as an OpenAPI description.
     OpenApi,
     /// `GET /healthz`: the process answers.
@@ -57,7 +66,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, the guide's first.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 17] = [
         Self::Guide(Endpoint::Execute),
         Self::Guide(Endpoint::Jobs),
         Self::Guide(Endpoint::TestRun),
@@ -67,16 +76,24 @@ impl Route {
         Self::History,
         Self::HistoryJob,
         Self::HistoryTest,
+        Self::Verdict,
+        Self::Rules,
+        Self::RuleCreate,
+        Self::RuleDelete,
         Self::OpenApi,
         Self::Health,
         Self::Ready,
         Self::Metrics,
     ];
 
-    /// The one method it answers; any other is a 405.
+    /// The one method it answers. Two routes may share a template with different
+    /// methods (`GET` and `POST` of the rules); any method no route of the template
+    /// answers is a 405.
     pub const fn method(self) -> &'static str {
         match self {
             Self::Guide(endpoint) => endpoint.method(),
+            Self::RuleCreate => "POST",
+            Self::RuleDelete => "DELETE",
             _ => "GET",
         }
     }
@@ -91,6 +108,9 @@ impl Route {
             Self::History => "/runboard/history/{projId}",
             Self::HistoryJob => "/runboard/history/{projId}/jobs/{jobId}",
             Self::HistoryTest => "/runboard/history/{projId}/tests/{testId}",
+            Self::Verdict => "/runboard/verdict/{projId}/{runId}",
+            Self::Rules | Self::RuleCreate => "/runboard/rules/{projId}",
+            Self::RuleDelete => "/runboard/rules/{projId}/{ruleId}",
             Self::OpenApi => "/runboard/openapi.json",
             Self::Health => "/healthz",
             Self::Ready => "/readyz",
@@ -100,6 +120,9 @@ impl Route {
 
     /// The allowance a request to it spends: a start, or a read for everything under
     /// `/api/` and `/runboard/` (a test holds the table to that), or nothing for probes.
+    /// A rule change is not a start (it sends nothing to the platform and costs one small
+    /// ledger write), so it spends a read; routes sharing a template spend the same
+    /// allowance, since the rate limit knows only the matched template.
     pub const fn allowance(self) -> Allowance {
         match self {
             Self::Guide(Endpoint::Execute) => Allowance::Start,
@@ -110,6 +133,10 @@ impl Route {
             | Self::History
             | Self::HistoryJob
             | Self::HistoryTest
+            | Self::Verdict
+            | Self::Rules
+            | Self::RuleCreate
+            | Self::RuleDelete
             | Self::OpenApi => Allowance::Read,
             Self::Health | Self::Ready | Self::Metrics => Allowance::Free,
         }
@@ -127,6 +154,13 @@ impl Route {
             Self::History => "The ledger's executions of a project, newest first",
             Self::HistoryJob => "One execution, its results and the previous run",
             Self::HistoryTest => "One test's recent results and flips",
+            Self::Verdict => {
+                "A run's failures classed (new, known, flaky, quarantined, \
+                failing) and how many block"
+            }
+            Self::Rules => "The project's triage rules: quarantines and known issues",
+            Self::RuleCreate => "Create a quarantine or a known-issue rule",
+            Self::RuleDelete => "Delete a triage rule",
             Self::OpenApi => "This description",
             Self::Health => "Liveness probe",
             Self::Ready => "Readiness probe: the platform answers",
@@ -161,6 +195,10 @@ impl Route {
                 ("cursor", "the page after this opaque cursor"),
                 ("limit", "how many executions per page"),
             ],
+            Self::Rules => &[(
+                crate::target::RULES_INCLUDE,
+                "expired: list the expired quarantines too",
+            )],
             _ => &[],
         }
     }
@@ -209,9 +247,26 @@ impl Route {
         Some(values)
     }
 
-    /// The route whose [`template`](Self::template) is `template` (an axum matched path).
+    /// The first route whose [`template`](Self::template) is `template` (an axum
+    /// matched path); routes sharing a template spend the same allowance.
     pub fn of_template(template: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.template() == template)
+    }
+
+    /// The route answering `method` at `template`.
+    pub fn of(method: &str, template: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.template() == template && r.method() == method)
+    }
+
+    /// The methods the routes of `template` answer, in table order.
+    pub fn methods_of(template: &str) -> Vec<&'static str> {
+        Self::ALL
+            .into_iter()
+            .filter(|r| r.template() == template)
+            .map(Self::method)
+            .collect()
     }
 }
 
@@ -228,7 +283,9 @@ mod tests {
                 Allowance::Free => assert!(!counted, "{template} must spend an allowance"),
                 Allowance::Start | Allowance::Read => assert!(counted, "{template}"),
             }
-            assert_eq!(Route::of_template(template), Some(route));
+            assert_eq!(Route::of(route.method(), template), Some(route));
+            let first = Route::of_template(template).unwrap();
+            assert_eq!(first.allowance(), route.allowance(), "{template}");
         }
         let starts: Vec<_> = Route::ALL
             .into_iter()
@@ -239,10 +296,19 @@ mod tests {
 
     #[test]
     fn templates_are_distinct_and_name_their_parameters() {
-        let mut templates: Vec<_> = Route::ALL.iter().map(|r| r.template()).collect();
+        let mut templates: Vec<_> = Route::ALL
+            .iter()
+            .map(|r| (r.method(), r.template()))
+            .collect();
         templates.sort_unstable();
         templates.dedup();
         assert_eq!(templates.len(), Route::ALL.len());
+        let shared: Vec<_> = Route::ALL
+            .into_iter()
+            .filter(|r| Route::methods_of(r.template()).len() > 1)
+            .collect();
+        assert_eq!(shared, [Route::Rules, Route::RuleCreate]);
+        assert_eq!(Route::methods_of(Route::Rules.template()), ["GET", "POST"]);
         let names: Vec<_> = Route::HistoryJob.path_parameters().collect();
         assert_eq!(names, ["projId", "jobId"]);
         assert_eq!(Route::Bootstrap.path_parameters().count(), 0);

@@ -44,6 +44,14 @@ pub struct ProjectInfo {
     pub name: String,
     /// Whether this user may start runs here (viewers may only watch).
     pub can_run: bool,
+    /// Whether this user may change the project's triage rules (quarantines, known
+    /// issues): the widget shows its triage menus only then.
+    #[serde(default)]
+    pub may_triage: bool,
+    /// The teams of `[[projects.owners]]` this user belongs to (by user or group), for
+    /// "Owned by my groups".
+    #[serde(default)]
+    pub teams: Vec<String>,
     /// One-click executions.
     #[serde(default)]
     pub presets: Vec<Preset>,

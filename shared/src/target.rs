@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Endpoint, JobId, ProjectId, Route, RunId, ValidationError,
+    Endpoint, JobId, ProjectId, Route, RuleId, RunId, ValidationError,
     url::{decode_path, encode, parse_query, with_query},
 };
 
@@ -166,6 +166,50 @@ impl HistoryQuery {
     }
 }
 
+/// The query parameter of `GET /runboard/rules/{projId}` that adds the expired rules
+/// (`include=expired`).
+pub const RULES_INCLUDE: &str = "include";
+
+/// The query of `GET /runboard/rules/{projId}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RulesQuery {
+    /// List expired quarantines too (`include=expired`).
+    pub include_expired: bool,
+}
+
+impl RulesQuery {
+    /// The query as pairs: `include=expired` or nothing.
+    pub fn pairs(self) -> Vec<(&'static str, &'static str)> {
+        if self.include_expired {
+            vec![(RULES_INCLUDE, "expired")]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Reads decoded query pairs, as the server reads them: anything but one
+    /// `include=expired` is refused naming the parameter.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ValidationError> {
+        let mut query = Self::default();
+        for (name, value) in pairs {
+            if name != RULES_INCLUDE {
+                return Err(ValidationError::new(
+                    name,
+                    "is not a parameter of the rules",
+                ));
+            }
+            if query.include_expired {
+                return Err(ValidationError::new(name, "is given more than once"));
+            }
+            if value != "expired" {
+                return Err(ValidationError::new(name, "can only be expired"));
+            }
+            query.include_expired = true;
+        }
+        Ok(query)
+    }
+}
+
 /// The query parameter of `GET /runboard/live/…` naming the report the viewer holds by
 /// its `ETag`; the server reads it under the same name.
 pub const LIVE_SINCE: &str = "since";
@@ -195,6 +239,14 @@ pub enum Target {
     HistoryJob(ProjectId, JobId),
     /// `GET /runboard/history/{projId}/tests/{testId}?limit=`: any test id, encoded.
     HistoryTest(ProjectId, String, Option<usize>),
+    /// `GET /runboard/verdict/{projId}/{runId}`.
+    Verdict(ProjectId, RunId),
+    /// `GET /runboard/rules/{projId}?include=expired`.
+    Rules(ProjectId, RulesQuery),
+    /// `POST /runboard/rules/{projId}` (the body is a [`NewRule`](crate::NewRule)).
+    RuleCreate(ProjectId),
+    /// `DELETE /runboard/rules/{projId}/{ruleId}`.
+    RuleDelete(ProjectId, RuleId),
     /// `GET /runboard/openapi.json`.
     OpenApi,
     /// `GET /healthz`.
@@ -229,6 +281,10 @@ impl Target {
             Self::History(..) => Route::History,
             Self::HistoryJob(..) => Route::HistoryJob,
             Self::HistoryTest(..) => Route::HistoryTest,
+            Self::Verdict(..) => Route::Verdict,
+            Self::Rules(..) => Route::Rules,
+            Self::RuleCreate(_) => Route::RuleCreate,
+            Self::RuleDelete(..) => Route::RuleDelete,
             Self::OpenApi => Route::OpenApi,
             Self::Health => Route::Health,
             Self::Ready => Route::Ready,
@@ -245,8 +301,10 @@ impl Target {
     pub fn path(&self) -> String {
         let route = self.route();
         match self {
-            Self::Execute(p) | Self::Jobs(p) => route.fill(&[&encode(p)]),
-            Self::TestRun(p, r) => route.fill(&[&encode(p), &encode(r)]),
+            Self::Execute(p) | Self::Jobs(p) | Self::RuleCreate(p) => route.fill(&[&encode(p)]),
+            Self::TestRun(p, r) | Self::Verdict(p, r) => route.fill(&[&encode(p), &encode(r)]),
+            Self::Rules(p, query) => with_query(&route.fill(&[&encode(p)]), &query.pairs()),
+            Self::RuleDelete(p, rule) => route.fill(&[&encode(p), &encode(rule)]),
             Self::Live(p, r, since) => {
                 let path = route.fill(&[&encode(p), &encode(r)]);
                 match since {
@@ -279,8 +337,22 @@ impl Target {
     }
 
     /// The target a path (with or without a query) names, its ids validated as the
-    /// server validates them.
+    /// server validates them. Where routes share a path (`GET` and `POST` of the
+    /// rules), the first of the table's; [`parse_request`](Self::parse_request) tells
+    /// them apart by method.
     pub fn parse(path_and_query: &str) -> Result<Self, TargetError> {
+        Self::parse_matching(path_and_query, |_| true)
+    }
+
+    /// The target a request with `method` to a path (with or without a query) names.
+    pub fn parse_request(method: &str, path_and_query: &str) -> Result<Self, TargetError> {
+        Self::parse_matching(path_and_query, |route| route.method() == method)
+    }
+
+    fn parse_matching(
+        path_and_query: &str,
+        accept: impl Fn(Route) -> bool,
+    ) -> Result<Self, TargetError> {
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
@@ -288,6 +360,7 @@ impl Target {
         let no_route = || TargetError::NoRoute(path.to_owned());
         let (route, values) = Route::ALL
             .into_iter()
+            .filter(|route| accept(*route))
             .find_map(|route| Some((route, route.match_path(path)?)))
             .ok_or_else(no_route)?;
         let project = || ProjectId::parse(decode_path(values[0]));
@@ -322,6 +395,12 @@ impl Target {
                     })
                     .transpose()?;
                 Self::HistoryTest(project()?, decode_path(values[1]), limit)
+            }
+            Route::Verdict => Self::Verdict(project()?, run()?),
+            Route::Rules => Self::Rules(project()?, RulesQuery::from_pairs(&pairs)?),
+            Route::RuleCreate => Self::RuleCreate(project()?),
+            Route::RuleDelete => {
+                Self::RuleDelete(project()?, RuleId::parse(decode_path(values[1]))?)
             }
             Route::OpenApi => Self::OpenApi,
             Route::Health => Self::Health,
@@ -372,6 +451,16 @@ mod tests {
             Target::HistoryJob(project(), JobId::parse("j1").unwrap()),
             Target::HistoryTest(project(), "login / as admin?".into(), Some(5)),
             Target::HistoryTest(project(), "t1".into(), None),
+            Target::Verdict(project(), run()),
+            Target::Rules(project(), RulesQuery::default()),
+            Target::Rules(
+                project(),
+                RulesQuery {
+                    include_expired: true,
+                },
+            ),
+            Target::RuleCreate(project()),
+            Target::RuleDelete(project(), RuleId::parse("17").unwrap()),
             Target::OpenApi,
             Target::Health,
             Target::Ready,
@@ -384,7 +473,11 @@ mod tests {
         let mut routes: Vec<Route> = Vec::new();
         for target in every_target() {
             let path = target.path();
-            assert_eq!(Target::parse(&path), Ok(target.clone()), "{path}");
+            assert_eq!(
+                Target::parse_request(target.method(), &path),
+                Ok(target.clone()),
+                "{path}"
+            );
             assert!(
                 target
                     .route()
@@ -420,6 +513,17 @@ mod tests {
             Target::parse("/runboard/nothing"),
             Err(TargetError::NoRoute(_))
         ));
+        assert!(matches!(
+            Target::parse_request("PUT", "/runboard/rules/p"),
+            Err(TargetError::NoRoute(_))
+        ));
+        assert_eq!(
+            Target::parse("/runboard/rules/p"),
+            Ok(Target::Rules(
+                ProjectId::parse("p").unwrap(),
+                RulesQuery::default()
+            ))
+        );
         for bad in [
             "/api/testRun/bad%20id/r1",
             "/runboard/export/p/r?format=pdf",
@@ -427,6 +531,11 @@ mod tests {
             "/runboard/history/p?color=red",
             "/runboard/history/p?limit=ten",
             "/runboard/history/p?user=a&user=b",
+            "/runboard/rules/p?include=deleted",
+            "/runboard/rules/p?include=expired&include=expired",
+            "/runboard/rules/p?color=red",
+            "/runboard/rules/p/bad.id",
+            "/runboard/verdict/p/bad%20run",
         ] {
             assert!(
                 matches!(Target::parse(bad), Err(TargetError::Invalid(_))),

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::{Locator, key::Key};
+use runboard_shared::{ProjectId, RunId, Target, TestRun, TestStatus, Verdict, VerdictStatus};
 
 use crate::{
     Browser, Stack, StackOptions,
     browser::{PAGE_TIMEOUT, artifacts_dir},
-    stack::{PROJECT, RUN_TIMEOUT, require_widget},
+    stack::{PROJECT, RUN_TIMEOUT, presets, require_widget},
     wait_for,
 };
 
@@ -214,4 +215,37 @@ pub async fn visible_rows(browser: &Browser) -> Result<Vec<(String, String)>> {
         .await?;
     let rows: Vec<(String, String)> = serde_json::from_value(rows)?;
     Ok(rows)
+}
+
+/// Starts the full regression until a run with failures comes out (the simulator's
+/// failures are random); returns its run id and report, with its report open.
+pub async fn a_failed_run(b: &Browser, s: &Stack) -> Result<(String, TestRun)> {
+    for _ in 0..4 {
+        open_start(b, s).await?;
+        click_preset(b, presets::FULL).await?;
+        let run_id = wait_for_finished_report(b).await?;
+        let report = s.sim_report(&run_id).await?;
+        if report.count(&TestStatus::Failed) > 0 {
+            return Ok((run_id, report));
+        }
+    }
+    anyhow::bail!("four full regressions in a row passed")
+}
+
+/// The server's verdict of `run_id` (`GET /runboard/verdict/…` through the front door),
+/// once it is final.
+pub async fn final_verdict(s: &Stack, run_id: &str) -> Result<Verdict> {
+    let path = Target::Verdict(ProjectId::parse(PROJECT)?, RunId::parse(run_id)?).path();
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    wait_for("the run's final verdict", RUN_TIMEOUT, || async {
+        let response = http.get(s.url(&path)).send().await?;
+        ensure!(
+            response.status().is_success(),
+            "the verdict answered {}",
+            response.status()
+        );
+        let verdict: Verdict = response.json().await?;
+        Ok((verdict.status != VerdictStatus::Running).then_some(verdict))
+    })
+    .await
 }

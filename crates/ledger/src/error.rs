@@ -16,6 +16,9 @@ pub enum LedgerError {
     /// A query failed (the database went away, a constraint, a full disk).
     #[error("ledger query failed: {0}")]
     Query(#[from] sqlx::Error),
+    /// A stored row this version cannot read (a rule written by a newer Runboard).
+    #[error("the ledger holds a row this Runboard cannot read: {0}")]
+    InvalidRow(String),
     /// A history cursor that this ledger did not hand out.
     #[error("the history cursor is not one Runboard handed out; start from the first page")]
     InvalidCursor,

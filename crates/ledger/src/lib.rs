@@ -22,17 +22,22 @@
 //! append SQL to a `QueryBuilder<DB>` are generic, with first-order bounds such as
 //! `i64: Encode<'a, DB> + Type<DB>`.
 //!
+//! Triage rules (`rules.rs`) and what a verdict reads (`facts.rs`) live beside the
+//! executions, so every replica sees the same rules.
+//!
 //! The SQL differs per backend in two named places: the lease claim (`lease.rs`: a
 //! materialised `FOR UPDATE SKIP LOCKED` CTE on PostgreSQL, one atomic `UPDATE` on SQLite)
 //! and the migrations (`migrations/sqlite`, `migrations/postgres`), which are embedded and
 //! applied by [`Ledger::open`].
 
 mod error;
+mod facts;
 mod lease;
 mod migrate;
 mod model;
 mod pool;
 mod read;
+mod rules;
 mod write;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -40,10 +45,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pool::Pools;
 
 pub use error::LedgerError;
+pub use facts::{Member, RecentResult};
 pub use model::{
     Confirmed, Counts, Execution, ExecutionId, Finish, Held, HistoryQuery, Intent, Origin, Page,
     STARTING, SeenJob, TestOutcome, TestRecord, UNCONFIRMED, selector_columns,
 };
+pub use rules::{RuleEventRecord, RuleRecord, RulesStamp};
 pub use write::Seen;
 
 /// The most executions one history page holds.

@@ -13,12 +13,20 @@ use crate::{
 
 /// `(version, description, sqlite, postgres)`, in order. Never edit one that shipped:
 /// add the next.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "ledger",
-    include_str!("../migrations/sqlite/0001_ledger.sql"),
-    include_str!("../migrations/postgres/0001_ledger.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "ledger",
+        include_str!("../migrations/sqlite/0001_ledger.sql"),
+        include_str!("../migrations/postgres/0001_ledger.sql"),
+    ),
+    (
+        2,
+        "rules",
+        include_str!("../migrations/sqlite/0002_rules.sql"),
+        include_str!("../migrations/postgres/0002_rules.sql"),
+    ),
+];
 
 /// Applies every migration the database lacks.
 pub(crate) async fn run(pools: &Pools) -> Result<(), LedgerError> {

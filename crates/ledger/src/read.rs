@@ -1,5 +1,5 @@
-//! Reads: history pages (newest first, filtered, with an opaque cursor), one execution,
-//! the previous finished run of the same selector (for comparison), an execution's test
+//! Reads: history pages (newest first, filtered, with an opaque cursor), one execution
+//! (by job or by run), the previous finished run of the same selector (for comparison), an execution's test
 //! results and one test's last results (for flaky hints).
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
@@ -102,6 +102,27 @@ impl Ledger {
             sqlx::query_as(&sql)
                 .bind(project)
                 .bind(job_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Execution::from))
+    }
+
+    /// The newest execution of `project` whose run record is `run_id`, if recorded (what
+    /// a run's verdict compares from).
+    pub async fn execution_of_run(
+        &self,
+        project: &str,
+        run_id: &str,
+    ) -> Result<Option<Execution>, LedgerError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM executions WHERE project = $1 AND test_run_id = $2 \
+             ORDER BY id DESC LIMIT 1"
+        );
+        let row: Option<ExecutionRow> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(&sql)
+                .bind(project)
+                .bind(run_id)
                 .fetch_optional(pool)
                 .await?
         });

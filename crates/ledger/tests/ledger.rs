@@ -5,9 +5,9 @@ use std::{future::Future, pin::Pin};
 
 use runboard_ledger::{
     Backend, Confirmed, Counts, ExecutionId, Finish, HistoryQuery, Intent, Ledger, LedgerError,
-    Origin, STARTING, SeenJob, TestOutcome, UNCONFIRMED,
+    Member, Origin, STARTING, SeenJob, TestOutcome, UNCONFIRMED,
 };
-use runboard_shared::ProjectId;
+use runboard_shared::{Day, NewRule, ProjectId, RuleAction};
 use runboard_testdb::PgServer;
 
 const PROJECT: &str = "p1";
@@ -44,6 +44,11 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("history filters and pages", |l| Box::pin(history(l))),
     ("previous run and test history", |l| Box::pin(compare(l))),
     ("retention purge", |l| Box::pin(purge(l))),
+    (
+        "rules: stored, expired by date, deleted with history",
+        |l| Box::pin(rules(l)),
+    ),
+    ("what a verdict reads", |l| Box::pin(verdict_facts(l))),
 ];
 
 async fn run_all(open: impl AsyncFnMut() -> Ledger) {
@@ -778,4 +783,180 @@ async fn purge(l: Ledger) {
     assert!(l.results(old).await.unwrap().is_empty());
     assert!(l.test_history(PROJECT, "t1", 10).await.unwrap().is_empty());
     assert!(l.execution(PROJECT, "job-new").await.unwrap().is_some());
+}
+
+fn rule(body: serde_json::Value) -> NewRule {
+    serde_json::from_value(body).unwrap()
+}
+
+fn day(text: &str) -> Day {
+    Day::parse("until", text).unwrap()
+}
+
+async fn rules(l: Ledger) {
+    let quarantine = rule(serde_json::json!({"kind": "quarantine", "testId": "t1",
+        "until": "2026-05-01", "reason": "flaky login", "link": "https://jira.example.com/X-1"}));
+    let known = rule(serde_json::json!({"kind": "known", "match": "Timeout", "note": "X-2"}));
+    let q = l
+        .create_rule(PROJECT, &quarantine, "ann", T0)
+        .await
+        .unwrap();
+    let k = l.create_rule(PROJECT, &known, "bob", T0 + 1).await.unwrap();
+    assert!(k.id > q.id);
+    let listed = l.rules(PROJECT, Some(day("2026-04-20"))).await.unwrap();
+    assert_eq!(listed, [k.clone(), q.clone()], "newest first, as created");
+    assert_eq!(listed[1].spec, quarantine);
+    assert_eq!(listed[1].events.len(), 1);
+    assert_eq!(
+        (listed[1].events[0].action, listed[1].events[0].by.as_str()),
+        (RuleAction::Created, "ann")
+    );
+    let ids =
+        |rules: Vec<runboard_ledger::RuleRecord>| rules.iter().map(|r| r.id).collect::<Vec<_>>();
+    // Expiry is read against the day asked about: the last day still applies.
+    assert_eq!(
+        ids(l.rules(PROJECT, Some(day("2026-05-01"))).await.unwrap()),
+        [k.id, q.id]
+    );
+    assert_eq!(
+        ids(l.rules(PROJECT, Some(day("2026-05-02"))).await.unwrap()),
+        [k.id]
+    );
+    assert_eq!(ids(l.rules(PROJECT, None).await.unwrap()), [k.id, q.id]);
+    assert!(l.rules("p2", None).await.unwrap().is_empty());
+
+    let stamp = l.rules_stamp(PROJECT).await.unwrap();
+    assert_eq!(stamp, l.rules_stamp(PROJECT).await.unwrap());
+    assert!(
+        !l.delete_rule("p2", q.id, "eve", T0 + 5).await.unwrap(),
+        "another project's"
+    );
+    assert_eq!(
+        stamp,
+        l.rules_stamp(PROJECT).await.unwrap(),
+        "nothing written"
+    );
+    assert!(l.delete_rule(PROJECT, q.id, "carl", T0 + 10).await.unwrap());
+    assert!(
+        !l.delete_rule(PROJECT, q.id, "carl", T0 + 11).await.unwrap(),
+        "once"
+    );
+    assert!(
+        !l.delete_rule(PROJECT, 9_999, "carl", T0 + 11)
+            .await
+            .unwrap()
+    );
+    let after_delete = l.rules_stamp(PROJECT).await.unwrap();
+    assert_ne!(stamp, after_delete);
+    assert_eq!(ids(l.rules(PROJECT, None).await.unwrap()), [k.id]);
+
+    // Every shape of rule reads back as it was written.
+    for body in [
+        serde_json::json!({"kind": "quarantine", "testSuiteId": "s1", "until": "2026-05-01", "reason": "r"}),
+        serde_json::json!({"kind": "quarantine", "featureId": "f1", "until": "2026-05-01", "reason": "r"}),
+        serde_json::json!({"kind": "known", "testId": "t2", "match": "a.*b", "regex": true,
+            "note": "", "link": "http://t.example", "blocks": false}),
+    ] {
+        let spec = rule(body);
+        let stored = l.create_rule(PROJECT, &spec, "dee", T0 + 20).await.unwrap();
+        let found = l.rules(PROJECT, None).await.unwrap();
+        assert_eq!(found[0], stored);
+        assert_eq!(found[0].spec, spec);
+    }
+    assert_ne!(after_delete, l.rules_stamp(PROJECT).await.unwrap());
+}
+
+/// Claims and finishes `id` as run `run` with `results`.
+async fn finish_run(l: &Ledger, id: ExecutionId, run: &str, results: Vec<TestOutcome>, at: i64) {
+    l.claim(OWNER_A, &[PROJECT], at, 10_000, 100).await.unwrap();
+    let end = Finish {
+        test_run_id: Some(run.to_owned()),
+        ..finish(Counts::default(), results, at)
+    };
+    assert!(l.finish(id, OWNER_A, &end).await.unwrap());
+}
+
+async fn verdict_facts(l: Ledger) {
+    let first = start(&l, "ann", None, "job-1", T0).await;
+    finish_run(
+        &l,
+        first,
+        "run-a",
+        vec![outcome("t1", "Passed"), outcome("t2", "Failed")],
+        T0 + 10,
+    )
+    .await;
+    let second = start(&l, "ann", None, "job-2", T0 + 100).await;
+    finish_run(
+        &l,
+        second,
+        "run-b",
+        vec![outcome("t1", "Failed"), outcome("t3", "Passed")],
+        T0 + 110,
+    )
+    .await;
+    let found = l.execution_of_run(PROJECT, "run-b").await.unwrap().unwrap();
+    assert_eq!(found.id, second);
+    assert_eq!(l.previous(&found).await.unwrap().map(|e| e.id), Some(first));
+    assert!(
+        l.execution_of_run(PROJECT, "run-z")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(l.execution_of_run("p2", "run-b").await.unwrap().is_none());
+
+    let recent = |exclude, per_test| {
+        let l = l.clone();
+        async move {
+            l.recent_results(PROJECT, &["t1", "t2", "t9"], exclude, per_test)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.test_id, r.status))
+                .collect::<Vec<_>>()
+        }
+    };
+    let pair = |t: &str, s: &str| (t.to_owned(), s.to_owned());
+    assert_eq!(
+        recent(None, 10).await,
+        [
+            pair("t1", "Failed"),
+            pair("t1", "Passed"),
+            pair("t2", "Failed")
+        ],
+        "newest first within a test"
+    );
+    assert_eq!(
+        recent(Some(second), 10).await,
+        [pair("t1", "Passed"), pair("t2", "Failed")],
+        "the judged run left out"
+    );
+    assert_eq!(
+        recent(None, 1).await,
+        [pair("t1", "Failed"), pair("t2", "Failed")]
+    );
+    let many: Vec<String> = (0..1200).map(|i| format!("x{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).chain(["t2"]).collect();
+    let found = l.recent_results(PROJECT, &many, None, 10).await.unwrap();
+    assert_eq!(found.len(), 1, "ids are queried in chunks");
+
+    // The members of a selector are the tests of its latest finished run.
+    let mut members = l
+        .members(PROJECT, &[("featureId", "f1"), ("testSuiteId", "s9")])
+        .await
+        .unwrap();
+    members.sort_by(|a, b| a.test_id.cmp(&b.test_id));
+    let member = |t: &str| Member {
+        kind: "featureId".into(),
+        value: "f1".into(),
+        test_id: t.into(),
+    };
+    assert_eq!(members, [member("t1"), member("t3")]);
+    assert!(
+        l.members("p2", &[("featureId", "f1")])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -1,13 +1,19 @@
-//! "Why it failed": the run's distinct error headlines with how many tests each broke;
-//! picking one shows only those tests in the table, picking it again shows all.
+//! "Why it failed": the run's distinct error headlines with how many tests each broke
+//! and, once the server's verdict is known, their classes ("2 new · 1 quarantined") and
+//! owning teams; picking one shows only those tests in the table, picking it again shows
+//! all.
 
 use leptos::prelude::*;
 use runboard_shared::TestStatus;
 
 use crate::{
     live::{live, shown},
-    logic::{causes::causes, filter::StatusFilter},
-    state::{Report, TableState},
+    logic::{
+        causes::causes,
+        filter::StatusFilter,
+        verdict::{class_counts, class_look},
+    },
+    state::{Report, TableState, VerdictState},
 };
 
 /// The failures of the report, grouped by cause; nothing when no test failed.
@@ -17,6 +23,8 @@ pub(crate) fn FailureCauses(
     report: Report,
     /// The table settings the panel filters with.
     state: TableState,
+    /// The server's verdict: each cause's classes and owners.
+    verdict: VerdictState,
 ) -> impl IntoView {
     let groups = move || {
         report.with(|r| {
@@ -24,7 +32,14 @@ pub(crate) fn FailureCauses(
                 .map(|r| {
                     causes(&r.tests)
                         .into_iter()
-                        .map(|c| (c.headline, c.tests.len()))
+                        .map(|c| {
+                            let ids: Vec<&str> = c
+                                .tests
+                                .iter()
+                                .filter_map(|&i| r.tests.get(i).map(|t| t.id.as_str()))
+                                .collect();
+                            (c.headline, c.tests.len(), classes_of(verdict, &ids))
+                        })
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default()
@@ -49,7 +64,7 @@ pub(crate) fn FailureCauses(
                 <section class="rb-causes" aria-labelledby="rb-causes-title" data-testid="causes">
                     <h2 id="rb-causes-title" class="rb-causes-title">"Why it failed"</h2>
                     <ul class="rb-cause-list">
-                        {list.into_iter().map(|(headline, n)| {
+                        {list.into_iter().map(|(headline, n, classes)| {
                             let key = StoredValue::new(headline.clone());
                             let pressed = move || state.cause.with(|c| key.with_value(|k| c.as_deref() == Some(k.as_str())));
                             let picked = headline.clone();
@@ -60,6 +75,7 @@ pub(crate) fn FailureCauses(
                                         on:click=move |_| pick(picked.clone())>
                                         <span class="rb-cause-count rb-num">{format!("{n}×")}</span>
                                         <span class="rb-cause-text" data-testid="cause-headline">{headline}</span>
+                                        {classes}
                                         <span class="rb-cause-action" aria-hidden="true">{shown(move || if pressed() { "show all" } else { "show →" })}</span>
                                     </button>
                                 </li>
@@ -69,5 +85,34 @@ pub(crate) fn FailureCauses(
                 </section>
             }
         })
+    })
+}
+
+/// The classes and owners of the failed tests `ids`, as chips with words; nothing
+/// without a verdict.
+fn classes_of(verdict: VerdictState, ids: &[&str]) -> Option<AnyView> {
+    verdict.with(|v| {
+        let v = v.as_ref()?;
+        let failures: Vec<_> = ids.iter().filter_map(|id| v.failure(id)).collect();
+        let mut owners: Vec<&str> = Vec::new();
+        for owner in failures.iter().flat_map(|f| f.owners.iter()) {
+            if !owners.contains(&owner.as_str()) {
+                owners.push(owner);
+            }
+        }
+        let owners = (!owners.is_empty()).then(|| format!("· {}", owners.join(", ")));
+        let chips = class_counts(failures.iter().copied())
+            .into_iter()
+            .map(|(class, n)| {
+                let look = class_look(&class);
+                let css = format!("rb-class {}", look.tone.class());
+                view! {
+                    <span class=css data-testid="cause-class" data-class=class.as_str().to_owned() data-count=n.to_string()>
+                        <span class="rb-chip-icon" aria-hidden="true">{look.icon}</span>{format!("{n} {}", look.word)}
+                    </span>
+                }
+            })
+            .collect_view();
+        Some(view! { <span class="rb-cause-classes">{chips}<span class="rb-owners">{owners}</span></span> }.into_any())
     })
 }

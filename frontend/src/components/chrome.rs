@@ -1,5 +1,6 @@
-//! The page chrome: brand, project picker, Start / Jobs / History navigation and the user. In
-//! embed mode only a compact navigation row remains.
+//! The page chrome: brand (a link to the status board), project picker, Start / Jobs /
+//! History / Rules navigation and the user. In embed mode only a compact navigation row
+//! remains; on the board's wall-screen mode (`/board?tv=1`) nothing does.
 
 use leptos::prelude::*;
 
@@ -36,23 +37,34 @@ pub(crate) fn Chrome() -> impl IntoView {
         let jobs = link(Route::Jobs {
             project: project.clone(),
         });
-        let history = link(Route::History { project });
+        let history = link(Route::History {
+            project: project.clone(),
+        });
+        let rules = link(Route::Rules { project });
         view! {
             <nav class="rb-nav" aria-label="Views">
                 <a href=start aria-current=here("/start")>"Start"</a>
                 <a href=jobs aria-current=here("/jobs")>"Jobs"</a>
                 <a href=history aria-current=here("/history")>"History"</a>
+                <a href=rules aria-current=here("/rules") data-testid="nav-rules">"Rules"</a>
             </nav>
         }
         .into_any()
     });
+    // The wall screen shows the board alone.
+    let tv = router.route().get_untracked() == Route::Board
+        && router.query_untracked("tv").as_deref() == Some("1");
+    if tv {
+        return ().into_any();
+    }
     if prefs.embed {
         return view! { <div class="rb-embed-nav">{nav}</div> }.into_any();
     }
     let user = boot.0.user.clone();
+    let board = prefs.href(&Route::Home.href(), &[]);
     view! {
         <header class="rb-header">
-            <span class="rb-brand">"Runboard"</span>
+            <a class="rb-brand" href=board data-testid="nav-board" title="Status board of every project">"Runboard"</a>
             <span class="rb-sep" aria-hidden="true">"·"</span>
             <ProjectPicker project=project />
             <span class="rb-spacer"></span>

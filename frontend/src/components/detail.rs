@@ -1,9 +1,10 @@
-//! An expanded test: its error (string or object, readable), its timeline steps
+//! An expanded test: its error (string or object, readable), its class and the rule behind
+//! it with its ticket (issue 21), its timeline steps
 //! (rendered from whatever fields they have), its video link (http/https only) and its
 //! last results across runs (`test_history.rs`).
 
 use leptos::prelude::*;
-use runboard_shared::{TestResult, TestStatus, test_error::error_parts};
+use runboard_shared::{RuleKind, TestResult, TestStatus, VerdictFailure, test_error::error_parts};
 
 use crate::{
     browser,
@@ -13,6 +14,7 @@ use crate::{
         format, look,
         time::parse_iso_ms,
         timeline::{safe_video_url, steps},
+        verdict::class_look,
     },
 };
 
@@ -23,6 +25,8 @@ pub(crate) fn TestDetail(
     test: Memo<Option<TestResult>>,
     /// The panel's DOM id (the toggle's `aria-controls`).
     id: String,
+    /// Its failure in the server's verdict, when it failed and the verdict is known.
+    failure: Memo<Option<VerdictFailure>>,
 ) -> impl IntoView {
     let test_id = test.with_untracked(|t| t.as_ref().map(|t| t.id.clone()));
     let copied = RwSignal::new(String::new());
@@ -102,9 +106,11 @@ pub(crate) fn TestDetail(
             })
         })
     });
+    let triaged = shown(move || failure.with(|f| f.as_ref().map(triage_line)));
     view! {
         <div class="rb-detail" id=id role="region" aria-label="Test details">
             {error}
+            {triaged}
             {timeline}
             <div class="rb-detail-actions">
                 {video}
@@ -114,6 +120,33 @@ pub(crate) fn TestDetail(
             {test_id.map(|id| view! { <RecentResults test_id=id /> })}
         </div>
     }
+}
+
+/// The failure's class, its owners, and the rule behind it with its ticket: "⊘
+/// quarantined by ana until 2026-12-14: flaky backend · ticket".
+fn triage_line(failure: &VerdictFailure) -> AnyView {
+    let look = class_look(&failure.class);
+    let class = format!("rb-class {}", look.tone.class());
+    let rule = failure.rule.as_ref().map(|rule| {
+        let what = match rule.kind {
+            RuleKind::Quarantine => "quarantined",
+            RuleKind::Known => "known issue",
+        };
+        let until = rule.until.as_deref().map(|u| format!(" until {u}"));
+        let reason = (!rule.reason.is_empty()).then(|| format!(": {}", rule.reason));
+        let link = rule.link.as_deref().and_then(safe_video_url).map(|url| {
+            view! { " · "<a href=url.to_owned() target="_blank" rel="noopener" data-testid="rule-link">"ticket"</a> }
+        });
+        view! { <span data-testid="rule">{format!(" {what} by {}", rule.by)}{until}{reason}{link}</span> }
+    });
+    let owners = (!failure.owners.is_empty()).then(|| format!(" · owned by {}", failure.owners.join(", ")));
+    view! {
+        <p class="rb-triage-line" data-testid="triage-line">
+            <span class=class><span class="rb-chip-icon" aria-hidden="true">{look.icon}</span>{look.word}</span>
+            {rule}{owners}
+        </p>
+    }
+    .into_any()
 }
 
 /// A step's time: the local time of day with the full timestamp on hover when it is

@@ -15,3 +15,5 @@ pub(crate) mod table;
 pub(crate) mod test_history;
 pub(crate) mod toolbar;
 pub(crate) mod trend;
+pub(crate) mod triage_dialog;
+pub(crate) mod triage_menu;

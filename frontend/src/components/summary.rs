@@ -1,4 +1,5 @@
-//! The run header: the verdict first ("2 of 36 failed"), then the run's name, start and
+//! The run header: the verdict first ("✕ 1 blocking · 2 of 36 failed" once the server's
+//! verdict is known, else the report's own "2 of 36 failed"), then the run's name, start and
 //! elapsed time, the stacked summary bar with each count once, and while live only,
 //! progress and freshness.
 
@@ -14,9 +15,10 @@ use crate::{
         look::{self, Tone},
         summary::{Summary, elapsed_ms},
         time::parse_iso_ms,
+        verdict::headline,
     },
     poller::PollStatus,
-    state::{Report, Via},
+    state::{Report, VerdictState, Via},
 };
 
 /// The top of a run report: the verdict (the largest text), one quiet line about the
@@ -32,17 +34,23 @@ pub(crate) fn RunHeader(
     running: Memo<bool>,
     /// Stream or polling: said only in the tooltip of "updated N s ago".
     via: RwSignal<Via>,
+    /// The server's verdict, when known: its wording replaces the report's own.
+    verdict: VerdictState,
     /// What to do next, shown beside the verdict (re-run what failed).
     children: Children,
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
     let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| Summary::of(r))));
+    let judged = verdict;
     let verdict = move || {
         report.with(|r| {
             let r = r.as_ref()?;
-            summary.with(|s| s.as_ref().map(|s| s.verdict(&r.status, running.get())))
+            let live = running.get();
+            let own = summary.with(|s| s.as_ref().map(|s| s.verdict(&r.status, live)))?;
+            Some(judged.with(|v| headline(v.as_deref(), own, live)))
         })
     };
+    let blocking = live(move || judged.with(|v| v.as_ref().map(|v| v.blocking.to_string())));
     let title = shown(move || {
         report.with(|r| {
             r.as_ref().map(|r| {
@@ -89,7 +97,7 @@ pub(crate) fn RunHeader(
         <header class="rb-run-head">
             <div class="rb-verdict-row">
                 <h1 class=live(tone) data-testid="run-status" data-status=live(wire)
-                    data-outcome=live(move || verdict().map(|v| v.outcome.to_owned()))>
+                    data-outcome=live(move || verdict().map(|v| v.outcome.to_owned())) data-blocking=blocking>
                     <span class="rb-verdict-icon" aria-hidden="true">{shown(move || verdict().map(|v| v.icon))}</span>
                     <span data-testid="verdict">{shown(move || verdict().map(|v| v.text))}</span>
                 </h1>

@@ -10,16 +10,18 @@ use wasm_bindgen::JsCast;
 
 use crate::{
     browser,
-    components::{chip::Chip, detail::TestDetail, export::copy_row_link},
+    components::{chip::Chip, detail::TestDetail, export::copy_row_link, triage_menu::RowMenuButton},
     live::{live, shown},
     logic::{
+        causes::headline,
         format,
         links::Prefs,
         look,
         time::parse_iso_ms,
+        verdict::class_look,
         window::{RowSizes, offsets, window},
     },
-    state::Report,
+    state::{Failed, Report, Triage, VerdictState},
 };
 
 /// Row sizes; `style.css` gives `.rb-row` and `.rb-detail` the same heights.
@@ -52,6 +54,10 @@ pub(crate) fn TestsTable(
     linked: Option<String>,
     /// Ids of the tests that failed now and passed in the previous run of the selection.
     new_failures: Memo<HashSet<String>>,
+    /// The server's verdict: each failed row's class, owners and rule.
+    verdict: VerdictState,
+    /// Who may triage, and the page's menu and dialog.
+    triage: Triage,
 ) -> impl IntoView {
     let boxed = expect_context::<Prefs>().embed;
     let scroll_top = RwSignal::new(0u32);
@@ -187,7 +193,7 @@ pub(crate) fn TestsTable(
             <div class=if boxed { "rb-scroll rb-scroll-box" } else { "rb-scroll" } role="rowgroup" on:scroll=on_scroll on:keydown=on_key node_ref=body>
                 <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_top))></div>
                 <For each=visible key=|row| format!("{}\u{1f}{}", row.0, row.1) let:row>
-                    <TestRow report=report order=order index=row.0 id=row.1 expanded=expanded new_failures=new_failures />
+                    <TestRow report=report order=order index=row.0 id=row.1 expanded=expanded new_failures=new_failures verdict=verdict triage=triage />
                 </For>
                 <div class="rb-spacer-row" aria-hidden="true" style:height=live(move || format!("{}px", win.get().pad_bottom))></div>
             </div>
@@ -227,11 +233,19 @@ fn TestRow(
     expanded: RwSignal<HashSet<String>>,
     /// Ids of the tests that newly fail (marked "new failure").
     new_failures: Memo<HashSet<String>>,
+    /// The server's verdict.
+    verdict: VerdictState,
+    /// Who may triage, and the page's menu.
+    triage: Triage,
 ) -> impl IntoView {
     let new_id = id.clone();
-    let is_new = move || new_failures.with(|s| s.contains(&new_id));
+    let is_new = Memo::new(move |_| new_failures.with(|s| s.contains(&new_id)));
     let test =
         Memo::new(move |_| report.with(|r| r.as_ref().and_then(|r| r.tests.get(index).cloned())));
+    let class_id = id.clone();
+    let failure = Memo::new(move |_| {
+        verdict.with(|v| v.as_ref().and_then(|v| v.failure(&class_id).cloned()))
+    });
     let open_id = id.clone();
     let open = Memo::new(move |_| expanded.with(|s| s.contains(&open_id)));
     let toggle_id = id.clone();
@@ -285,8 +299,49 @@ fn TestRow(
             .with(|o| o.iter().position(|&i| i == index))
             .map(|p| (p + 2).to_string())
     });
+    // The failure's class (never colour alone); a newly failing test the comparison
+    // already marks "new failure" is not told twice.
+    let class_chip = shown(move || {
+        failure.with(|f| {
+            let f = f.as_ref()?;
+            let look = class_look(&f.class);
+            let told = matches!(f.class, runboard_shared::FailureClass::New) && is_new.get();
+            (!told).then(|| {
+                let class = format!("rb-class {}", look.tone.class());
+                let about = rule_words(f);
+                view! {
+                    <span class=class data-testid="failure-class" title=about>
+                        <span class="rb-chip-icon" aria-hidden="true">{look.icon}</span>{look.word}
+                    </span>
+                }
+                .into_any()
+            })
+        })
+    });
+    let owners = shown(move || {
+        failure.with(|f| {
+            let f = f.as_ref().filter(|f| !f.owners.is_empty())?;
+            Some(view! { <span class="rb-owners" data-testid="owners">{format!("· {}", f.owners.join(", "))}</span> }.into_any())
+        })
+    });
+    let menu = shown(move || {
+        if !triage.allowed {
+            return None;
+        }
+        let failed = failure.with(|f| f.is_some()).then(|| {
+            test.with(|t| {
+                t.as_ref().map(|t| Failed {
+                    test_id: t.id.clone(),
+                    title: format::test_title(&t.title).to_owned(),
+                    headline: headline(t),
+                })
+            })
+        })??;
+        Some(view! { <RowMenuButton triage=triage failed=failed /> }.into_any())
+    });
+    let data_class = live(move || failure.with(|f| f.as_ref().map(|f| f.class.as_str().to_owned())));
     view! {
-        <div role="row" aria-rowindex=row_index class="rb-test" class:rb-open=live(move || open.get()) data-testid="test-row" data-test-id=id data-status=live(status)>
+        <div role="row" aria-rowindex=row_index class="rb-test" class:rb-open=live(move || open.get()) data-testid="test-row" data-test-id=id data-status=live(status) data-class=data_class>
             <div class="rb-row" on:click=toggle>
                 <span role="cell" class="rb-cell-status">
                     <button type="button" class="rb-toggle" data-testid="test-toggle" aria-label=label
@@ -297,9 +352,11 @@ fn TestRow(
                     <button type="button" class="rb-row-link" data-testid="row-copy-link" title="Copy link to this test"
                         aria-label=live(move || format!("Copy link to {}", title().unwrap_or_default())) on:click=copy></button>
                     <span class="rb-row-copied" role="status" data-testid="row-link-copied">{shown(move || copied.get().then_some("Copied"))}</span>
+                    {menu}
                 </span>
-                <span role="cell" class="rb-cell-title" class:rb-muted=live(untitled) title=live(title)>{shown(title)}
-                    {shown(move || is_new().then(|| view! { <span class="rb-new-failure" data-testid="new-failure">"new failure"</span> }.into_any()))}</span>
+                <span role="cell" class="rb-cell-title" class:rb-muted=live(untitled) title=live(title)>{class_chip}{shown(title)}
+                    {shown(move || is_new.get().then(|| view! { <span class="rb-new-failure" data-testid="new-failure">"new failure"</span> }.into_any()))}
+                    {owners}</span>
                 <span role="cell" class="rb-cell-num">{shown(move || duration().unwrap_or_else(|| "—".into()))}</span>
                 <span role="cell" class="rb-cell-num" title=live(move || start_ms().map(|ms| format::timestamp(ms, browser::local_offset_min(ms))))>
                     {shown(move || start_ms().map_or_else(|| "—".into(), |ms| format::clock(ms, browser::local_offset_min(ms))))}
@@ -307,9 +364,22 @@ fn TestRow(
             </div>
             <Show when=move || open.get()>
                 <div role="cell" aria-colspan="4" class="rb-detail-cell">
-                    <TestDetail test=test id=detail_id.clone() />
+                    <TestDetail test=test id=detail_id.clone() failure=failure />
                 </div>
             </Show>
         </div>
     }
+}
+
+/// What the rule behind a failure says, for the class chip's tooltip: "Quarantined by
+/// ana until 2026-12-14: flaky backend".
+fn rule_words(failure: &runboard_shared::VerdictFailure) -> Option<String> {
+    let rule = failure.rule.as_ref()?;
+    let what = match rule.kind {
+        runboard_shared::RuleKind::Quarantine => "Quarantined",
+        runboard_shared::RuleKind::Known => "Known issue",
+    };
+    let until = rule.until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default();
+    let reason = if rule.reason.is_empty() { String::new() } else { format!(": {}", rule.reason) };
+    Some(format!("{what} by {}{until}{reason}", rule.by))
 }

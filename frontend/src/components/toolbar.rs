@@ -1,5 +1,6 @@
-//! The table's controls: status filter chips with counts, search (`/` focuses it),
-//! sort, and how many tests match.
+//! The table's controls: status filter chips with counts, "Owned by my groups" (when the
+//! bootstrap names the user's teams), search (`/` focuses it), sort, and how many tests
+//! match.
 
 use leptos::{ev, html::Input, prelude::*};
 use wasm_bindgen::JsCast;
@@ -22,6 +23,8 @@ pub(crate) fn Toolbar(
     state: TableState,
     /// The tests matching now, in order.
     order: Memo<Vec<usize>>,
+    /// Whether to offer "Owned by my groups" (the user has teams).
+    mine: bool,
 ) -> impl IntoView {
     let counts = Memo::new(move |_| {
         report.with(|r| {
@@ -74,6 +77,11 @@ pub(crate) fn Toolbar(
                     view! { {all}{others} }.into_any()
                 })}
             </div>
+            {mine.then(|| view! {
+                <button type="button" class="rb-filter" data-testid="filter-mine"
+                    aria-pressed=live(move || state.owned.get().to_string())
+                    on:click=move |_| state.owned.update(|on| *on = !*on)>"Owned by my groups"</button>
+            })}
             <span class="rb-spacer"></span>
             <label class="rb-visually-hidden" for="rb-search">"Search tests by title"</label>
             <input id="rb-search" class="rb-input rb-search" type="search" data-testid="search" node_ref=search

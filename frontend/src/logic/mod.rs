@@ -1,6 +1,7 @@
 //! Pure logic of the widget: everything that can be decided without a browser, so it
 //! compiles natively and is unit-tested by `cargo test -p runboard-frontend`.
 
+pub(crate) mod board;
 pub(crate) mod case;
 pub(crate) mod causes;
 pub(crate) mod compare;
@@ -19,4 +20,6 @@ pub(crate) mod summary;
 pub(crate) mod time;
 pub(crate) mod timeline;
 pub(crate) mod trend;
+pub(crate) mod triage;
+pub(crate) mod verdict;
 pub(crate) mod window;

@@ -1,8 +1,11 @@
-//! The routed views: start a run, follow jobs, read a run report, look back at history.
+//! The routed views: the status board, start a run, follow jobs, read a run report, look
+//! back at history, the triage rules.
 
+pub(crate) mod board;
 pub(crate) mod history;
 pub(crate) mod home;
 pub(crate) mod jobs;
 pub(crate) mod not_found;
+pub(crate) mod rules;
 pub(crate) mod run;
 pub(crate) mod start;

@@ -6,6 +6,7 @@
 
 mod announce;
 mod report_feed;
+mod verdict_feed;
 
 use std::{collections::HashSet, sync::Arc};
 
@@ -15,13 +16,14 @@ use runboard_shared::{JobId, ProjectId, ProjectInfo, RunId, TestStatus};
 use self::{
     announce::announce_outcome,
     report_feed::{FollowedJob, follow_run},
+    verdict_feed::follow_verdict,
 };
 use crate::{
     api,
     components::{
         banner::ErrorBanner, causes::FailureCauses, compare::ComparePanel, export::ExportBar,
         notify::NotifyWhenDone, rerun::RerunFailed, summary::RunHeader, table::TestsTable,
-        toolbar::Toolbar,
+        toolbar::Toolbar, triage_menu::TriageLayer,
     },
     context::{self, Flash},
     live::shown,
@@ -31,9 +33,10 @@ use crate::{
         filter::{SortKey, StatusFilter, TestIndex, select},
         links::Prefs,
         summary::is_live,
+        verdict::owned_by,
     },
     router::{Route, Router, router},
-    state::{Previous, Report, TableState},
+    state::{Previous, Report, TableState, Triage, VerdictState, my_teams},
     views::not_found::UnknownProject,
 };
 
@@ -78,16 +81,20 @@ fn RunPage(
     let (poll, via) = follow_run(&project.id, &run, job.clone(), report, followed);
     sync_address(router, state, &project.id, &run, job.as_ref());
 
-    let order = table_order(report, state);
     let running = Memo::new(move |_| {
         report.with(|r| {
             r.as_ref()
                 .is_some_and(|r| is_live(&r.status, followed.status.get().as_ref()))
         })
     });
+    let triage = Triage::new(&project);
+    let verdict = follow_verdict(&project.id, &run, report, running, triage);
+    let teams = my_teams(&project);
+    let mine = !teams.is_empty();
+    let order = table_order(report, state, verdict, teams);
     // "Notify me when it finishes" (components/notify.rs), read when the run turns final.
     let notify = RwSignal::new(false);
-    announce_outcome(report, running, notify, &project.id, &run, job.as_ref());
+    announce_outcome(report, verdict, running, notify, &project.id, &run, job.as_ref());
     let previous = previous_run(&project.id, job);
     let new_failures = new_failures(report, previous);
     let can_run = project.can_run;
@@ -97,15 +104,16 @@ fn RunPage(
             <ErrorBanner status=poll />
             <Show when=move || report.with(Option::is_some)
                 fallback=move || view! { <p class="rb-loading" role="status">{shown(move || if poll.error.with(Option::is_none) { "Loading the report…" } else { "" })}</p> }>
-                <RunHeader report=report poll=poll running=running via=via>
-                    <RerunFailed project=rerun_proj.get_value() report=report running=running can_run=can_run agent=followed.agent />
+                <RunHeader report=report poll=poll running=running via=via verdict=verdict>
+                    <RerunFailed project=rerun_proj.get_value() report=report running=running can_run=can_run agent=followed.agent verdict=verdict />
                     <NotifyWhenDone running=running armed=notify />
                 </RunHeader>
                 <ComparePanel report=report previous=previous />
-                <FailureCauses report=report state=state />
-                <Toolbar report=report state=state order=order />
-                <TestsTable report=report order=order expanded=state.expanded linked=linked.clone() new_failures=new_failures />
+                <FailureCauses report=report state=state verdict=verdict />
+                <Toolbar report=report state=state order=order mine=mine />
+                <TestsTable report=report order=order expanded=state.expanded linked=linked.clone() new_failures=new_failures verdict=verdict triage=triage />
                 <ExportBar report=report />
+                <TriageLayer triage=triage />
             </Show>
         </section>
     }
@@ -132,7 +140,9 @@ fn table_state(router: Router) -> TableState {
         sort: RwSignal::new(SortKey::parse(&get("sort").unwrap_or_default())),
         cause: RwSignal::new(get("cause").filter(|c| !c.is_empty())),
         expanded: RwSignal::new(HashSet::new()),
+        owned: RwSignal::new(get("mine").as_deref() == Some("1")),
     };
+    router.follow("mine", state.owned, |v| v == Some("1"));
     router.follow("status", state.filter, |v| {
         StatusFilter::parse(v.unwrap_or_default())
     });
@@ -175,6 +185,7 @@ fn sync_address(
         let sort = state.sort.get();
         let query = state.query.get();
         let cause = state.cause.get();
+        let mine = if state.owned.get() { "1" } else { "" };
         let sort_value = if sort == SortKey::Status {
             ""
         } else {
@@ -191,6 +202,7 @@ fn sync_address(
             ("sort", sort_value),
             ("q", query.as_str()),
             ("cause", cause.as_deref().unwrap_or_default()),
+            ("mine", mine),
         ];
         let report = Route::Run {
             project: url_proj.clone(),
@@ -200,9 +212,14 @@ fn sync_address(
     });
 }
 
-/// The rows the table shows, in order: the tests the filter, search and picked cause
-/// keep, sorted.
-fn table_order(report: Report, state: TableState) -> Memo<Vec<usize>> {
+/// The rows the table shows, in order: the tests the filter, search, picked cause and
+/// "Owned by my groups" (failures owned by one of `teams`, by the verdict) keep, sorted.
+fn table_order(
+    report: Report,
+    state: TableState,
+    verdict: VerdictState,
+    teams: Vec<String>,
+) -> Memo<Vec<usize>> {
     let index = Memo::new(move |_| {
         report.with(|r| {
             Arc::new(
@@ -222,6 +239,23 @@ fn table_order(report: Report, state: TableState) -> Memo<Vec<usize>> {
                             .with(|q| select(&r.tests, i, f, q, state.sort.get()))
                     })
                 });
+                // "Owned by my groups" keeps the failures the verdict gives a team of theirs.
+                let picked = if state.owned.get() {
+                    verdict.with(|v| {
+                        picked
+                            .into_iter()
+                            .filter(|&i| {
+                                let failure = r
+                                    .tests
+                                    .get(i)
+                                    .and_then(|t| v.as_ref()?.failure(&t.id));
+                                failure.is_some_and(|f| owned_by(f, &teams))
+                            })
+                            .collect()
+                    })
+                } else {
+                    picked
+                };
                 // A cause picked in "Why it failed" keeps only the tests it broke.
                 state.cause.with(|cause| match cause {
                     Some(cause) => picked

@@ -42,6 +42,12 @@ pub(crate) const OVERRIDES: &[(&str, &str)] = &[
     ("RUNBOARD_AUTH_RUN_USERS", "auth.run_users"),
     ("RUNBOARD_AUTH_RUN_GROUPS", "auth.run_groups"),
     ("RUNBOARD_AUTH_RUN_EVERYONE", "auth.run_everyone"),
+    ("RUNBOARD_AUTH_TRIAGE_USERS", "auth.triage_users"),
+    ("RUNBOARD_AUTH_TRIAGE_GROUPS", "auth.triage_groups"),
+    (
+        "RUNBOARD_TRIAGE_MAX_QUARANTINE_DAYS",
+        "triage.max_quarantine_days",
+    ),
     ("RUNBOARD_EMBED_FRAME_ANCESTORS", "embed.frame_ancestors"),
 ];
 
@@ -111,6 +117,11 @@ fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigErro
         "RUNBOARD_AUTH_RUN_USERS" => raw.auth.run_users = Some(list(&value)),
         "RUNBOARD_AUTH_RUN_GROUPS" => raw.auth.run_groups = Some(list(&value)),
         "RUNBOARD_AUTH_RUN_EVERYONE" => raw.auth.run_everyone = Some(flag(var, &value)?),
+        "RUNBOARD_AUTH_TRIAGE_USERS" => raw.auth.triage_users = Some(list(&value)),
+        "RUNBOARD_AUTH_TRIAGE_GROUPS" => raw.auth.triage_groups = Some(list(&value)),
+        "RUNBOARD_TRIAGE_MAX_QUARANTINE_DAYS" => {
+            raw.triage.max_quarantine_days = Some(number(var, &value)?);
+        }
         "RUNBOARD_EMBED_FRAME_ANCESTORS" => raw.embed.frame_ancestors = Some(list(&value)),
         _ => {}
     }

@@ -10,6 +10,7 @@ mod ledger;
 mod live;
 mod raw;
 mod syntax;
+mod triage;
 
 use std::{
     net::SocketAddr,
@@ -27,6 +28,7 @@ pub use edge::{LimitsConfig, ServerConfig};
 pub use key::ApiKey;
 pub use ledger::{LedgerConfig, LedgerUrl};
 pub use live::LiveConfig;
+pub use triage::{Owner, TriageConfig, Triagers};
 
 /// Why a configuration was refused. The message names the setting, so a person can fix it.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +90,8 @@ pub struct Config {
     pub live: LiveConfig,
     /// The execution ledger (`[ledger]`).
     pub ledger: LedgerConfig,
+    /// Quarantine limits (`[triage]`).
+    pub triage: TriageConfig,
     /// Who may do what.
     pub auth: AuthConfig,
     /// Which pages may frame the widget.
@@ -142,6 +146,11 @@ pub struct AuthConfig {
     /// Every signed-in user may start runs (`run_everyone = true`): said on purpose,
     /// because an empty list that meant "everyone" opened projects by accident.
     pub run_everyone: bool,
+    /// Who may change triage rules: these users… (`None` with `triage_groups`: whoever
+    /// may start runs, see [`Triagers`]).
+    pub triage_users: Option<Vec<String>>,
+    /// …and members of these groups.
+    pub triage_groups: Option<Vec<String>>,
 }
 
 /// `[embed]`.
@@ -170,6 +179,12 @@ pub struct ProjectConfig {
     pub run_everyone: Option<bool>,
     /// Nobody may start runs in this project, whatever the lists say (`view_only`).
     pub view_only: bool,
+    /// Overrides `auth.triage_users` for this project when set.
+    pub triage_users: Option<Vec<String>>,
+    /// Overrides `auth.triage_groups` for this project when set.
+    pub triage_groups: Option<Vec<String>>,
+    /// Who owns which tests (`[[projects.owners]]`), in file order.
+    pub owners: Vec<Owner>,
 }
 
 impl ProjectConfig {
@@ -184,6 +199,9 @@ impl ProjectConfig {
             run_groups: None,
             run_everyone: None,
             view_only: false,
+            triage_users: None,
+            triage_groups: None,
+            owners: Vec::new(),
         }
     }
 }
@@ -198,6 +216,8 @@ impl Default for AuthConfig {
             run_users: Vec::new(),
             run_groups: Vec::new(),
             run_everyone: false,
+            triage_users: None,
+            triage_groups: None,
         }
     }
 }
@@ -226,6 +246,7 @@ impl Config {
             cache: CacheConfig::default(),
             live: LiveConfig::default(),
             ledger: LedgerConfig::in_memory(),
+            triage: TriageConfig::default(),
             auth: AuthConfig::default(),
             embed: EmbedConfig {
                 frame_ancestors: Vec::new(),
@@ -271,6 +292,11 @@ impl Config {
     /// Who may start runs in `project`, in words, for `check-config`.
     pub fn who_may_run(&self, project: &ProjectConfig) -> String {
         Starters::of(&self.auth, project).describe()
+    }
+
+    /// Who may change `project`'s triage rules, in words, for `check-config`.
+    pub fn who_may_triage(&self, project: &ProjectConfig) -> String {
+        Triagers::of(&self.auth, project).describe()
     }
 
     /// Whether anyone who reaches the listener may start runs: no sign-in

@@ -43,6 +43,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) ledger: super::ledger::RawLedger,
     #[serde(default)]
+    pub(crate) triage: super::triage::RawTriage,
+    #[serde(default)]
     pub(crate) auth: RawAuth,
     #[serde(default)]
     pub(crate) embed: RawEmbed,
@@ -78,6 +80,8 @@ pub(crate) struct RawAuth {
     pub(crate) run_users: Option<Vec<String>>,
     pub(crate) run_groups: Option<Vec<String>>,
     pub(crate) run_everyone: Option<bool>,
+    pub(crate) triage_users: Option<Vec<String>>,
+    pub(crate) triage_groups: Option<Vec<String>>,
 }
 
 impl RawAuth {
@@ -88,6 +92,8 @@ impl RawAuth {
             ("run_users", self.run_users.is_some()),
             ("run_groups", self.run_groups.is_some()),
             ("run_everyone", self.run_everyone.is_some()),
+            ("triage_users", self.triage_users.is_some()),
+            ("triage_groups", self.triage_groups.is_some()),
         ]
         .into_iter()
         .find_map(|(name, given)| given.then_some(name));
@@ -120,6 +126,10 @@ pub(crate) struct RawProject {
     run_everyone: Option<bool>,
     #[serde(default)]
     view_only: bool,
+    triage_users: Option<Vec<String>>,
+    triage_groups: Option<Vec<String>>,
+    #[serde(default)]
+    owners: Vec<super::triage::RawOwner>,
 }
 
 /// Turns the file into a [`Config`], naming the first bad setting.
@@ -156,6 +166,7 @@ pub(crate) fn validate(
         cache: super::cache::cache(raw.cache)?,
         live: super::live::live(raw.live)?,
         ledger: super::ledger::ledger(raw.ledger)?,
+        triage: super::triage::triage(raw.triage)?,
         auth,
         embed: EmbedConfig {
             frame_ancestors: frame_ancestors(raw.embed.frame_ancestors.unwrap_or_default())?,
@@ -303,6 +314,8 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
         run_users: raw.run_users.unwrap_or_default(),
         run_groups: raw.run_groups.unwrap_or_default(),
         run_everyone: raw.run_everyone.unwrap_or(false),
+        triage_users: raw.triage_users,
+        triage_groups: raw.triage_groups,
     })
 }
 
@@ -436,6 +449,9 @@ fn project(
         run_groups: raw.run_groups,
         run_everyone: raw.run_everyone,
         view_only: raw.view_only,
+        triage_users: raw.triage_users,
+        triage_groups: raw.triage_groups,
+        owners: super::triage::owners(index, raw.owners)?,
     })
 }
 

@@ -1,8 +1,13 @@
-//! The run report as CSV (RFC 4180), for "Export CSV" (`?format=csv`).
+//! The run report as CSV (RFC 4180), for "Export CSV" (`?format=csv`), with each
+//! failure's class from the run's verdict in the last column.
 
-use runboard_shared::{RawJson, TestResult, TestRun, error_text};
+use std::collections::HashMap;
 
-const HEADER: [&str; 8] = [
+use runboard_shared::{
+    FailureClass, RawJson, TestResult, TestRun, TestStatus, Verdict, error_text,
+};
+
+const HEADER: [&str; 9] = [
     "id",
     "title",
     "status",
@@ -11,19 +16,32 @@ const HEADER: [&str; 8] = [
     "has_video",
     "video_link",
     "error",
+    "class",
 ];
 
-/// Every test of `run` as one CSV row, with a header, CRLF line ends.
-pub(crate) fn run_csv(run: &TestRun) -> String {
+/// Every test of `run` as one CSV row, with a header, CRLF line ends; `class` is the
+/// failure's class in `verdict` (`new`, `known`, `flaky`, `quarantined`, `failing`),
+/// empty for tests that did not fail.
+pub(crate) fn run_csv(run: &TestRun, verdict: &Verdict) -> String {
+    let classes: HashMap<&str, &FailureClass> = verdict
+        .failures
+        .iter()
+        .map(|f| (f.test_id.as_str(), &f.class))
+        .collect();
     let mut out = String::new();
     push_row(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
     for test in &run.tests {
-        push_row(&mut out, row(test));
+        let class = classes
+            .get(test.id.as_str())
+            .filter(|_| test.status == TestStatus::Failed)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        push_row(&mut out, row(test).chain([class]));
     }
     out
 }
 
-fn row(test: &TestResult) -> impl Iterator<Item = String> {
+fn row(test: &TestResult) -> impl Iterator<Item = String> + use<> {
     [
         test.id.clone(),
         test.title.clone(),
@@ -55,7 +73,7 @@ fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
 
 #[cfg(test)]
 mod tests {
-    use runboard_shared::{RunStatus, TestStatus};
+    use runboard_shared::{FailureFacts, RunStatus};
     use serde_json::json;
 
     use super::*;
@@ -94,22 +112,48 @@ mod tests {
 
     #[test]
     fn writes_a_header_and_one_row_per_test() {
-        let csv = run_csv(&run(vec![test(
-            "a",
-            "Login works",
-            TestStatus::Passed,
-            None,
-        )]));
+        let report = run(vec![test("a", "Login works", TestStatus::Passed, None)]);
+        let csv = run_csv(&report, &plain(&report));
         assert_eq!(
             csv,
-            "id,title,status,duration_ms,start_time,has_video,video_link,error\r\n\
-             a,Login works,Passed,1240,2026-04-20T10:15:40.000Z,true,https://v/1,\r\n"
+            "id,title,status,duration_ms,start_time,has_video,video_link,error,class\r\n\
+             a,Login works,Passed,1240,2026-04-20T10:15:40.000Z,true,https://v/1,,\r\n"
         );
+    }
+
+    /// The verdict with nothing known: every failure `failing`.
+    fn plain(run: &TestRun) -> Verdict {
+        Verdict::of_run(run, true, |_| FailureFacts::default(), |_| Vec::new())
+    }
+
+    #[test]
+    fn the_class_column_is_each_failures_class() {
+        let report = run(vec![
+            test("n", "New", TestStatus::Failed, Some(json!("boom"))),
+            test("p", "Passes", TestStatus::Passed, None),
+            test("o", "Old", TestStatus::Failed, Some(json!("boom"))),
+        ]);
+        let verdict = Verdict::of_run(
+            &report,
+            true,
+            |t| FailureFacts {
+                passed_before: t.id == "n",
+                ..FailureFacts::default()
+            },
+            |_| Vec::new(),
+        );
+        let csv = run_csv(&report, &verdict);
+        let classes: Vec<&str> = csv
+            .split("\r\n")
+            .filter(|l| !l.is_empty())
+            .map(|l| l.rsplit(',').next().unwrap())
+            .collect();
+        assert_eq!(classes, ["class", "new", "", "failing"]);
     }
 
     #[test]
     fn quotes_and_defuses() {
-        let csv = run_csv(&run(vec![
+        let report = run(vec![
             test(
                 "b",
                 "Says \"hi\", twice",
@@ -122,14 +166,19 @@ mod tests {
                 TestStatus::Failed,
                 Some(json!({"message": "boom"})),
             ),
-        ]));
+        ]);
+        let csv = run_csv(&report, &plain(&report));
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert!(
             lines[1].starts_with("b,\"Says \"\"hi\"\", twice\",Failed"),
             "{}",
             lines[1]
         );
-        assert!(lines[1].ends_with(",\"line 1\nline 2\""), "{}", lines[1]);
+        assert!(
+            lines[1].ends_with(",\"line 1\nline 2\",failing"),
+            "{}",
+            lines[1]
+        );
         assert!(
             lines[2].starts_with("c,\"'=HYPERLINK(\"\"x\"\")\",Failed"),
             "{}",

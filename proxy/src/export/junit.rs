@@ -1,21 +1,42 @@
 //! The run report as JUnit XML, for "Export JUnit XML" (`?format=junit`), so CI tools
 //! and test dashboards can import a Runboard run.
 
-use std::fmt::Write;
+use std::{collections::HashMap, fmt::Write};
 
-use runboard_shared::{TestRun, TestStatus, error_text};
+use runboard_shared::{FailureClass, TestRun, TestStatus, Verdict, error_text};
 
 use super::test_title;
 
 /// The run as one `<testsuite>` inside `<testsuites>`. Failed tests carry `<failure>`
-/// with the error; skipped tests, and tests that have not finished, carry `<skipped>`.
-pub(crate) fn run_junit(run: &TestRun) -> String {
-    let count = |s: &TestStatus| run.tests.iter().filter(|t| &t.status == s).count();
-    let failures = count(&TestStatus::Failed);
+/// with the error, except quarantined ones (`verdict`), which never block and so are
+/// `<skipped message="quarantined: reason">` for CI tools; skipped tests, and tests
+/// that have not finished, carry `<skipped>`.
+pub(crate) fn run_junit(run: &TestRun, verdict: &Verdict) -> String {
+    let quarantined: HashMap<&str, &str> = verdict
+        .failures
+        .iter()
+        .filter(|f| f.class == FailureClass::Quarantined)
+        .map(|f| {
+            let reason = f.rule.as_ref().map_or("", |r| r.reason.as_str());
+            (f.test_id.as_str(), reason)
+        })
+        .collect();
+    let reason_of = |test: &runboard_shared::TestResult| {
+        (test.status == TestStatus::Failed)
+            .then(|| quarantined.get(test.id.as_str()).copied())
+            .flatten()
+    };
+    let failures = run
+        .tests
+        .iter()
+        .filter(|t| t.status == TestStatus::Failed && reason_of(t).is_none())
+        .count();
     let skipped = run
         .tests
         .iter()
-        .filter(|t| !matches!(t.status, TestStatus::Passed | TestStatus::Failed))
+        .filter(|t| {
+            !matches!(t.status, TestStatus::Passed | TestStatus::Failed) || reason_of(t).is_some()
+        })
         .count();
     // Integer arithmetic: the same text as `{:.3}` of `ms / 1000.0`, exactly.
     let seconds = |ms: u64| format!("{}.{:03}", ms / 1000, ms % 1000);
@@ -54,6 +75,14 @@ pub(crate) fn run_junit(run: &TestRun) -> String {
             c = escape(&test.id),
             time = seconds(test.duration.unwrap_or(0)),
         );
+        if let Some(reason) = reason_of(test) {
+            let _ = write!(
+                out,
+                ">\n      <skipped message=\"quarantined: {}\"/>\n    </testcase>\n",
+                escape(reason)
+            );
+            continue;
+        }
         match &test.status {
             TestStatus::Passed => out.push_str("/>\n"),
             TestStatus::Failed => {
@@ -112,7 +141,7 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use runboard_shared::{RunStatus, TestResult};
+    use runboard_shared::{FailureFacts, RuleKind, RuleRef, RunStatus, TestResult};
     use serde_json::json;
 
     use super::*;
@@ -153,7 +182,7 @@ mod tests {
                 test("d", "Cart", "Running", None),
             ],
         };
-        let xml = run_junit(&run);
+        let xml = run_junit(&run, &plain(&run));
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"Regression &lt;nightly&gt;\" tests=\"4\" failures=\"1\" skipped=\"2\" time=\"6.000\">"), "{xml}");
         assert!(xml.contains("timestamp=\"2026-04-20T10:15:31.000Z\""));
         assert!(
@@ -168,6 +197,58 @@ mod tests {
         assert_eq!(xml.matches("<testcase ").count(), 4);
     }
 
+    /// The verdict with nothing known: every failure `failing`.
+    fn plain(run: &TestRun) -> Verdict {
+        Verdict::of_run(run, true, |_| FailureFacts::default(), |_| Vec::new())
+    }
+
+    #[test]
+    fn a_quarantined_failure_is_skipped_with_its_reason() {
+        let run = TestRun {
+            run_id: "r1".into(),
+            project_id: "p".into(),
+            status: RunStatus::Completed,
+            start_time: None,
+            tests_in_project_count: 2,
+            title: "Nightly".into(),
+            statuses: vec![],
+            tests: vec![
+                test("q", "Flaky login", "Failed", Some(json!("timeout"))),
+                test("f", "Checkout", "Failed", Some(json!("boom"))),
+            ],
+        };
+        let rule = RuleRef {
+            id: "7".into(),
+            kind: RuleKind::Quarantine,
+            reason: "JIRA-1 <flaky>".into(),
+            link: None,
+            until: Some("2026-05-01".into()),
+            by: "ann".into(),
+        };
+        let verdict = Verdict::of_run(
+            &run,
+            true,
+            |t| FailureFacts {
+                quarantine: (t.id == "q").then(|| rule.clone()),
+                ..FailureFacts::default()
+            },
+            |_| Vec::new(),
+        );
+        let xml = run_junit(&run, &verdict);
+        assert!(
+            xml.contains("tests=\"2\" failures=\"1\" skipped=\"1\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "classname=\"q\" time=\"1.500\">\n      <skipped message=\"quarantined: JIRA-1 &lt;flaky&gt;\"/>"
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains("<failure message=\"boom\">"), "{xml}");
+        assert_eq!(xml.matches("<failure ").count(), 1);
+    }
+
     #[test]
     fn untitled_and_undocumented_tests_still_make_valid_cases() {
         let run = TestRun {
@@ -180,7 +261,7 @@ mod tests {
             statuses: vec![],
             tests: vec![test("e", "", "Blocked", None)],
         };
-        let xml = run_junit(&run);
+        let xml = run_junit(&run, &plain(&run));
         assert!(
             xml.contains("<testcase name=\"untitled test\" classname=\"e\""),
             "{xml}"

@@ -1,7 +1,9 @@
 //! `GET /runboard/export/{projId}/{runId}?format=csv|junit`: the run report as a CSV or
 //! JUnit XML download. Identity, project and run id are checked as for the report route
 //! (`api::test_run`), and the report is read through the same shared read
-//! (`reads::test_run`), so a cached report costs no upstream call.
+//! (`reads::test_run`), so a cached report costs no upstream call. Both carry each
+//! failure's class from the run's verdict (`triage::compute`): a CSV `class` column, and
+//! in JUnit a quarantined failure is skipped with its reason.
 
 mod csv;
 mod junit;
@@ -14,7 +16,7 @@ use axum::{
 use runboard_shared::{ExportFormat, TestRun};
 use serde::Deserialize;
 
-use crate::{AppError, AppState, auth::Identity, extract::RunPath, reads};
+use crate::{AppError, AppState, auth::Identity, extract::RunPath, reads, triage};
 
 /// The query string as sent: the format as text, so that a missing or unknown one is
 /// refused with [`FORMATS`] rather than serde's wording.
@@ -44,16 +46,17 @@ pub(crate) async fn report(
     let answer = reads::test_run(&state, project, &run).await?;
     let report: TestRun =
         serde_json::from_slice(answer.bytes()).map_err(|_| AppError::UpstreamInvalid)?;
+    let verdict = triage::compute(&state, project, &run, &report, answer.is_finished()).await?;
     let (mime, name, body) = match format {
         ExportFormat::Junit => (
             "application/xml; charset=utf-8",
             format!("run-{run}.junit.xml"),
-            junit::run_junit(&report),
+            junit::run_junit(&report, &verdict),
         ),
         ExportFormat::Csv => (
             "text/csv; charset=utf-8",
             format!("run-{run}.csv"),
-            csv::run_csv(&report),
+            csv::run_csv(&report, &verdict),
         ),
     };
     // A validated run id holds no quote or control character, so this is a valid value.

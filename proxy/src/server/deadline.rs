@@ -34,11 +34,17 @@ impl RequestClock {
         }
     }
 
+    /// When the request the connection now waits for must be in, head and body: a
+    /// first request head read outside hyper (`event_stream.rs`) is held to it too.
+    pub(super) fn deadline(&self) -> Instant {
+        *self.lock() + self.limit
+    }
+
     /// The body of the request that just arrived, failing once the deadline passes.
     pub(super) fn request_body<B>(&self, body: B) -> DeadlineBody<B> {
         DeadlineBody {
             body,
-            deadline: *self.lock() + self.limit,
+            deadline: self.deadline(),
             timer: None,
         }
     }

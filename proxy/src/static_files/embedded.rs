@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{NO_STORE, cache_rule, page_csp};
+use super::{NO_STORE, PageHeaders, cache_rule};
 use crate::reads::{Coding, none_match};
 
 /// One file as the build embedded it. The rows are generated (`$OUT_DIR/widget.rs`) and
@@ -34,7 +34,7 @@ pub(crate) fn serve(
     files: &'static [File],
     path: &str,
     request: &HeaderMap,
-    frame_ancestors: &[String],
+    page: &PageHeaders<'_>,
 ) -> Response {
     if let Some(file) = find(files, path).filter(|file| file.path != INDEX) {
         return respond(file, request, cache_rule(path));
@@ -44,11 +44,7 @@ pub(crate) fn serve(
     };
     // The page is never stored: a new release's hashed names must reach every browser.
     let html = String::from_utf8_lossy(index.identity);
-    (
-        page_csp(&html, frame_ancestors),
-        respond(index, request, NO_STORE),
-    )
-        .into_response()
+    (page.for_page(&html), respond(index, request, NO_STORE)).into_response()
 }
 
 const INDEX: &str = "/index.html";
@@ -203,11 +199,25 @@ mod tests {
     }
 
     fn get(files: &'static [File], path: &str, headers: &[(HeaderName, &str)]) -> Response {
+        get_with(files, path, headers, None)
+    }
+
+    /// `get`, with the page's preload hints set to `preload`.
+    fn get_with(
+        files: &'static [File],
+        path: &str,
+        headers: &[(HeaderName, &str)],
+        preload: Option<&'static str>,
+    ) -> Response {
         let mut request = HeaderMap::new();
         for (name, value) in headers {
             request.insert(name, HeaderValue::from_str(value).unwrap());
         }
-        serve(files, path, &request, &[])
+        let page = PageHeaders {
+            frame_ancestors: &[],
+            preload: preload.map(HeaderValue::from_static),
+        };
+        serve(files, path, &request, &page)
     }
 
     fn header(response: &Response, name: HeaderName) -> &str {
@@ -268,6 +278,22 @@ mod tests {
             assert!(csp.contains(hash.as_str()), "{path}: {csp}");
             assert_eq!(body(response).await, FILES[2].identity, "{path}");
         }
+    }
+
+    #[tokio::test]
+    async fn only_the_page_carries_the_preload_hints() {
+        let hint = "</x>; rel=preload; as=fetch; crossorigin=anonymous";
+        let check = |files: &'static [File], path: &str, expected: Option<&str>| {
+            let response = get_with(files, path, &[], Some(hint));
+            let link = response.headers().get(header::LINK);
+            assert_eq!(link.map(|v| v.to_str().unwrap()), expected, "{path}");
+        };
+        check(FILES, "/p/shop/runs/r1", Some(hint));
+        check(FILES, "/", Some(hint));
+        check(FILES, "/app-0123456789abcdef.js", None);
+        check(FILES, "/favicon.ico", None);
+        // Without a widget there is nothing for the hints to speed up.
+        check(&[], "/", None);
     }
 
     #[tokio::test]

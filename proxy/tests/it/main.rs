@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod compression;
 mod embedded;
+mod event_stream;
 mod export;
 mod fault_storm;
 mod faults;

@@ -10,7 +10,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    common::{self, Harness},
+    common::{
+        self, Harness,
+        watch::{from_the_report, quiet_since, until_quiet},
+    },
     live::{self, Frame, Viewer, direct, event_soon, live_run, move_on, take},
 };
 
@@ -41,22 +44,6 @@ async fn tag_in(h: &Harness, run: &str, coding: &str) -> String {
     response.headers()["etag"].to_str().unwrap().to_owned()
 }
 
-/// Every event `viewer` sends until it has sent `beats` heartbeats: with the clock
-/// standing still nothing new can come, so an event sent twice would be among these.
-async fn until_quiet(viewer: &mut Viewer, beats: usize) -> Vec<Frame> {
-    let mut events = Vec::new();
-    let mut quiet = 0;
-    while quiet < beats {
-        let frame = viewer.next().await.expect("the stream ended");
-        if frame.comment {
-            quiet += 1;
-        } else {
-            events.push(frame);
-        }
-    }
-    events
-}
-
 /// Reads `viewer`'s events into `held` until the report is `target`; each must be a
 /// `change`. Returns them.
 async fn changes_to(viewer: &mut Viewer, held: &mut Value, target: &Value) -> Vec<Frame> {
@@ -70,10 +57,10 @@ async fn changes_to(viewer: &mut Viewer, held: &mut Value, target: &Value) -> Ve
     events
 }
 
-/// A follower polling every 20 ms, quick heartbeats, and every read its own upstream
-/// call (so the platform's report is the follower's as soon as it moves).
-async fn quick() -> (Harness, std::sync::Arc<runboard_sim::ManualClock>) {
-    live::start(20, |c| {
+/// A follower polling every `run_ms`, quick heartbeats, and every read its own upstream
+/// call (so the platform's report is the follower's as soon as it polls).
+async fn quick(run_ms: u64) -> (Harness, std::sync::Arc<runboard_sim::ManualClock>) {
+    live::start(run_ms, |c| {
         c.live.heartbeat = Duration::from_millis(50);
         c.cache.live_reuse = Duration::ZERO;
     })
@@ -82,11 +69,10 @@ async fn quick() -> (Harness, std::sync::Arc<runboard_sim::ManualClock>) {
 
 #[tokio::test]
 async fn a_stream_at_the_current_report_sends_only_changes_up_to_the_platforms_final_report() {
-    let (h, clock) = quick().await;
+    let (h, clock) = quick(20).await;
     let run = live_run(&h, &clock).await;
     let (mut held, tag) = read_report(&h, &run).await;
-    let mut viewer = Viewer::open_since(&h, &run, &tag).await;
-    let said = until_quiet(&mut viewer, 3).await;
+    let (mut viewer, said) = quiet_since(&h, &run, &tag, 3).await;
     assert!(said.is_empty(), "nothing new, nothing sent: {said:?}");
     for _ in 0..2 {
         let target = move_on(&h, &clock, &run, &held).await;
@@ -118,14 +104,11 @@ async fn a_stream_at_the_current_report_sends_only_changes_up_to_the_platforms_f
 
 #[tokio::test]
 async fn a_stream_at_an_older_kept_report_sends_the_changes_after_it() {
-    let (h, clock) = quick().await;
+    let (h, clock) = quick(20).await;
     let run = live_run(&h, &clock).await;
     let (first, old_tag) = read_report(&h, &run).await;
     // A witness keeps the follower, and the changes it keeps, alive.
-    let mut witness = Viewer::open(&h, &run, None).await;
-    let report = event_soon(&mut witness).await;
-    assert_eq!(report.event, "report");
-    let mut seen: Value = serde_json::from_str(&report.data).unwrap();
+    let (mut witness, mut seen) = from_the_report(&h, &run).await;
     assert_eq!(seen, first, "the follower starts at the report read");
     let mut witnessed = Vec::new();
     for _ in 0..2 {
@@ -134,8 +117,7 @@ async fn a_stream_at_an_older_kept_report_sends_the_changes_after_it() {
     }
 
     // A viewer that read the first report and only now opens its stream.
-    let mut late = Viewer::open_since(&h, &run, &old_tag).await;
-    let got = until_quiet(&mut late, 3).await;
+    let (_late, got) = quiet_since(&h, &run, &old_tag, 3).await;
     let ids = |events: &[Frame]| events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&got), ids(&witnessed), "the later changes, once each");
     let mut held = first;
@@ -153,16 +135,9 @@ async fn a_stream_at_an_older_kept_report_sends_the_changes_after_it() {
 /// nothing it holds.
 #[tokio::test]
 async fn a_report_read_after_the_followers_last_poll_is_found_by_the_poll_it_asks_for() {
-    let (h, clock) = live::start(3_600_000, |c| {
-        c.live.heartbeat = Duration::from_millis(50);
-        c.cache.live_reuse = Duration::ZERO;
-    })
-    .await;
+    let (h, clock) = quick(3_600_000).await;
     let run = live_run(&h, &clock).await;
-    let mut witness = Viewer::open(&h, &run, None).await;
-    let first = event_soon(&mut witness).await;
-    assert_eq!(first.event, "report");
-    let mut seen: Value = serde_json::from_str(&first.data).unwrap();
+    let (mut witness, mut seen) = from_the_report(&h, &run).await;
     // The run moves on; the follower, polling hourly, has not seen it.
     let target = move_on(&h, &clock, &run, &seen).await;
     let (read, tag) = read_report(&h, &run).await;
@@ -180,19 +155,13 @@ async fn a_report_read_after_the_followers_last_poll_is_found_by_the_poll_it_ask
 /// `poll.run_ms`, however many viewers ask.
 #[tokio::test]
 async fn unknown_tags_ask_for_at_most_one_extra_poll_per_run_ms() {
-    let (h, clock) = live::start(3_600_000, |c| {
-        c.live.heartbeat = Duration::from_millis(50);
-        c.cache.live_reuse = Duration::ZERO;
-    })
-    .await;
+    let (h, clock) = quick(3_600_000).await;
     let run = live_run(&h, &clock).await;
-    let mut witness = Viewer::open(&h, &run, None).await;
-    assert_eq!(event_soon(&mut witness).await.event, "report");
+    let (_witness, _) = from_the_report(&h, &run).await;
     h.sim.sim.reset_stats();
     let mut asking = Vec::new();
     for n in 0..5 {
-        let mut viewer = Viewer::open_since(&h, &run, &format!("\"unknown-{n}\"")).await;
-        until_quiet(&mut viewer, 2).await;
+        let (viewer, _) = quiet_since(&h, &run, &format!("\"unknown-{n}\""), 2).await;
         asking.push(viewer);
     }
     assert_eq!(h.stats().by_endpoint.test_run, 1, "{:?}", h.stats());
@@ -203,12 +172,11 @@ async fn unknown_tags_ask_for_at_most_one_extra_poll_per_run_ms() {
 /// names the same report.
 #[tokio::test]
 async fn the_tag_of_a_compressed_form_places_the_viewer_as_well() {
-    let (h, clock) = quick().await;
+    let (h, clock) = quick(20).await;
     let run = live_run(&h, &clock).await;
     for coding in ["br", "zstd", "gzip"] {
         let tag = tag_in(&h, &run, coding).await;
-        let mut viewer = Viewer::open_since(&h, &run, &tag).await;
-        let said = until_quiet(&mut viewer, 2).await;
+        let (_viewer, said) = quiet_since(&h, &run, &tag, 2).await;
         assert!(said.is_empty(), "{coding} ({tag}): {said:?}");
     }
     h.stop().await;
@@ -216,7 +184,7 @@ async fn the_tag_of_a_compressed_form_places_the_viewer_as_well() {
 
 #[tokio::test]
 async fn a_stream_at_an_unknown_report_starts_with_the_whole_report() {
-    let (h, clock) = quick().await;
+    let (h, clock) = quick(20).await;
     let run = live_run(&h, &clock).await;
     let (now, tag) = read_report(&h, &run).await;
     let unknown = format!("\"{}\"", "0".repeat(32));
@@ -241,8 +209,7 @@ async fn the_get_and_the_stream_after_it_cost_one_upstream_read() {
     let run = live_run(&h, &clock).await;
     h.sim.sim.reset_stats();
     let (_, tag) = read_report(&h, &run).await;
-    let mut viewer = Viewer::open_since(&h, &run, &tag).await;
-    let said = until_quiet(&mut viewer, 2).await;
+    let (_viewer, said) = quiet_since(&h, &run, &tag, 2).await;
     assert!(said.is_empty(), "{said:?}");
     assert_eq!(h.stats().by_endpoint.test_run, 1, "{:?}", h.stats());
     h.stop().await;

@@ -8,7 +8,7 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use runboard_proxy::{AppState, BODY_LIMIT, Config, app};
-use runboard_shared::{Bootstrap, Endpoint, Preset, Route, Target};
+use runboard_shared::{Bootstrap, Endpoint, ErrorCode, Preset, Route, Target};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -377,5 +377,57 @@ async fn the_openapi_description_lists_every_route_the_router_answers() {
             .unwrap();
         let (response, _) = send(&router, request).await;
         assert_eq!(response.status(), 405, "{other} {path}");
+    }
+}
+
+/// The error body's `code` is described as an enum of every code this version knows, in
+/// the shared declaration's order and spelled as on the wire, with the note that a newer
+/// server may add codes; every operation's errors point at that one schema, and the codes
+/// the router really answers with are among those listed.
+#[tokio::test]
+async fn the_openapi_error_code_lists_every_known_code() {
+    let router = router(None).await;
+    let (_, bytes) = send(&router, get(&Target::OpenApi.path())).await;
+    let description: Value = serde_json::from_slice(&bytes).unwrap();
+    let error = &description["components"]["schemas"]["Error"];
+    let code = &error["properties"]["error"]["properties"]["code"];
+    assert_eq!(code["type"], "string");
+    let listed: Vec<&str> = code["enum"]
+        .as_array()
+        .expect("code is an enum")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let known: Vec<&str> = ErrorCode::KNOWN.iter().map(ErrorCode::as_str).collect();
+    assert_eq!(listed, known);
+    assert!(listed.contains(&"rate_limited") && listed.contains(&"upstream_unavailable"));
+    let note = code["description"].as_str().unwrap();
+    assert!(
+        note.contains("must accept a code they do not know"),
+        "{note}"
+    );
+
+    for (template, operations) in description["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let schema =
+                &operation["responses"]["default"]["content"]["application/json"]["schema"];
+            assert_eq!(
+                schema["$ref"], "#/components/schemas/Error",
+                "{method} {template}"
+            );
+        }
+    }
+
+    // Answers the router gives (the upstream is a closed port): their codes are listed.
+    let answered = [
+        get(&common::run_path("6804f1e2d2d4e0a1c1a0d456")),
+        get(&Route::Guide(Endpoint::TestRun).fill(&["unknown", "r1"])),
+        Request::post("/").body(Body::empty()).unwrap(),
+    ];
+    for request in answered {
+        let (response, body) = send(&router, request).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        let code = common::code(&body);
+        assert!(listed.contains(&code), "{}: {body}", response.status());
     }
 }

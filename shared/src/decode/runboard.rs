@@ -36,6 +36,8 @@ impl FromJson for ProjectInfo {
             })?,
             name: f.required("name", string)?,
             can_run: f.required("canRun", boolean)?,
+            may_triage: f.or_default("mayTriage", boolean)?,
+            teams: f.or_default("teams", |n| list(n, string))?,
             presets: f.or_default("presets", |n| list(n, Preset::from_node))?,
         })
     }

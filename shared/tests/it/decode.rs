@@ -7,7 +7,8 @@ use std::fmt::Debug;
 
 use proptest::prelude::*;
 use runboard_shared::{
-    ApiError, Bootstrap, ExecutionDetail, FromJson, HistoryPage, TestHistory, from_json,
+    ApiError, Bootstrap, ExecutionDetail, FromJson, HistoryPage, RulesPage, TestHistory, Verdict,
+    from_json,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -28,7 +29,8 @@ fn bootstrap() -> Value {
     json!({
         "version": "0.2.0", "user": "ada", "liveHeartbeatMs": 15000, "openAccess": false,
         "poll": {"jobsMs": 2000, "runMs": 3000},
-        "projects": [{"id": "p1", "name": "Shop", "canRun": true, "presets": [
+        "projects": [{"id": "p1", "name": "Shop", "canRun": true, "mayTriage": true,
+            "teams": ["payments"], "presets": [
             {"name": "Smoke", "testSuiteId": "s1", "agentName": "a1"},
             {"name": "List", "description": "two", "tests": ["t1", "t2"]}
         ]}]
@@ -64,6 +66,35 @@ fn test_history() -> Value {
     })
 }
 
+fn verdict() -> Value {
+    let rule = json!({"id": "7", "kind": "quarantine", "reason": "flaky", "link": null,
+        "until": "2026-05-01", "by": "ada"});
+    json!({
+        "runId": "r1", "status": "failed", "blocking": 1,
+        "counts": {"total": 36, "passed": 34, "failed": 2, "skipped": 0, "new": 1, "known": 0,
+            "flaky": 0, "quarantined": 1, "failing": 0},
+        "failures": [
+            {"testId": "t1", "title": "Login", "class": "new", "blocks": true, "rule": null,
+                "owners": ["payments"]},
+            {"testId": "t2", "title": "Pay", "class": "quarantined", "blocks": false,
+                "rule": rule, "owners": []}
+        ]
+    })
+}
+
+fn rules_page() -> Value {
+    let created = json!({"action": "created", "by": "ada", "at": "2026-04-20T10:00:00.000Z"});
+    json!({"rules": [
+        {"id": "8", "kind": "known", "testId": "t1", "match": "Timeout", "regex": false,
+            "note": "JIRA-1", "link": "https://jira.example.com/JIRA-1", "blocks": true,
+            "by": "ada", "createdAt": "2026-04-20T10:00:00.000Z", "state": "active",
+            "history": [created.clone()]},
+        {"id": "7", "kind": "quarantine", "featureId": "f1", "until": "2026-05-01",
+            "reason": "flaky", "by": "ada", "createdAt": "2026-04-20T10:00:00.000Z",
+            "state": "expired", "history": [created]}
+    ]})
+}
+
 fn api_error() -> Value {
     json!({"error": {"code": "rate_limited", "message": "slow down"}})
 }
@@ -79,6 +110,8 @@ fn examples() -> Vec<(Value, Check)> {
         (detail(), same::<ExecutionDetail>),
         (test_history(), same::<TestHistory>),
         (api_error(), same::<ApiError>),
+        (verdict(), same::<Verdict>),
+        (rules_page(), same::<RulesPage>),
     ]
 }
 
@@ -99,6 +132,9 @@ fn runboard_s_answers_read_alike() {
         r#"{"error":{"code":null,"message":"wait"}}"#
     ));
     assert!(same::<HistoryPage>(r#"{"executions":[],"next":null}"#));
+    assert!(same::<RulesPage>(
+        r#"{"rules":[{"id":"1","kind":"known","match":"x","by":"a","createdAt":"t","state":"active","color":1}]}"#
+    ));
 }
 
 #[test]
@@ -128,6 +164,32 @@ fn broken_answers_are_refused_alike() {
     ));
     assert!(!same::<HistoryPage>(
         &json!({"executions": [{"origin": "mars"}]}).to_string()
+    ));
+    let rule = |extra: Value| {
+        let mut rule = json!({"id": "1", "kind": "known", "match": "x", "by": "a",
+            "createdAt": "t", "state": "active"});
+        for (k, v) in extra.as_object().unwrap() {
+            rule[k] = v.clone();
+        }
+        json!({"rules": [rule]}).to_string()
+    };
+    for extra in [
+        json!({"kind": "mute"}),
+        json!({"state": "sleeping"}),
+        json!({"id": "a b"}),
+        json!({"match": null}),
+        json!({"regex": "yes"}),
+        json!({"kind": "quarantine", "testId": "t", "reason": "r", "until": "2026-02-30"}),
+        json!({"history": [{"action": "paused", "by": "a", "at": "t"}]}),
+    ] {
+        assert!(
+            !same::<RulesPage>(&rule(extra.clone())),
+            "{extra} is refused"
+        );
+    }
+    assert!(!same::<Verdict>(
+        &json!({"runId": "r", "status": "done", "blocking": 0, "counts": {}, "failures": []})
+            .to_string()
     ));
 }
 
@@ -174,7 +236,7 @@ proptest! {
     /// an array where a record was: serde reads it as the record's fields by position,
     /// `FromJson` refuses it; Runboard never writes one, see `decode.rs`.)
     #[test]
-    fn any_value_anywhere_reads_alike(which in 0usize..5, slot in any::<prop::sample::Index>(), value in any_json()) {
+    fn any_value_anywhere_reads_alike(which in 0usize..7, slot in any::<prop::sample::Index>(), value in any_json()) {
         let (doc, same) = &examples()[which];
         let mut all = Vec::new();
         pointers(doc, "", &mut all);

@@ -24,7 +24,7 @@ use crate::{
     stack::{Destination, LARGE_RUN_TESTS, start_sim},
 };
 use meter::Meter;
-use page::{Page, Visit};
+use page::{Fetch, Page, Visit};
 
 /// Tests in the large finished report.
 const REMOTE_LARGE_TESTS: usize = 10_000;
@@ -76,7 +76,7 @@ pub struct PageRow {
 }
 
 /// What one visit of a page measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VisitFigures {
     /// Navigation start to the verdict on screen (the start view: its form; a live
     /// run: its first, running verdict).
@@ -88,6 +88,9 @@ pub struct VisitFigures {
     pub down: u64,
     /// Bytes from the browser to `runboard`, as long.
     pub up: u64,
+    /// The requests the page started before its verdict (the live report: before its
+    /// first verdict), as its own timing saw them.
+    pub(crate) requests: Vec<Fetch>,
 }
 
 /// Starts Chromium once, measures the finished pages, then the live one; stops all.
@@ -278,7 +281,7 @@ async fn finished_pages(
                     VISIT_TIMEOUT,
                 )
                 .await?;
-                row.visits.push(figures(&visit, None));
+                row.visits.push(figures(visit, None));
             }
         }
         Ok(rows)
@@ -315,7 +318,7 @@ async fn live_page(
             .await?;
             let ended = platform_end_ms(&caller, &run).await?;
             let lag = visit.final_at_ms.map(|shown| millis(shown - ended));
-            visits.push(figures(&visit, lag));
+            visits.push(figures(visit, lag));
         }
         Ok(PageRow {
             page: format!(
@@ -332,12 +335,13 @@ async fn live_page(
     result
 }
 
-fn figures(visit: &Visit, final_lag: Option<Duration>) -> VisitFigures {
+fn figures(visit: Visit, final_lag: Option<Duration>) -> VisitFigures {
     VisitFigures {
         verdict: visit.verdict,
         final_lag,
         down: visit.wire.down,
         up: visit.wire.up,
+        requests: visit.requests,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Accessibility and narrow frames, in headless Chromium: axe-core finds no serious or
-//! critical violation on the start, jobs, history and run report views in light and dark
-//! (each page first shown to really be in that theme), and at 360, 700 and 1280 px nothing
-//! scrolls sideways and no test title is cut short.
+//! critical violation on the start, jobs, history, run report, rules and status board
+//! views (and the board's wall-screen mode, and a report's triage dialog) in light and
+//! dark (each page first shown to really be in that theme), and at 360, 700 and 1280 px
+//! nothing scrolls sideways and no test title is cut short; the triage menu and dialog
+//! work from the keyboard.
 
 use anyhow::{Result, bail, ensure};
 use fantoccini::key::Key;
@@ -13,10 +15,11 @@ use runboard_e2e::{
     stack::{PROJECT, presets},
     wait_for,
 };
-use runboard_shared::TestStatus;
+use runboard_shared::{ProjectId, Target, TestStatus};
+use serde_json::json;
 
-/// The four views, with a failed test's row open on the report and the history filtered
-/// to the run's preset.
+/// The views, with a failed test's row open on the report, the history filtered to the
+/// run's preset, and the rules with the expired ones.
 fn pages(run_id: &str, failed: Option<&str>) -> Vec<(String, String)> {
     let test = failed.map(|t| format!("&test={t}")).unwrap_or_default();
     vec![
@@ -30,7 +33,30 @@ fn pages(run_id: &str, failed: Option<&str>) -> Vec<(String, String)> {
             "report".into(),
             format!("/p/{PROJECT}/runs/{run_id}?{test}"),
         ),
+        (
+            "rules".into(),
+            format!("/p/{PROJECT}/rules?include=expired&"),
+        ),
+        ("board".into(), "/?".into()),
+        ("board-tv".into(), "/board?tv=1&".into()),
     ]
+}
+
+/// Makes one rule, so the rules page has a row to check: a known issue no error
+/// matches, which changes no verdict.
+async fn a_rule(s: &Stack) -> Result<()> {
+    let path = Target::RuleCreate(ProjectId::parse(PROJECT)?).path();
+    let body = json!({"kind": "known", "match": "no error says this", "regex": false,
+        "note": "checked by axe", "link": "https://tickets.example/1", "blocks": true});
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()?
+        .post(s.url(&path))
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
 }
 
 async fn finished_run(b: &Browser, s: &Stack) -> Result<(String, Option<String>)> {
@@ -43,6 +69,7 @@ async fn finished_run(b: &Browser, s: &Stack) -> Result<(String, Option<String>)
         .iter()
         .find(|t| t.status == TestStatus::Failed)
         .map(|t| t.id.clone());
+    a_rule(s).await?;
     Ok((run_id, failed))
 }
 
@@ -53,6 +80,8 @@ async fn show(b: &Browser, s: &Stack, name: &str, path: &str) -> Result<()> {
         "start" => "[data-testid=preset]",
         "jobs" => "[data-testid=job-row]",
         "history" => "[data-testid=history-row]",
+        "rules" => "[data-testid=rule-row]",
+        "board" | "board-tv" => "[data-testid=board-tile][data-run]:not([data-run=''])",
         _ => "[data-testid=test-row]",
     };
     b.wait_css(css).await?;
@@ -119,15 +148,95 @@ async fn every_view_passes_axe_in_light_and_dark() {
                     problems.push(format!("{name} ({theme}): {v}"));
                 }
             }
+            // The triage dialog, open over a failed row's report.
+            if let Some(test) = failed.as_deref() {
+                show(b, s, "report", &format!("/p/{PROJECT}/runs/{run_id}?theme={theme}")).await?;
+                open_triage_dialog(b, test).await?;
+                for v in serious_violations(b).await? {
+                    problems.push(format!("triage dialog ({theme}): {v}"));
+                }
+            }
         }
         ensure!(
             problems.is_empty(),
             "axe-core found:\n{}",
             problems.join("\n")
         );
-        keyboard(b, s, &run_id).await
+        keyboard(b, s, &run_id).await?;
+        match failed.as_deref() {
+            Some(test) => triage_keyboard(b, s, &run_id, test).await,
+            None => Ok(()),
+        }
     })
     .await;
+}
+
+/// Opens the quarantine dialog of `test`'s row with the mouse, once the verdict gave the
+/// row its menu.
+async fn open_triage_dialog(b: &Browser, test: &str) -> Result<()> {
+    b.wait_css(&format!("[data-testid=row-menu][data-for='{test}']"))
+        .await?
+        .click()
+        .await?;
+    b.wait_css("[data-testid=menu-quarantine]").await?.click().await?;
+    b.wait_css("dialog[open] [data-testid=field-reason]").await?;
+    Ok(())
+}
+
+/// The triage menu and dialog from the keyboard: Enter on a failed row's "⋯" opens the
+/// menu with the focus on its first item, ↓ and ↑ move, Esc closes it and the focus
+/// returns to "⋯"; Enter on an item opens the dialog with the focus inside, Tab moves
+/// among its fields, Esc closes it and the focus returns to "⋯".
+async fn triage_keyboard(b: &Browser, s: &Stack, run_id: &str, test: &str) -> Result<()> {
+    b.open(&s.url(&format!("/p/{PROJECT}/runs/{run_id}"))).await?;
+    let menu = format!("[data-testid=row-menu][data-for='{test}']");
+    b.wait_css(&menu).await?;
+    let at = || async {
+        let v = b
+            .js(
+                "const a = document.activeElement;
+                 return [a ? (a.getAttribute('data-testid') || a.tagName) : '', !!(a && a.closest('dialog[open]'))];",
+                vec![],
+            )
+            .await?;
+        Ok::<(String, bool), anyhow::Error>(serde_json::from_value(v)?)
+    };
+    b.js("document.querySelector(arguments[0]).focus(); return 1;", vec![json!(menu)])
+        .await?;
+    press(b, Key::Enter).await?;
+    wait_for("the menu's first item focused", PAGE_TIMEOUT, || async {
+        Ok((at().await?.0 == "menu-quarantine").then_some(()))
+    })
+    .await?;
+    press(b, Key::Down).await?;
+    ensure!(at().await?.0 == "menu-known", "↓ in the menu");
+    press(b, Key::Up).await?;
+    ensure!(at().await?.0 == "menu-quarantine", "↑ in the menu");
+    press(b, Key::Escape).await?;
+    wait_for("Esc to close the menu", PAGE_TIMEOUT, || async {
+        Ok((b.all("[data-testid=triage-menu]").await?.is_empty() && at().await?.0 == "row-menu")
+            .then_some(()))
+    })
+    .await?;
+    press(b, Key::Enter).await?;
+    wait_for("the menu again", PAGE_TIMEOUT, || async {
+        Ok((at().await?.0 == "menu-quarantine").then_some(()))
+    })
+    .await?;
+    press(b, Key::Enter).await?;
+    wait_for("the focus in the dialog", PAGE_TIMEOUT, || async {
+        Ok(at().await?.1.then_some(()))
+    })
+    .await?;
+    for _ in 0..3 {
+        press(b, Key::Tab).await?;
+        ensure!(at().await?.1, "Tab left the dialog for {:?}", at().await?.0);
+    }
+    press(b, Key::Escape).await?;
+    wait_for("Esc to close the dialog, the focus back on ⋯", PAGE_TIMEOUT, || async {
+        Ok((b.all("dialog[open]").await?.is_empty() && at().await?.0 == "row-menu").then_some(()))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,5 +9,6 @@ mod live;
 mod navigation;
 mod platform;
 mod tidy;
+mod triage;
 mod verdict;
 mod widget_size;

@@ -1,7 +1,7 @@
 //! The report as a verdict, in headless Chromium against a real `runboard` and
-//! simulator: the outcome line, failures grouped by cause, re-running exactly what
-//! failed, links to one test, the tab title, the portal's "finished" message and the
-//! notification of a hidden tab.
+//! simulator: the outcome line (the server's verdict, issue 21), failures grouped by
+//! cause, re-running exactly what failed, links to one test, the tab title, the portal's
+//! "finished" message and the notification of a hidden tab.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,8 @@ use runboard_e2e::{
     front_door::Identity,
     portal::Portal,
     scenario::{
-        attr, click_preset, open_start, scenario, wait_for_finished_report, wait_match_count,
+        a_failed_run, attr, click_preset, final_verdict, open_start, scenario,
+        wait_for_finished_report, wait_match_count,
     },
     stack::{PROJECT, RUN_TIMEOUT, presets},
     wait_for,
@@ -59,21 +60,6 @@ fn failed_ids(report: &TestRun) -> Vec<String> {
     ids
 }
 
-/// Starts the full regression until a run with failures comes out (the simulator's
-/// failures are random); returns its run id and report.
-async fn a_failed_run(b: &Browser, s: &Stack) -> Result<(String, TestRun)> {
-    for _ in 0..4 {
-        open_start(b, s).await?;
-        click_preset(b, presets::FULL).await?;
-        let run_id = wait_for_finished_report(b).await?;
-        let report = s.sim_report(&run_id).await?;
-        if report.count(&TestStatus::Failed) > 0 {
-            return Ok((run_id, report));
-        }
-    }
-    anyhow::bail!("four full regressions in a row passed")
-}
-
 async fn text(b: &Browser, css: &str) -> Result<String> {
     Ok(b.wait_css(css).await?.text().await?)
 }
@@ -85,9 +71,17 @@ async fn a_failed_run_reads_as_a_verdict_and_reruns_exactly_its_failures() {
         let failed = report.count(&TestStatus::Failed);
         let total = report.tests.len();
 
-        // The verdict, once; the tab's title says it too; the start notice is gone.
-        let verdict = text(b, "[data-testid=verdict]").await?;
-        ensure!(verdict == format!("{failed} of {total} failed"), "verdict {verdict:?}");
+        // The verdict, the server's (no rules here: every failure blocks); the tab's
+        // title says it too; the start notice is gone.
+        let judged = final_verdict(s, &run_id).await?;
+        ensure!(judged.blocking == failed, "{} of {failed} failures block", judged.blocking);
+        let want = format!("{failed} blocking · {failed} of {total} failed");
+        ensure!(judged.headline().text == want, "the server's headline {:?}", judged.headline().text);
+        wait_for("the verdict's headline", PAGE_TIMEOUT, || async {
+            Ok((text(b, "[data-testid=verdict]").await? == want).then_some(()))
+        })
+        .await?;
+        let verdict = want;
         ensure!(attr(b, "[data-testid=run-status]", "data-outcome").await? == "failed", "outcome");
         let title = b.js("return document.title;", vec![]).await?;
         ensure!(
@@ -327,8 +321,12 @@ async fn the_verdict_follows_a_live_run_to_its_outcome() {
             Ok(text.starts_with("Running · ").then_some(text))
         })
         .await?;
+        // Progress, then what blocks so far once something does.
+        let progress = live.split(" · ").take(2).collect::<Vec<_>>().join(" · ");
         ensure!(
-            live.ends_with(" done") && live.contains(" of "),
+            progress.ends_with(" done")
+                && progress.contains(" of ")
+                && (live == progress || live.ends_with(" blocking so far")),
             "live verdict {live:?}"
         );
         ask_to_be_notified(b).await?;
@@ -343,7 +341,9 @@ async fn the_verdict_follows_a_live_run_to_its_outcome() {
         let run_id = wait_for_finished_report(b).await?;
         let report = s.sim_report(&run_id).await?;
         let (failed, total) = (report.count(&TestStatus::Failed), report.tests.len());
-        let want = if failed > 0 {
+        // The notification goes the moment the report turns final, with the report's
+        // own words; the header and the title then say the server's verdict.
+        let told = if failed > 0 {
             format!("{failed} of {total} failed")
         } else if report.count(&TestStatus::Passed) as usize == total {
             format!("All {total} passed")
@@ -354,6 +354,7 @@ async fn the_verdict_follows_a_live_run_to_its_outcome() {
                 report.count(&TestStatus::Skipped)
             )
         };
+        let want = final_verdict(s, &run_id).await?.headline().text;
         wait_for("the final verdict", PAGE_TIMEOUT, || async {
             Ok((text(b, "[data-testid=verdict]").await? == want).then_some(()))
         })
@@ -366,8 +367,8 @@ async fn the_verdict_follows_a_live_run_to_its_outcome() {
         let notes = b.js("return window.rbNotes;", vec![]).await?;
         let icon = if failed > 0 { "✕" } else { "✓" };
         ensure!(
-            notes == json!([[format!("{icon} {want}"), run_id]]),
-            "notifications {notes}, want one saying {want:?} for {run_id}"
+            notes == json!([[format!("{icon} {told}"), run_id]]),
+            "notifications {notes}, want one saying {told:?} for {run_id}"
         );
         Ok(())
     })

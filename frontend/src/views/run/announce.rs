@@ -9,16 +9,21 @@ use crate::{
     logic::{
         jobs::Outcome,
         summary::{Summary, elapsed_ms},
+        verdict::headline,
     },
-    state::Report,
+    state::{Report, VerdictState},
     store,
 };
 
 /// Says the outcome outside the widget's own DOM: the tab's title at every change, and
 /// once the run is final this browser's job book, the embedding portal and, when asked,
-/// a notification (once per opened report).
+/// a notification (once per opened report). The title says the server's verdict once it
+/// is known, as the header does; the portal's message (its contract) and the
+/// notification, sent the moment the report turns final, before the verdict of the
+/// final report is read, keep the report's own outcome.
 pub(super) fn announce_outcome(
     report: Report,
+    judged: VerdictState,
     running: Memo<bool>,
     notify: RwSignal<bool>,
     project: &ProjectId,
@@ -48,9 +53,10 @@ pub(super) fn announce_outcome(
         } else {
             name
         };
+        let shown = judged.with(|v| headline(v.as_deref(), verdict.clone(), running.get()));
         browser::set_title(&format!(
             "{} {} · {name} · Runboard",
-            verdict.icon, verdict.text
+            shown.icon, shown.text
         ));
         if verdict.outcome != "running" && !announced.get_value() {
             announced.set_value(true);

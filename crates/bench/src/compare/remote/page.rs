@@ -112,7 +112,7 @@ const MARKS: &str = r#"
 "#;
 
 /// What one visit measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Visit {
     /// Navigation start to the first verdict on screen (for the start view, its form).
     pub(crate) verdict: Duration,
@@ -120,6 +120,26 @@ pub(crate) struct Visit {
     pub(crate) final_at_ms: Option<f64>,
     /// What crossed the link from navigation to the awaited mark.
     pub(crate) wire: Wire,
+    /// The requests the page started before its verdict showed, in the order started:
+    /// the waterfall that says where the time went.
+    pub(crate) requests: Vec<Fetch>,
+}
+
+/// One request of a visit as the page's own timing saw it (Navigation and Resource
+/// Timing): a request the browser made twice shows twice, and a preloaded answer a
+/// `fetch` took over shows once, as the preload (`link`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct Fetch {
+    /// The path and query asked for.
+    pub(crate) path: String,
+    /// What asked: `navigation`, `link` (a preload hint), `script`, `css`, `fetch`…
+    pub(crate) initiator: String,
+    /// When it started, in ms of the page's clock.
+    pub(crate) start: f64,
+    /// When its answer's last byte came, in ms of the page's clock.
+    pub(crate) end: f64,
+    /// Bytes as transferred, headers included (0 where the browser does not say).
+    pub(crate) bytes: f64,
 }
 
 /// The page's marks, in ms of its clock; `null` until the frame after.
@@ -132,6 +152,9 @@ struct Marks {
     start: Option<f64>,
     /// `performance.timeOrigin`, added by the collecting script.
     origin: f64,
+    /// Every request so far, added by the collecting script.
+    #[serde(default)]
+    requests: Vec<Fetch>,
 }
 
 /// Sends the marks script to every document the session opens from now on.
@@ -177,10 +200,12 @@ pub(crate) async fn visit(
             marks.document
         )));
     }
+    let shown = page.shown(&marks).unwrap_or_default();
     Ok(Visit {
-        verdict: millis(page.shown(&marks).unwrap_or_default()),
+        verdict: millis(shown),
         final_at_ms: marks.done.map(|ms| marks.origin + ms),
         wire,
+        requests: before(marks.requests, shown),
     })
 }
 
@@ -209,15 +234,30 @@ async fn cold(browser: &Browser, origin: &str, link: Link) -> Result<(), BenchEr
     .map(|_| ())
 }
 
+/// The requests that started before `shown` (ms), in the order they started.
+fn before(mut requests: Vec<Fetch>, shown: f64) -> Vec<Fetch> {
+    requests.retain(|request| request.start <= shown);
+    requests.sort_by(|a, b| a.start.total_cmp(&b.start));
+    requests
+}
+
+/// Reads the marks and the page's requests (its navigation and resource entries).
+const COLLECT: &str = r#"
+const m = window.__runboardMarks;
+if (!m) return null;
+const entries = performance.getEntriesByType('navigation')
+  .concat(performance.getEntriesByType('resource'));
+const requests = entries.map((e) => {
+  const url = new URL(e.name);
+  return { path: url.pathname + url.search, initiator: e.initiatorType,
+           start: e.startTime, end: e.responseEnd, bytes: e.transferSize || 0 };
+});
+return Object.assign({ origin: performance.timeOrigin, requests }, m);
+"#;
+
 /// The marks once the `page`'s last one has its frame, else `None`.
 async fn collect(browser: &Browser, page: Page) -> anyhow::Result<Option<Marks>> {
-    let value = browser
-        .js(
-            "const m = window.__runboardMarks; \
-             return m ? Object.assign({ origin: performance.timeOrigin }, m) : null;",
-            vec![],
-        )
-        .await?;
+    let value = browser.js(COLLECT, vec![]).await?;
     if value.is_null() {
         return Ok(None);
     }
@@ -235,4 +275,30 @@ fn millis(ms: f64) -> Duration {
 
 fn failed(err: impl std::fmt::Display) -> BenchError {
     BenchError::Widget(format!("{err:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_waterfall_keeps_what_started_before_the_verdict_in_order() {
+        let fetch = |path: &str, start: f64| Fetch {
+            path: path.to_owned(),
+            initiator: "link".to_owned(),
+            start,
+            end: start + 10.0,
+            bytes: 0.0,
+        };
+        let kept = before(
+            vec![
+                fetch("/b", 300.0),
+                fetch("/a", 0.0),
+                fetch("/late", 1_200.0),
+            ],
+            1_000.0,
+        );
+        let paths: Vec<&str> = kept.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["/a", "/b"]);
+    }
 }

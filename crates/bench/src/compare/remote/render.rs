@@ -3,7 +3,7 @@
 
 use std::{fmt::Write as _, time::Duration};
 
-use super::{PageRow, RemoteReport};
+use super::{PageRow, RemoteReport, VisitFigures};
 use crate::Machine;
 
 impl RemoteReport {
@@ -67,6 +67,9 @@ impl RemoteReport {
         for line in self.goals() {
             let _ = writeln!(out, "- {line}");
         }
+        for row in self.rows.iter().filter(|row| !row.live) {
+            out.push_str(&waterfall(row));
+        }
         out
     }
 
@@ -90,6 +93,41 @@ fn goal(row: &PageRow) -> Option<String> {
         seconds(goal),
         seconds(verdict)
     ))
+}
+
+/// The requests of `row`'s median visit until its verdict, in the order started: where
+/// its time went (a request made twice shows twice).
+fn waterfall(row: &PageRow) -> String {
+    let Some(visit) = median_visit(row) else {
+        return String::new();
+    };
+    let mut out = format!(
+        "\nRequests of the {}, its median visit ({}), until the verdict (ms of the \
+         page's clock; bytes as transferred, headers included):\n\n\
+         | request | by | start | end | bytes |\n|---|---|--:|--:|--:|\n",
+        row.page,
+        seconds(visit.verdict)
+    );
+    for request in &visit.requests {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {:.0} | {:.0} | {} |",
+            request.path,
+            request.initiator,
+            request.start,
+            request.end,
+            bytes(Some(request.bytes as u64))
+        );
+    }
+    out
+}
+
+/// The visit whose verdict is the median (the lower middle of an even count).
+fn median_visit(row: &PageRow) -> Option<&VisitFigures> {
+    let mut visits: Vec<&VisitFigures> = row.visits.iter().collect();
+    visits.sort_by_key(|visit| visit.verdict);
+    let middle = visits.len().checked_sub(1)? / 2;
+    visits.get(middle).copied()
 }
 
 /// "1.20 → 3.40" (`?` where unread).
@@ -149,6 +187,40 @@ mod tests {
         assert_eq!(median([3, 1, 2].into_iter()), Some(2));
         assert_eq!(median([4, 1, 3, 2].into_iter()), Some(2));
         assert_eq!(median(std::iter::empty::<u64>()), None);
+    }
+
+    #[test]
+    fn the_waterfall_is_the_median_visit_s() {
+        let visit = |ms: u64, path: &str| VisitFigures {
+            verdict: Duration::from_millis(ms),
+            final_lag: None,
+            down: 0,
+            up: 0,
+            requests: vec![super::super::Fetch {
+                path: path.to_owned(),
+                initiator: "link".to_owned(),
+                start: 12.4,
+                end: 140.6,
+                bytes: 1_234.0,
+            }],
+        };
+        let row = PageRow {
+            page: "finished 36-test report".to_owned(),
+            goal: None,
+            live: false,
+            visits: vec![
+                visit(1_900, "/slow"),
+                visit(1_400, "/fast"),
+                visit(1_500, "/mid"),
+            ],
+        };
+        let text = waterfall(&row);
+        assert!(text.contains("median visit (1.50 s)"), "{text}");
+        assert!(
+            text.contains("| `/mid` | link | 12 | 141 | 1.2 kB |"),
+            "{text}"
+        );
+        assert!(!text.contains("/slow") && !text.contains("/fast"), "{text}");
     }
 
     #[test]

@@ -1,0 +1,110 @@
+//! What a run's verdict reads besides its rules: the recent results of many tests at
+//! once (flips), and which tests the latest finished run of a suite or feature held (what
+//! a suite or feature quarantine, or an owner's `suites`/`features`, covers: the
+//! platform's reports do not say which suite a test belongs to).
+
+use sqlx::QueryBuilder;
+
+use crate::{ExecutionId, Ledger, LedgerError, pool::on_pool};
+
+/// Test ids per query of [`Ledger::recent_results`] (far below both backends' limits).
+const IDS_PER_QUERY: usize = 500;
+/// Selectors per query of [`Ledger::members`].
+const SELECTORS_PER_QUERY: usize = 200;
+
+/// One earlier result of a test.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RecentResult {
+    /// The test.
+    pub test_id: String,
+    /// Its status as the platform spelled it.
+    pub status: String,
+}
+
+/// A test the latest finished run of a selector held.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::FromRow)]
+pub struct Member {
+    /// The selector's field (`testSuiteId`, `featureId`).
+    pub kind: String,
+    /// The selector's id.
+    pub value: String,
+    /// The test.
+    pub test_id: String,
+}
+
+impl Ledger {
+    /// The last `per_test` results of each of `test_ids` in `project`, leaving out
+    /// execution `exclude` (the run being judged), newest first within each test, tests
+    /// in id order. One query per 500 ids.
+    pub async fn recent_results(
+        &self,
+        project: &str,
+        test_ids: &[&str],
+        exclude: Option<ExecutionId>,
+        per_test: usize,
+    ) -> Result<Vec<RecentResult>, LedgerError> {
+        let exclude = exclude.map_or(-1, |id| id.0);
+        let per_test = i64::try_from(per_test).unwrap_or(i64::MAX);
+        let mut out = Vec::new();
+        for chunk in test_ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<RecentResult> = on_pool!(&self.pool, |pool| {
+                let mut sql = QueryBuilder::new(
+                    "SELECT test_id, status FROM (SELECT r.test_id AS test_id, \
+                     r.status AS status, ROW_NUMBER() OVER (PARTITION BY r.test_id \
+                     ORDER BY r.started_at DESC, r.execution_id DESC) AS recency \
+                     FROM test_results r WHERE r.project = ",
+                );
+                sql.push_bind(project)
+                    .push(" AND r.execution_id <> ")
+                    .push_bind(exclude)
+                    .push(" AND r.test_id IN (");
+                let mut ids = sql.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                sql.push(")) ranked WHERE recency <= ")
+                    .push_bind(per_test)
+                    .push(" ORDER BY test_id, recency");
+                sql.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// The tests of the latest finished run of each of `selectors` (`(kind, value)`,
+    /// such as `("testSuiteId", "s1")`) in `project`.
+    pub async fn members(
+        &self,
+        project: &str,
+        selectors: &[(&str, &str)],
+    ) -> Result<Vec<Member>, LedgerError> {
+        let mut out = Vec::new();
+        for chunk in selectors.chunks(SELECTORS_PER_QUERY) {
+            let rows: Vec<Member> = on_pool!(&self.pool, |pool| {
+                let mut sql = QueryBuilder::new(
+                    "SELECT e.selector_kind AS kind, e.selector_value AS value, \
+                     r.test_id AS test_id FROM test_results r \
+                     JOIN executions e ON e.id = r.execution_id \
+                     WHERE r.execution_id IN (SELECT MAX(id) FROM executions \
+                     WHERE finished = 1 AND job_id IS NOT NULL AND project = ",
+                );
+                sql.push_bind(project).push(" AND (");
+                for (i, (kind, value)) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(" OR ");
+                    }
+                    sql.push("(selector_kind = ")
+                        .push_bind(*kind)
+                        .push(" AND selector_value = ")
+                        .push_bind(*value)
+                        .push(")");
+                }
+                sql.push(") GROUP BY selector_kind, selector_value)");
+                sql.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}

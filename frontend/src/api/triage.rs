@@ -1,0 +1,40 @@
+//! Triage over HTTP (issue 21): a run's verdict and the project's rules, every path a
+//! shared [`Target`], answers read with shared's `FromJson` and requests written with
+//! `ToJson` through [`api`](super)'s own `get`, `post` and `body`.
+
+use gloo_net::http::Request;
+use runboard_shared::{NewRule, ProjectId, Rule, RuleId, RulesPage, RulesQuery, RunId, Target, Verdict};
+
+use super::{body, get, post};
+use crate::logic::failure::Failure;
+
+/// `GET /runboard/verdict/{projId}/{runId}`: the run's failures classed and how many
+/// block. An older server answers 404: callers keep the report's own headline then.
+pub(crate) async fn verdict(project: &ProjectId, run: &RunId) -> Result<Verdict, Failure> {
+    get(&Target::Verdict(project.clone(), run.clone())).await
+}
+
+/// `GET /runboard/rules/{projId}` (`?include=expired` with `expired`).
+pub(crate) async fn rules(project: &ProjectId, expired: bool) -> Result<RulesPage, Failure> {
+    let query = RulesQuery {
+        include_expired: expired,
+    };
+    get(&Target::Rules(project.clone(), query)).await
+}
+
+/// `POST /runboard/rules/{projId}`: creates a rule; `201` with the stored rule. A `400`
+/// names the field in its message (`"until: …"`).
+pub(crate) async fn create_rule(project: &ProjectId, rule: &NewRule) -> Result<Rule, Failure> {
+    post(&Target::RuleCreate(project.clone()), rule).await
+}
+
+/// `DELETE /runboard/rules/{projId}/{ruleId}`: `204`. Sent with the JSON content type a
+/// change needs to pass the proxy's CSRF rule, though it has no body. Sent with the JSON content type
+/// a change needs to pass the proxy's CSRF rule, though it has no body.
+pub(crate) async fn delete_rule(project: &ProjectId, rule: &RuleId) -> Result<(), Failure> {
+    let target = Target::RuleDelete(project.clone(), rule.clone());
+    let request = Request::delete(&target.path()).header("Content-Type", "application/json");
+    body(request.send().await)
+        .await
+        .map(drop)
+}
