@@ -3,7 +3,9 @@
 //! `ToJson` through [`api`](super)'s own `get`, `post` and `body`.
 
 use gloo_net::http::Request;
-use runboard_shared::{NewRule, ProjectId, Rule, RuleId, RulesPage, RulesQuery, RunId, Target, Verdict};
+use runboard_shared::{
+    NewRule, ProjectId, Rule, RuleId, RulesPage, RulesQuery, RunId, Target, Verdict,
+};
 
 use super::{body, get, post};
 use crate::logic::failure::Failure;
@@ -34,7 +36,5 @@ pub(crate) async fn create_rule(project: &ProjectId, rule: &NewRule) -> Result<R
 pub(crate) async fn delete_rule(project: &ProjectId, rule: &RuleId) -> Result<(), Failure> {
     let target = Target::RuleDelete(project.clone(), rule.clone());
     let request = Request::delete(&target.path()).header("Content-Type", "application/json");
-    body(request.send().await)
-        .await
-        .map(drop)
+    body(request.send().await).await.map(drop)
 }

@@ -139,7 +139,8 @@ fn triage_line(failure: &VerdictFailure) -> AnyView {
         });
         view! { <span data-testid="rule">{format!(" {what} by {}", rule.by)}{until}{reason}{link}</span> }
     });
-    let owners = (!failure.owners.is_empty()).then(|| format!(" · owned by {}", failure.owners.join(", ")));
+    let owners =
+        (!failure.owners.is_empty()).then(|| format!(" · owned by {}", failure.owners.join(", ")));
     view! {
         <p class="rb-triage-line" data-testid="triage-line">
             <span class=class><span class="rb-chip-icon" aria-hidden="true">{look.icon}</span>{look.word}</span>

@@ -10,7 +10,9 @@ use wasm_bindgen::JsCast;
 
 use crate::{
     browser,
-    components::{chip::Chip, detail::TestDetail, export::copy_row_link, triage_menu::RowMenuButton},
+    components::{
+        chip::Chip, detail::TestDetail, export::copy_row_link, triage_menu::RowMenuButton,
+    },
     live::{live, shown},
     logic::{
         causes::headline,
@@ -339,7 +341,8 @@ fn TestRow(
         })??;
         Some(view! { <RowMenuButton triage=triage failed=failed /> }.into_any())
     });
-    let data_class = live(move || failure.with(|f| f.as_ref().map(|f| f.class.as_str().to_owned())));
+    let data_class =
+        live(move || failure.with(|f| f.as_ref().map(|f| f.class.as_str().to_owned())));
     view! {
         <div role="row" aria-rowindex=row_index class="rb-test" class:rb-open=live(move || open.get()) data-testid="test-row" data-test-id=id data-status=live(status) data-class=data_class>
             <div class="rb-row" on:click=toggle>
@@ -379,7 +382,15 @@ fn rule_words(failure: &runboard_shared::VerdictFailure) -> Option<String> {
         runboard_shared::RuleKind::Quarantine => "Quarantined",
         runboard_shared::RuleKind::Known => "Known issue",
     };
-    let until = rule.until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default();
-    let reason = if rule.reason.is_empty() { String::new() } else { format!(": {}", rule.reason) };
+    let until = rule
+        .until
+        .as_deref()
+        .map(|u| format!(" until {u}"))
+        .unwrap_or_default();
+    let reason = if rule.reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", rule.reason)
+    };
     Some(format!("{what} by {}{until}{reason}", rule.by))
 }

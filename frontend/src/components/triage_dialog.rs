@@ -15,7 +15,9 @@ use crate::{
     live::{live, shown},
     logic::{
         failure::Failure,
-        triage::{FieldError, KnownForm, KnownScope, QuarantineForm, latest_until, max_days, place},
+        triage::{
+            FieldError, KnownForm, KnownScope, QuarantineForm, latest_until, max_days, place,
+        },
     },
     state::{DialogKind, Failed, Triage},
 };
@@ -53,11 +55,13 @@ pub(crate) fn TriageDialog(
     let (title, form) = match kind {
         DialogKind::Quarantine => (
             format!("Quarantine “{}”", failed.title),
-            view! { <Quarantining triage=triage failed=failed.clone() done=closed cancel=close /> }.into_any(),
+            view! { <Quarantining triage=triage failed=failed.clone() done=closed cancel=close /> }
+                .into_any(),
         ),
         DialogKind::Known => (
             format!("Mark the failure of “{}” as a known issue", failed.title),
-            view! { <MarkingKnown triage=triage failed=failed.clone() done=closed cancel=close /> }.into_any(),
+            view! { <MarkingKnown triage=triage failed=failed.clone() done=closed cancel=close /> }
+                .into_any(),
         ),
     };
     view! {
@@ -112,14 +116,22 @@ impl FormState {
     fn of(self, field: &'static str) -> Signal<Option<String>> {
         let error = self.error;
         Signal::derive(move || {
-            error.with(|e| e.as_ref().filter(|e| e.field == field).map(|e| e.message.clone()))
+            error.with(|e| {
+                e.as_ref()
+                    .filter(|e| e.field == field)
+                    .map(|e| e.message.clone())
+            })
         })
     }
 
     /// `aria-invalid` of the control of `field`.
     fn invalid(self, field: &'static str) -> crate::live::Live<String> {
         let error = self.error;
-        live(move || error.with(|e| e.as_ref().is_some_and(|e| e.field == field)).to_string())
+        live(move || {
+            error
+                .with(|e| e.as_ref().is_some_and(|e| e.field == field))
+                .to_string()
+        })
     }
 
     /// Sends `rule`; on success the verdict is read again and `done` runs, on a refusal
@@ -184,8 +196,15 @@ fn Actions(
 }
 
 /// Binds a text control to `value`.
-fn text_input(value: RwSignal<String>) -> (crate::live::Live<String>, impl Fn(leptos::ev::Event) + 'static) {
-    (live(move || value.get()), move |ev| value.set(event_target_value(&ev)))
+fn text_input(
+    value: RwSignal<String>,
+) -> (
+    crate::live::Live<String>,
+    impl Fn(leptos::ev::Event) + 'static,
+) {
+    (live(move || value.get()), move |ev| {
+        value.set(event_target_value(&ev))
+    })
 }
 
 /// "Quarantine…": reason, link, until (a date input, a week from today by default, at

@@ -24,7 +24,11 @@ pub(crate) fn RowMenuButton(
     let label = format!("Triage {}", failed.title);
     let open = {
         let id = test_id.clone();
-        move || triage.menu.with(|m| m.as_ref().is_some_and(|m| m.failed.test_id == id))
+        move || {
+            triage
+                .menu
+                .with(|m| m.as_ref().is_some_and(|m| m.failed.test_id == id))
+        }
     };
     let toggle = move |e: leptos::ev::MouseEvent| {
         // The row's own click opens its details: this click is the menu's only.
@@ -61,7 +65,12 @@ pub(crate) fn TriageLayer(
     /// The page's triage state.
     triage: Triage,
 ) -> impl IntoView {
-    let menu = shown(move || triage.menu.get().map(|at| view! { <Menu triage=triage at=at /> }));
+    let menu = shown(move || {
+        triage
+            .menu
+            .get()
+            .map(|at| view! { <Menu triage=triage at=at /> })
+    });
     let dialog = shown(move || {
         triage
             .dialog

@@ -139,18 +139,24 @@ pub(crate) fn tile_words(
     use runboard_shared::VerdictStatus::{Failed, Passed};
     match (verdict.map(|v| (v.status, v.blocking, v.counts)), counts) {
         (Some((Failed, blocking, _)), _) => ("✕", format!("{blocking} blocking"), "failed"),
-        (Some((Passed, _, c)), _) if c.failed > 0 => ("✓", "No blocking failures".to_owned(), "passed"),
+        (Some((Passed, _, c)), _) if c.failed > 0 => {
+            ("✓", "No blocking failures".to_owned(), "passed")
+        }
         (Some((Passed, _, c)), _) if c.total > 0 && c.passed == c.total => {
             ("✓", format!("All {} passed", c.total), "passed")
         }
         (Some((Passed, _, c)), _) if c.total > 0 => {
             ("✓", format!("{} of {} passed", c.passed, c.total), "passed")
         }
-        (_, Some(c)) if c.failed > 0 => ("✕", format!("{} of {} failed", c.failed, c.total), "failed"),
+        (_, Some(c)) if c.failed > 0 => {
+            ("✕", format!("{} of {} failed", c.failed, c.total), "failed")
+        }
         (_, Some(c)) if c.total > 0 && c.passed + c.skipped == c.total => {
             ("✓", format!("{} of {} passed", c.passed, c.total), "passed")
         }
-        (_, Some(c)) if c.total > 0 => ("?", format!("{} of {} passed", c.passed, c.total), "other"),
+        (_, Some(c)) if c.total > 0 => {
+            ("?", format!("{} of {} passed", c.passed, c.total), "other")
+        }
         (Some((Passed, _, _)), _) | (_, Some(_)) => ("–", "No tests ran".to_owned(), "other"),
         _ => ("○", "No result yet".to_owned(), "other"),
     }
@@ -215,22 +221,43 @@ mod tests {
         assert_eq!(tiles.len(), 3);
         let (full, smoke, nightly) = (&tiles[0], &tiles[1], &tiles[2]);
         assert_eq!(full.preset, "Full");
-        assert_eq!(full.last.as_ref().and_then(|s| s.run_id.as_deref()), Some("r4"));
+        assert_eq!(
+            full.last.as_ref().and_then(|s| s.run_id.as_deref()),
+            Some("r4")
+        );
         assert_eq!(full.live, None);
         assert_eq!(
             full.last.as_ref().and_then(|s| s.at_ms),
             parse_iso_ms("2026-12-07T10:05:00Z")
         );
-        let pass: Vec<u64> = full.trend.iter().flatten().map(|p| p.pass_permille).collect();
+        let pass: Vec<u64> = full
+            .trend
+            .iter()
+            .flatten()
+            .map(|p| p.pass_permille)
+            .collect();
         assert_eq!(pass, [1000, 800], "oldest first");
-        assert_eq!(smoke.last.as_ref().and_then(|s| s.run_id.as_deref()), Some("r3"));
-        assert_eq!(smoke.live.as_ref().and_then(|s| s.run_id.as_deref()), Some("r5"));
+        assert_eq!(
+            smoke.last.as_ref().and_then(|s| s.run_id.as_deref()),
+            Some("r3")
+        );
+        assert_eq!(
+            smoke.live.as_ref().and_then(|s| s.run_id.as_deref()),
+            Some("r5")
+        );
         assert_eq!(
             smoke.live.as_ref().and_then(|s| s.at_ms),
             parse_iso_ms("2026-12-07T10:00:00Z"),
             "a live run is as old as its start"
         );
-        assert_eq!((nightly.last.as_ref(), nightly.live.as_ref(), nightly.trend.as_ref()), (None, None, None));
+        assert_eq!(
+            (
+                nightly.last.as_ref(),
+                nightly.live.as_ref(),
+                nightly.trend.as_ref()
+            ),
+            (None, None, None)
+        );
         assert_eq!(verdicts_wanted(&tiles), ["r4", "r3", "r5"]);
         assert_eq!(refresh_ms(&tiles), LIVE_REFRESH_MS);
         assert_eq!(refresh_ms(&tiles[..1]), REFRESH_MS);
@@ -250,12 +277,18 @@ mod tests {
             ("Failed", false),
             ("Cancelled", false),
         ] {
-            let history = [run("Smoke", "r2", status, false, 0), run("Smoke", "r1", "Success", true, 10)];
+            let history = [
+                run("Smoke", "r2", status, false, 0),
+                run("Smoke", "r1", "Success", true, 10),
+            ];
             let tile = &tiles(&names(&["Smoke"]), &history)[0];
             assert_eq!(tile.live.is_some(), live, "{status}");
         }
         // A run older than the last finished one is not live (a stale row).
-        let history = [run("Smoke", "r2", "Success", true, 10), run("Smoke", "r1", "InProgress", false, 0)];
+        let history = [
+            run("Smoke", "r2", "Success", true, 10),
+            run("Smoke", "r1", "InProgress", false, 0),
+        ];
         assert_eq!(tiles(&names(&["Smoke"]), &history)[0].live, None);
         // A start without a run yet is live, but has no verdict to read.
         let tile = &tiles(&names(&["Smoke"]), &[starting])[0];
@@ -288,13 +321,28 @@ mod tests {
             format!("{icon} {text} ({outcome})")
         };
         let c = Some(counts(34, 2, 36));
-        assert_eq!(words(Some(&verdict(VerdictStatus::Failed, 1, 2)), c), "✕ 1 blocking (failed)");
-        assert_eq!(words(Some(&verdict(VerdictStatus::Passed, 0, 2)), c), "✓ No blocking failures (passed)");
-        assert_eq!(words(Some(&verdict(VerdictStatus::Passed, 0, 0)), None), "✓ All 36 passed (passed)");
+        assert_eq!(
+            words(Some(&verdict(VerdictStatus::Failed, 1, 2)), c),
+            "✕ 1 blocking (failed)"
+        );
+        assert_eq!(
+            words(Some(&verdict(VerdictStatus::Passed, 0, 2)), c),
+            "✓ No blocking failures (passed)"
+        );
+        assert_eq!(
+            words(Some(&verdict(VerdictStatus::Passed, 0, 0)), None),
+            "✓ All 36 passed (passed)"
+        );
         // A verdict the server has not settled, or none: the ledger's counts.
-        assert_eq!(words(Some(&verdict(VerdictStatus::Running, 2, 2)), c), "✕ 2 of 36 failed (failed)");
+        assert_eq!(
+            words(Some(&verdict(VerdictStatus::Running, 2, 2)), c),
+            "✕ 2 of 36 failed (failed)"
+        );
         assert_eq!(words(None, c), "✕ 2 of 36 failed (failed)");
-        assert_eq!(words(None, Some(counts(30, 0, 36))), "✓ 30 of 36 passed (passed)");
+        assert_eq!(
+            words(None, Some(counts(30, 0, 36))),
+            "✓ 30 of 36 passed (passed)"
+        );
         assert_eq!(words(None, Some(counts(0, 0, 0))), "– No tests ran (other)");
         assert_eq!(words(None, None), "○ No result yet (other)");
     }

@@ -53,10 +53,18 @@ impl QuarantineForm {
 
     /// The rule for `test_id`, or the first field that is wrong; `max_days` is the
     /// longest quarantine the server allows.
-    pub(crate) fn rule(&self, test_id: &str, today: Day, max_days: u32) -> Result<NewRule, FieldError> {
+    pub(crate) fn rule(
+        &self,
+        test_id: &str,
+        today: Day,
+        max_days: u32,
+    ) -> Result<NewRule, FieldError> {
         let reason = self.reason.trim();
         if reason.is_empty() {
-            return Err(FieldError::new("reason", "Say why this test is quarantined."));
+            return Err(FieldError::new(
+                "reason",
+                "Say why this test is quarantined.",
+            ));
         }
         too_long("reason", reason, MAX_TEXT_LEN)?;
         let link = link(&self.link)?;
@@ -144,7 +152,8 @@ fn link(text: &str) -> Result<Option<String>, FieldError> {
     if text.is_empty() {
         return Ok(None);
     }
-    check_link("link", text).map_err(|e| FieldError::new("link", sentence(&format!("The link {}", e.problem))))?;
+    check_link("link", text)
+        .map_err(|e| FieldError::new("link", sentence(&format!("The link {}", e.problem))))?;
     Ok(Some(text.to_owned()))
 }
 
@@ -162,7 +171,10 @@ fn too_long(field: &'static str, text: &str, max: usize) -> Result<(), FieldErro
 /// The row's test id as a rule's id; a test id of another shape cannot be ruled on.
 fn test_id_of(test_id: &str) -> Result<Id, FieldError> {
     Id::parse("testId", test_id).map_err(|e| {
-        FieldError::new("", format!("This test's id cannot be used in a rule: {}.", e.problem))
+        FieldError::new(
+            "",
+            format!("This test's id cannot be used in a rule: {}.", e.problem),
+        )
     })
 }
 
@@ -240,16 +252,24 @@ mod tests {
     #[test]
     fn a_rules_scope_reads_as_words() {
         let today = day("2026-12-07");
-        let q = quarantine("x", "", "2026-12-08").rule("t1", today, 30).unwrap();
+        let q = quarantine("x", "", "2026-12-08")
+            .rule("t1", today, 30)
+            .unwrap();
         assert_eq!(scope_words(&q), "test t1");
         let mut known = KnownForm::new("timeout");
-        assert_eq!(scope_words(&known.rule("t1").unwrap()), "errors containing “timeout” in test t1");
+        assert_eq!(
+            scope_words(&known.rule("t1").unwrap()),
+            "errors containing “timeout” in test t1"
+        );
         known.scope = KnownScope::Anywhere;
         let NewRule::Known(mut k) = known.rule("t1").unwrap() else {
             panic!("a known issue")
         };
         k.regex = true;
-        assert_eq!(scope_words(&NewRule::Known(k)), "errors matching /timeout/ in any test");
+        assert_eq!(
+            scope_words(&NewRule::Known(k)),
+            "errors matching /timeout/ in any test"
+        );
         let suite = NewRule::Quarantine(Quarantine {
             scope: Scope::Suite(Id::parse("testSuiteId", "s2").unwrap()),
             until: today,
@@ -304,8 +324,14 @@ mod tests {
         assert_eq!(q.until, day("2027-01-06"));
         assert_eq!(q.scope, Scope::Test(Id::parse("testId", "t1").unwrap()));
         // Today itself is allowed; an id the server would refuse is said for the form.
-        assert!(quarantine("x", "", "2026-12-07").rule("t1", today, 30).is_ok());
-        let odd = quarantine("x", "", "2026-12-08").rule("a b", today, 30).unwrap_err();
+        assert!(
+            quarantine("x", "", "2026-12-07")
+                .rule("t1", today, 30)
+                .is_ok()
+        );
+        let odd = quarantine("x", "", "2026-12-08")
+            .rule("a b", today, 30)
+            .unwrap_err();
         assert_eq!(odd.field, "");
     }
 
@@ -327,7 +353,10 @@ mod tests {
         let NewRule::Known(k) = form.rule("t1").unwrap() else {
             panic!("a known issue")
         };
-        assert_eq!((k.test_id, k.blocks, k.note.as_str()), (None, false, "see ticket"));
+        assert_eq!(
+            (k.test_id, k.blocks, k.note.as_str()),
+            (None, false, "see ticket")
+        );
         form.pattern = " ".to_owned();
         assert_eq!(form.rule("t1").unwrap_err().field, "match");
         form.pattern = "x".repeat(201);
@@ -341,16 +370,16 @@ mod tests {
     fn a_servers_refusal_goes_next_to_the_field_it_names() {
         let fields = ["reason", "link", "until"];
         assert_eq!(
-            place("until: 2027-02-01 is 56 days away; a quarantine lasts at most 30 days (until 2027-01-06)", &fields),
+            place(
+                "until: 2027-02-01 is 56 days away; a quarantine lasts at most 30 days (until 2027-01-06)",
+                &fields
+            ),
             FieldError::new(
                 "until",
                 "2027-02-01 is 56 days away; a quarantine lasts at most 30 days (until 2027-01-06)."
             )
         );
-        assert_eq!(
-            place("link: is not a web link", &fields).field,
-            "link"
-        );
+        assert_eq!(place("link: is not a web link", &fields).field, "link");
         // A field the form does not have, or no field: the whole form.
         assert_eq!(place("match: is required", &fields).field, "");
         assert_eq!(
@@ -365,7 +394,10 @@ mod tests {
         assert_eq!(latest_until(today, None), day("2027-01-06"));
         let said = "until: 2027-03-01 is 84 days away; a quarantine lasts at most 14 days (until 2026-12-21)";
         assert_eq!(latest_until(today, Some(said)), day("2026-12-21"));
-        assert_eq!(latest_until(today, Some("until: (until soon)")), day("2027-01-06"));
+        assert_eq!(
+            latest_until(today, Some("until: (until soon)")),
+            day("2027-01-06")
+        );
         assert_eq!(max_days(today, day("2026-12-21")), 14);
         assert_eq!(max_days(today, today), 1);
     }

@@ -40,10 +40,8 @@ pub(crate) fn class_look(class: &FailureClass) -> Look {
 pub(crate) fn class_counts<'a>(
     failures: impl IntoIterator<Item = &'a VerdictFailure>,
 ) -> Vec<(FailureClass, usize)> {
-    let mut out: Vec<(FailureClass, usize)> = FailureClass::KNOWN
-        .iter()
-        .map(|c| (c.clone(), 0))
-        .collect();
+    let mut out: Vec<(FailureClass, usize)> =
+        FailureClass::KNOWN.iter().map(|c| (c.clone(), 0)).collect();
     for failure in failures {
         match out.iter_mut().find(|(c, _)| *c == failure.class) {
             Some((_, n)) => *n += 1,
@@ -290,7 +288,10 @@ mod tests {
         });
         let failed = verdict(
             VerdictStatus::Failed,
-            vec![quarantined.clone(), failure("b", FailureClass::New, true, &[])],
+            vec![
+                quarantined.clone(),
+                failure("b", FailureClass::New, true, &[]),
+            ],
         );
         let report_says = own("✕", "2 of 36 failed", "failed");
         assert_eq!(
@@ -308,12 +309,19 @@ mod tests {
         let progress = own("●", "Running · 12 of 36 done", "running");
         assert_eq!(
             headline(Some(&failed), progress.clone(), true),
-            own("●", "Running · 12 of 36 done · 1 blocking so far", "running")
+            own(
+                "●",
+                "Running · 12 of 36 done · 1 blocking so far",
+                "running"
+            )
         );
         assert_eq!(headline(Some(&passed), progress.clone(), true), progress);
         // Final here, still running on the server: the report's line until it settles.
         let behind = verdict(VerdictStatus::Running, vec![]);
-        assert_eq!(headline(Some(&behind), report_says.clone(), false), report_says);
+        assert_eq!(
+            headline(Some(&behind), report_says.clone(), false),
+            report_says
+        );
     }
 
     #[test]
@@ -321,7 +329,10 @@ mod tests {
         let f = failure("a", FailureClass::New, true, &["payments", "web"]);
         assert!(owned_by(&f, &["web".to_owned()]));
         assert!(!owned_by(&f, &["search".to_owned()]));
-        assert!(!owned_by(&failure("b", FailureClass::New, true, &[]), &["web".to_owned()]));
+        assert!(!owned_by(
+            &failure("b", FailureClass::New, true, &[]),
+            &["web".to_owned()]
+        ));
     }
 
     #[test]
@@ -347,7 +358,10 @@ mod tests {
     fn a_live_report_is_read_at_most_every_few_seconds_and_once_at_final() {
         let mut s = Schedule::default();
         assert_eq!(s.on_report(0, true), Some(Read::Now));
-        assert_eq!(s.on_answer(100, true, Some(VerdictStatus::Running), false), None);
+        assert_eq!(
+            s.on_answer(100, true, Some(VerdictStatus::Running), false),
+            None
+        );
         // Changes within the interval wait for it.
         assert_eq!(s.on_report(1_000, true), Some(Read::At(LIVE_EVERY_MS)));
         assert_eq!(s.on_report(2_000, true), Some(Read::At(LIVE_EVERY_MS)));
@@ -387,7 +401,10 @@ mod tests {
     fn a_rule_change_reads_the_verdict_again_at_once() {
         let mut s = Schedule::default();
         assert_eq!(s.on_report(0, false), Some(Read::Now));
-        assert_eq!(s.on_answer(10, false, Some(VerdictStatus::Failed), false), None);
+        assert_eq!(
+            s.on_answer(10, false, Some(VerdictStatus::Failed), false),
+            None
+        );
         assert_eq!(s.on_rules_changed(20), Some(Read::Now));
         // While live too, and after the read in flight when there is one.
         let mut s = Schedule::default();

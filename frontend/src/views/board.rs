@@ -74,14 +74,16 @@ pub(crate) fn BoardView() -> impl IntoView {
     });
     let Clock(now) = expect_context::<Clock>();
     let freshness = shown(move || {
-        let pace = if tiles.with(|t| board::refresh_ms(t.iter().flatten().flatten())) == LIVE_REFRESH_MS {
-            "every 5 s while runs are going on"
-        } else {
-            "every 30 s"
-        };
-        let ago = updated
-            .get()
-            .map_or_else(|| "loading…".to_owned(), |at| format!("updated {}", format::ago(now.get(), at)));
+        let pace =
+            if tiles.with(|t| board::refresh_ms(t.iter().flatten().flatten())) == LIVE_REFRESH_MS {
+                "every 5 s while runs are going on"
+            } else {
+                "every 30 s"
+            };
+        let ago = updated.get().map_or_else(
+            || "loading…".to_owned(),
+            |at| format!("updated {}", format::ago(now.get(), at)),
+        );
         format!("Refreshes by itself {pace} · {ago}")
     });
     let sections = projects
@@ -168,9 +170,15 @@ fn ProjectBoard(
     let prefs = expect_context::<Prefs>();
     let id = project.id.to_string();
     let link = |route: Route| prefs.href(&route.href(), &[]);
-    let start = link(Route::Start { project: id.clone() });
-    let history = link(Route::History { project: id.clone() });
-    let rules = link(Route::Rules { project: id.clone() });
+    let start = link(Route::Start {
+        project: id.clone(),
+    });
+    let history = link(Route::History {
+        project: id.clone(),
+    });
+    let rules = link(Route::Rules {
+        project: id.clone(),
+    });
     let heading = format!("rb-board-{index}");
     let proj = StoredValue::new(id.clone());
     let grid = shown(move || {
@@ -308,7 +316,10 @@ fn TileView(
         .href(),
         &[("preset", preset.as_str())],
     );
-    let run_attr = last.as_ref().and_then(|l| l.run_id.clone()).unwrap_or_default();
+    let run_attr = last
+        .as_ref()
+        .and_then(|l| l.run_id.clone())
+        .unwrap_or_default();
     let blocking_attr = last_verdict.as_ref().map(|v| v.blocking.to_string());
     view! {
         <li class=format!("rb-tile {tone}") data-testid="board-tile" data-preset=preset_attr data-run=run_attr

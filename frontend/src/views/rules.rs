@@ -74,8 +74,12 @@ fn RulesPage(
     let row_proj = StoredValue::new(project.id.clone());
     let list = shown(move || {
         let Some(rules) = rules.get() else {
-            let loading = status.error.with(Option::is_none).then_some("Loading the rules…");
-            return view! { <p class="rb-empty" data-testid="rules-empty">{loading}</p> }.into_any();
+            let loading = status
+                .error
+                .with(Option::is_none)
+                .then_some("Loading the rules…");
+            return view! { <p class="rb-empty" data-testid="rules-empty">{loading}</p> }
+                .into_any();
         };
         if rules.is_empty() {
             let words = if expired.get() {
@@ -143,7 +147,8 @@ fn RuleRow(
     };
     let reason = rule.spec.reason().to_owned();
     let history = history(&rule.history);
-    let delete = allowed.then(|| view! { <DeleteRule rule=rule.clone() project=project refresh=refresh /> });
+    let delete =
+        allowed.then(|| view! { <DeleteRule rule=rule.clone() project=project refresh=refresh /> });
     view! {
         <li class="rb-rule" data-testid="rule-row" data-rule-id=rule.id.to_string()
             data-kind=rule.spec.kind().as_str() data-state=if expired { "expired" } else { "active" }>

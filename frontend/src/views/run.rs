@@ -94,7 +94,15 @@ fn RunPage(
     let order = table_order(report, state, verdict, teams);
     // "Notify me when it finishes" (components/notify.rs), read when the run turns final.
     let notify = RwSignal::new(false);
-    announce_outcome(report, verdict, running, notify, &project.id, &run, job.as_ref());
+    announce_outcome(
+        report,
+        verdict,
+        running,
+        notify,
+        &project.id,
+        &run,
+        job.as_ref(),
+    );
     let previous = previous_run(&project.id, job);
     let new_failures = new_failures(report, previous);
     let can_run = project.can_run;
@@ -245,10 +253,8 @@ fn table_order(
                         picked
                             .into_iter()
                             .filter(|&i| {
-                                let failure = r
-                                    .tests
-                                    .get(i)
-                                    .and_then(|t| v.as_ref()?.failure(&t.id));
+                                let failure =
+                                    r.tests.get(i).and_then(|t| v.as_ref()?.failure(&t.id));
                                 failure.is_some_and(|f| owned_by(f, &teams))
                             })
                             .collect()

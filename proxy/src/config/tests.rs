@@ -620,3 +620,101 @@ fn the_ledger_url_may_come_from_a_file_never_echoed() {
         "{err}"
     );
 }
+
+#[test]
+fn triage_settings_have_defaults_ranges_and_overrides() {
+    let env = [("KEY_ONE", "k")];
+    let config = Config::from_toml_str(MINIMAL, env_of(&env)).unwrap();
+    assert_eq!(config.triage.max_quarantine_days, 30);
+    assert_eq!(config.auth.triage_users, None);
+    assert!(config.projects[0].owners.is_empty());
+    let text = format!("{MINIMAL}\n[triage]\nmax_quarantine_days = 7\n");
+    let config = Config::from_toml_str(&text, env_of(&env)).unwrap();
+    assert_eq!(config.triage.max_quarantine_days, 7);
+    for days in [0, 366] {
+        let text = format!("{MINIMAL}\n[triage]\nmax_quarantine_days = {days}\n");
+        refused(&text, &env, "triage.max_quarantine_days");
+    }
+    let overridden = [
+        ("KEY_ONE", "k"),
+        ("RUNBOARD_TRIAGE_MAX_QUARANTINE_DAYS", "14"),
+        ("RUNBOARD_AUTH_MODE", "header"),
+        ("RUNBOARD_AUTH_TRUSTED_PROXIES", "127.0.0.1/32"),
+        ("RUNBOARD_AUTH_TRIAGE_USERS", "a@example.com,b@example.com"),
+        ("RUNBOARD_AUTH_TRIAGE_GROUPS", "leads"),
+    ];
+    let config = Config::from_toml_str(MINIMAL, env_of(&overridden)).unwrap();
+    assert_eq!(config.triage.max_quarantine_days, 14);
+    assert_eq!(
+        config.auth.triage_users.as_deref(),
+        Some(&["a@example.com".to_owned(), "b@example.com".to_owned()][..])
+    );
+    assert_eq!(config.auth.triage_groups.as_deref(), Some(&["leads".to_owned()][..]));
+    // Like the run lists, triage lists without a mode would be ignored: refused.
+    refused(
+        &format!("{MINIMAL}\n[auth]\ntriage_users = [\"a@example.com\"]\n"),
+        &env,
+        "auth.mode",
+    );
+}
+
+#[test]
+fn who_may_triage_defaults_to_who_may_run() {
+    let env = [("KEY_ONE", "k")];
+    let text = format!("{MINIMAL}{HEADER}run_groups = [\"qa\"]\n");
+    let config = Config::from_toml_str(&text, env_of(&env)).unwrap();
+    let triagers = Triagers::of(&config.auth, &config.projects[0]);
+    assert!(matches!(triagers, Triagers::AsStarters(_)));
+    assert!(triagers.admit(Some("x"), &["qa".to_owned()]));
+    assert!(!triagers.admit(Some("x"), &["dev".to_owned()]));
+    assert!(config.who_may_triage(&config.projects[0]).contains("whoever may start runs"));
+
+    let text = format!(
+        "{MINIMAL}triage_users = [\"Lead@example.com\"]\n{HEADER}run_everyone = true\n\
+         triage_groups = [\"leads\"]\n"
+    );
+    let config = Config::from_toml_str(&text, env_of(&env)).unwrap();
+    let triagers = Triagers::of(&config.auth, &config.projects[0]);
+    assert!(triagers.admit(Some("lead@example.com"), &[]), "the project's users");
+    assert!(triagers.admit(Some("x"), &["leads".to_owned()]), "[auth]'s groups");
+    assert!(!triagers.admit(Some("x"), &[]), "running is not triaging");
+    let text = format!("{MINIMAL}triage_users = []\n{HEADER}run_everyone = true\n");
+    let config = Config::from_toml_str(&text, env_of(&env)).unwrap();
+    let triagers = Triagers::of(&config.auth, &config.projects[0]);
+    assert!(!triagers.admit(Some("x"), &[]), "an empty list given names nobody");
+    assert!(config.who_may_triage(&config.projects[0]).contains("nobody"));
+}
+
+#[test]
+fn owners_are_read_and_each_bad_field_is_named() {
+    let env = [("KEY_ONE", "k")];
+    let owner = |body: &str| format!("{MINIMAL}\n[[projects.owners]]\n{body}\n");
+    let text = owner(
+        "team = \" Checkout \"\nfeatures = [\"f1\"]\nsuites = [\"s1\"]\ntests = [\"t1\"]\n\
+         users = [\"Ann@example.com\"]\ngroups = [\"co\"]",
+    );
+    let config = Config::from_toml_str(&text, env_of(&env)).unwrap();
+    let owners = &config.projects[0].owners;
+    assert_eq!(owners.len(), 1);
+    assert_eq!(owners[0].team, "Checkout");
+    assert_eq!(owners[0].tests[0].as_str(), "t1");
+    assert!(owners[0].has_member(Some("ann@example.com"), &[]));
+    assert!(owners[0].has_member(None, &["co".to_owned()]));
+    assert!(!owners[0].has_member(Some("bob@example.com"), &[]));
+    refused(&owner("features = [\"f1\"]"), &env, "projects[0].owners[0].team");
+    refused(&owner("team = \"A\""), &env, "projects[0].owners[0].team");
+    refused(
+        &owner("team = \"A\"\ntests = [\"ok\", \"not ok\"]"),
+        &env,
+        "projects[0].owners[0].tests[1]",
+    );
+    refused(
+        &owner("team = \"A\"\nsuites = [\"s/1\"]"),
+        &env,
+        "projects[0].owners[0].suites[0]",
+    );
+    assert!(matches!(
+        Config::from_toml_str(&owner("team = \"A\"\ncolour = \"red\""), env_of(&env)),
+        Err(ConfigError::Syntax(_))
+    ));
+}

@@ -234,3 +234,24 @@ mod tests {
         assert_eq!(*addr, peer());
     }
 }
+
+#[cfg(test)]
+mod size_probe {
+    #[tokio::test]
+    async fn sizes() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+        let connection = super::Connection {
+            peer: addr,
+            router: axum::Router::new(),
+            head_deadline: tokio::time::Instant::now(),
+            idle_timeout: std::time::Duration::from_secs(1),
+            stopping,
+        };
+        let future = super::first_request(socket, connection);
+        eprintln!("first_request future: {} bytes", std::mem::size_of_val(&future));
+        drop(stopping_tx);
+    }
+}

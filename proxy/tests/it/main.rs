@@ -24,4 +24,5 @@ mod server;
 mod shapes;
 mod slow_clients;
 mod start_lost;
+mod triage;
 mod workflow;

@@ -150,7 +150,13 @@ async fn every_view_passes_axe_in_light_and_dark() {
             }
             // The triage dialog, open over a failed row's report.
             if let Some(test) = failed.as_deref() {
-                show(b, s, "report", &format!("/p/{PROJECT}/runs/{run_id}?theme={theme}")).await?;
+                show(
+                    b,
+                    s,
+                    "report",
+                    &format!("/p/{PROJECT}/runs/{run_id}?theme={theme}"),
+                )
+                .await?;
                 open_triage_dialog(b, test).await?;
                 for v in serious_violations(b).await? {
                     problems.push(format!("triage dialog ({theme}): {v}"));
@@ -178,8 +184,12 @@ async fn open_triage_dialog(b: &Browser, test: &str) -> Result<()> {
         .await?
         .click()
         .await?;
-    b.wait_css("[data-testid=menu-quarantine]").await?.click().await?;
-    b.wait_css("dialog[open] [data-testid=field-reason]").await?;
+    b.wait_css("[data-testid=menu-quarantine]")
+        .await?
+        .click()
+        .await?;
+    b.wait_css("dialog[open] [data-testid=field-reason]")
+        .await?;
     Ok(())
 }
 
@@ -188,7 +198,8 @@ async fn open_triage_dialog(b: &Browser, test: &str) -> Result<()> {
 /// returns to "⋯"; Enter on an item opens the dialog with the focus inside, Tab moves
 /// among its fields, Esc closes it and the focus returns to "⋯".
 async fn triage_keyboard(b: &Browser, s: &Stack, run_id: &str, test: &str) -> Result<()> {
-    b.open(&s.url(&format!("/p/{PROJECT}/runs/{run_id}"))).await?;
+    b.open(&s.url(&format!("/p/{PROJECT}/runs/{run_id}")))
+        .await?;
     let menu = format!("[data-testid=row-menu][data-for='{test}']");
     b.wait_css(&menu).await?;
     let at = || async {
@@ -201,8 +212,11 @@ async fn triage_keyboard(b: &Browser, s: &Stack, run_id: &str, test: &str) -> Re
             .await?;
         Ok::<(String, bool), anyhow::Error>(serde_json::from_value(v)?)
     };
-    b.js("document.querySelector(arguments[0]).focus(); return 1;", vec![json!(menu)])
-        .await?;
+    b.js(
+        "document.querySelector(arguments[0]).focus(); return 1;",
+        vec![json!(menu)],
+    )
+    .await?;
     press(b, Key::Enter).await?;
     wait_for("the menu's first item focused", PAGE_TIMEOUT, || async {
         Ok((at().await?.0 == "menu-quarantine").then_some(()))
@@ -214,8 +228,10 @@ async fn triage_keyboard(b: &Browser, s: &Stack, run_id: &str, test: &str) -> Re
     ensure!(at().await?.0 == "menu-quarantine", "↑ in the menu");
     press(b, Key::Escape).await?;
     wait_for("Esc to close the menu", PAGE_TIMEOUT, || async {
-        Ok((b.all("[data-testid=triage-menu]").await?.is_empty() && at().await?.0 == "row-menu")
-            .then_some(()))
+        Ok(
+            (b.all("[data-testid=triage-menu]").await?.is_empty() && at().await?.0 == "row-menu")
+                .then_some(()),
+        )
     })
     .await?;
     press(b, Key::Enter).await?;
@@ -233,9 +249,16 @@ async fn triage_keyboard(b: &Browser, s: &Stack, run_id: &str, test: &str) -> Re
         ensure!(at().await?.1, "Tab left the dialog for {:?}", at().await?.0);
     }
     press(b, Key::Escape).await?;
-    wait_for("Esc to close the dialog, the focus back on ⋯", PAGE_TIMEOUT, || async {
-        Ok((b.all("dialog[open]").await?.is_empty() && at().await?.0 == "row-menu").then_some(()))
-    })
+    wait_for(
+        "Esc to close the dialog, the focus back on ⋯",
+        PAGE_TIMEOUT,
+        || async {
+            Ok(
+                (b.all("dialog[open]").await?.is_empty() && at().await?.0 == "row-menu")
+                    .then_some(()),
+            )
+        },
+    )
     .await
 }
 

@@ -9,11 +9,16 @@ use fantoccini::key::Key;
 use runboard_e2e::{
     Browser, Stack, StackOptions,
     browser::PAGE_TIMEOUT,
-    scenario::{a_failed_run, attr, click_preset, final_verdict, open_start, scenario, wait_attr, wait_for_report},
+    scenario::{
+        a_failed_run, attr, click_preset, final_verdict, open_start, scenario, wait_attr,
+        wait_for_report,
+    },
     stack::{PROJECT, RUN_TIMEOUT, presets},
     wait_for,
 };
-use runboard_shared::{AgentName, ExecuteRequest, Id, ProjectId, Selector, Target, TestStatus, ToJson};
+use runboard_shared::{
+    AgentName, ExecuteRequest, Id, ProjectId, Selector, Target, TestStatus, ToJson,
+};
 use serde_json::{Value, json};
 
 /// What has the focus: its `data-testid` (or tag) and whether it is inside the dialog.
@@ -57,10 +62,15 @@ async fn open_dialog(b: &Browser, test: &str, item: &str) -> Result<()> {
     .await?;
     if item == "menu-known" {
         press(b, &Key::Down.to_string()).await?;
-        ensure!(focus(b).await?.0 == "menu-known", "↓ moved to {:?}", focus(b).await?);
+        ensure!(
+            focus(b).await?.0 == "menu-known",
+            "↓ moved to {:?}",
+            focus(b).await?
+        );
     }
     press(b, &Key::Enter.to_string()).await?;
-    b.wait_css("dialog[open][data-testid=triage-dialog]").await?;
+    b.wait_css("dialog[open][data-testid=triage-dialog]")
+        .await?;
     wait_for("the dialog to take the focus", PAGE_TIMEOUT, || async {
         Ok(focus(b).await?.1.then_some(()))
     })
@@ -69,9 +79,13 @@ async fn open_dialog(b: &Browser, test: &str, item: &str) -> Result<()> {
 
 /// The blocking count the report's header shows, once it shows one.
 async fn blocking_shown(b: &Browser) -> Result<u64> {
-    Ok(attr(b, "[data-testid=run-status][data-blocking]", "data-blocking")
-        .await?
-        .parse()?)
+    Ok(attr(
+        b,
+        "[data-testid=run-status][data-blocking]",
+        "data-blocking",
+    )
+    .await?
+    .parse()?)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,29 +222,56 @@ async fn the_status_board_shows_each_presets_last_verdict() {
             let report = s.sim_report(&run).await?;
             let failed = report.count(&TestStatus::Failed);
             let outcome = if failed > 0 { "failed" } else { "passed" };
-            want.push((preset.to_owned(), run, outcome.to_owned(), Some(failed.to_string())));
+            want.push((
+                preset.to_owned(),
+                run,
+                outcome.to_owned(),
+                Some(failed.to_string()),
+            ));
         }
         b.open(&s.url("/")).await?;
         let shown = wait_for("each preset's last verdict", RUN_TIMEOUT, || async {
             let shown = tiles(b).await?;
-            let mine: Vec<_> = shown.iter().filter(|t| t.0 != presets::OFFLINE).cloned().collect();
+            let mine: Vec<_> = shown
+                .iter()
+                .filter(|t| t.0 != presets::OFFLINE)
+                .cloned()
+                .collect();
             Ok((mine == want).then_some(shown))
         })
         .await?;
         // The preset never run says so.
-        let offline = shown.iter().find(|t| t.0 == presets::OFFLINE).context("the offline preset's tile")?;
-        ensure!(offline.1.is_empty() && offline.2 == "other", "offline tile {offline:?}");
+        let offline = shown
+            .iter()
+            .find(|t| t.0 == presets::OFFLINE)
+            .context("the offline preset's tile")?;
+        ensure!(
+            offline.1.is_empty() && offline.2 == "other",
+            "offline tile {offline:?}"
+        );
         for (preset, _, outcome, blocking) in &want {
-            let words = text(b, &format!("[data-testid=board-tile][data-preset='{preset}'] [data-testid=tile-verdict]")).await?;
+            let words = text(
+                b,
+                &format!(
+                    "[data-testid=board-tile][data-preset='{preset}'] [data-testid=tile-verdict]"
+                ),
+            )
+            .await?;
             let expected = if outcome == "failed" {
                 format!("{} blocking", blocking.as_deref().unwrap_or_default())
             } else {
                 "passed".to_owned()
             };
-            ensure!(words.contains(&expected), "{preset}: {words:?}, want {expected:?}");
+            ensure!(
+                words.contains(&expected),
+                "{preset}: {words:?}, want {expected:?}"
+            );
         }
         // The chrome links the board; the page's own start view stays where it was.
-        ensure!(!b.all("[data-testid=nav-board]").await?.is_empty(), "the brand links the board");
+        ensure!(
+            !b.all("[data-testid=nav-board]").await?.is_empty(),
+            "the brand links the board"
+        );
         Ok(())
     })
     .await;
@@ -239,7 +280,10 @@ async fn the_status_board_shows_each_presets_last_verdict() {
 /// Starts the full regression as a script would, through the front door, with the
 /// preset's own selector and agent (so the ledger files it under the preset).
 async fn start_full_regression(s: &Stack) -> Result<String> {
-    let feature = s.catalog.all_feature().context("the catalog's all-tests feature")?;
+    let feature = s
+        .catalog
+        .all_feature()
+        .context("the catalog's all-tests feature")?;
     let request = ExecuteRequest::new(
         Selector::Feature(Id::parse("featureId", feature.id.as_str())?),
         Some(AgentName::parse("staging-agent")?),
@@ -267,34 +311,65 @@ async fn the_boards_tv_mode_refreshes_by_itself() {
     scenario("board_tv", options, async |b, s| {
         b.open(&s.url("/board?tv=1")).await?;
         b.wait_css("[data-testid=board-tile]").await?;
-        ensure!(b.all(".rb-header, .rb-nav").await?.is_empty(), "the wall screen shows no chrome");
-        ensure!(attr(b, "[data-testid=board]", "data-tv").await? == "1", "tv mode");
+        ensure!(
+            b.all(".rb-header, .rb-nav").await?.is_empty(),
+            "the wall screen shows no chrome"
+        );
+        ensure!(
+            attr(b, "[data-testid=board]", "data-tv").await? == "1",
+            "tv mode"
+        );
         let said = text(b, "[data-testid=board-updated]").await?;
-        ensure!(said.contains("Refreshes by itself"), "the board says it refreshes: {said:?}");
+        ensure!(
+            said.contains("Refreshes by itself"),
+            "the board says it refreshes: {said:?}"
+        );
         let full = format!("[data-testid=board-tile][data-preset='{}']", presets::FULL);
-        ensure!(attr(b, &full, "data-run").await?.is_empty(), "nothing ran yet");
+        ensure!(
+            attr(b, &full, "data-run").await?.is_empty(),
+            "nothing ran yet"
+        );
         // Marks this document: a reload would lose it.
-        b.js("window.rbSameDocument = true; return 1;", vec![]).await?;
+        b.js("window.rbSameDocument = true; return 1;", vec![])
+            .await?;
 
         let job = start_full_regression(s).await?;
         ensure!(!job.is_empty(), "the start answered a job");
         // The board sees the run going on, then its verdict, by itself.
         wait_for("the run going on, on the board", RUN_TIMEOUT, || async {
-            Ok((!b.all(&format!("{full} [data-testid=tile-live]")).await?.is_empty()
+            Ok((!b
+                .all(&format!("{full} [data-testid=tile-live]"))
+                .await?
+                .is_empty()
                 || !attr(b, &full, "data-run").await?.is_empty())
             .then_some(()))
         })
         .await?;
         let run = wait_for("the run's verdict, on the board", RUN_TIMEOUT, || async {
             let run = attr(b, &full, "data-run").await?;
-            Ok((!run.is_empty() && b.all(&format!("{full} [data-testid=tile-live]")).await?.is_empty())
-                .then_some(run))
+            Ok((!run.is_empty()
+                && b.all(&format!("{full} [data-testid=tile-live]"))
+                    .await?
+                    .is_empty())
+            .then_some(run))
         })
         .await?;
         let verdict = final_verdict(s, &run).await?;
-        wait_attr(b, &full, "data-outcome", verdict.status.as_str(), RUN_TIMEOUT).await?;
-        let same = b.js("return window.rbSameDocument === true;", vec![]).await?;
-        ensure!(same == json!(true), "the board reloaded instead of refreshing");
+        wait_attr(
+            b,
+            &full,
+            "data-outcome",
+            verdict.status.as_str(),
+            RUN_TIMEOUT,
+        )
+        .await?;
+        let same = b
+            .js("return window.rbSameDocument === true;", vec![])
+            .await?;
+        ensure!(
+            same == json!(true),
+            "the board reloaded instead of refreshing"
+        );
         Ok(())
     })
     .await;

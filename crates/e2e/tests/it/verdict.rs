@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, ensure};
 use runboard_e2e::{
-    Browser, Stack, StackOptions,
+    Browser, StackOptions,
     browser::PAGE_TIMEOUT,
     front_door::Identity,
     portal::Portal,
