@@ -243,12 +243,19 @@ impl Accepted {
             idle_timeout: settings.idle_timeout,
             stopping,
         };
-        if let First::Hyper(stream) = event_stream::first_request(stream, first).await {
-            let connection =
-                builder.serve_connection(io(stream, &settings), service(router, peer, clock));
-            // Boxed, so a live stream's task is not the size of a hyper connection.
-            if let Err(err) = Box::pin(graceful.watch(connection)).await {
-                tracing::debug!(%peer, error = %err, "connection closed with an error");
+        // Each step boxed: the task of a live stream, which may be one of 10,000, keeps
+        // room only for writing events, not for reading a head or for hyper.
+        match Box::pin(event_stream::first_request(stream, first)).await {
+            First::Done => {}
+            First::Stream(stream, body) => {
+                event_stream::stream(stream, body, settings.idle_timeout).await;
+            }
+            First::Hyper(stream) => {
+                let connection =
+                    builder.serve_connection(io(stream, &settings), service(router, peer, clock));
+                if let Err(err) = Box::pin(graceful.watch(connection)).await {
+                    tracing::debug!(%peer, error = %err, "connection closed with an error");
+                }
             }
         }
         drop(permit);

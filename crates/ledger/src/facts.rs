@@ -1,5 +1,5 @@
 //! What a run's verdict reads besides its rules: the recent results of many tests at
-//! once (flips), and which tests the latest finished run of a suite or feature held (what
+//! once (flips), what one execution said of some tests (the previous run), and which tests the latest finished run of a suite or feature held (what
 //! a suite or feature quarantine, or an owner's `suites`/`features`, covers: the
 //! platform's reports do not say which suite a test belongs to).
 
@@ -65,6 +65,32 @@ impl Ledger {
                 sql.push(")) ranked WHERE recency <= ")
                     .push_bind(per_test)
                     .push(" ORDER BY test_id, recency");
+                sql.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// The results of `test_ids` in execution `id` (those it has), by test id: what the
+    /// previous run said of this run's failures, without reading its every result.
+    pub async fn results_of(
+        &self,
+        id: ExecutionId,
+        test_ids: &[&str],
+    ) -> Result<Vec<RecentResult>, LedgerError> {
+        let mut out = Vec::new();
+        for chunk in test_ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<RecentResult> = on_pool!(&self.pool, |pool| {
+                let mut sql = QueryBuilder::new(
+                    "SELECT test_id, status FROM test_results WHERE execution_id = ",
+                );
+                sql.push_bind(id).push(" AND test_id IN (");
+                let mut ids = sql.separated(", ");
+                for test in chunk {
+                    ids.push_bind(*test);
+                }
+                sql.push(") ORDER BY test_id");
                 sql.build_query_as().fetch_all(pool).await?
             });
             out.extend(rows);

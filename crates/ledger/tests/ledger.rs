@@ -936,6 +936,18 @@ async fn verdict_facts(l: Ledger) {
         recent(None, 1).await,
         [pair("t1", "Failed"), pair("t2", "Failed")]
     );
+    let said: Vec<_> = l
+        .results_of(first, &["t9", "t2", "t1"])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.test_id, r.status))
+        .collect();
+    assert_eq!(
+        said,
+        [pair("t1", "Passed"), pair("t2", "Failed")],
+        "only those asked"
+    );
     let many: Vec<String> = (0..1200).map(|i| format!("x{i}")).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).chain(["t2"]).collect();
     let found = l.recent_results(PROJECT, &many, None, 10).await.unwrap();

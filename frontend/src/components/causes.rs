@@ -7,12 +7,9 @@ use leptos::prelude::*;
 use runboard_shared::TestStatus;
 
 use crate::{
+    components::chip::ClassChip,
     live::{live, shown},
-    logic::{
-        causes::causes,
-        filter::StatusFilter,
-        verdict::{class_counts, class_look},
-    },
+    logic::{causes::causes, filter::StatusFilter, verdict::class_counts},
     state::{Report, TableState, VerdictState},
 };
 
@@ -103,15 +100,7 @@ fn classes_of(verdict: VerdictState, ids: &[&str]) -> Option<AnyView> {
         let owners = (!owners.is_empty()).then(|| format!("· {}", owners.join(", ")));
         let chips = class_counts(failures.iter().copied())
             .into_iter()
-            .map(|(class, n)| {
-                let look = class_look(&class);
-                let css = format!("rb-class {}", look.tone.class());
-                view! {
-                    <span class=css data-testid="cause-class" data-class=class.as_str().to_owned() data-count=n.to_string()>
-                        <span class="rb-chip-icon" aria-hidden="true">{look.icon}</span>{format!("{n} {}", look.word)}
-                    </span>
-                }
-            })
+            .map(|(class, n)| view! { <ClassChip class=class count=n testid="cause-class" /> })
             .collect_view();
         Some(view! { <span class="rb-cause-classes">{chips}<span class="rb-owners">{owners}</span></span> }.into_any())
     })

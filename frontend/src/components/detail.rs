@@ -8,13 +8,12 @@ use runboard_shared::{RuleKind, TestResult, TestStatus, VerdictFailure, test_err
 
 use crate::{
     browser,
-    components::{export::copy_link, test_history::RecentResults},
+    components::{chip::ClassChip, export::copy_link, test_history::RecentResults},
     live::{live, shown},
     logic::{
         format, look,
         time::parse_iso_ms,
         timeline::{safe_video_url, steps},
-        verdict::class_look,
     },
 };
 
@@ -125,8 +124,6 @@ pub(crate) fn TestDetail(
 /// The failure's class, its owners, and the rule behind it with its ticket: "⊘
 /// quarantined by ana until 2026-12-14: flaky backend · ticket".
 fn triage_line(failure: &VerdictFailure) -> AnyView {
-    let look = class_look(&failure.class);
-    let class = format!("rb-class {}", look.tone.class());
     let rule = failure.rule.as_ref().map(|rule| {
         let what = match rule.kind {
             RuleKind::Quarantine => "quarantined",
@@ -143,7 +140,7 @@ fn triage_line(failure: &VerdictFailure) -> AnyView {
         (!failure.owners.is_empty()).then(|| format!(" · owned by {}", failure.owners.join(", ")));
     view! {
         <p class="rb-triage-line" data-testid="triage-line">
-            <span class=class><span class="rb-chip-icon" aria-hidden="true">{look.icon}</span>{look.word}</span>
+            <ClassChip class=failure.class.clone() testid="detail-class" />
             {rule}{owners}
         </p>
     }

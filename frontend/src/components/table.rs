@@ -11,7 +11,10 @@ use wasm_bindgen::JsCast;
 use crate::{
     browser,
     components::{
-        chip::Chip, detail::TestDetail, export::copy_row_link, triage_menu::RowMenuButton,
+        chip::{Chip, ClassChip},
+        detail::TestDetail,
+        export::copy_row_link,
+        triage_menu::RowMenuButton,
     },
     live::{live, shown},
     logic::{
@@ -20,7 +23,6 @@ use crate::{
         links::Prefs,
         look,
         time::parse_iso_ms,
-        verdict::class_look,
         window::{RowSizes, offsets, window},
     },
     state::{Failed, Report, Triage, VerdictState},
@@ -306,17 +308,9 @@ fn TestRow(
     let class_chip = shown(move || {
         failure.with(|f| {
             let f = f.as_ref()?;
-            let look = class_look(&f.class);
             let told = matches!(f.class, runboard_shared::FailureClass::New) && is_new.get();
             (!told).then(|| {
-                let class = format!("rb-class {}", look.tone.class());
-                let about = rule_words(f);
-                view! {
-                    <span class=class data-testid="failure-class" title=about>
-                        <span class="rb-chip-icon" aria-hidden="true">{look.icon}</span>{look.word}
-                    </span>
-                }
-                .into_any()
+                view! { <ClassChip class=f.class.clone() testid="failure-class" title=rule_words(f).unwrap_or_default() /> }
             })
         })
     });

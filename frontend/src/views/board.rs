@@ -15,7 +15,7 @@ use runboard_shared::{HistoryQuery, ProjectId, ProjectInfo, RunId, Verdict, Verd
 use crate::{
     api::{self, triage},
     browser,
-    components::banner::ErrorBanner,
+    components::{banner::ErrorBanner, chip::ClassChip},
     context::{self, Clock},
     live::{live, shown},
     logic::{
@@ -23,7 +23,7 @@ use crate::{
         format,
         links::Prefs,
         trend,
-        verdict::{class_counts, class_look},
+        verdict::class_counts,
     },
     poller,
     router::{Route, router},
@@ -245,14 +245,7 @@ fn TileView(
     let classes = last_verdict.as_ref().map(|v| {
         class_counts(&v.failures)
             .into_iter()
-            .map(|(class, n)| {
-                let look = class_look(&class);
-                view! {
-                    <li class=format!("rb-class {}", look.tone.class()) data-testid="tile-class" data-class=class.as_str().to_owned()>
-                        <span class="rb-chip-icon" aria-hidden="true">{look.icon}</span>{format!("{n} {}", look.word)}
-                    </li>
-                }
-            })
+            .map(|(class, n)| view! { <ClassChip class=class count=n testid="tile-class" /> })
             .collect_view()
     });
     let at = last.as_ref().and_then(|l| l.at_ms);
@@ -337,7 +330,7 @@ fn TileView(
                     None => view! { <span class="rb-tile-words" data-testid="tile-verdict">{words}</span> }.into_any(),
                 }}
             </div>
-            <ul class="rb-tile-classes" aria-label="Failures by class">{classes}</ul>
+            <p class="rb-tile-classes">{classes}</p>
             {sparkline}
             {live_run}
         </li>

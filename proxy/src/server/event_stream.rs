@@ -37,8 +37,12 @@ const MORE_READ: usize = 8192;
 
 /// What came of a connection's first request.
 pub(super) enum First {
-    /// Served here (a live stream, or an answer written whole), or closed.
+    /// Answered here (an error written whole), or closed.
     Done,
+    /// A live stream, its head written: [`stream`] writes its events next. A separate
+    /// step, so the task of each of 10,000 viewers holds only what writing events takes
+    /// (the head's reading and the router's call are done and gone).
+    Stream(TcpStream, Body),
     /// Not a live stream: hyper's, with the bytes read so far in front of the socket.
     Hyper(Rewind<TcpStream>),
 }
@@ -55,8 +59,8 @@ pub(super) struct Connection {
     pub(super) stopping: watch::Receiver<bool>,
 }
 
-/// Reads the first request head of `socket` and serves it when it opens a live stream;
-/// anything else is handed back for hyper.
+/// Reads the first request head of `socket` and answers it when it opens a live stream
+/// (the stream's events are [`stream`]'s); anything else is handed back for hyper.
 pub(super) async fn first_request(mut socket: TcpStream, mut connection: Connection) -> First {
     let mut buffer = Vec::with_capacity(FIRST_READ);
     let request = loop {
@@ -89,12 +93,27 @@ pub(super) async fn first_request(mut socket: TcpStream, mut connection: Connect
         Err(never) => match never {},
     };
     if response.status() == StatusCode::OK {
-        write::stream(&mut socket, response, connection.idle_timeout).await;
+        if let Some(body) = write::stream_head(&mut socket, response, connection.idle_timeout).await
+        {
+            return First::Stream(socket, body);
+        }
     } else {
         write::whole(&mut socket, response, connection.idle_timeout).await;
+        write::close(socket).await;
     }
-    write::close(socket).await;
     First::Done
+}
+
+/// Writes a live stream's events as they come, until it ends or the client leaves; then
+/// closes the connection.
+pub(super) async fn stream(mut socket: TcpStream, body: Body, idle_timeout: Duration) {
+    let (mut reader, mut writer) = socket.split();
+    if write::pieces(&mut reader, &mut writer, body, idle_timeout)
+        .await
+        .is_ok()
+    {
+        write::close(socket).await;
+    }
 }
 
 /// Reads up to `want` more bytes onto `buffer`; how many came (0: the client closed).
@@ -232,26 +251,5 @@ mod tests {
             .get::<ConnectInfo<SocketAddr>>()
             .unwrap();
         assert_eq!(*addr, peer());
-    }
-}
-
-#[cfg(test)]
-mod size_probe {
-    #[tokio::test]
-    async fn sizes() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let socket = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
-        let connection = super::Connection {
-            peer: addr,
-            router: axum::Router::new(),
-            head_deadline: tokio::time::Instant::now(),
-            idle_timeout: std::time::Duration::from_secs(1),
-            stopping,
-        };
-        let future = super::first_request(socket, connection);
-        eprintln!("first_request future: {} bytes", std::mem::size_of_val(&future));
-        drop(stopping_tx);
     }
 }

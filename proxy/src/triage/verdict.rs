@@ -197,7 +197,7 @@ async fn past(
     let ledger = state.ledger().ledger();
     let passed_before = match ledger.previous(execution).await.map_err(ledger_error)? {
         Some(previous) => ledger
-            .results(previous.id)
+            .results_of(previous.id, failed)
             .await
             .map_err(ledger_error)?
             .into_iter()

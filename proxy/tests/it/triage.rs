@@ -16,9 +16,8 @@ use runboard_proxy::{
     config::{AuthMode, LedgerConfig},
 };
 use runboard_shared::{
-    Day, ExecutionDetail, ExportFormat, FailureClass, JobId, NewRule, RuleId, RuleState,
-    RulesPage, RulesQuery, RunId, Target, TestRun, TestStatus, Verdict, VerdictStatus,
-    error_text,
+    Day, ExecutionDetail, ExportFormat, FailureClass, JobId, NewRule, RuleId, RuleState, RulesPage,
+    RulesQuery, RunId, Target, TestRun, TestStatus, Verdict, VerdictStatus, error_text,
 };
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
 use runboard_testdb::PgServer;
@@ -33,6 +32,12 @@ const LEAD: &str = "lead@example.com";
 const VIEWER: &str = "viewer@example.com";
 /// Runs of the selection at most, until the last one holds every class.
 const MAX_RUNS: usize = 16;
+/// The classes a failure has from its history alone.
+const HISTORY_CLASSES: [FailureClass; 3] = [
+    FailureClass::New,
+    FailureClass::Flaky,
+    FailureClass::Failing,
+];
 
 /// A simulator on a hand-moved clock and the ledger the Runboards in front of it share.
 struct Stack {
@@ -48,7 +53,7 @@ impl Stack {
     async fn new(postgres: bool) -> Self {
         let config = SimConfig {
             speed: 50.0,
-            tests_per_project: 120,
+            tests_per_project: 240,
             projects: vec![SimProject::new(PROJECT, KEY)],
             ..SimConfig::default()
         };
@@ -59,7 +64,10 @@ impl Stack {
             let url = pg.fresh_database();
             (Some(pg), url)
         } else {
-            (None, format!("sqlite://{}", dir.path().join("ledger.db").display()))
+            (
+                None,
+                format!("sqlite://{}", dir.path().join("ledger.db").display()),
+            )
         };
         Self {
             sim,
@@ -170,7 +178,11 @@ impl Stack {
     async fn create(&self, server: &Server, user: &str, rule: &Value) -> (u16, Value) {
         let response = self
             .client
-            .post(format!("{}{}", server.url(), Target::RuleCreate(project_id()).path()))
+            .post(format!(
+                "{}{}",
+                server.url(),
+                Target::RuleCreate(project_id()).path()
+            ))
             .header("X-Forwarded-Email", user)
             .json(rule)
             .send()
@@ -256,7 +268,12 @@ impl History {
     /// The last run's failures by the class history alone gives them.
     fn failures_by_class(&self) -> HashMap<FailureClass, Vec<String>> {
         let mut by_class: HashMap<FailureClass, Vec<String>> = HashMap::new();
-        for test in self.last().tests.iter().filter(|t| t.status == TestStatus::Failed) {
+        for test in self
+            .last()
+            .tests
+            .iter()
+            .filter(|t| t.status == TestStatus::Failed)
+        {
             by_class
                 .entry(self.class_without_rules(&test.id))
                 .or_default()
@@ -269,9 +286,23 @@ impl History {
     /// quarantine and to mark as a known issue.
     fn has_every_class(&self) -> bool {
         let by_class = self.failures_by_class();
-        let counts = [FailureClass::New, FailureClass::Flaky, FailureClass::Failing]
-            .map(|c| by_class.get(&c).map_or(0, Vec::len));
+        let counts = HISTORY_CLASSES.map(|c| by_class.get(&c).map_or(0, Vec::len));
         counts.iter().all(|n| *n >= 1) && counts.iter().sum::<usize>() >= 5
+    }
+
+    /// Two failures of the last run to triage, taken from the classes with the most
+    /// failures, so that each class history gives keeps one: the one to quarantine and
+    /// the one to mark as a known issue.
+    fn targets(&self) -> (String, String) {
+        let mut by_class = self.failures_by_class();
+        let mut take = || {
+            let class = HISTORY_CLASSES
+                .into_iter()
+                .max_by_key(|c| by_class.get(c).map_or(0, Vec::len))
+                .unwrap();
+            by_class.get_mut(&class).unwrap().pop().unwrap()
+        };
+        (take(), take())
     }
 }
 
@@ -291,9 +322,9 @@ async fn history(stack: &Stack, server: &Server) -> History {
     panic!("no run of {MAX_RUNS} had a failure of every class");
 }
 
-/// The rules the scenario writes: a quarantine of a `failing` test and a known issue
-/// (not blocking) on a `new` test's error headline, limited to that test. Their ids and
-/// the two tests.
+/// The rules the scenario writes: a quarantine of one failure and a known issue (not
+/// blocking) on another's error headline, limited to that test. Their ids and the two
+/// tests.
 struct Triaged {
     quarantined: String,
     known: String,
@@ -302,9 +333,7 @@ struct Triaged {
 }
 
 async fn triage(stack: &Stack, server: &Server, history: &History) -> Triaged {
-    let by_class = history.failures_by_class();
-    let quarantined = by_class[&FailureClass::Failing][0].clone();
-    let known = by_class[&FailureClass::New][0].clone();
+    let (quarantined, known) = history.targets();
     let (status, body) = stack
         .create(
             server,
@@ -353,11 +382,18 @@ fn check_verdict(verdict: &Verdict, history: &History, triaged: &Triaged) {
         .filter(|t| t.status == TestStatus::Failed)
         .map(|t| t.id.as_str())
         .collect();
-    let listed: Vec<&str> = verdict.failures.iter().map(|f| f.test_id.as_str()).collect();
+    let listed: Vec<&str> = verdict
+        .failures
+        .iter()
+        .map(|f| f.test_id.as_str())
+        .collect();
     assert_eq!(listed, failed, "every failure, in the report's order");
     assert_eq!(verdict.counts.total, report.tests.len() as u64);
     assert_eq!(verdict.counts.failed, failed.len() as u64);
-    let passed = report.tests.iter().filter(|t| t.status == TestStatus::Passed);
+    let passed = report
+        .tests
+        .iter()
+        .filter(|t| t.status == TestStatus::Passed);
     assert_eq!(verdict.counts.passed, passed.count() as u64);
     for failure in &verdict.failures {
         let (class, blocks) = if failure.test_id == triaged.quarantined {
@@ -418,7 +454,11 @@ async fn every_class_of_a_verdict_matches_the_simulators_reports() {
     let triaged = triage(&stack, &server, &history).await;
     let after = stack.verdict(&server, last).await;
     check_verdict(&after, &history, &triaged);
-    assert_eq!(after.blocking, before.blocking - 2, "one rule each, neither blocks");
+    assert_eq!(
+        after.blocking,
+        before.blocking - 2,
+        "one rule each, neither blocks"
+    );
 
     // The exports carry the same classes.
     let run = RunId::parse(last.as_str()).unwrap();
@@ -472,7 +512,10 @@ async fn a_quarantine_past_its_day_stops_applying_without_a_restart() {
     let last = history.last().run_id.clone();
     let target = history.failures_by_class()[&FailureClass::Failing][0].clone();
     let before = stack.verdict(&server, &last).await;
-    assert_eq!(before.failure(&target).unwrap().class, FailureClass::Failing);
+    assert_eq!(
+        before.failure(&target).unwrap().class,
+        FailureClass::Failing
+    );
 
     // Written straight into the ledger, as a rule made days ago would be now.
     let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
@@ -486,7 +529,10 @@ async fn a_quarantine_past_its_day_stops_applying_without_a_restart() {
         .await
         .unwrap();
     let verdict = stack.verdict(&server, &last).await;
-    assert_eq!(verdict.failure(&target).unwrap().class, FailureClass::Failing);
+    assert_eq!(
+        verdict.failure(&target).unwrap().class,
+        FailureClass::Failing
+    );
     assert_eq!(verdict.blocking, before.blocking);
     assert!(stack.rules(&server, false).await.rules.is_empty());
     let all = stack.rules(&server, true).await.rules;
@@ -496,7 +542,10 @@ async fn a_quarantine_past_its_day_stops_applying_without_a_restart() {
     let actions: Vec<_> = all[0].history.iter().map(|e| e.action).collect();
     assert_eq!(
         actions,
-        [runboard_shared::RuleAction::Created, runboard_shared::RuleAction::Expired]
+        [
+            runboard_shared::RuleAction::Created,
+            runboard_shared::RuleAction::Expired
+        ]
     );
 
     // One whose last day is today applies until the day is over.
@@ -506,7 +555,10 @@ async fn a_quarantine_past_its_day_stops_applying_without_a_restart() {
         .unwrap();
     ledger.close().await;
     let verdict = stack.verdict(&server, &last).await;
-    assert_eq!(verdict.failure(&target).unwrap().class, FailureClass::Quarantined);
+    assert_eq!(
+        verdict.failure(&target).unwrap().class,
+        FailureClass::Quarantined
+    );
     assert_eq!(verdict.blocking, before.blocking - 1);
     server.shutdown().await;
 }
@@ -531,21 +583,38 @@ async fn bad_rules_are_refused_naming_the_field_and_nothing_is_stored() {
         (q(json!({"testId": "t 1"})), "testId"),
         (q(json!({"link": "javascript:alert(1)"})), "link"),
         (q(json!({"colour": "red"})), "colour"),
-        (json!({"kind": "known", "match": "(unclosed", "regex": true}), "match"),
-        (json!({"kind": "known", "match": r"\w{1000}\w{1000}\w{1000}", "regex": true}), "match"),
+        (
+            json!({"kind": "known", "match": "(unclosed", "regex": true}),
+            "match",
+        ),
+        (
+            json!({"kind": "known", "match": r"\w{1000}\w{1000}\w{1000}", "regex": true}),
+            "match",
+        ),
         (json!({"kind": "known", "match": "x".repeat(201)}), "match"),
-        (json!({"kind": "known", "match": "x", "testId": "../t"}), "testId"),
-        (json!({"kind": "known", "match": "x", "link": "ftp://x.example"}), "link"),
+        (
+            json!({"kind": "known", "match": "x", "testId": "../t"}),
+            "testId",
+        ),
+        (
+            json!({"kind": "known", "match": "x", "link": "ftp://x.example"}),
+            "link",
+        ),
     ];
     for (body, field) in cases {
         let (status, answer) = stack.create(&server, LEAD, &body).await;
         assert_eq!(status, 400, "{body}: {answer}");
         assert_eq!(code(&answer), "invalid_body");
         let message = answer["error"]["message"].as_str().unwrap();
-        assert!(message.starts_with(&format!("{field}: ")), "{body}: {message}");
+        assert!(
+            message.starts_with(&format!("{field}: ")),
+            "{body}: {message}"
+        );
     }
     assert_eq!(stack.stored().await, 0, "nothing stored");
-    let (status, _) = stack.create(&server, LEAD, &q(json!({"until": day(30)}))).await;
+    let (status, _) = stack
+        .create(&server, LEAD, &q(json!({"until": day(30)})))
+        .await;
     assert_eq!(status, 201, "the last allowed day");
     assert_eq!(stack.stored().await, 1);
     server.shutdown().await;
@@ -559,14 +628,20 @@ async fn a_viewer_may_read_rules_but_not_change_them() {
     let (status, answer) = stack.create(&server, VIEWER, &body).await;
     assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");
     // A viewer's bad body is still a 403: the permission is checked first.
-    let (status, _) = stack.create(&server, VIEWER, &json!({"kind": "mute"})).await;
+    let (status, _) = stack
+        .create(&server, VIEWER, &json!({"kind": "mute"}))
+        .await;
     assert_eq!(status, 403);
     assert_eq!(stack.stored().await, 0);
     let (status, created) = stack.create(&server, LEAD, &body).await;
     assert_eq!(status, 201);
     let id = created["id"].as_str().unwrap();
     assert_eq!(stack.delete(&server, VIEWER, id).await, 403);
-    assert_eq!(stack.rules(&server, false).await.rules.len(), 1, "a viewer reads");
+    assert_eq!(
+        stack.rules(&server, false).await.rules.len(),
+        1,
+        "a viewer reads"
+    );
 
     // Changes are checked as starts are: JSON and same origin.
     let target = Target::RuleDelete(project_id(), RuleId::parse(id).unwrap());
@@ -580,7 +655,11 @@ async fn a_viewer_may_read_rules_but_not_change_them() {
     assert_eq!(response.status(), 403, "not JSON: a form could send it");
     let response = stack
         .client
-        .post(format!("{}{}", server.url(), Target::RuleCreate(project_id()).path()))
+        .post(format!(
+            "{}{}",
+            server.url(),
+            Target::RuleCreate(project_id()).path()
+        ))
         .header("X-Forwarded-Email", LEAD)
         .header("Origin", "https://evil.example")
         .json(&body)
@@ -590,7 +669,11 @@ async fn a_viewer_may_read_rules_but_not_change_them() {
     assert_eq!(response.status(), 403, "another origin");
     let response = stack
         .client
-        .post(format!("{}{}", server.url(), Target::RuleCreate(project_id()).path()))
+        .post(format!(
+            "{}{}",
+            server.url(),
+            Target::RuleCreate(project_id()).path()
+        ))
         .json(&body)
         .send()
         .await
@@ -645,7 +728,8 @@ async fn two_runboards_on_one_postgres_share_the_rules() {
     let verdict = stack.verdict(&a, &last).await;
     assert_eq!(
         verdict.failure(&triaged.quarantined).unwrap().class,
-        FailureClass::Failing
+        history.class_without_rules(&triaged.quarantined),
+        "unquarantined on the other replica"
     );
     a.shutdown().await;
     b.shutdown().await;

@@ -24,7 +24,7 @@ use crate::{
     stack::{Destination, LARGE_RUN_TESTS, start_sim},
 };
 use meter::Meter;
-use page::{Fetch, Page, Visit};
+use page::{Fetch, Page, Stages, Visit};
 
 /// Tests in the large finished report.
 const REMOTE_LARGE_TESTS: usize = 10_000;
@@ -91,6 +91,8 @@ pub struct VisitFigures {
     /// The requests the page started before its verdict (the live report: before its
     /// first verdict), as its own timing saw them.
     pub(crate) requests: Vec<Fetch>,
+    /// When the widget had mounted and read its bootstrap.
+    pub(crate) stages: Stages,
 }
 
 /// Starts Chromium once, measures the finished pages, then the live one; stops all.
@@ -342,6 +344,7 @@ fn figures(visit: Visit, final_lag: Option<Duration>) -> VisitFigures {
         down: visit.wire.down,
         up: visit.wire.up,
         requests: visit.requests,
+        stages: visit.stages,
     }
 }
 

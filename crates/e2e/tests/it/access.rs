@@ -42,6 +42,14 @@ fn pages(run_id: &str, failed: Option<&str>) -> Vec<(String, String)> {
     ]
 }
 
+/// The ledger follows runs to their end, so the board shows the run's verdict.
+fn recorded() -> StackOptions {
+    StackOptions {
+        ledger_follow: true,
+        ..StackOptions::default()
+    }
+}
+
 /// Makes one rule, so the rules page has a row to check: a known issue no error
 /// matches, which changes no verdict.
 async fn a_rule(s: &Stack) -> Result<()> {
@@ -133,7 +141,7 @@ async fn themed(b: &Browser, page: &str, theme: &str) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_view_passes_axe_in_light_and_dark() {
-    scenario("axe", StackOptions::default(), async |b, s| {
+    scenario("axe", recorded(), async |b, s| {
         let (run_id, failed) = finished_run(b, s).await?;
         ensure!(
             axe_catches_a_planted_violation(b).await?,
@@ -264,7 +272,7 @@ async fn triage_keyboard(b: &Browser, s: &Stack, run_id: &str, test: &str) -> Re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn narrow_frames_neither_scroll_sideways_nor_cut_titles() {
-    scenario("narrow", StackOptions::default(), async |b, s| {
+    scenario("narrow", recorded(), async |b, s| {
         let (run_id, failed) = finished_run(b, s).await?;
         let mut problems = Vec::new();
         for width in [360, 700, 1280] {

@@ -39,6 +39,15 @@ async fn press(b: &Browser, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// The current value of the form control matching `css` (a property, not an attribute).
+async fn value(b: &Browser, css: &str) -> Result<String> {
+    b.wait_css(css).await?;
+    let v = b
+        .js("return document.querySelector(arguments[0]).value;", vec![json!(css)])
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
 async fn text(b: &Browser, css: &str) -> Result<String> {
     Ok(b.wait_css(css).await?.text().await?)
 }
@@ -103,7 +112,7 @@ async fn a_failure_quarantined_from_its_row_menu_leaves_one_blocking_failure_few
 
         // Esc closes a dialog without doing anything, and the focus returns to the menu.
         open_dialog(b, victim, "menu-known").await?;
-        let pattern = attr(b, "[data-testid=field-match]", "value").await?;
+        let pattern = value(b, "[data-testid=field-match]").await?;
         ensure!(!pattern.is_empty(), "the known issue's text starts from the error");
         press(b, &Key::Escape.to_string()).await?;
         wait_for("Esc to close the dialog", PAGE_TIMEOUT, || async {
@@ -117,7 +126,7 @@ async fn a_failure_quarantined_from_its_row_menu_leaves_one_blocking_failure_few
 
         // A quarantine without a reason is refused next to the reason.
         open_dialog(b, victim, "menu-quarantine").await?;
-        let until = attr(b, "[data-testid=field-until]", "value").await?;
+        let until = value(b, "[data-testid=field-until]").await?;
         ensure!(until.len() == 10, "until starts as a day: {until:?}");
         b.wait_css("[data-testid=dialog-submit]").await?.click().await?;
         let said = wait_for("the reason's message", PAGE_TIMEOUT, || async {

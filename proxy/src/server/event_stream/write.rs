@@ -33,26 +33,26 @@ enum Framing {
     Length(usize),
 }
 
-/// Writes a `200` answer: its head, then each piece of its body as one chunk as it
-/// comes, and the last chunk when the body ends. Stops early when the client closes its
-/// side (a browser tab closed) or stops reading for the write timeout.
-pub(super) async fn stream(socket: &mut TcpStream, response: Response, timeout: Duration) {
+/// Writes the head of a `200` answer whose body is sent in chunks ([`pieces`]); the body,
+/// unless the client is gone. The response's headers are dropped here, not held by the
+/// stream.
+pub(super) async fn stream_head(
+    socket: &mut TcpStream,
+    response: Response,
+    timeout: Duration,
+) -> Option<Body> {
     let (parts, body) = response.into_parts();
     let head = head(parts.status, &parts.headers, &Framing::Chunked);
-    if write_all(socket, &mut [IoSlice::new(&head)], timeout)
+    write_all(socket, &mut [IoSlice::new(&head)], timeout)
         .await
-        .is_err()
-    {
-        return;
-    }
-    drop(head);
-    let (mut reader, mut writer) = socket.split();
-    let _ = pieces(&mut reader, &mut writer, body, timeout).await;
+        .ok()
+        .map(|()| body)
 }
 
-/// The body's pieces as chunks while the client stays: `Ok` once the last chunk is
-/// written, `Err` when the client left, stopped reading or the body failed.
-async fn pieces<R, W>(
+/// The body's pieces as chunks as they come while the client stays, and the last chunk
+/// when the body ends: `Ok` then, `Err` when the client closed its side (a browser tab
+/// closed), stopped reading for `timeout`, or the body failed.
+pub(super) async fn pieces<R, W>(
     reader: &mut R,
     writer: &mut W,
     body: Body,
@@ -119,7 +119,8 @@ pub(super) async fn too_large(mut socket: TcpStream, timeout: Duration) {
     // The client may still be sending its head; closing with it unread would reset the
     // connection, and the client could lose the 431 before it read it.
     let mut drained = 0;
-    let mut sink = [0u8; 4096];
+    // On the heap: an array here would make every connection's task this much larger.
+    let mut sink = vec![0u8; 4096];
     let _ = tokio::time::timeout(LINGER, async {
         while drained < LINGER_BYTES {
             match socket.read(&mut sink).await {

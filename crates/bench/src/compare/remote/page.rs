@@ -85,7 +85,9 @@ impl Page {
 /// (ms since navigation start) at the first frame after each condition held. `verdict`
 /// is any verdict (a live run's "Running · 12 of 36 done" too), `final` one that is not
 /// running, `start` the start view's button; `document` is when this script ran, which
-/// on the emulated link is at least its latency.
+/// on the emulated link is at least its latency; `app` when the widget has mounted and
+/// `ready` when it has read its bootstrap (the stages between the widget's last byte and
+/// the verdict).
 const MARKS: &str = r#"
 (() => {
   if (!location.protocol.startsWith('http')) return;
@@ -105,6 +107,8 @@ const MARKS: &str = r#"
       if (outcome !== 'running') at('final');
     }
     if (document.querySelector('[data-testid=start-button]')) at('start');
+    if (document.querySelector('.rb-app')) at('app');
+    if (document.querySelector('[data-ready="1"]')) at('ready');
     if ('final' in marks || 'start' in marks) observer.disconnect();
   });
   observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
@@ -123,6 +127,18 @@ pub(crate) struct Visit {
     /// The requests the page started before its verdict showed, in the order started:
     /// the waterfall that says where the time went.
     pub(crate) requests: Vec<Fetch>,
+    /// When the widget had mounted and when it had read its bootstrap (ms of the page's
+    /// clock), if it got that far.
+    pub(crate) stages: Stages,
+}
+
+/// The widget's stages between its last byte and its verdict, in ms of the page's clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Stages {
+    /// The widget's root is in the page.
+    pub(crate) app: Option<f64>,
+    /// The widget has read its bootstrap.
+    pub(crate) ready: Option<f64>,
 }
 
 /// One request of a visit as the page's own timing saw it (Navigation and Resource
@@ -150,6 +166,8 @@ struct Marks {
     #[serde(rename = "final")]
     done: Option<f64>,
     start: Option<f64>,
+    app: Option<f64>,
+    ready: Option<f64>,
     /// `performance.timeOrigin`, added by the collecting script.
     origin: f64,
     /// Every request so far, added by the collecting script.
@@ -205,6 +223,10 @@ pub(crate) async fn visit(
         verdict: millis(shown),
         final_at_ms: marks.done.map(|ms| marks.origin + ms),
         wire,
+        stages: Stages {
+            app: marks.app,
+            ready: marks.ready,
+        },
         requests: before(marks.requests, shown),
     })
 }

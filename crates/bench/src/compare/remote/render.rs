@@ -101,12 +101,16 @@ fn waterfall(row: &PageRow) -> String {
     let Some(visit) = median_visit(row) else {
         return String::new();
     };
+    let at = |mark: Option<f64>| mark.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.0} ms"));
     let mut out = format!(
         "\nRequests of the {}, its median visit ({}), until the verdict (ms of the \
-         page's clock; bytes as transferred, headers included):\n\n\
+         page's clock; bytes as transferred, headers included; the widget mounted at {} \
+         and had read its bootstrap at {}):\n\n\
          | request | by | start | end | bytes |\n|---|---|--:|--:|--:|\n",
         row.page,
-        seconds(visit.verdict)
+        seconds(visit.verdict),
+        at(visit.stages.app),
+        at(visit.stages.ready),
     );
     for request in &visit.requests {
         let _ = writeln!(
@@ -196,6 +200,10 @@ mod tests {
             final_lag: None,
             down: 0,
             up: 0,
+            stages: super::super::Stages {
+                app: Some(1_200.4),
+                ready: None,
+            },
             requests: vec![super::super::Fetch {
                 path: path.to_owned(),
                 initiator: "link".to_owned(),
@@ -216,6 +224,10 @@ mod tests {
         };
         let text = waterfall(&row);
         assert!(text.contains("median visit (1.50 s)"), "{text}");
+        assert!(
+            text.contains("mounted at 1200 ms and had read its bootstrap at –"),
+            "{text}"
+        );
         assert!(
             text.contains("| `/mid` | link | 12 | 141 | 1.2 kB |"),
             "{text}"

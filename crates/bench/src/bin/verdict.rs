@@ -1,0 +1,380 @@
+//! The `runboard-verdict-bench` binary: how long `GET /runboard/verdict/{projId}/{runId}`
+//! takes for a 10,000-test run against 1,000 rules (issue 21's budget: 20 ms), through an
+//! in-process `runboard` whose ledger (a SQLite file) holds nine earlier runs of the same
+//! selection, so every fact is read: the previous run, each failure's last results, the
+//! members of the suites rules name. The report itself is in the finished-report cache
+//! after the first request, as it is for every viewer after the first; what is timed is
+//! the rest, measured from the client on loopback (an upper bound of the server's time).
+
+use std::{
+    io::Write,
+    path::PathBuf,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use runboard_bench::{Machine, percentile};
+use runboard_ledger::{Counts, Finish, Intent, Ledger, TestOutcome};
+use runboard_proxy::{
+    config::LedgerConfig,
+    demo::{PROJECT, StackBuilder, project_id},
+};
+use runboard_shared::{
+    ExecutionDetail, JobId, RunId, Target, TestStatus, Verdict, execute_path, test_run_path,
+};
+use serde_json::{Value, json};
+
+/// The budget issue 21 sets for one verdict.
+const BUDGET: Duration = Duration::from_millis(20);
+
+/// Times the verdict of a big run against many rules.
+#[derive(Debug, Parser)]
+#[command(name = "runboard-verdict-bench", version)]
+struct Args {
+    /// Tests in the run.
+    #[arg(long, default_value_t = 10_000)]
+    tests: usize,
+    /// Rules of the project (quarantines and known issues, plain and regex).
+    #[arg(long, default_value_t = 1_000)]
+    rules: usize,
+    /// Earlier runs of the same selection in the ledger.
+    #[arg(long, default_value_t = 9)]
+    history: usize,
+    /// Timed verdicts.
+    #[arg(long, default_value_t = 50)]
+    repeat: usize,
+    /// Append the results as a dated Markdown section to this file.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("runboard-verdict-bench: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("runboard-verdict-bench: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "note: a debug build; run with `cargo run --release -p runboard-bench --bin runboard-verdict-bench`"
+        );
+    }
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("verdict.db").display());
+    let builder = StackBuilder::new()
+        .sim_speed(1_000_000.0)
+        .sim_tests(args.tests);
+    // The history is written before Runboard starts, so its follower never sees those
+    // runs unfinished; the catalog is the seeded one the stack's simulator will serve.
+    let (sim, catalog) = builder.start_sim().await?;
+    sim.shutdown().await;
+    let everything = catalog
+        .all_feature()
+        .context("the catalog has no feature running everything")?
+        .id
+        .clone();
+    let tests: Vec<String> = catalog.tests().map(|t| t.id.clone()).collect();
+    let ledger = Ledger::open(&url).await?;
+    write_history(&ledger, &everything, &tests, args.history).await?;
+    ledger.close().await;
+    let stack = builder
+        .start_with(|config| {
+            let mut ledger = LedgerConfig::at(&url);
+            ledger.follow = Some(Duration::from_millis(20));
+            config.ledger = ledger;
+            config.poll.jobs_ms = 50;
+            config.limits.starts_per_minute = 0;
+            config.limits.reads_per_minute = 0;
+        })
+        .await?;
+    let client = reqwest::Client::new();
+    let run = run_everything(&client, &stack.server.url(), &everything).await?;
+    let report = report(&client, &stack.sim.url(), &stack.key, &run).await?;
+    let failures: Vec<(String, String)> = report
+        .iter()
+        .filter(|(_, _, status)| status == TestStatus::Failed.as_str())
+        .map(|(id, headline, _)| (id.clone(), headline.clone()))
+        .collect();
+    let created = Instant::now();
+    write_rules(&client, &stack.server.url(), args.rules, &tests, &failures).await?;
+    let creating = created.elapsed();
+
+    let target = Target::Verdict(project_id(), RunId::parse(&run)?);
+    let verdict_url = format!("{}{}", stack.server.url(), target.path());
+    let (first, verdict) = timed_verdict(&client, &verdict_url).await?;
+    let mut times = Vec::with_capacity(args.repeat);
+    for _ in 0..args.repeat {
+        times.push(timed_verdict(&client, &verdict_url).await?.0);
+    }
+    times.sort_unstable();
+    let median = percentile(&times, 50.0);
+    let counts = verdict.counts;
+    let text = format!(
+        "- Verdict of a {} -test run with {} failures ({} new, {} known, {} flaky, {} \
+         quarantined, {} failing; {} blocking) against {} rules, {} earlier runs in the \
+         ledger (SQLite file): median {}, p95 {}, max {} over {} requests (budget {}: {}); \
+         the first after the rules changed (reads and compiles them) {}; creating the {} \
+         rules through POST {} each",
+        counts.total,
+        counts.failed,
+        counts.new,
+        counts.known,
+        counts.flaky,
+        counts.quarantined,
+        counts.failing,
+        verdict.blocking,
+        args.rules,
+        args.history,
+        ms(median),
+        ms(percentile(&times, 95.0)),
+        ms(percentile(&times, 100.0)),
+        args.repeat,
+        ms(BUDGET),
+        if median <= BUDGET { "met" } else { "NOT met" },
+        ms(first),
+        args.rules,
+        ms(creating / u32::try_from(args.rules.max(1)).unwrap_or(1)),
+    );
+    println!("{text}");
+    if let Some(path) = &args.record {
+        record(path, &text)?;
+    }
+    stack.shutdown().await;
+    Ok(())
+}
+
+/// Nine (or `runs`) finished runs of `feature` before now, each test passing or failing
+/// at random (seeded), written straight into the ledger.
+async fn write_history(
+    ledger: &Ledger,
+    feature: &str,
+    tests: &[String],
+    runs: usize,
+) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(21);
+    let now = runboard_ledger::now_ms();
+    for n in 0..runs {
+        let at = now - i64::try_from((runs - n) * 3_600_000)?;
+        let intent = Intent {
+            project: project_id(),
+            user: "bench".to_owned(),
+            selector_kind: "featureId".to_owned(),
+            selector_value: feature.to_owned(),
+            agent: None,
+            preset: None,
+            started_at: at,
+        };
+        let id = ledger.record_intent(&intent).await?;
+        ledger.confirm_start(id, &format!("history-{n}")).await?;
+        let owner = "verdict-bench";
+        let held = ledger.claim(owner, &[PROJECT], at, 60_000, 1_000).await?;
+        if !held.iter().any(|h| h.id == id) {
+            bail!("the bench's history run {n} could not be claimed");
+        }
+        let results: Vec<TestOutcome> = tests
+            .iter()
+            .map(|test| TestOutcome {
+                test_id: test.clone(),
+                title: test.clone(),
+                status: if rng.gen_bool(0.1) {
+                    "Failed"
+                } else {
+                    "Passed"
+                }
+                .to_owned(),
+                duration_ms: Some(1_000),
+            })
+            .collect();
+        let failed = results.iter().filter(|r| r.status == "Failed").count() as i64;
+        let total = results.len() as i64;
+        let end = Finish {
+            status: "Failed".to_owned(),
+            test_run_id: Some(format!("history-run-{n}")),
+            counts: Some(Counts {
+                passed: total - failed,
+                failed,
+                skipped: 0,
+                total,
+            }),
+            duration_ms: Some(60_000),
+            results,
+            finished_at: at + 60_000,
+        };
+        ledger.finish(id, owner, &end).await?;
+    }
+    Ok(())
+}
+
+/// Starts `feature` through Runboard and waits until the ledger has the run's end; its
+/// run id.
+async fn run_everything(
+    client: &reqwest::Client,
+    base: &str,
+    feature: &str,
+) -> anyhow::Result<String> {
+    let body = json!({"action": "executeTests", "featureId": feature});
+    let answer: Value = client
+        .post(format!("{base}{}", execute_path(&project_id())))
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let job = JobId::parse(answer["jobId"].as_str().unwrap_or_default())?;
+    let target = Target::HistoryJob(project_id(), job);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let response = client
+            .get(format!("{base}{}", target.path()))
+            .send()
+            .await?;
+        if response.status().is_success() {
+            let detail: ExecutionDetail = response.json().await?;
+            if let (true, Some(run)) = (detail.execution.finished, detail.execution.test_run_id) {
+                return Ok(run);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the run did not finish in the ledger within 120 s")
+}
+
+/// Each test of run `run` as the simulator reports it: id, error headline, status.
+async fn report(
+    client: &reqwest::Client,
+    sim: &str,
+    key: &str,
+    run: &str,
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    let path = test_run_path(&project_id(), &RunId::parse(run)?);
+    let report: runboard_shared::TestRun = client
+        .get(format!("{sim}{path}"))
+        .header("x-api-key", key)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(report
+        .tests
+        .into_iter()
+        .map(|t| {
+            let headline = t
+                .error
+                .as_ref()
+                .map(|e| runboard_shared::error_text(e).0)
+                .unwrap_or_default();
+            (t.id, headline, t.status.to_string())
+        })
+        .collect())
+}
+
+/// `count` rules through `POST /runboard/rules/…`: two in five quarantine a test (one in
+/// four of those a failing one), one in twenty a suite no run has used, the rest known
+/// issues (one in five a regex), of which one in ten names a real failure's headline.
+async fn write_rules(
+    client: &reqwest::Client,
+    base: &str,
+    count: usize,
+    tests: &[String],
+    failures: &[(String, String)],
+) -> anyhow::Result<()> {
+    if failures.is_empty() {
+        bail!("the run has no failure to write rules about");
+    }
+    let mut rng = StdRng::seed_from_u64(1_000);
+    let until = runboard_shared::Day::from_epoch_ms(runboard_ledger::now_ms())
+        .plus_days(14)
+        .to_string();
+    let url = format!("{base}{}", Target::RuleCreate(project_id()).path());
+    for n in 0..count {
+        let failure = &failures[rng.gen_range(0..failures.len())];
+        let rule = match n % 20 {
+            0..=7 => {
+                let test = if n % 4 == 0 {
+                    failure.0.clone()
+                } else {
+                    tests[rng.gen_range(0..tests.len())].clone()
+                };
+                json!({"kind": "quarantine", "testId": test, "until": until, "reason": format!("bench {n}")})
+            }
+            8 => json!({"kind": "quarantine", "testSuiteId": format!("suite{n}"), "until": until,
+                "reason": "bench"}),
+            9..=11 => json!({"kind": "known", "match": format!(r"step \d+ \(bench-{n}[a-z]*\)"),
+                "regex": true, "note": "bench"}),
+            12 => json!({"kind": "known", "match": failure.1, "testId": failure.0,
+                "note": "bench", "blocks": false}),
+            _ => json!({"kind": "known", "match": format!("bench marker {n}: no such error"),
+                "note": "bench"}),
+        };
+        let response = client.post(&url).json(&rule).send().await?;
+        if response.status() != 201 {
+            bail!("rule {n} was refused: {}", response.text().await?);
+        }
+    }
+    Ok(())
+}
+
+/// One verdict, timed from the request to the last byte of its answer.
+async fn timed_verdict(client: &reqwest::Client, url: &str) -> anyhow::Result<(Duration, Verdict)> {
+    let started = Instant::now();
+    let bytes = client
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    let took = started.elapsed();
+    Ok((took, serde_json::from_slice(&bytes)?))
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+}
+
+fn record(path: &PathBuf, text: &str) -> anyhow::Result<()> {
+    let machine = Machine::detect();
+    let section = format!(
+        "\n### Verdict, {}, commit {}\n\n- Machine: {} CPUs ({}), {} memory; {}; {}\n{text}\n",
+        machine.date,
+        machine.commit,
+        machine.cpus,
+        machine.cpu_model,
+        machine.memory,
+        machine.rustc,
+        if cfg!(debug_assertions) {
+            "a debug build"
+        } else {
+            "a release build"
+        }
+    );
+    let mut out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    out.write_all(section.as_bytes())?;
+    println!("\nrecorded in {}", path.display());
+    Ok(())
+}
