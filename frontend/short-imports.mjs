@@ -4,9 +4,10 @@
 // the wasm and the glue spell all ~200 of them; the hashes do not compress. Renaming
 // them to `$0`, `$1`… in both files, and putting the new sha384 of each in index.html's
 // `integrity` attributes, sends about 4.7 KB less with brotli (frontend/README.md,
-// "Size"). Only the names change: no code, no order, no other import or export. When a
-// name cannot be found exactly where expected, the hook fails rather than ship a
-// half-renamed pair.
+// "Size"). The exports the glue calls (`__wbindgen_malloc`, the closures' `…invoke__`
+// plus a hash) become `_0`, `_1`… the same way: 0.4 KB more. Only the names change: no
+// code, no order. When a name cannot be found exactly where expected, the hook fails
+// rather than ship a half-renamed pair.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -136,6 +137,66 @@ function renameInGlue(glue, renamed) {
   return out;
 }
 
+/** The names the wasm imports. */
+function importNames(wasm) {
+  const names = new Set();
+  for (let at = 8; at < wasm.length; ) {
+    const [size, body] = readLeb(wasm, at + 1);
+    if (wasm[at] === 2) {
+      let [count, cursor] = readLeb(wasm, body);
+      for (let i = 0; i < count; i++) {
+        const [moduleLength, moduleAt] = readLeb(wasm, cursor);
+        const [fieldLength, fieldAt] = readLeb(wasm, moduleAt + moduleLength);
+        names.add(wasm.toString("utf8", fieldAt, fieldAt + fieldLength));
+        cursor = skipDescription(wasm, fieldAt + fieldLength);
+      }
+    }
+    at = body + size;
+  }
+  return names;
+}
+
+/** The wasm with the exports its glue calls renamed `_0`, `_1`…, and the renaming:
+ * wasm-bindgen's names (`__wbindgen_malloc`, `wasm_bindgen__convert__closures_____invoke__`
+ * plus a hash) are long, and each is spelled in both files. Kept as they are: a name
+ * without `_` (`memory`, `main`: a plain word may mean something else in the glue), a
+ * name an import also has, and a name the glue never spells. */
+function renameExports(wasm, glue) {
+  const imported = importNames(wasm);
+  const spelled = new Set(glue.match(/[A-Za-z0-9_$]+/g));
+  const renamed = new Map();
+  const parts = [wasm.subarray(0, 8)];
+  let at = 8;
+  while (at < wasm.length) {
+    const start = at;
+    const id = wasm[at];
+    const [size, body] = readLeb(wasm, at + 1);
+    at = body + size;
+    if (id !== 7) {
+      parts.push(wasm.subarray(start, at));
+      continue;
+    }
+    let [count, cursor] = readLeb(wasm, body);
+    const entries = [leb(count)];
+    for (let i = 0; i < count; i++) {
+      const [length, nameAt] = readLeb(wasm, cursor);
+      let field = wasm.toString("utf8", nameAt, nameAt + length);
+      const descriptionAt = nameAt + length;
+      cursor = readLeb(wasm, descriptionAt + 1)[1]; // kind, then its index
+      const keep = !field.includes("_") || imported.has(field);
+      if (!keep && spelled.has(field)) {
+        const short = `_${renamed.size.toString(36)}`;
+        renamed.set(field, short);
+        field = short;
+      }
+      entries.push(name(field), wasm.subarray(descriptionAt, cursor));
+    }
+    const section = Buffer.concat(entries);
+    parts.push(Buffer.from([7]), leb(section.length), section);
+  }
+  return [Buffer.concat(parts), renamed];
+}
+
 const sri = (bytes) => `sha384-${createHash("sha384").update(bytes).digest("base64")}`;
 
 const wasmFiles = readdirSync(dir).filter((f) => f.endsWith("_bg.wasm"));
@@ -148,8 +209,12 @@ const htmlPath = join(dir, "index.html");
 
 const wasm = readFileSync(wasmPath);
 const glue = readFileSync(gluePath);
-const [newWasm, renamed] = renameImports(wasm);
-const newGlue = Buffer.from(renameInGlue(glue.toString("utf8"), renamed), "utf8");
+const [importsRenamed, renamed] = renameImports(wasm);
+const [newWasm, exportsRenamed] = renameExports(importsRenamed, glue.toString("utf8"));
+const newGlue = Buffer.from(
+  renameInGlue(glue.toString("utf8"), new Map([...renamed, ...exportsRenamed])),
+  "utf8",
+);
 
 let html = readFileSync(htmlPath, "utf8");
 for (const [before, after] of [[wasm, newWasm], [glue, newGlue]]) {
@@ -160,4 +225,7 @@ for (const [before, after] of [[wasm, newWasm], [glue, newGlue]]) {
 writeFileSync(wasmPath, newWasm);
 writeFileSync(gluePath, newGlue);
 writeFileSync(htmlPath, html);
-console.log(`short-imports: ${renamed.size} imports renamed in ${wasmFiles[0]} and its glue`);
+console.log(
+  `short-imports: ${renamed.size} imports and ${exportsRenamed.size} exports renamed in ` +
+    `${wasmFiles[0]} and its glue`,
+);

@@ -6,12 +6,14 @@
 pub(crate) mod events;
 pub(crate) mod triage;
 
-use gloo_net::http::{Request, Response};
 use runboard_shared::{
     Bootstrap, ExecuteRequest, ExecuteResponse, ExecutionDetail, ExportFormat, FromJson,
     HistoryPage, HistoryQuery, JobId, JobsRequest, JobsResponse, ProjectId, RunId, Target,
     TestHistory, TestRun, ToJson,
 };
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, RequestInit, Response};
 
 use crate::logic::failure::Failure;
 
@@ -92,51 +94,103 @@ pub(crate) async fn test_run(
     run: &RunId,
     etag: Option<&str>,
 ) -> Result<(Fresh, Option<String>), Failure> {
-    let mut request = Request::get(&Target::TestRun(project.clone(), run.clone()).path());
-    if let Some(etag) = etag {
-        request = request.header("If-None-Match", etag);
-    }
-    let sent = request.send().await;
+    let path = Target::TestRun(project.clone(), run.clone()).path();
+    let headers: &[(&str, &str)] = match etag {
+        Some(etag) => &[("If-None-Match", etag)],
+        None => &[],
+    };
+    let sent = fetch("GET", &path, headers, None).await;
     if sent.as_ref().is_ok_and(|response| response.status() == 304) {
         return Ok((Fresh::Same, etag.map(str::to_owned)));
     }
     let tag = sent
         .as_ref()
         .ok()
-        .and_then(|response| response.headers().get("etag"));
+        .and_then(|response| header(response, "etag"));
     Ok((Fresh::Changed(read(sent).await?), tag))
 }
 
 /// GETs `target` and reads its JSON answer.
 async fn get<T: FromJson>(target: &Target) -> Result<T, Failure> {
-    read(Request::get(&target.path()).send().await).await
+    read(fetch("GET", &target.path(), &[], None).await).await
 }
 
-/// POSTs JSON (written with the shared crate's [`ToJson`], not serde) with
-/// `Content-Type: application/json`, which the proxy's CSRF rule requires.
+/// POSTs JSON (written with the shared crate's [`ToJson`], not serde) and reads the
+/// JSON answer.
 async fn post<B: ToJson, T: FromJson>(target: &Target, body: &B) -> Result<T, Failure> {
-    let request = Request::post(&target.path())
-        .header("Content-Type", "application/json")
-        .body(body.to_json())
-        .map_err(|_| Failure::BadAnswer("could not encode the request".into()))?;
-    read(request.send().await).await
+    decode(&change("POST", target, Some(&body.to_json())).await?)
+}
+
+/// Sends a change (`POST`, `DELETE`) to `target` with its JSON body, if any, and
+/// `Content-Type: application/json`, which the proxy's CSRF rule requires of every
+/// change; the text of its 2xx answer.
+async fn change(method: &str, target: &Target, json: Option<&str>) -> Result<String, Failure> {
+    let headers = [("Content-Type", "application/json")];
+    body(fetch(method, &target.path(), &headers, json).await).await
+}
+
+/// Sends one request to this page's origin with the browser's `fetch`, in its default
+/// `cors` mode with `same-origin` credentials: the request the page's preload hints
+/// (`proxy/src/static_files/hints.rs`) ask for, so the browser hands a preloaded answer
+/// over instead of fetching again. Straight over `web-sys`: a request builder would add
+/// about 1 KB to the first load (frontend README, "Size"). `Err` only when no answer came.
+async fn fetch(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Response, Failure> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    if !headers.is_empty() {
+        let map = Headers::new().map_err(|_| Failure::Offline)?;
+        for (name, value) in headers {
+            map.set(name, value).map_err(|_| Failure::Offline)?;
+        }
+        init.set_headers(&map);
+    }
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let window = web_sys::window().ok_or(Failure::Offline)?;
+    let answer = JsFuture::from(window.fetch_with_str_and_init(path, &init)).await;
+    answer
+        .ok()
+        .and_then(|answer| answer.dyn_into::<Response>().ok())
+        .ok_or(Failure::Offline)
+}
+
+/// The value of the answer's header `name`, if it has one.
+fn header(response: &Response, name: &str) -> Option<String> {
+    response.headers().get(name).ok().flatten()
 }
 
 /// Reads the JSON answer of a request that was sent, with the shared crate's
 /// [`FromJson`], not serde (which would cost ~90 KB of wasm; frontend README, "Size").
 /// Only the decoding is generic: the rest is [`body`], compiled once rather than once
 /// per answer type.
-async fn read<T: FromJson>(sent: Result<Response, gloo_net::Error>) -> Result<T, Failure> {
-    let text = body(sent).await?;
-    runboard_shared::from_json(&text).map_err(|e| Failure::BadAnswer(e.to_string()))
+async fn read<T: FromJson>(sent: Result<Response, Failure>) -> Result<T, Failure> {
+    decode(&body(sent).await?)
+}
+
+/// An answer's JSON text as `T`.
+fn decode<T: FromJson>(text: &str) -> Result<T, Failure> {
+    runboard_shared::from_json(text).map_err(|e| Failure::BadAnswer(e.to_string()))
 }
 
 /// The text of a 2xx answer; any other status is classified as a [`Failure`].
-async fn body(sent: Result<Response, gloo_net::Error>) -> Result<String, Failure> {
-    let response = sent.map_err(|_| Failure::Offline)?;
+async fn body(sent: Result<Response, Failure>) -> Result<String, Failure> {
+    let response = sent?;
     let status = response.status();
-    let retry_after = response.headers().get("retry-after");
-    let text = response.text().await.map_err(|_| Failure::Offline)?;
+    let retry_after = header(&response, "retry-after");
+    let text = match response.text() {
+        Ok(text) => JsFuture::from(text)
+            .await
+            .ok()
+            .and_then(|text| text.as_string()),
+        Err(_) => None,
+    }
+    .ok_or(Failure::Offline)?;
     if !(200..300).contains(&status) {
         return Err(Failure::from_response(
             status,

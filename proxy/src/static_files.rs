@@ -87,7 +87,7 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
     let config = state.config();
     let page = PageHeaders {
         frame_ancestors: &config.embed.frame_ancestors,
-        preload: hints::preload(&path, &config),
+        preload: hints::preload(&path, config),
     };
     let Some(dir) = config.widget_override() else {
         return embedded::serve(embedded::WIDGET, &path, request.headers(), &page);

@@ -1,13 +1,12 @@
 //! Triage over HTTP (issue 21): a run's verdict and the project's rules, every path a
 //! shared [`Target`], answers read with shared's `FromJson` and requests written with
-//! `ToJson` through [`api`](super)'s own `get` and `body`.
+//! `ToJson` through [`api`](super)'s own `get` and `change`.
 
-use gloo_net::http::Request;
 use runboard_shared::{
     NewRule, ProjectId, RuleId, RulesPage, RulesQuery, RunId, Target, ToJson, Verdict,
 };
 
-use super::{body, get};
+use super::{change, get};
 use crate::logic::failure::Failure;
 
 /// `GET /runboard/verdict/{projId}/{runId}`: the run's failures classed and how many
@@ -28,11 +27,10 @@ pub(crate) async fn rules(project: &ProjectId, expired: bool) -> Result<RulesPag
 /// the widget does not read: the verdict read next shows what it changed, so no decoder
 /// runs for it). A `400` names the field in its message (`"until: …"`).
 pub(crate) async fn create_rule(project: &ProjectId, rule: &NewRule) -> Result<(), Failure> {
-    let request = Request::post(&Target::RuleCreate(project.clone()).path())
-        .header("Content-Type", "application/json")
-        .body(rule.to_json())
-        .map_err(|_| Failure::BadAnswer("could not encode the request".into()))?;
-    body(request.send().await).await.map(drop)
+    let target = Target::RuleCreate(project.clone());
+    change("POST", &target, Some(&rule.to_json()))
+        .await
+        .map(drop)
 }
 
 /// `DELETE /runboard/rules/{projId}/{ruleId}`: `204`. Sent with the JSON content type a
@@ -40,6 +38,5 @@ pub(crate) async fn create_rule(project: &ProjectId, rule: &NewRule) -> Result<(
 /// a change needs to pass the proxy's CSRF rule, though it has no body.
 pub(crate) async fn delete_rule(project: &ProjectId, rule: &RuleId) -> Result<(), Failure> {
     let target = Target::RuleDelete(project.clone(), rule.clone());
-    let request = Request::delete(&target.path()).header("Content-Type", "application/json");
-    body(request.send().await).await.map(drop)
+    change("DELETE", &target, None).await.map(drop)
 }

@@ -4,11 +4,20 @@
 //! the rules, the previous finished run of the same selection, each failed test's last
 //! results, and which tests belong to the suites and features that rules and owners name.
 //! When the ledger has no record of the run (started elsewhere and not yet seen), nothing
-//! is known of its past: every failure no rule covers is `failing`.
+//! is known of its past: every failure no rule covers is `failing`. The answer's
+//! `Server-Timing` header says where the time went (durations only), which the verdict
+//! bench reads.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Instant,
+};
 
-use axum::{Json, extract::State};
+use axum::{
+    extract::State,
+    http::{HeaderName, HeaderValue, header},
+    response::{IntoResponse, Response},
+};
 use runboard_ledger::{Execution, Member};
 use runboard_shared::{
     Day, FLIP_WINDOW, FailureFacts, KnownMatch, NewRule, RuleRef, RunId, Scope, TestResult,
@@ -33,13 +42,35 @@ pub(crate) async fn verdict(
     State(state): State<AppState>,
     _identity: Identity,
     RunPath(proj, run): RunPath,
-) -> Result<Json<Verdict>, AppError> {
+) -> Result<Response, AppError> {
     let project = state.project(&proj)?;
+    let mut timing = Timing::start();
     let answer = reads::test_run(&state, project, &run).await?;
     let report: TestRun =
         serde_json::from_slice(answer.bytes()).map_err(|_| AppError::UpstreamInvalid)?;
-    let verdict = compute(&state, project, &run, &report, answer.is_finished()).await?;
-    Ok(Json(verdict))
+    timing.mark("report");
+    let verdict = timed(
+        &state,
+        project,
+        &run,
+        &report,
+        answer.is_finished(),
+        &mut timing,
+    )
+    .await?;
+    let body = serde_json::to_vec(&verdict).map_err(|_| AppError::UpstreamInvalid)?;
+    timing.mark("json");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (SERVER_TIMING, timing.header()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// The verdict of `report` (run `run` of `project`); `finished` says it is final.
@@ -50,13 +81,67 @@ pub(crate) async fn compute(
     report: &TestRun,
     finished: bool,
 ) -> Result<Verdict, AppError> {
-    let facts = Facts::gather(state, project, run, report).await?;
-    Ok(Verdict::of_run(
+    timed(state, project, run, report, finished, &mut Timing::start()).await
+}
+
+async fn timed(
+    state: &AppState,
+    project: &ProjectConfig,
+    run: &RunId,
+    report: &TestRun,
+    finished: bool,
+    timing: &mut Timing,
+) -> Result<Verdict, AppError> {
+    let facts = Facts::gather(state, project, run, report, timing).await?;
+    let verdict = Verdict::of_run(
         report,
         finished,
         |test| facts.of(test),
         |test| facts.owners_of(&test.id),
-    ))
+    );
+    timing.mark("classify");
+    Ok(verdict)
+}
+
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+
+/// Where a verdict's time went, step by step: the `Server-Timing` header (names and
+/// milliseconds only), `total` last.
+struct Timing {
+    started: Instant,
+    last: Instant,
+    marks: Vec<(&'static str, f64)>,
+}
+
+impl Timing {
+    fn start() -> Self {
+        let now = Instant::now();
+        Self {
+            started: now,
+            last: now,
+            marks: Vec::new(),
+        }
+    }
+
+    /// Ends step `name`, begun at the previous mark.
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        let ms = now.duration_since(self.last).as_secs_f64() * 1000.0;
+        self.marks.push((name, ms));
+        self.last = now;
+    }
+
+    fn header(&self) -> HeaderValue {
+        let total = self.last.duration_since(self.started).as_secs_f64() * 1000.0;
+        let text = self
+            .marks
+            .iter()
+            .chain([&("total", total)])
+            .map(|(name, ms)| format!("{name};dur={ms:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("total"))
+    }
 }
 
 /// Everything known about a run's failures, gathered once per verdict.
@@ -80,10 +165,12 @@ impl<'a> Facts<'a> {
         project: &'a ProjectConfig,
         run: &RunId,
         report: &TestRun,
+        timing: &mut Timing,
     ) -> Result<Self, AppError> {
         let ledger = state.ledger().ledger();
         let id = project.id.as_str();
         let rules = state.triage().rules(ledger, &project.id).await?;
+        timing.mark("rules");
         let execution = ledger
             .execution_of_run(id, run.as_str())
             .await
@@ -98,6 +185,7 @@ impl<'a> Facts<'a> {
             Some(execution) if !failed.is_empty() => past(state, id, execution, &failed).await?,
             _ => (HashSet::new(), HashMap::new()),
         };
+        timing.mark("history");
         let today = today();
         let (quarantined_tests, quarantined_groups) = quarantines(&rules, today);
         let wanted = group_selectors(&rules, &quarantined_groups, &project.owners);
@@ -110,6 +198,7 @@ impl<'a> Facts<'a> {
                 .collect();
             ledger.members(id, &wanted).await.map_err(ledger_error)?
         };
+        timing.mark("members");
         Ok(Self {
             rules,
             owners: &project.owners,

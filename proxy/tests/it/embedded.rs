@@ -1,7 +1,8 @@
 //! The widget built into the binary (`proxy/build.rs`), served by the whole router without
 //! `widget_dir`: every file of `frontend/dist` in each form, ETags and 304s, cache rules,
-//! HEAD, and `index.html` for client routes. `./x test` builds the widget before the tests,
-//! so the build embedded it.
+//! HEAD, and `index.html` for client routes, with the preload hints of its address (from
+//! either source, never echoing an address that is not a valid report's). `./x test`
+//! builds the widget before the tests, so the build embedded it.
 
 use std::{
     io::Read,
@@ -15,7 +16,7 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use runboard_proxy::{AppState, WidgetSource, app};
-use runboard_shared::RUNBOARD_PREFIX;
+use runboard_shared::{RUNBOARD_PREFIX, RunId, RunPage, Target};
 use tower::ServiceExt;
 
 use crate::common;
@@ -218,4 +219,125 @@ async fn head_answers_the_headers_of_get_without_a_body() {
         let length = header(&head, &header::CONTENT_LENGTH).map(|v| v.parse::<usize>().unwrap());
         assert_eq!(length, Some(get_body.len()), "{path}");
     }
+}
+
+/// A router serving the built widget from its folder (`widget_dir`, re-theming without a
+/// rebuild): the page's hints do not depend on where the widget comes from.
+async fn router_from_dir() -> Router {
+    let mut config = common::config_for("http://127.0.0.1:9", "embedded-test-key");
+    config.widget_dir = Some(dist());
+    app(AppState::new(config).await.unwrap())
+}
+
+/// The paths the page's `Link` header hints, each checked to be a preload the widget's
+/// `fetch` takes over (`as=fetch`, CORS mode with `same-origin` credentials).
+fn hinted(response: &Response<Body>) -> Vec<String> {
+    let Some(link) = header(response, &header::LINK) else {
+        return Vec::new();
+    };
+    link.split(", ")
+        .map(|hint| {
+            let (path, params) = hint.split_once(">; ").expect("<path>; params");
+            assert_eq!(
+                params, "rel=preload; as=fetch; crossorigin=anonymous",
+                "{link}"
+            );
+            path.strip_prefix('<').expect("<path>").to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_page_hints_the_reads_its_widget_starts_with() {
+    let run = RunId::parse("64f1c0aa72e0bd5e11c0ffee").unwrap();
+    let page = RunPage {
+        project: common::project_id(),
+        run: run.clone(),
+    }
+    .path();
+    let bootstrap = &Target::Bootstrap.path();
+    let report = &Target::TestRun(common::project_id(), run.clone()).path();
+    let verdict = &Target::Verdict(common::project_id(), run).path();
+    let index = std::fs::read(dist().join("index.html")).unwrap();
+    let project = common::PROJECT;
+    let check = async |router: &Router, method: Method, path: &str, expected: &[&str]| {
+        let (response, body) = send(router, method.clone(), path, &[]).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(hinted(&response), expected, "{method} {path}");
+        if method == Method::GET {
+            assert_eq!(body, index, "{path}: the page itself is the build's");
+        }
+    };
+    for router in [router().await, router_from_dir().await] {
+        for method in [Method::GET, Method::HEAD] {
+            // A run report of a configured project: its report and verdict too.
+            check(
+                &router,
+                method.clone(),
+                &page,
+                &[bootstrap, report, verdict],
+            )
+            .await;
+            let slash = format!("{page}/");
+            check(
+                &router,
+                method.clone(),
+                &slash,
+                &[bootstrap, report, verdict],
+            )
+            .await;
+        }
+        // Every other page of the widget: the bootstrap alone.
+        for path in [
+            "/".to_owned(),
+            "/index.html".to_owned(),
+            format!("/p/{project}/start"),
+            format!("/p/{project}/history"),
+            format!("/p/{project}/runs"),
+            "/p/not-configured/runs/r1".to_owned(),
+        ] {
+            check(&router, Method::GET, &path, &[bootstrap]).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_hostile_report_address_is_never_written_back() {
+    let project = common::PROJECT;
+    let bootstrap = Target::Bootstrap.path();
+    let long = "r".repeat(65);
+    let hostile = [
+        format!("/p/{project}/runs/%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
+        format!("/p/{project}/runs/r1%3E%3B%20rel%3Dpreload%3B%20as%3Dscript"),
+        format!("/p/{project}/runs/r1%2C%20%3C%2Fevil.js%3E"),
+        format!("/p/{project}/runs/r1%0D%0ALink:%20x"),
+        format!("/p/{project}/runs/.."),
+        format!("/p/{project}/runs/{long}"),
+        format!("/p/{project}/runs/a%2Fb"),
+        "/p/%3Cimg%20src%3Dx%3E/runs/r1".to_owned(),
+        format!("/p/{project}/runs/r1/extra"),
+    ];
+    for router in [router().await, router_from_dir().await] {
+        for path in &hostile {
+            let (response, _) = send(&router, Method::GET, path, &[]).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            assert_eq!(hinted(&response), [bootstrap.as_str()], "{path}");
+            let link = header(&response, &header::LINK).unwrap();
+            for echoed in ["script", "evil", "img", "extra", "%", "..", long.as_str()] {
+                assert!(!link.contains(echoed), "{path} echoed into {link}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_the_page_carries_hints() {
+    let router = router().await;
+    for path in widget_files().iter().filter(|p| *p != "/index.html") {
+        let (response, _) = send(&router, Method::GET, path, &[]).await;
+        assert_eq!(header(&response, &header::LINK), None, "{path}");
+    }
+    let reserved = format!("{RUNBOARD_PREFIX}nope");
+    let (api, _) = send(&router, Method::GET, &reserved, &[]).await;
+    assert_eq!(header(&api, &header::LINK), None);
 }

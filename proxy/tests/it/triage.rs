@@ -4,8 +4,9 @@
 //! class of `GET /runboard/verdict/…` checked against the simulator's own reports; the
 //! exports carry the class; a rule whose `until` has passed (written straight into the
 //! ledger) stops applying with no restart; every bad input is refused with a 400 naming
-//! the field and nothing stored; a viewer gets 403; rules survive a restart (SQLite
-//! file) and two Runboards on one PostgreSQL database share them.
+//! the field and nothing stored; a viewer gets 403; each attempt to change a rule
+//! writes one audit line; rules survive a restart (SQLite file) and two Runboards on one
+//! PostgreSQL database share them.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -733,4 +734,79 @@ async fn two_runboards_on_one_postgres_share_the_rules() {
     );
     a.shutdown().await;
     b.shutdown().await;
+}
+
+/// The `runboard::audit` lines about rules written so far.
+fn rule_lines(logs: &crate::common::log_capture::Buffer) -> Vec<Value> {
+    logs.text()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["target"] == "runboard::audit" && line["fields"]["message"] == "rule")
+        .map(|line| line["fields"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn each_attempt_to_change_a_rule_writes_one_audit_line() {
+    let name = "triage::each_attempt_to_change_a_rule_writes_one_audit_line";
+    if !crate::common::alone::in_own_process(name).await {
+        return;
+    }
+    let logs = crate::common::log_capture::Buffer::default();
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info,runboard_sim=off"))
+        .with_writer(logs.clone())
+        .init();
+    let stack = Stack::new(false).await;
+    let server = stack.runboard().await;
+    let rule = json!({"kind": "quarantine", "featureId": "f1", "until": day(2), "reason": "r"});
+    let (status, created) = stack.create(&server, LEAD, &rule).await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(stack.create(&server, VIEWER, &rule).await.0, 403);
+    assert_eq!(
+        stack
+            .create(&server, LEAD, &json!({"kind": "mute"}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(stack.delete(&server, LEAD, id).await, 204);
+    let lines = rule_lines(&logs);
+    let seen: Vec<(&str, &str, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            let text = |k: &str| l[k].as_str().unwrap_or("<missing>");
+            (
+                text("user"),
+                text("action"),
+                text("outcome"),
+                text("rule_id"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (LEAD, "create", "created", id),
+            (VIEWER, "create", "refused", ""),
+            (LEAD, "create", "refused", ""),
+            (LEAD, "delete", "deleted", id),
+        ]
+    );
+    assert_eq!(lines[0]["scope"], "featureId f1");
+    assert_eq!(lines[0]["until"], day(2));
+    assert_eq!(lines[0]["kind"], "quarantine");
+    assert_eq!(lines[0]["project"], PROJECT);
+    assert!(
+        lines[2]["reason"].as_str().unwrap().starts_with("kind: "),
+        "{}",
+        lines[2]
+    );
+    for line in &lines {
+        let time = line["time"].as_str().unwrap_or_default();
+        assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok(), "{line}");
+    }
+    server.shutdown().await;
 }

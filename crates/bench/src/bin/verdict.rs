@@ -3,8 +3,9 @@
 //! in-process `runboard` whose ledger (a SQLite file) holds nine earlier runs of the same
 //! selection, so every fact is read: the previous run, each failure's last results, the
 //! members of the suites rules name. The report itself is in the finished-report cache
-//! after the first request, as it is for every viewer after the first; what is timed is
-//! the rest, measured from the client on loopback (an upper bound of the server's time).
+//! after the first request, as it is for every viewer after the first. The server's time
+//! is read from the answer's `Server-Timing` header (its steps: the report parsed, the
+//! rules, the ledger's history and members, classing, JSON), beside the client's.
 
 use std::{
     io::Write,
@@ -120,20 +121,36 @@ async fn run(args: &Args) -> anyhow::Result<()> {
 
     let target = Target::Verdict(project_id(), RunId::parse(&run)?);
     let verdict_url = format!("{}{}", stack.server.url(), target.path());
-    let (first, verdict) = timed_verdict(&client, &verdict_url).await?;
-    let mut times = Vec::with_capacity(args.repeat);
+    let first = timed_verdict(&client, &verdict_url).await?;
+    let mut runs = Vec::with_capacity(args.repeat);
     for _ in 0..args.repeat {
-        times.push(timed_verdict(&client, &verdict_url).await?.0);
+        runs.push(timed_verdict(&client, &verdict_url).await?);
     }
-    times.sort_unstable();
-    let median = percentile(&times, 50.0);
+    let sorted = |of: &dyn Fn(&Timed) -> Duration| {
+        let mut times: Vec<Duration> = runs.iter().map(of).collect();
+        times.sort_unstable();
+        times
+    };
+    let server = sorted(&|t| t.server());
+    let median = percentile(&server, 50.0);
+    let steps: Vec<String> = first
+        .steps
+        .iter()
+        .filter(|(name, _)| name != "total")
+        .map(|(name, _)| {
+            let times = sorted(&|t| t.step(name));
+            format!("{name} {}", ms(percentile(&times, 50.0)))
+        })
+        .collect();
+    let verdict = &first.verdict;
     let counts = verdict.counts;
     let text = format!(
-        "- Verdict of a {} -test run with {} failures ({} new, {} known, {} flaky, {} \
+        "- Verdict of a {}-test run with {} failures ({} new, {} known, {} flaky, {} \
          quarantined, {} failing; {} blocking) against {} rules, {} earlier runs in the \
-         ledger (SQLite file): median {}, p95 {}, max {} over {} requests (budget {}: {}); \
-         the first after the rules changed (reads and compiles them) {}; creating the {} \
-         rules through POST {} each",
+         ledger (SQLite file): server-side median {}, p95 {}, max {} over {} requests \
+         (budget {}: {}; steps, median: {}); measured by the client on loopback, answer \
+         received, median {}; the first after the rules changed (reads and compiles them) \
+         {} server-side; creating the {} rules through POST {} each",
         counts.total,
         counts.failed,
         counts.new,
@@ -145,12 +162,14 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         args.rules,
         args.history,
         ms(median),
-        ms(percentile(&times, 95.0)),
-        ms(percentile(&times, 100.0)),
+        ms(percentile(&server, 95.0)),
+        ms(percentile(&server, 100.0)),
         args.repeat,
         ms(BUDGET),
         if median <= BUDGET { "met" } else { "NOT met" },
-        ms(first),
+        steps.join(", "),
+        ms(percentile(&sorted(&|t| t.client), 50.0)),
+        ms(first.server()),
         args.rules,
         ms(creating / u32::try_from(args.rules.max(1)).unwrap_or(1)),
     );
@@ -335,18 +354,55 @@ async fn write_rules(
     Ok(())
 }
 
-/// One verdict, timed from the request to the last byte of its answer.
-async fn timed_verdict(client: &reqwest::Client, url: &str) -> anyhow::Result<(Duration, Verdict)> {
+/// One verdict: its time from the request to the last byte of its answer, the server's
+/// own steps (`Server-Timing`: name and duration, `total` last) and the verdict.
+async fn timed_verdict(client: &reqwest::Client, url: &str) -> anyhow::Result<Timed> {
     let started = Instant::now();
-    let bytes = client
-        .get(url)
-        .send()
-        .await?
-        .error_for_status()?
-        .bytes()
-        .await?;
-    let took = started.elapsed();
-    Ok((took, serde_json::from_slice(&bytes)?))
+    let response = client.get(url).send().await?.error_for_status()?;
+    let steps = response
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .map(server_timing)
+        .unwrap_or_default();
+    let bytes = response.bytes().await?;
+    Ok(Timed {
+        client: started.elapsed(),
+        steps,
+        verdict: serde_json::from_slice(&bytes)?,
+    })
+}
+
+/// One timed verdict.
+struct Timed {
+    client: Duration,
+    steps: Vec<(String, Duration)>,
+    verdict: Verdict,
+}
+
+impl Timed {
+    /// The server's whole time.
+    fn server(&self) -> Duration {
+        self.step("total")
+    }
+
+    fn step(&self, name: &str) -> Duration {
+        self.steps
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(Duration::ZERO, |(_, d)| *d)
+    }
+}
+
+/// `name;dur=ms, …` as names and durations.
+fn server_timing(text: &str) -> Vec<(String, Duration)> {
+    text.split(',')
+        .filter_map(|part| {
+            let (name, dur) = part.trim().split_once(";dur=")?;
+            let ms: f64 = dur.parse().ok()?;
+            Some((name.to_owned(), Duration::from_secs_f64(ms / 1000.0)))
+        })
+        .collect()
 }
 
 fn ms(duration: Duration) -> String {

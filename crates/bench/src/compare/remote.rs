@@ -12,7 +12,7 @@ use std::{path::PathBuf, time::Duration};
 
 use chrono::DateTime;
 use reqwest::Client;
-use runboard_shared::{ProjectId, RunId, Selector, TestRun, test_run_path};
+use runboard_shared::{ProjectId, RunId, RunPage, Selector, TestRun, test_run_path};
 use runboard_sim::{RunningSim, SimProject};
 
 pub use page::Link;
@@ -210,9 +210,20 @@ impl Servers {
         format!("{}{path}", self.meter.url())
     }
 
-    /// The widget's address of a run's report.
-    fn run_url(&self, run: &str) -> String {
-        self.page_url(&format!("/p/{}/runs/{run}", self.project.id))
+    /// The widget's address of a run's report, the one `runboard` sends with preload
+    /// hints (`shared`'s `RunPage`).
+    fn run_url(&self, run: &str) -> Result<String, BenchError> {
+        let page = RunPage {
+            project: ProjectId::parse(self.project.id.as_str())?,
+            run: RunId::parse(run)?,
+        };
+        Ok(self.page_url(&page.path()))
+    }
+
+    /// The project's start view. (`/` was the first project's start view until the
+    /// status board took its place, issue 21.)
+    fn start_url(&self) -> String {
+        self.page_url(&format!("/p/{}/start", self.project.id))
     }
 
     async fn stop(self) {
@@ -245,19 +256,19 @@ async fn finished_pages(
             (
                 "start page".to_owned(),
                 None,
-                servers.page_url("/"),
+                servers.start_url(),
                 Page::Start,
             ),
             (
                 format!("finished {}-test report", thousands(small.tests)),
                 Some(SMALL_GOAL),
-                servers.run_url(&small.id),
+                servers.run_url(&small.id)?,
                 Page::Finished,
             ),
             (
                 format!("finished {}-test report", thousands(large.tests)),
                 Some(LARGE_GOAL),
-                servers.run_url(&large.id),
+                servers.run_url(&large.id)?,
                 Page::Finished,
             ),
         ];
@@ -308,7 +319,7 @@ async fn live_page(
         for _ in 0..options.visits {
             let job = caller.execute(everything(&catalog)?).await?;
             let run = caller.run_of(&job).await?;
-            let url = servers.run_url(&run);
+            let url = servers.run_url(&run)?;
             let visit = page::visit(
                 browser,
                 &servers.meter,

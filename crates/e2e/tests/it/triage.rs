@@ -43,7 +43,10 @@ async fn press(b: &Browser, key: &str) -> Result<()> {
 async fn value(b: &Browser, css: &str) -> Result<String> {
     b.wait_css(css).await?;
     let v = b
-        .js("return document.querySelector(arguments[0]).value;", vec![json!(css)])
+        .js(
+            "return document.querySelector(arguments[0]).value;",
+            vec![json!(css)],
+        )
         .await?;
     Ok(v.as_str().unwrap_or_default().to_owned())
 }

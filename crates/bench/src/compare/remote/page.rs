@@ -42,6 +42,10 @@ impl Link {
     }
 }
 
+/// How long a finished report's visit waits, past its final verdict, for the server's
+/// verdict to show.
+const JUDGED_WAIT: Duration = Duration::from_secs(3);
+
 /// What kind of page a visit opens, which says what its verdict is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Page {
@@ -85,9 +89,10 @@ impl Page {
 /// (ms since navigation start) at the first frame after each condition held. `verdict`
 /// is any verdict (a live run's "Running · 12 of 36 done" too), `final` one that is not
 /// running, `start` the start view's button; `document` is when this script ran, which
-/// on the emulated link is at least its latency; `app` when the widget has mounted and
+/// on the emulated link is at least its latency; `app` when the widget has mounted,
 /// `ready` when it has read its bootstrap (the stages between the widget's last byte and
-/// the verdict).
+/// the verdict) and `judged` when the header shows the server's verdict (its wording,
+/// which replaces the report's own once read).
 const MARKS: &str = r#"
 (() => {
   if (!location.protocol.startsWith('http')) return;
@@ -109,7 +114,8 @@ const MARKS: &str = r#"
     if (document.querySelector('[data-testid=start-button]')) at('start');
     if (document.querySelector('.rb-app')) at('app');
     if (document.querySelector('[data-ready="1"]')) at('ready');
-    if ('final' in marks || 'start' in marks) observer.disconnect();
+    if (document.querySelector('[data-testid=run-status][data-blocking]')) at('judged');
+    if (('final' in marks && 'judged' in marks) || 'start' in marks) observer.disconnect();
   });
   observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
 })();
@@ -139,6 +145,9 @@ pub(crate) struct Stages {
     pub(crate) app: Option<f64>,
     /// The widget has read its bootstrap.
     pub(crate) ready: Option<f64>,
+    /// The header shows the server's verdict (a finished report of a server that has
+    /// verdicts).
+    pub(crate) judged: Option<f64>,
 }
 
 /// One request of a visit as the page's own timing saw it (Navigation and Resource
@@ -168,6 +177,7 @@ struct Marks {
     start: Option<f64>,
     app: Option<f64>,
     ready: Option<f64>,
+    judged: Option<f64>,
     /// `performance.timeOrigin`, added by the collecting script.
     origin: f64,
     /// Every request so far, added by the collecting script.
@@ -218,6 +228,10 @@ pub(crate) async fn visit(
             marks.document
         )));
     }
+    let judged = match (page, marks.judged) {
+        (Page::Finished, None) => judged(browser).await,
+        (_, judged) => judged,
+    };
     let shown = page.shown(&marks).unwrap_or_default();
     Ok(Visit {
         verdict: millis(shown),
@@ -226,9 +240,26 @@ pub(crate) async fn visit(
         stages: Stages {
             app: marks.app,
             ready: marks.ready,
+            judged,
         },
         requests: before(marks.requests, shown),
     })
+}
+
+/// When the header showed the server's verdict, waiting for it a little past the final
+/// verdict (it is read once the report is in); `None` from a server without verdicts.
+async fn judged(browser: &Browser) -> Option<f64> {
+    wait_for("the server's verdict", JUDGED_WAIT, || async {
+        let value = browser
+            .js(
+                "const m = window.__runboardMarks; return m ? m.judged : null;",
+                vec![],
+            )
+            .await?;
+        Ok(value.as_f64())
+    })
+    .await
+    .ok()
 }
 
 /// No cache, no cookies, no storage of the origin, and the slow link.

@@ -104,13 +104,14 @@ fn waterfall(row: &PageRow) -> String {
     let at = |mark: Option<f64>| mark.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.0} ms"));
     let mut out = format!(
         "\nRequests of the {}, its median visit ({}), until the verdict (ms of the \
-         page's clock; bytes as transferred, headers included; the widget mounted at {} \
-         and had read its bootstrap at {}):\n\n\
+         page's clock; bytes as transferred, headers included; the widget mounted at {}, \
+         had read its bootstrap at {}, showed the server's verdict at {}):\n\n\
          | request | by | start | end | bytes |\n|---|---|--:|--:|--:|\n",
         row.page,
         seconds(visit.verdict),
         at(visit.stages.app),
         at(visit.stages.ready),
+        at(visit.stages.judged),
     );
     for request in &visit.requests {
         let _ = writeln!(
@@ -203,6 +204,7 @@ mod tests {
             stages: super::super::Stages {
                 app: Some(1_200.4),
                 ready: None,
+                judged: Some(1_500.0),
             },
             requests: vec![super::super::Fetch {
                 path: path.to_owned(),
@@ -225,7 +227,10 @@ mod tests {
         let text = waterfall(&row);
         assert!(text.contains("median visit (1.50 s)"), "{text}");
         assert!(
-            text.contains("mounted at 1200 ms and had read its bootstrap at –"),
+            text.contains(
+                "mounted at 1200 ms, had read its bootstrap at –, showed the server's \
+                 verdict at 1500 ms"
+            ),
             "{text}"
         );
         assert!(
