@@ -206,3 +206,27 @@ async fn body(sent: Result<Response, Failure>) -> Result<String, Failure> {
 pub(crate) fn export_url(project: &ProjectId, run: &RunId, format: ExportFormat) -> String {
     Target::Export(project.clone(), run.clone(), format).path()
 }
+
+#[cfg(test)]
+mod tests {
+    use runboard_shared::{ProjectId, RunId, RunPage};
+
+    use crate::router::Route;
+
+    /// `runboard` sends a report's page with hints to preload its reads when the address
+    /// is a shared `RunPage` (`proxy/src/static_files/hints.rs`); the widget must read the
+    /// same address as the same run, or [`super::fetch`] asks again for nothing.
+    #[test]
+    fn the_report_address_the_server_hints_is_the_widget_s_run_route() {
+        let page = RunPage {
+            project: ProjectId::parse("shop_2").unwrap(),
+            run: RunId::parse("64f1c0-aa").unwrap(),
+        };
+        let route = Route::Run {
+            project: "shop_2".to_owned(),
+            run: "64f1c0-aa".to_owned(),
+        };
+        assert_eq!(Route::parse(&page.path()), route);
+        assert_eq!(RunPage::parse(&route.href()), Some(page));
+    }
+}

@@ -52,9 +52,8 @@ pub use target::{
 };
 pub use test_error::error_text;
 pub use verdict::{
-    Classified, FailureClass, FailureFacts, Headline, KnownMatch, Verdict, VerdictCounts,
-    VerdictFailure, VerdictStatus, classify, count_flips,
-    FLAKY_FLIPS, FLIP_WINDOW,
+    Classified, FLAKY_FLIPS, FLIP_WINDOW, FailureClass, FailureFacts, Headline, KnownMatch,
+    Verdict, VerdictCounts, VerdictFailure, VerdictStatus, classify, count_flips,
 };
 pub use wire::{
     ExecuteResponse, Job, JobsRequest, JobsResponse, RawJson, StatusCount, TestResult, TestRun,

@@ -2,7 +2,7 @@
 //! `/p/{projId}/runs/{runId}`. `runboard` sends the page of such an address with a hint to
 //! start reading the report at once (`proxy/src/static_files/hints.rs`), instead of after
 //! the widget has loaded; the widget's router (`frontend/src/router.rs`) parses the same
-//! address, and its tests hold the two to each other.
+//! address (a test in `frontend/src/api.rs` holds the two to each other).
 
 use crate::{ProjectId, RunId, url};
 

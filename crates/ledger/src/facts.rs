@@ -72,25 +72,29 @@ impl Ledger {
         Ok(out)
     }
 
-    /// The results of `test_ids` in execution `id` (those it has), by test id: what the
-    /// previous run said of this run's failures, without reading its every result.
+    /// The results of `test_ids` in execution `id` of `project` (those it has), by test
+    /// id: what the previous run said of this run's failures, without reading its every
+    /// result.
     pub async fn results_of(
         &self,
+        project: &str,
         id: ExecutionId,
         test_ids: &[&str],
     ) -> Result<Vec<RecentResult>, LedgerError> {
         let mut out = Vec::new();
         for chunk in test_ids.chunks(IDS_PER_QUERY) {
             let rows: Vec<RecentResult> = on_pool!(&self.pool, |pool| {
-                let mut sql = QueryBuilder::new(
-                    "SELECT test_id, status FROM test_results WHERE execution_id = ",
-                );
-                sql.push_bind(id).push(" AND test_id IN (");
+                // Written for the covering index (project, test_id, …, execution_id, status).
+                let mut sql =
+                    QueryBuilder::new("SELECT test_id, status FROM test_results WHERE project = ");
+                sql.push_bind(project).push(" AND test_id IN (");
                 let mut ids = sql.separated(", ");
                 for test in chunk {
                     ids.push_bind(*test);
                 }
-                sql.push(") ORDER BY test_id");
+                sql.push(") AND execution_id = ")
+                    .push_bind(id)
+                    .push(" ORDER BY test_id");
                 sql.build_query_as().fetch_all(pool).await?
             });
             out.extend(rows);

@@ -937,7 +937,7 @@ async fn verdict_facts(l: Ledger) {
         [pair("t1", "Failed"), pair("t2", "Failed")]
     );
     let said: Vec<_> = l
-        .results_of(first, &["t9", "t2", "t1"])
+        .results_of(PROJECT, first, &["t9", "t2", "t1"])
         .await
         .unwrap()
         .into_iter()

@@ -649,7 +649,10 @@ fn triage_settings_have_defaults_ranges_and_overrides() {
         config.auth.triage_users.as_deref(),
         Some(&["a@example.com".to_owned(), "b@example.com".to_owned()][..])
     );
-    assert_eq!(config.auth.triage_groups.as_deref(), Some(&["leads".to_owned()][..]));
+    assert_eq!(
+        config.auth.triage_groups.as_deref(),
+        Some(&["leads".to_owned()][..])
+    );
     // Like the run lists, triage lists without a mode would be ignored: refused.
     refused(
         &format!("{MINIMAL}\n[auth]\ntriage_users = [\"a@example.com\"]\n"),
@@ -667,7 +670,11 @@ fn who_may_triage_defaults_to_who_may_run() {
     assert!(matches!(triagers, Triagers::AsStarters(_)));
     assert!(triagers.admit(Some("x"), &["qa".to_owned()]));
     assert!(!triagers.admit(Some("x"), &["dev".to_owned()]));
-    assert!(config.who_may_triage(&config.projects[0]).contains("whoever may start runs"));
+    assert!(
+        config
+            .who_may_triage(&config.projects[0])
+            .contains("whoever may start runs")
+    );
 
     let text = format!(
         "{MINIMAL}triage_users = [\"Lead@example.com\"]\n{HEADER}run_everyone = true\n\
@@ -675,14 +682,27 @@ fn who_may_triage_defaults_to_who_may_run() {
     );
     let config = Config::from_toml_str(&text, env_of(&env)).unwrap();
     let triagers = Triagers::of(&config.auth, &config.projects[0]);
-    assert!(triagers.admit(Some("lead@example.com"), &[]), "the project's users");
-    assert!(triagers.admit(Some("x"), &["leads".to_owned()]), "[auth]'s groups");
+    assert!(
+        triagers.admit(Some("lead@example.com"), &[]),
+        "the project's users"
+    );
+    assert!(
+        triagers.admit(Some("x"), &["leads".to_owned()]),
+        "[auth]'s groups"
+    );
     assert!(!triagers.admit(Some("x"), &[]), "running is not triaging");
     let text = format!("{MINIMAL}triage_users = []\n{HEADER}run_everyone = true\n");
     let config = Config::from_toml_str(&text, env_of(&env)).unwrap();
     let triagers = Triagers::of(&config.auth, &config.projects[0]);
-    assert!(!triagers.admit(Some("x"), &[]), "an empty list given names nobody");
-    assert!(config.who_may_triage(&config.projects[0]).contains("nobody"));
+    assert!(
+        !triagers.admit(Some("x"), &[]),
+        "an empty list given names nobody"
+    );
+    assert!(
+        config
+            .who_may_triage(&config.projects[0])
+            .contains("nobody")
+    );
 }
 
 #[test]
@@ -701,7 +721,11 @@ fn owners_are_read_and_each_bad_field_is_named() {
     assert!(owners[0].has_member(Some("ann@example.com"), &[]));
     assert!(owners[0].has_member(None, &["co".to_owned()]));
     assert!(!owners[0].has_member(Some("bob@example.com"), &[]));
-    refused(&owner("features = [\"f1\"]"), &env, "projects[0].owners[0].team");
+    refused(
+        &owner("features = [\"f1\"]"),
+        &env,
+        "projects[0].owners[0].team",
+    );
     refused(&owner("team = \"A\""), &env, "projects[0].owners[0].team");
     refused(
         &owner("team = \"A\"\ntests = [\"ok\", \"not ok\"]"),

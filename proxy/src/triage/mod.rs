@@ -1,10 +1,13 @@
-//! Triage (issue 21): the verdict of a run (`verdict.rs`), the rules that class its
-//! failures (`rules.rs`: list, create, delete; stored in the ledger, so every replica
-//! shares them) and the known-issue matcher (`matcher.rs`). Each project's rules are
-//! read and compiled once per change: a verdict asks the ledger only for the rules'
-//! stamp (one small query) and compiles again when another request or replica changed
-//! them.
+//! Triage (issue 21): the verdict of a run (`verdict.rs`, from the facts `facts.rs`
+//! gathers), the rules that class its failures (`rules.rs`: list, create, delete; stored
+//! in the ledger, so every replica shares them) and the known-issue matcher
+//! (`matcher.rs`). Each project's rules are read and compiled once per change: a verdict
+//! asks the ledger only for the rules' stamp (one small query) and compiles again when
+//! another request or replica changed them. A finished report is parsed for verdicts
+//! once and kept (a few, slimmed to what a verdict reads), as its bytes are kept by the
+//! shared reads.
 
+mod facts;
 mod matcher;
 mod rules;
 mod verdict;
@@ -14,14 +17,20 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use axum::http::HeaderValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use runboard_ledger::{Ledger, RuleRecord, RulesStamp};
-use runboard_shared::{Day, NewRule, ProjectId};
+use runboard_shared::{
+    Day, NewRule, ProjectId, RawJson, RunId, TestRun, TestStatus, Timeline, error_text,
+};
 
 pub(crate) use rules::{create, delete, list};
 pub(crate) use verdict::{compute, verdict};
 
-use crate::{AppError, ledger::ledger_error};
+use crate::{AppError, ledger::ledger_error, reads::Answer};
+
+/// Finished reports kept parsed for verdicts.
+const KEPT_REPORTS: usize = 16;
 
 /// A project's rules as last read, with the known issues compiled.
 pub(crate) struct Compiled {
@@ -74,10 +83,20 @@ impl Compiled {
     }
 }
 
-/// Every project's compiled rules, kept until their stamp changes.
+/// Every project's compiled rules, kept until their stamp changes, and the last finished
+/// reports verdicts were asked of, parsed.
 #[derive(Default)]
 pub(crate) struct Triage {
     compiled: Mutex<HashMap<ProjectId, Arc<Compiled>>>,
+    reports: Mutex<Reports>,
+}
+
+/// Parsed finished reports by run, each with the `ETag` of the answer it was read from
+/// and when it was last used; the least recently used goes past [`KEPT_REPORTS`].
+#[derive(Default)]
+struct Reports {
+    tick: u64,
+    kept: HashMap<(ProjectId, RunId), (HeaderValue, u64, Arc<TestRun>)>,
 }
 
 impl Triage {
@@ -109,6 +128,70 @@ impl Triage {
         let all = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
         all.get(project).cloned()
     }
+
+    /// The report `answer` holds, parsed: a finished one once (then kept while it is
+    /// among the last [`KEPT_REPORTS`] used), a live one each time.
+    pub(crate) fn report(
+        &self,
+        project: &ProjectId,
+        run: &RunId,
+        answer: &Answer,
+    ) -> Result<Arc<TestRun>, AppError> {
+        let key = (project.clone(), run.clone());
+        if answer.is_finished() {
+            let mut reports = self.reports.lock().unwrap_or_else(|p| p.into_inner());
+            reports.tick += 1;
+            let tick = reports.tick;
+            if let Some((etag, used, report)) = reports.kept.get_mut(&key)
+                && etag == answer.etag()
+            {
+                *used = tick;
+                return Ok(report.clone());
+            }
+        }
+        let report: TestRun =
+            serde_json::from_slice(answer.bytes()).map_err(|_| AppError::UpstreamInvalid)?;
+        let report = Arc::new(slim(report));
+        if answer.is_finished() {
+            let mut reports = self.reports.lock().unwrap_or_else(|p| p.into_inner());
+            let tick = reports.tick;
+            reports
+                .kept
+                .insert(key, (answer.etag().clone(), tick, report.clone()));
+            if reports.kept.len() > KEPT_REPORTS {
+                let oldest = reports
+                    .kept
+                    .iter()
+                    .min_by_key(|(_, (_, used, _))| *used)
+                    .map(|(key, _)| key.clone());
+                if let Some(oldest) = oldest {
+                    reports.kept.remove(&oldest);
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// A report with only what a verdict reads: no timelines, no errors but those of failed
+/// tests, each reduced to its headline when that reads back as the same headline (the
+/// known issues match the headline; reading a whole error object for it costs more than
+/// everything else a kept report's verdict does).
+fn slim(mut report: TestRun) -> TestRun {
+    for test in &mut report.tests {
+        test.timeline = Timeline::default();
+        if test.status != TestStatus::Failed {
+            test.error = None;
+        }
+        if let Some(error) = &test.error {
+            let headline = error_text(error).0;
+            let plain = !headline.contains('\n') && headline.trim() == headline;
+            if plain && !headline.is_empty() {
+                test.error = Some(RawJson::from(serde_json::Value::String(headline)));
+            }
+        }
+    }
+    report
 }
 
 /// Today (UTC), the day expiry is judged against.
@@ -121,4 +204,49 @@ fn rfc3339(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// A kept report reads as the same headlines, statuses and ids as the report.
+    #[test]
+    fn a_slimmed_report_keeps_every_headline() {
+        let errors = [
+            json!("Timed out after 10000 ms\nat step 3"),
+            json!("  padded  "),
+            json!({"message": "expected \"Declined\", got \"Approved\"", "step": 4}),
+            json!({"message": "  spaced message \nsecond line"}),
+            json!({"title": "no message"}),
+            json!(null),
+            json!(42),
+            json!(""),
+        ];
+        let tests: Vec<Value> = errors
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                json!({"_id": format!("t{i}"), "status": "Failed", "error": e,
+                "timeline": [{"step": 1}]})
+            })
+            .chain([json!({"_id": "p", "status": "Passed", "error": "odd", "timeline": []})])
+            .collect();
+        let report: TestRun =
+            serde_json::from_value(json!({"runId": "r", "tests": tests})).unwrap();
+        let slimmed = slim(report.clone());
+        for (full, slim) in report.tests.iter().zip(&slimmed.tests) {
+            assert_eq!((&full.id, &full.status), (&slim.id, &slim.status));
+            assert!(slim.timeline.is_empty());
+            let headline =
+                |t: &runboard_shared::TestResult| t.error.as_ref().map(|e| error_text(e).0);
+            if full.status == TestStatus::Failed {
+                assert_eq!(headline(full), headline(slim), "{}", full.id);
+            } else {
+                assert_eq!(slim.error, None);
+            }
+        }
+    }
 }

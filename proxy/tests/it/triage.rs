@@ -625,6 +625,13 @@ async fn bad_rules_are_refused_naming_the_field_and_nothing_is_stored() {
 async fn a_viewer_may_read_rules_but_not_change_them() {
     let stack = Stack::new(false).await;
     let server = stack.runboard().await;
+    // The bootstrap tells the widget whether to show the triage menus.
+    for (user, may) in [(VIEWER, false), (LEAD, true)] {
+        let (status, bootstrap) = stack.get(&server, user, &Target::Bootstrap).await;
+        assert_eq!(status, 200);
+        assert_eq!(bootstrap["projects"][0]["mayTriage"], may, "{user}");
+        assert_eq!(bootstrap["projects"][0]["canRun"], true, "{user}");
+    }
     let body = json!({"kind": "known", "match": "Timed out", "note": "slow staging"});
     let (status, answer) = stack.create(&server, VIEWER, &body).await;
     assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");

@@ -15,13 +15,17 @@ use runboard_e2e::{
 
 /// Today's first load, gzipped (267,562 bytes on 2026-12-07: JSON read and written
 /// without serde, short import names; then 1,373 fewer without gloo-net's request
-/// builder and with short export names; see frontend/README.md, "Size") plus room for
-/// small changes.
-const BUDGET_BYTES: u64 = 267_600;
+/// builder and with short export names; see frontend/README.md, "Size"); raised on
+/// purpose the same day to 326,302 by issue 21's views (verdict line, row menu and
+/// dialogs, Rules page, status board), which issue 20 meant to fit: that goal is open,
+/// and the way back is loading those views as a second module. Plus room for small
+/// changes.
+const BUDGET_BYTES: u64 = 326_400;
 
 /// The bytes on the wire for a browser that accepts brotli (214,811 on 2026-12-07, then
-/// 1,381 fewer: no gloo-net, short export names) plus room for small changes.
-const WIRE_BUDGET_BYTES: u64 = 214_900;
+/// 1,381 fewer: no gloo-net, short export names; raised on purpose to 257,822 by issue
+/// 21's views, see above) plus room for small changes.
+const WIRE_BUDGET_BYTES: u64 = 257_900;
 
 /// Issue 20's goal for the bytes on the wire, said in the failure message.
 const WIRE_GOAL_BYTES: u64 = 200_000;
