@@ -8,6 +8,7 @@
 //! with [`SoakOptions`] is the soak: sustained mixed load, then an account of every start.
 
 mod body;
+pub mod cli;
 mod compare;
 mod error;
 mod fixture;

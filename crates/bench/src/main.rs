@@ -1,11 +1,10 @@
 //! The `runboard-bench` binary: parses the flags, runs the benchmark on a multi-threaded
 //! runtime, prints the table and, with `--record FILE`, appends the dated results.
 
-use std::{io::Write, path::PathBuf, process::ExitCode, time::Duration};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
 
-use anyhow::Context;
 use clap::Parser;
-use runboard_bench::{DEFAULT_SIM_SPEED, Machine, Options, Report};
+use runboard_bench::{DEFAULT_SIM_SPEED, Machine, Options, cli};
 
 /// Measures what `runboard` adds to each upstream call: the same requests straight to an
 /// in-process simulator and through an in-process `runboard`, on loopback. Build with
@@ -51,23 +50,14 @@ impl Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("runboard-bench: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main_of("runboard-bench", || run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if cfg!(debug_assertions) {
         eprintln!("note: a debug build; run with `cargo run --release -p runboard-bench`");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = cli::runtime()?;
     let report = runtime.block_on(runboard_bench::run(&args.options()))?;
     print!("{}", report.table());
     if !report.all_ok() {
@@ -75,19 +65,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     if let Some(path) = &args.record {
-        record(path, &report)?;
+        cli::append(path, &report.markdown(&Machine::detect()))?;
         println!("\nrecorded in {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Appends the Markdown section to `path`, creating the file if needed.
-fn record(path: &PathBuf, report: &Report) -> anyhow::Result<()> {
-    let section = report.markdown(&Machine::detect());
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    write!(file, "\n{section}").with_context(|| format!("cannot write {}", path.display()))
 }

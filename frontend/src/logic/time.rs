@@ -1,6 +1,8 @@
 //! ISO 8601 timestamps to epoch milliseconds and back to civil dates, without a clock:
 //! the caller passes "now" and the local offset, so every function here is testable.
 
+use runboard_shared::calendar::{civil_from_days, days_from_civil};
+
 /// Parses `2026-04-20T10:15:30.000Z` (also without fraction, with `+02:00`/`-0130`
 /// offsets, or with a space instead of `T`) into milliseconds since the Unix epoch.
 pub(crate) fn parse_iso_ms(text: &str) -> Option<i64> {
@@ -68,17 +70,6 @@ fn digits(bytes: &[u8]) -> Option<i64> {
     })
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// A civil date and time of day, as shown to people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Civil {
@@ -96,15 +87,7 @@ pub(crate) fn civil(ms: i64, offset_min: i64) -> Civil {
     let secs = (ms + offset_min * 60_000).div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil_from_days(days);
     Civil {
         year,
         month,

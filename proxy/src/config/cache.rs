@@ -30,7 +30,8 @@ pub struct CacheConfig {
     /// calls but reuses nothing.
     pub live_reuse: Duration,
     /// The total bytes of finished reports kept (least recently used out first); 0 keeps
-    /// none.
+    /// none. A report counts its identity bytes plus every compressed form (br, zstd,
+    /// gzip) made of it since, so the budget is what the cache really holds.
     pub finished_bytes: u64,
 }
 

@@ -1,8 +1,8 @@
 //! Live run reports over Server-Sent Events, on real sockets: many viewers share one
 //! follower (counted at the simulator), every viewer gets the report then what changed
 //! until the final one, quiet streams carry heartbeats, `Last-Event-ID` resumes, and the
-//! usual checks apply (stream limit, unknown project, header-mode identity). The viewer
-//! and the run helpers here serve `resume.rs` too.
+//! usual checks apply (stream limit, unknown project, header-mode identity). The run
+//! helpers here serve `resume.rs` and `event_stream.rs` too; the viewer is `common::sse`.
 
 use std::{
     sync::Arc,
@@ -15,116 +15,16 @@ use runboard_sim::{ManualClock, SimConfig, SimProject, Simulator};
 use serde_json::{Value, json};
 
 use crate::{
-    common::{self, Harness, PROJECT, wait_for},
+    common::{
+        self, Harness, PROJECT,
+        sse::{Frame, Viewer, live_request},
+        wait_for,
+    },
     paths,
 };
 
 /// A run id the simulator does not know (for the checks made before any upstream call).
 const SOME_RUN: &str = "67f8cb3fe236b8d41b7700ad";
-
-/// One frame of an event stream: an event, or a comment (`: keep-alive`).
-#[derive(Debug)]
-pub(crate) struct Frame {
-    pub(crate) event: String,
-    pub(crate) id: String,
-    pub(crate) data: String,
-    pub(crate) comment: bool,
-}
-
-/// A viewer reading an event stream frame by frame.
-pub(crate) struct Viewer {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Viewer {
-    pub(crate) async fn open(h: &Harness, run: &str, last_event_id: Option<&str>) -> Self {
-        let mut request = h.client.get(h.url(&paths::live_path(run)));
-        if let Some(id) = last_event_id {
-            request = request.header("last-event-id", id);
-        }
-        Self::connect(request).await
-    }
-
-    /// [`Self::open`] holding the report whose `ETag` is `since` (`?since=`).
-    pub(crate) async fn open_since(h: &Harness, run: &str, since: &str) -> Self {
-        Self::connect(h.client.get(h.url(&paths::live_path_since(run, since)))).await
-    }
-
-    /// [`Self::open`] as `user` (header mode).
-    async fn open_as(h: &Harness, run: &str, user: &str) -> Self {
-        Self::connect(live_request(h, run, user)).await
-    }
-
-    async fn connect(request: reqwest::RequestBuilder) -> Self {
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        let kind = response.headers()["content-type"].to_str().unwrap();
-        assert!(kind.starts_with("text/event-stream"), "{kind}");
-        Self {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// The next frame, or `None` once the stream ended.
-    pub(crate) async fn next(&mut self) -> Option<Frame> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                return Some(parse(&block));
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
-                .await
-                .expect("the stream goes quiet for 10 s")
-                .unwrap()?;
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-
-    /// The next event, skipping comments.
-    pub(crate) async fn next_event(&mut self) -> Option<Frame> {
-        loop {
-            let frame = self.next().await?;
-            if !frame.comment {
-                return Some(frame);
-            }
-        }
-    }
-}
-
-/// `GET /runboard/live/…` for `run` as `user` (header mode), not sent yet.
-fn live_request(h: &Harness, run: &str, user: &str) -> reqwest::RequestBuilder {
-    h.client
-        .get(h.url(&paths::live_path(run)))
-        .header("x-forwarded-email", user)
-}
-
-fn parse(block: &str) -> Frame {
-    let mut frame = Frame {
-        event: String::new(),
-        id: String::new(),
-        data: String::new(),
-        comment: false,
-    };
-    let mut data = Vec::new();
-    for line in block.lines() {
-        if line.starts_with(':') {
-            frame.comment = true;
-            continue;
-        }
-        let (name, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match name {
-            "event" => frame.event = value.to_owned(),
-            "id" => frame.id = value.to_owned(),
-            "data" => data.push(value),
-            _ => {}
-        }
-    }
-    frame.data = data.join("\n");
-    frame
-}
 
 /// A simulator on a manual clock (runs move only when the test says) and Runboard in
 /// front of it, polling followed runs every `run_ms`.

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ValidationError;
+use crate::{ValidationError, calendar};
 
 /// A real calendar day between the years 1970 and 9999. Ordered by time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -50,16 +50,7 @@ impl Day {
 
     /// The day `days` days after 1970-01-01 (clamped to the supported years).
     pub fn from_epoch_days(days: i64) -> Self {
-        // Howard Hinnant's `civil_from_days`.
-        let z = days.clamp(0, 2_932_896) + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = calendar::civil_from_days(days.clamp(0, 2_932_896));
         Self {
             year: u16::try_from(year).unwrap_or(9999),
             month: u8::try_from(month).unwrap_or(12),
@@ -74,15 +65,11 @@ impl Day {
 
     /// Days since 1970-01-01.
     pub fn epoch_days(self) -> i64 {
-        // Howard Hinnant's `days_from_civil`.
-        let (month, day) = (i64::from(self.month), i64::from(self.day));
-        let year = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = year.div_euclid(400);
-        let yoe = year - era * 400;
-        let mp = (month + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + day - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        calendar::days_from_civil(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        )
     }
 
     /// How many days `later` is after `self` (negative when it is before).

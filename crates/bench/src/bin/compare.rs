@@ -2,11 +2,11 @@
 //! wrk, the fan-in curve, memory and the widget; prints the Markdown section and, with
 //! `--record FILE`, appends it there and writes the fan-in chart beside it.
 
-use std::{io::Write, path::PathBuf, process::ExitCode, time::Duration};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use clap::Parser;
-use runboard_bench::{CompareOptions, Machine, compare, svg_chart};
+use runboard_bench::{CompareOptions, Machine, cli, compare, svg_chart};
 
 /// Side-by-side benchmarks on loopback: direct, runboard, nginx, nginx micro-cache.
 #[derive(Debug, Parser)]
@@ -68,13 +68,7 @@ fn crowd_size(text: &str) -> Result<Option<usize>, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("runboard-compare: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main_of("runboard-compare", || run(args).map(|()| ExitCode::SUCCESS))
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
@@ -93,10 +87,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         skip_widget: args.skip_widget,
         crowds_only: args.crowds_only,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = cli::runtime()?;
     let comparison = runtime.block_on(compare(&options))?;
     let machine = Machine::detect();
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M");
@@ -107,12 +98,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         let chart = path.with_file_name(&chart_name);
         std::fs::write(&chart, svg_chart(&comparison.fan_in, options.run_ms))
             .with_context(|| format!("cannot write {}", chart.display()))?;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        write!(file, "\n{section}").with_context(|| format!("cannot write {}", path.display()))?;
+        cli::append(path, &section)?;
         println!("\nrecorded in {} and {}", path.display(), chart.display());
     }
     Ok(())

@@ -4,15 +4,13 @@
 //! over 100,000 recorded executions on SQLite and on a throwaway PostgreSQL.
 
 use std::{
-    io::Write,
     path::PathBuf,
     process::ExitCode,
     time::{Duration, Instant},
 };
 
-use anyhow::Context;
 use clap::Parser;
-use runboard_bench::{Machine, percentile};
+use runboard_bench::{cli, percentile};
 use runboard_ledger::{HistoryQuery, Intent, Ledger};
 use runboard_proxy::{
     config::LedgerConfig,
@@ -41,31 +39,14 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("runboard-ledger-bench: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(&args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("runboard-ledger-bench: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main_of("runboard-ledger-bench", || {
+        cli::runtime()?.block_on(run(&args))?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 async fn run(args: &Args) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "note: a debug build; run with `cargo run --release -p runboard-bench --bin runboard-ledger-bench`"
-        );
-    }
+    cli::warn_if_debug("runboard-ledger-bench");
     let dir = tempfile::tempdir()?;
     let mut lines = Vec::new();
 
@@ -109,27 +90,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     let text = lines.join("\n");
     println!("{text}");
     if let Some(path) = &args.record {
-        let machine = Machine::detect();
-        let section = format!(
-            "\n### Ledger, {}, commit {}\n\n- Machine: {} CPUs ({}), {} memory; {}; {}\n{text}\n",
-            machine.date,
-            machine.commit,
-            machine.cpus,
-            machine.cpu_model,
-            machine.memory,
-            machine.rustc,
-            if cfg!(debug_assertions) {
-                "a debug build"
-            } else {
-                "a release build"
-            }
-        );
-        let mut out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        out.write_all(section.as_bytes())?;
+        cli::append(path, &cli::dated_section("Ledger", &text))?;
         println!("\nrecorded in {}", path.display());
     }
     Ok(())

@@ -2,11 +2,11 @@
 //! (issue 20's remote viewer); prints the Markdown section and, with `--record FILE`,
 //! appends it there.
 
-use std::{io::Write, path::PathBuf, process::ExitCode, time::Duration};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use clap::Parser;
-use runboard_bench::{Link, Machine, RemoteOptions, remote};
+use runboard_bench::{Link, Machine, RemoteOptions, cli, remote};
 
 /// The time to the verdict and the bytes on the wire of four pages, on a slow link with
 /// a cold cache: the start page, finished 36- and 10,000-test reports, a live
@@ -46,13 +46,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("runboard-remote: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main_of("runboard-remote", || run(args).map(|()| ExitCode::SUCCESS))
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
@@ -67,10 +61,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             latency: Duration::from_millis(args.latency_ms),
         },
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = cli::runtime()?;
     let report = runtime.block_on(remote(&options))?;
     let machine = Machine::detect();
     let measured = args
@@ -79,12 +70,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let section = report.markdown(&machine, &measured);
     print!("{section}");
     if let Some(path) = &args.record {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        write!(file, "\n{section}").with_context(|| format!("cannot write {}", path.display()))?;
+        cli::append(path, &section)?;
         println!("\nrecorded in {}", path.display());
     }
     Ok(())

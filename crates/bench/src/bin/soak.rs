@@ -2,11 +2,10 @@
 //! `runboard` for a minute, then the account of every start. Exits non-zero when
 //! anything went wrong; `--record FILE` appends the dated result.
 
-use std::{io::Write, path::PathBuf, process::ExitCode, time::Duration};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
 
-use anyhow::Context;
 use clap::Parser;
-use runboard_bench::{Machine, SoakOptions};
+use runboard_bench::{Machine, SoakOptions, cli};
 
 /// Sustained mixed load against `runboard` in front of an in-process simulator, all on
 /// loopback; stops by itself.
@@ -26,13 +25,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("runboard-soak: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main_of("runboard-soak", || run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -41,10 +34,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         duration: Duration::from_secs(args.seconds),
         ..SoakOptions::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = cli::runtime()?;
     println!(
         "soaking: {} clients for {} s against runboard + simulator on loopback…",
         args.clients, args.seconds
@@ -57,14 +47,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.record {
         let machine = Machine::detect();
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        writeln!(
-            file,
-            "\n### Soak, {} ({} CPUs, {}, commit {})\n\n`./x soak` — {}\n\n{}",
+        let section = format!(
+            "### Soak, {} ({} CPUs, {}, commit {})\n\n`./x soak` — {}\n\n{}",
             machine.date,
             machine.cpus,
             machine.cpu_model,
@@ -75,7 +59,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 "FAILED"
             },
             report.table()
-        )?;
+        );
+        cli::append(path, &section)?;
     }
     Ok(if problems.is_empty() {
         ExitCode::SUCCESS

@@ -8,7 +8,6 @@
 //! rules, the ledger's history and members, classing, JSON), beside the client's.
 
 use std::{
-    io::Write,
     path::PathBuf,
     process::ExitCode,
     time::{Duration, Instant},
@@ -17,7 +16,7 @@ use std::{
 use anyhow::{Context, bail};
 use clap::Parser;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use runboard_bench::{Machine, percentile};
+use runboard_bench::{cli, percentile};
 use runboard_ledger::{Counts, Finish, Intent, Ledger, TestOutcome};
 use runboard_proxy::{
     config::LedgerConfig,
@@ -54,31 +53,14 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("runboard-verdict-bench: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(&args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("runboard-verdict-bench: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main_of("runboard-verdict-bench", || {
+        cli::runtime()?.block_on(run(&args))?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 async fn run(args: &Args) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "note: a debug build; run with `cargo run --release -p runboard-bench --bin runboard-verdict-bench`"
-        );
-    }
+    cli::warn_if_debug("runboard-verdict-bench");
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("verdict.db").display());
     let builder = StackBuilder::new()
@@ -175,7 +157,8 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     );
     println!("{text}");
     if let Some(path) = &args.record {
-        record(path, &text)?;
+        cli::append(path, &cli::dated_section("Verdict", &text))?;
+        println!("\nrecorded in {}", path.display());
     }
     stack.shutdown().await;
     Ok(())
@@ -407,30 +390,4 @@ fn server_timing(text: &str) -> Vec<(String, Duration)> {
 
 fn ms(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
-}
-
-fn record(path: &PathBuf, text: &str) -> anyhow::Result<()> {
-    let machine = Machine::detect();
-    let section = format!(
-        "\n### Verdict, {}, commit {}\n\n- Machine: {} CPUs ({}), {} memory; {}; {}\n{text}\n",
-        machine.date,
-        machine.commit,
-        machine.cpus,
-        machine.cpu_model,
-        machine.memory,
-        machine.rustc,
-        if cfg!(debug_assertions) {
-            "a debug build"
-        } else {
-            "a release build"
-        }
-    );
-    let mut out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    out.write_all(section.as_bytes())?;
-    println!("\nrecorded in {}", path.display());
-    Ok(())
 }

@@ -7,6 +7,7 @@
 pub mod alone;
 pub mod log_capture;
 pub mod raw_http;
+pub mod sse;
 pub mod watch;
 
 use std::{
