@@ -6,6 +6,7 @@
 //! responses are lenient (`null`, odd numbers, unknown statuses and extra fields never
 //! break parsing; see `wire`).
 
+pub mod calendar;
 pub mod decode;
 pub mod encode;
 pub mod endpoint;
