@@ -4,6 +4,7 @@
 //! route table serves. The live report stream (`EventSource`) is its [`events`] module.
 
 pub(crate) mod events;
+pub(crate) mod notifications;
 pub(crate) mod triage;
 
 use runboard_shared::{

@@ -220,6 +220,17 @@ pub(crate) fn inner_width() -> u32 {
         .map_or(0, |w| w.max(0.0) as u32)
 }
 
+/// Removes the verdict line the server wrote into the page ([`runboard_shared::FIRST_PAINT_ID`]): the
+/// widget's own header, or its error, now says what it said.
+pub(crate) fn remove_first_paint() {
+    let line = window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(runboard_shared::FIRST_PAINT_ID));
+    if let Some(line) = line {
+        line.remove();
+    }
+}
+
 /// Sets the tab's title.
 pub(crate) fn set_title(title: &str) {
     if let Some(document) = window().and_then(|w| w.document()) {

@@ -35,7 +35,7 @@ use crate::{
     router::{Route, Router},
     views::{
         board::BoardView, history::HistoryView, home::Home, jobs::JobsView, not_found::NotFound,
-        rules::RulesView, run::RunView, start::StartView,
+        notifications::NotificationsView, rules::RulesView, run::RunView, start::StartView,
     },
 };
 
@@ -100,6 +100,9 @@ fn routed(route: Route) -> AnyView {
         Route::Run { project, run } => view! { <RunView project=project run=run /> }.into_any(),
         Route::History { project } => view! { <HistoryView project=project /> }.into_any(),
         Route::Rules { project } => view! { <RulesView project=project /> }.into_any(),
+        Route::Notifications { project } => {
+            view! { <NotificationsView project=project /> }.into_any()
+        }
         Route::NotFound => view! { <NotFound /> }.into_any(),
     }
 }

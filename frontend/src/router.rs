@@ -47,6 +47,11 @@ pub(crate) enum Route {
         /// The project id, decoded.
         project: String,
     },
+    /// `/p/:proj/notifications`: the project's notification channels and messages.
+    Notifications {
+        /// The project id, decoded.
+        project: String,
+    },
     /// Any other path.
     NotFound,
 }
@@ -82,6 +87,9 @@ impl Route {
             ["p", p, "rules"] => Self::Rules {
                 project: project(p),
             },
+            ["p", p, "notifications"] => Self::Notifications {
+                project: project(p),
+            },
             ["p", p, "runs", run] => Self::Run {
                 project: project(p),
                 run: decode_path(run),
@@ -103,6 +111,7 @@ impl Route {
             Self::Jobs { project } => format!("/p/{}/jobs", encode(project)),
             Self::History { project } => format!("/p/{}/history", encode(project)),
             Self::Rules { project } => format!("/p/{}/rules", encode(project)),
+            Self::Notifications { project } => format!("/p/{}/notifications", encode(project)),
             Self::Run { project, run } => format!("/p/{}/runs/{}", encode(project), encode(run)),
             Self::NotFound => "/not-found".to_owned(),
         }
@@ -115,6 +124,7 @@ impl Route {
             | Self::Jobs { project }
             | Self::History { project }
             | Self::Rules { project }
+            | Self::Notifications { project }
             | Self::Run { project, .. } => Some(project),
             Self::Home | Self::Board | Self::NotFound => None,
         }

@@ -29,13 +29,9 @@ pub(crate) async fn execute(
     ApiJson(request): ApiJson<ExecuteRequest>,
 ) -> Result<Verified<ExecuteResponse>, AppError> {
     let project = state.project(&proj)?;
-    let result = if identity.can_run(&state.config().auth, project) {
-        ledger::start(&state, project, identity.name(), &request).await
-    } else {
-        Err(AppError::Forbidden(format!(
-            "you may watch {} but not start runs; ask the Runboard administrator for access",
-            project.name
-        )))
+    let result = match identity.check_start(&state.config().auth, project, &request) {
+        Ok(()) => ledger::start(&state, project, identity.name(), &request).await,
+        Err(refused) => Err(refused),
     };
     audit::execution(identity.name(), &proj, &request, &result);
     result.map(|started| started.answer)

@@ -1,7 +1,7 @@
 //! The audit trail: exactly one structured line per execution attempt, on the
 //! `runboard::audit` target, with when, who, where, what, on which agent, which job and
 //! how it ended (and why, when it did not start); and one per attempt to change a
-//! triage rule (`rule`: create or delete, which rule, what it covers, how it ended).
+//! triage rule (`rule`: create, edit or delete, which rule, what it covers, how it ended).
 //! Never the key: reasons are error messages, which are scrubbed or Runboard's own words.
 
 use chrono::{SecondsFormat, Utc};
@@ -148,6 +148,31 @@ pub(crate) fn rule_deleted(
         ..line
     }
     .write("delete", user, project);
+}
+
+/// Writes the audit line for one attempt to edit triage rule `rule`: on success, the
+/// rule as it now stands (its kind, what it covers, until when).
+pub(crate) fn rule_edited(
+    user: &str,
+    project: &ProjectId,
+    rule: &RuleId,
+    result: &Result<Rule, AppError>,
+) {
+    let line = match result {
+        Ok(edited) => RuleLine {
+            kind: edited.spec.kind().as_str(),
+            scope: rule_scope(&edited.spec),
+            until: edited.spec.until().map(|d| d.to_string()).unwrap_or_default(),
+            outcome: "edited",
+            ..RuleLine::default()
+        },
+        Err(err) => RuleLine::failed(err),
+    };
+    RuleLine {
+        rule_id: rule.to_string(),
+        ..line
+    }
+    .write("edit", user, project);
 }
 
 /// What a rule covers, in the guide's field names: `testId t1`, `featureId f1`, or for a

@@ -1,18 +1,21 @@
 //! Who is asking: in `header` mode the user and groups come from headers set by the SSO
 //! proxy, believed only when the TCP peer is one of `auth.trusted_proxies` and each
 //! header appears at most once (a proxy that appends instead of replacing must not let
-//! the client's copy win).
+//! the client's copy win). A machine token (`Authorization: Bearer rbt_…`, `tokens/`)
+//! is an identity of its own in either mode: user `token:NAME`, its project only.
 
 use std::net::SocketAddr;
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts},
+    extract::{ConnectInfo, FromRequestParts, RawPathParams},
     http::{HeaderMap, request::Parts},
 };
+use runboard_shared::{ExecuteRequest, ProjectId};
 
 use crate::{
     AppError, AppState,
     config::{AuthConfig, AuthMode, ProjectConfig, Starters, Triagers},
+    ledger, tokens,
 };
 
 /// The signed-in user (none in `auth.mode = "none"`). Extracting it refuses requests
@@ -23,6 +26,8 @@ pub(crate) struct Identity {
     pub(crate) user: Option<String>,
     groups: Vec<String>,
     mode: AuthMode,
+    /// The machine token the request came with; then `user` is `token:NAME`.
+    token: Option<tokens::Grant>,
 }
 
 impl Identity {
@@ -34,6 +39,9 @@ impl Identity {
     /// Whether this user may start runs in `project`, by the one rule of
     /// [`Starters`]: in header mode, empty lists mean nobody unless `run_everyone`.
     pub(crate) fn can_run(&self, auth: &AuthConfig, project: &ProjectConfig) -> bool {
+        if let Some(token) = &self.token {
+            return token.may_start_in(project);
+        }
         // An identity from mode none never meets a header-mode rule, nor the reverse.
         if self.mode != auth.mode {
             return false;
@@ -44,10 +52,53 @@ impl Identity {
     /// Whether this user may change `project`'s triage rules, by [`Triagers`] (by
     /// default: whoever may start runs there).
     pub(crate) fn may_triage(&self, auth: &AuthConfig, project: &ProjectConfig) -> bool {
-        if self.mode != auth.mode {
+        // Tokens are for pipelines, which read verdicts; rules are people's decisions.
+        if self.token.is_some() || self.mode != auth.mode {
             return false;
         }
         Triagers::of(auth, project).admit(self.user.as_deref(), &self.groups)
+    }
+
+    /// Whether this user may manage machine tokens (`auth.admin_users` /
+    /// `admin_groups`): only a signed-in person in header mode, never a token.
+    pub(crate) fn is_admin(&self, auth: &AuthConfig) -> bool {
+        if self.token.is_some() || self.mode != AuthMode::Header || auth.mode != AuthMode::Header
+        {
+            return false;
+        }
+        Starters::Listed {
+            users: &auth.admin_users,
+            groups: &auth.admin_groups,
+        }
+        .admit(self.user.as_deref(), &self.groups)
+    }
+
+    /// Whether this identity may see `project` at all: a token sees only its own.
+    pub(crate) fn may_view(&self, project: &ProjectId) -> bool {
+        self.token
+            .as_ref()
+            .is_none_or(|token| token.covers(project.as_str()))
+    }
+
+    /// May this identity start `request` in `project`? 403 with the reason when not:
+    /// the run permission, and for a token its presets (by the preset the request
+    /// matches, as the ledger records it).
+    pub(crate) fn check_start(
+        &self,
+        auth: &AuthConfig,
+        project: &ProjectConfig,
+        request: &ExecuteRequest,
+    ) -> Result<(), AppError> {
+        if let Some(token) = &self.token {
+            return token.check_start(project, ledger::preset_of(project, request));
+        }
+        if self.can_run(auth, project) {
+            return Ok(());
+        }
+        Err(AppError::Forbidden(format!(
+            "you may watch {} but not start runs; ask the Runboard administrator for access",
+            project.name
+        )))
     }
 
     /// The teams of `project`'s `[[projects.owners]]` this user belongs to.
@@ -71,6 +122,7 @@ impl Identity {
                 user: None,
                 groups: Vec::new(),
                 mode: AuthMode::None,
+                token: None,
             });
         }
         if !is_trusted(auth, peer) {
@@ -94,7 +146,18 @@ impl Identity {
             user: Some(user),
             groups,
             mode: AuthMode::Header,
+            token: None,
         })
+    }
+
+    /// The identity of a request with a valid token, in `mode`.
+    fn of_token(token: tokens::Grant, mode: AuthMode) -> Self {
+        Self {
+            user: Some(token.user()),
+            groups: Vec::new(),
+            mode,
+            token: Some(token),
+        }
     }
 }
 
@@ -127,6 +190,19 @@ impl FromRequestParts<AppState> for Identity {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(token) = tokens::grant_of(state, &parts.headers).await? {
+            // Every route about one project names it as `projId`; a token for another
+            // project is refused here, before any handler reads anything.
+            if let Ok(params) = RawPathParams::from_request_parts(parts, state).await {
+                let project = params.iter().find(|(name, _)| *name == "projId");
+                if project.is_some_and(|(_, p)| !token.covers(p)) {
+                    return Err(AppError::Forbidden(
+                        "this token belongs to another project".to_owned(),
+                    ));
+                }
+            }
+            return Ok(Self::of_token(token, state.config().auth.mode));
+        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

@@ -5,14 +5,17 @@
 //! the request names (which a DNS-rebinding page controls). Without it, `Origin` is
 //! compared with `Host`, which the Host check of the middleware has already limited to
 //! loopback names and the listen address: a rebinding page's own name never gets here.
-//! Clients that send neither header (scripts, curl) are not browsers and pass.
+//! Clients that send neither header (scripts, curl) are not browsers and pass. A request
+//! with a machine token (`Authorization: Bearer rbt_…`) needs no `Origin` at all: a
+//! browser attaches no such header to a cross-site request without a CORS preflight
+//! Runboard never grants, and the token itself was checked by `Identity`.
 
 use axum::{
     extract::FromRequestParts,
     http::{HeaderMap, header, request::Parts},
 };
 
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, tokens};
 
 /// Proof that a state-changing request passed the checks; extracting it refuses the
 /// request with 403 otherwise. Every POST handler takes it first.
@@ -22,6 +25,9 @@ impl FromRequestParts<AppState> for SameOrigin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if tokens::carries_token(&parts.headers) {
+            return json_body(&parts.headers).map(|()| Self);
+        }
         let config = state.config();
         let public = config
             .public_url
@@ -43,16 +49,7 @@ pub(crate) fn check(
     public: Option<&str>,
 ) -> Result<(), AppError> {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    let json = text(header::CONTENT_TYPE).is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
-    });
-    if !json {
-        return Err(AppError::Forbidden(
-            "send the request body as JSON with Content-Type: application/json".to_owned(),
-        ));
-    }
+    json_body(headers)?;
     if let Some(origin) = text(header::ORIGIN) {
         let ours = match public {
             Some(public) => public.eq_ignore_ascii_case(origin),
@@ -71,6 +68,25 @@ pub(crate) fn check(
         Some(_) => Err(AppError::Forbidden(
             "cross-site requests may not change anything here".to_owned(),
         )),
+    }
+}
+
+/// The JSON content type every state-changing request needs.
+fn json_body(headers: &HeaderMap) -> Result<(), AppError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if json {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "send the request body as JSON with Content-Type: application/json".to_owned(),
+        ))
     }
 }
 

@@ -36,6 +36,13 @@ pub enum AppError {
     /// The user may not do this, or the request failed the CSRF checks.
     #[error("{0}")]
     Forbidden(String),
+    /// A request carried both a machine token and an SSO identity header: which one
+    /// acts is not guessed.
+    #[error(
+        "this request carries both a Runboard token (Authorization: Bearer rbt_…) and an \
+         SSO identity; send one or the other"
+    )]
+    AmbiguousIdentity,
     /// The upstream refused the project's key: a server configuration problem.
     #[error(
         "the server's key for project {0} was rejected by the test platform; \
@@ -127,6 +134,7 @@ impl AppError {
             }
             Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            Self::AmbiguousIdentity => (StatusCode::BAD_REQUEST, ErrorCode::AmbiguousIdentity),
             Self::UpstreamAuth(_) => (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamAuth),
             Self::UpstreamUnavailable(_) => {
                 (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamUnavailable)
@@ -232,6 +240,7 @@ mod tests {
         check(AppError::UpstreamInvalid, 502, "upstream_invalid");
         check(AppError::InvalidQuery("x".into()), 400, "invalid_query");
         check(AppError::LedgerUnavailable, 503, "ledger_unavailable");
+        check(AppError::AmbiguousIdentity, 400, "ambiguous_identity");
         check(
             AppError::UpstreamRejected(StatusCode::NOT_FOUND, "x".into()),
             404,

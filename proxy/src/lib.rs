@@ -25,6 +25,7 @@ mod limits;
 mod live;
 mod metrics;
 mod middleware;
+mod notify;
 mod openapi;
 mod own;
 mod reads;
@@ -32,6 +33,7 @@ mod routes;
 mod server;
 mod state;
 mod static_files;
+pub mod tokens;
 mod triage;
 mod upstream;
 

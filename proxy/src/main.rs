@@ -41,6 +41,11 @@ enum Command {
         /// The file to check.
         file: PathBuf,
     },
+    /// Machine tokens for pipelines: create, list, revoke (in the server's ledger).
+    Token(runboard_proxy::tokens::cli::TokenArgs),
+    /// Start a run through a Runboard server, follow it, and exit with its verdict: the
+    /// gate a pipeline calls.
+    Run(runboard_gate::RunArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -55,6 +60,12 @@ async fn main() -> ExitCode {
     init_logging(cli.log_format);
     if let Some(Command::CheckConfig { file }) = &cli.command {
         return check_config(file);
+    }
+    if let Some(Command::Token(args)) = cli.command {
+        return runboard_proxy::tokens::cli::run(args, cli.config).await;
+    }
+    if let Some(Command::Run(args)) = cli.command {
+        return runboard_gate::main(args).await;
     }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

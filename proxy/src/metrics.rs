@@ -57,6 +57,13 @@ struct UpstreamLabels {
     outcome: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NotificationLabels {
+    /// A configured channel's name: bounded by the configuration.
+    channel: String,
+    outcome: &'static str,
+}
+
 /// The metric families and their registry.
 pub(crate) struct Metrics {
     registry: Mutex<Registry>,
@@ -68,6 +75,7 @@ pub(crate) struct Metrics {
     compressed_hits: Family<CodingLabels, Counter>,
     live_streams: Gauge,
     runs_followed: Gauge,
+    notifications: Family<NotificationLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -128,6 +136,12 @@ impl Metrics {
             "Runs Runboard polls itself now, once for all their live viewers",
             runs_followed.clone(),
         );
+        let notifications = Family::<NotificationLabels, Counter>::default();
+        registry.register(
+            "notifications",
+            "Notification delivery attempts by channel and outcome: sent, failed (tried again later), gave_up",
+            notifications.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             requests,
@@ -138,7 +152,19 @@ impl Metrics {
             compressed_hits,
             live_streams,
             runs_followed,
+            notifications,
         }
+    }
+
+    /// Counts one delivery attempt to `channel` (a configured name) by `outcome`:
+    /// `sent`, `failed` or `gave_up`.
+    pub(crate) fn notification(&self, channel: &str, outcome: &'static str) {
+        self.notifications
+            .get_or_create(&NotificationLabels {
+                channel: channel.to_owned(),
+                outcome,
+            })
+            .inc();
     }
 
     /// Counts one answered request. The method label is one of the standard methods or

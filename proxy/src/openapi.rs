@@ -113,7 +113,7 @@ fn operation(route: Route) -> Value {
             },
         },
     });
-    if route.method() == "POST" {
+    if matches!(route.method(), "POST" | "PATCH") {
         operation["requestBody"] = json!({
             "required": true,
             "content": {"application/json": {}},
@@ -125,8 +125,8 @@ fn operation(route: Route) -> Value {
 /// The status of a successful answer: `201` for a created rule, `204` for a deleted one.
 fn success_status(route: Route) -> &'static str {
     match route {
-        Route::RuleCreate => "201",
-        Route::RuleDelete => "204",
+        Route::RuleCreate | Route::TokenCreate => "201",
+        Route::RuleDelete | Route::TokenRevoke => "204",
         _ => "200",
     }
 }
@@ -134,7 +134,7 @@ fn success_status(route: Route) -> &'static str {
 /// A successful answer: its media type, or none for `204`.
 fn success_response(route: Route) -> Value {
     match route {
-        Route::RuleDelete => json!({"description": "Deleted"}),
+        Route::RuleDelete | Route::TokenRevoke => json!({"description": "Deleted"}),
         _ => json!({"description": "OK", "content": { success_type(route): {} }}),
     }
 }
@@ -152,6 +152,11 @@ fn operation_id(route: Route) -> &'static str {
         Route::Rules => "rules",
         Route::RuleCreate => "createRule",
         Route::RuleDelete => "deleteRule",
+        Route::RuleEdit => "editRule",
+        Route::Notifications => "notifications",
+        Route::Tokens => "tokens",
+        Route::TokenCreate => "createToken",
+        Route::TokenRevoke => "revokeToken",
         Route::OpenApi => "openapi",
         Route::Health => "healthz",
         Route::Ready => "readyz",
@@ -182,6 +187,11 @@ fn success_type(route: Route) -> &'static str {
         | Route::Rules
         | Route::RuleCreate
         | Route::RuleDelete
+        | Route::RuleEdit
+        | Route::Notifications
+        | Route::Tokens
+        | Route::TokenCreate
+        | Route::TokenRevoke
         | Route::OpenApi => "application/json",
     }
 }

@@ -21,6 +21,7 @@ pub(crate) async fn bootstrap(
     let projects = config
         .projects
         .iter()
+        .filter(|p| identity.may_view(&p.id))
         .map(|p| ProjectInfo {
             id: p.id.clone(),
             name: p.name.clone(),

@@ -12,7 +12,8 @@ use axum::{
 use runboard_shared::{Endpoint, Route};
 
 use crate::{
-    AppError, AppState, api, export, ledger, live, middleware, openapi, own, static_files, triage,
+    AppError, AppState, api, export, ledger, live, middleware, notify, openapi, own, static_files,
+    tokens, triage,
 };
 
 /// The whole application: every route of the table, the widget for everything else.
@@ -57,14 +58,20 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::Rules => only(route, triage::list),
         Route::RuleCreate => only(route, triage::create),
         Route::RuleDelete => only(route, triage::delete),
+        Route::RuleEdit => only(route, triage::edit),
         Route::OpenApi => only(route, openapi::serve),
         Route::Health => only(route, own::healthz),
         Route::Ready => only(route, own::readyz),
         Route::Metrics => only(route, own::metrics),
+        Route::Notifications => only(route, notify::page),
+        Route::Tokens => only(route, tokens::admin::list),
+        Route::TokenCreate => only(route, tokens::admin::create),
+        Route::TokenRevoke => only(route, tokens::admin::revoke),
     }
 }
 
-/// `handler` under the one method the table gives `route` (`GET`, `POST` or `DELETE`).
+/// `handler` under the one method the table gives `route` (`GET`, `POST`, `DELETE` or
+/// `PATCH`).
 fn only<H, T>(route: Route, handler: H) -> MethodRouter<AppState>
 where
     H: Handler<T, AppState>,
@@ -73,6 +80,7 @@ where
     let filter = match route.method() {
         "POST" => MethodFilter::POST,
         "DELETE" => MethodFilter::DELETE,
+        "PATCH" => MethodFilter::PATCH,
         _ => MethodFilter::GET,
     };
     on(filter, handler)

@@ -118,6 +118,12 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// The execution ledger it writes, for tools and tests that mint machine tokens
+    /// (`tokens::mint`) without the command line.
+    pub fn ledger(&self) -> &runboard_ledger::Ledger {
+        self.state.ledger().ledger()
+    }
+
     /// Stops accepting (the port is released at once), closes idle connections, lets
     /// requests in flight finish (for at most the drain period), then returns.
     pub async fn shutdown(mut self) {

@@ -13,6 +13,7 @@ use crate::{
     limits::Limits,
     live::Live,
     metrics::Metrics,
+    notify::Notifier,
     reads::Reads,
     triage::Triage,
     upstream::Upstream,
@@ -32,6 +33,7 @@ struct Inner {
     live: Live,
     ledger: Recorder,
     triage: Triage,
+    notifier: Arc<Notifier>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             )
         })?;
         let active_jobs_every = Duration::from_millis(config.poll.jobs_ms);
+        let notifier = Notifier::new(&config);
         Ok(Self(Arc::new(Inner {
             limits: Limits::new(config.limits),
             reads: Reads::new(&config.cache, active_jobs_every),
@@ -60,6 +63,7 @@ impl AppState {
             live: Live::default(),
             ledger,
             triage: Triage::default(),
+            notifier,
         })))
     }
 
@@ -105,6 +109,11 @@ impl AppState {
     /// Each project's triage rules, compiled once per change.
     pub(crate) fn triage(&self) -> &Triage {
         &self.0.triage
+    }
+
+    /// What notifications must not carry, and which runs were announced (`notify/`).
+    pub(crate) fn notifier(&self) -> &Notifier {
+        &self.0.notifier
     }
 
     pub(crate) fn limits(&self) -> &Limits {

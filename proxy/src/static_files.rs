@@ -1,11 +1,13 @@
 //! The widget's files: built into the binary (`embedded.rs`, from `proxy/build.rs`) or,
 //! when `widget_dir` is set, read from that folder (to re-theme without a rebuild). Either
 //! way: content types and cache rules, `index.html` (never cached, CSP with its
-//! inline-script hashes, preload hints for the address asked for: `hints.rs`) for every
+//! inline-script hashes, preload hints for the address asked for: `hints.rs`; on a run
+//! report's address, the verdict line already written in: `first_paint.rs`) for every
 //! other GET so client-side routes work, brotli or gzip forms made at build time where the
 //! browser accepts them, and JSON 404s for unknown `/api/` and `/runboard/` paths.
 
 mod embedded;
+mod first_paint;
 mod hints;
 
 use std::{fmt, path::Path};
@@ -84,10 +86,17 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
     if !path.starts_with('/') {
         return AppError::NotFound(request.uri().to_string()).into_response();
     }
+    let (mut parts, body) = request.into_parts();
+    let verdict_line = match parts.method {
+        Method::GET => first_paint::verdict_line(&state, &mut parts).await,
+        _ => None,
+    };
+    let request = Request::from_parts(parts, body);
     let config = state.config();
     let page = PageHeaders {
         frame_ancestors: &config.embed.frame_ancestors,
         preload: hints::preload(&path, config),
+        verdict_line,
     };
     let Some(dir) = config.widget_override() else {
         return embedded::serve(embedded::WIDGET, &path, request.headers(), &page);
@@ -166,15 +175,7 @@ async fn index(dir: &Path, page: &PageHeaders<'_>) -> Response {
     let Ok(html) = tokio::fs::read_to_string(dir.join("index.html")).await else {
         return AppError::WidgetMissing.into_response();
     };
-    (
-        page.for_page(&html),
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, NO_STORE),
-        ],
-        html,
-    )
-        .into_response()
+    page.written(page.with_line(&html).unwrap_or(html))
 }
 
 /// What the widget's page is sent with beside its bytes, whichever source it comes from.
@@ -183,6 +184,8 @@ pub(crate) struct PageHeaders<'a> {
     pub(crate) frame_ancestors: &'a [String],
     /// The preload hints for the address the page was asked for (`hints.rs`).
     pub(crate) preload: Option<HeaderValue>,
+    /// The run's verdict line to write into the page (`first_paint.rs`), if ready.
+    pub(crate) verdict_line: Option<String>,
 }
 
 impl PageHeaders<'_> {
@@ -198,6 +201,25 @@ impl PageHeaders<'_> {
             headers.insert(header::LINK, link.clone());
         }
         headers
+    }
+
+    /// `html` with the verdict line written in, when there is one.
+    fn with_line(&self, html: &str) -> Option<String> {
+        let line = self.verdict_line.as_deref()?;
+        Some(first_paint::insert(html, line))
+    }
+
+    /// The page made here (not a stored form): its headers, never stored.
+    fn written(&self, html: String) -> Response {
+        (
+            self.for_page(&html),
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, NO_STORE),
+            ],
+            html,
+        )
+            .into_response()
     }
 }
 

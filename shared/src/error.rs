@@ -115,6 +115,8 @@ string_enum!(
         WidgetMissing = "widget_missing",
         /// 503 from `/readyz`: the test platform does not answer or the breaker is open.
         NotReady = "not_ready",
+        /// 400: a request carried a machine token and an SSO identity; it must be one.
+        AmbiguousIdentity = "ambiguous_identity",
     }
 );
 
@@ -183,6 +185,7 @@ mod tests {
             LedgerUnavailable => 22,
             WidgetMissing => 23,
             NotReady => 24,
+            AmbiguousIdentity => 25,
             Other(_) => return None,
         };
         Some(place)
@@ -192,7 +195,7 @@ mod tests {
     fn known_lists_every_variant_but_other_once_in_declaration_order() {
         let places: Vec<Option<usize>> = ErrorCode::KNOWN.iter().map(place).collect();
         // The last arm of `place` above: a variant missing from the end of `KNOWN` fails too.
-        let every: Vec<Option<usize>> = (0..=24).map(Some).collect();
+        let every: Vec<Option<usize>> = (0..=25).map(Some).collect();
         assert_eq!(places, every);
         assert_eq!(place(&ErrorCode::Other("quota_exceeded".into())), None);
     }

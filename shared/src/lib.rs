@@ -15,6 +15,7 @@ pub mod ids;
 pub mod json;
 mod lenient;
 pub mod live;
+pub mod notifications;
 pub mod page;
 pub mod portal;
 pub mod route;
@@ -24,6 +25,7 @@ pub mod selector;
 pub mod status;
 pub mod target;
 pub mod test_error;
+pub mod tokens;
 pub mod url;
 pub mod verdict;
 pub mod wire;
@@ -34,12 +36,13 @@ pub use endpoint::{Endpoint, execute_path, jobs_path, test_run_path};
 pub use error::{ApiError, ErrorBody, ErrorCode, ValidationError};
 pub use ids::{AgentName, Id, JobId, ProjectId, RunId};
 pub use live::LiveEventName;
-pub use page::RunPage;
+pub use notifications::{NotificationsPage, NotifyChannel, NotifyDelivery};
+pub use page::{FIRST_PAINT_ID, RunPage};
 pub use portal::{PortalEvent, PortalMessage, RunFinished};
 pub use route::{API_PREFIX, Allowance, RUNBOARD_PREFIX, Route, is_reserved};
 pub use rules::{
-    Day, KnownIssue, NewRule, Quarantine, Rule, RuleAction, RuleEvent, RuleId, RuleKind, RuleRef,
-    RuleState, RulesPage, Scope,
+    Day, KnownIssue, NewRule, Quarantine, Rule, RuleAction, RuleEdit, RuleEvent, RuleId, RuleKind,
+    RuleRef, RuleState, RulesPage, Scope,
 };
 pub use runboard::{
     Bootstrap, ExecutionDetail, HistoryCounts, HistoryExecution, HistoryPage, HistoryTest, Origin,
@@ -52,6 +55,7 @@ pub use target::{
     TargetError,
 };
 pub use test_error::error_text;
+pub use tokens::{NewToken, TokenCreated, TokenInfo, TokensPage};
 pub use verdict::{
     Classified, FLAKY_FLIPS, FLIP_WINDOW, FailureClass, FailureFacts, Headline, KnownMatch,
     Verdict, VerdictCounts, VerdictFailure, VerdictStatus, classify, count_flips,

@@ -6,6 +6,11 @@
 
 use crate::{ProjectId, RunId, url};
 
+/// The `id` of the verdict line the server writes into a run report's page before the
+/// widget has loaded (`proxy/src/static_files/first_paint.rs`); the widget removes that
+/// element once its own header, or an error in its place, is on screen.
+pub const FIRST_PAINT_ID: &str = "rb-first-paint";
+
 /// The first and third segments of a run report's address.
 const PROJECT_SEGMENT: &str = "p";
 const RUNS_SEGMENT: &str = "runs";

@@ -54,6 +54,18 @@ pub enum Route {
     /// `DELETE /runboard/rules/{projId}/{ruleId}`: delete a triage rule (triage
     /// permission).
     RuleDelete,
+    /// `PATCH /runboard/rules/{projId}/{ruleId}`: change a triage rule's day, reason,
+    /// link, note or blocking (triage permission).
+    RuleEdit,
+    /// `GET /runboard/notifications/{projId}`: the project's notification channels and
+    /// their last deliveries.
+    Notifications,
+    /// `GET /runboard/tokens/{projId}`: the project's machine tokens (admins only).
+    Tokens,
+    /// `POST /runboard/tokens/{projId}`: make a machine token (admins only).
+    TokenCreate,
+    /// `DELETE /runboard/tokens/{projId}/{name}`: revoke a machine token (admins only).
+    TokenRevoke,
     /// `GET /runboard/openapi.json`: this table as an OpenAPI description.
     OpenApi,
     /// `GET /healthz`: the process answers.
@@ -66,7 +78,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, the guide's first.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 22] = [
         Self::Guide(Endpoint::Execute),
         Self::Guide(Endpoint::Jobs),
         Self::Guide(Endpoint::TestRun),
@@ -80,6 +92,11 @@ impl Route {
         Self::Rules,
         Self::RuleCreate,
         Self::RuleDelete,
+        Self::RuleEdit,
+        Self::Notifications,
+        Self::Tokens,
+        Self::TokenCreate,
+        Self::TokenRevoke,
         Self::OpenApi,
         Self::Health,
         Self::Ready,
@@ -92,8 +109,9 @@ impl Route {
     pub const fn method(self) -> &'static str {
         match self {
             Self::Guide(endpoint) => endpoint.method(),
-            Self::RuleCreate => "POST",
-            Self::RuleDelete => "DELETE",
+            Self::RuleCreate | Self::TokenCreate => "POST",
+            Self::RuleDelete | Self::TokenRevoke => "DELETE",
+            Self::RuleEdit => "PATCH",
             _ => "GET",
         }
     }
@@ -110,7 +128,10 @@ impl Route {
             Self::HistoryTest => "/runboard/history/{projId}/tests/{testId}",
             Self::Verdict => "/runboard/verdict/{projId}/{runId}",
             Self::Rules | Self::RuleCreate => "/runboard/rules/{projId}",
-            Self::RuleDelete => "/runboard/rules/{projId}/{ruleId}",
+            Self::RuleDelete | Self::RuleEdit => "/runboard/rules/{projId}/{ruleId}",
+            Self::Notifications => "/runboard/notifications/{projId}",
+            Self::Tokens | Self::TokenCreate => "/runboard/tokens/{projId}",
+            Self::TokenRevoke => "/runboard/tokens/{projId}/{name}",
             Self::OpenApi => "/runboard/openapi.json",
             Self::Health => "/healthz",
             Self::Ready => "/readyz",
@@ -137,6 +158,11 @@ impl Route {
             | Self::Rules
             | Self::RuleCreate
             | Self::RuleDelete
+            | Self::RuleEdit
+            | Self::Notifications
+            | Self::Tokens
+            | Self::TokenCreate
+            | Self::TokenRevoke
             | Self::OpenApi => Allowance::Read,
             Self::Health | Self::Ready | Self::Metrics => Allowance::Free,
         }
@@ -161,6 +187,13 @@ impl Route {
             Self::Rules => "The project's triage rules: quarantines and known issues",
             Self::RuleCreate => "Create a quarantine or a known-issue rule",
             Self::RuleDelete => "Delete a triage rule",
+            Self::RuleEdit => "Change a triage rule: extend a quarantine, edit its reason, link, note or blocking",
+            Self::Notifications => {
+                "The project's notification channels (no URLs) and their last deliveries"
+            }
+            Self::Tokens => "The project's machine tokens, never their text (admins)",
+            Self::TokenCreate => "Make a machine token; its text is in this answer only (admins)",
+            Self::TokenRevoke => "Revoke a machine token (admins)",
             Self::OpenApi => "This description",
             Self::Health => "Liveness probe",
             Self::Ready => "Readiness probe: the platform answers",
@@ -307,7 +340,17 @@ mod tests {
             .into_iter()
             .filter(|r| Route::methods_of(r.template()).len() > 1)
             .collect();
-        assert_eq!(shared, [Route::Rules, Route::RuleCreate]);
+        assert_eq!(
+            shared,
+            [
+                Route::Rules,
+                Route::RuleCreate,
+                Route::RuleDelete,
+                Route::RuleEdit,
+                Route::Tokens,
+                Route::TokenCreate
+            ]
+        );
         assert_eq!(Route::methods_of(Route::Rules.template()), ["GET", "POST"]);
         let names: Vec<_> = Route::HistoryJob.path_parameters().collect();
         assert_eq!(names, ["projId", "jobId"]);

@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::{Id, ValidationError};
 
 mod day;
+mod edit;
 
 pub use day::Day;
+pub use edit::RuleEdit;
 
 /// The longest known-issue text or regex accepted (longer patterns are refused: they
 /// are slow to match and never needed to recognise an error headline).

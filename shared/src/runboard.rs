@@ -196,6 +196,13 @@ pub struct HistoryExecution {
     pub agent: Option<String>,
     /// When the end was seen, RFC 3339 UTC.
     pub finished_at: Option<String>,
+    /// How many of its failures block (issue 21's verdict, `shared`'s `classify` over
+    /// the server's facts), judged by the rules as they apply *now*, not as they applied
+    /// when it ran: quarantining a test lowers the count of its past runs too. `null`
+    /// when it cannot be known: the run is not final, the ledger has no results for it,
+    /// or (in answers other than the history page) it was not computed.
+    #[serde(default)]
+    pub blocking: Option<u64>,
 }
 
 /// The final counts of a run.

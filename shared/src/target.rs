@@ -247,6 +247,16 @@ pub enum Target {
     RuleCreate(ProjectId),
     /// `DELETE /runboard/rules/{projId}/{ruleId}`.
     RuleDelete(ProjectId, RuleId),
+    /// `PATCH /runboard/rules/{projId}/{ruleId}` (the body is a [`RuleEdit`](crate::RuleEdit)).
+    RuleEdit(ProjectId, RuleId),
+    /// `GET /runboard/notifications/{projId}`.
+    Notifications(ProjectId),
+    /// `GET /runboard/tokens/{projId}`.
+    Tokens(ProjectId),
+    /// `POST /runboard/tokens/{projId}` (the body is a [`NewToken`](crate::NewToken)).
+    TokenCreate(ProjectId),
+    /// `DELETE /runboard/tokens/{projId}/{name}`: any name, encoded.
+    TokenRevoke(ProjectId, String),
     /// `GET /runboard/openapi.json`.
     OpenApi,
     /// `GET /healthz`.
@@ -285,6 +295,11 @@ impl Target {
             Self::Rules(..) => Route::Rules,
             Self::RuleCreate(_) => Route::RuleCreate,
             Self::RuleDelete(..) => Route::RuleDelete,
+            Self::RuleEdit(..) => Route::RuleEdit,
+            Self::Notifications(_) => Route::Notifications,
+            Self::Tokens(_) => Route::Tokens,
+            Self::TokenCreate(_) => Route::TokenCreate,
+            Self::TokenRevoke(..) => Route::TokenRevoke,
             Self::OpenApi => Route::OpenApi,
             Self::Health => Route::Health,
             Self::Ready => Route::Ready,
@@ -301,10 +316,12 @@ impl Target {
     pub fn path(&self) -> String {
         let route = self.route();
         match self {
-            Self::Execute(p) | Self::Jobs(p) | Self::RuleCreate(p) => route.fill(&[&encode(p)]),
+            Self::Execute(p) | Self::Jobs(p) | Self::RuleCreate(p) | Self::Notifications(p) => {
+                route.fill(&[&encode(p)])
+            }
             Self::TestRun(p, r) | Self::Verdict(p, r) => route.fill(&[&encode(p), &encode(r)]),
             Self::Rules(p, query) => with_query(&route.fill(&[&encode(p)]), &query.pairs()),
-            Self::RuleDelete(p, rule) => route.fill(&[&encode(p), &encode(rule)]),
+            Self::RuleDelete(p, rule) | Self::RuleEdit(p, rule) => route.fill(&[&encode(p), &encode(rule)]),
             Self::Live(p, r, since) => {
                 let path = route.fill(&[&encode(p), &encode(r)]);
                 match since {
@@ -323,6 +340,8 @@ impl Target {
                 with_query(&route.fill(&[&encode(p)]), &pairs)
             }
             Self::HistoryJob(p, j) => route.fill(&[&encode(p), &encode(j)]),
+            Self::Tokens(p) | Self::TokenCreate(p) => route.fill(&[&encode(p)]),
+            Self::TokenRevoke(p, name) => route.fill(&[&encode(p), &encode(name)]),
             Self::HistoryTest(p, test, limit) => {
                 let path = route.fill(&[&encode(p), &encode(test)]);
                 match limit {
@@ -402,10 +421,15 @@ impl Target {
             Route::RuleDelete => {
                 Self::RuleDelete(project()?, RuleId::parse(decode_path(values[1]))?)
             }
+            Route::RuleEdit => Self::RuleEdit(project()?, RuleId::parse(decode_path(values[1]))?),
             Route::OpenApi => Self::OpenApi,
             Route::Health => Self::Health,
             Route::Ready => Self::Ready,
             Route::Metrics => Self::Metrics,
+            Route::Notifications => Self::Notifications(project()?),
+            Route::Tokens => Self::Tokens(project()?),
+            Route::TokenCreate => Self::TokenCreate(project()?),
+            Route::TokenRevoke => Self::TokenRevoke(project()?, decode_path(values[1])),
         })
     }
 }
@@ -461,6 +485,11 @@ mod tests {
             ),
             Target::RuleCreate(project()),
             Target::RuleDelete(project(), RuleId::parse("17").unwrap()),
+            Target::RuleEdit(project(), RuleId::parse("17").unwrap()),
+            Target::Notifications(project()),
+            Target::Tokens(project()),
+            Target::TokenCreate(project()),
+            Target::TokenRevoke(project(), "ci.main".into()),
             Target::OpenApi,
             Target::Health,
             Target::Ready,

@@ -7,8 +7,12 @@ use sqlx::QueryBuilder;
 
 use crate::{ExecutionId, Ledger, LedgerError, pool::on_pool};
 
-/// Test ids per query of [`Ledger::recent_results`] (far below both backends' limits).
+/// Test ids per query of [`Ledger::results_of`] (far below both backends' limits).
 const IDS_PER_QUERY: usize = 500;
+/// Tests per query of [`Ledger::recent_results`]: one select each, joined by `UNION ALL`
+/// (SQLite refuses more than 500 in one compound select; 4 binds each stays far below
+/// both backends' bind limits).
+const TESTS_PER_UNION: usize = 200;
 /// Selectors per query of [`Ledger::members`].
 const SELECTORS_PER_QUERY: usize = 200;
 
@@ -19,6 +23,15 @@ pub struct RecentResult {
     pub test_id: String,
     /// Its status as the platform spelled it.
     pub status: String,
+}
+
+/// A failed test of one execution.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Failure {
+    /// The execution.
+    pub execution_id: ExecutionId,
+    /// The test that failed in it.
+    pub test_id: String,
 }
 
 /// A test the latest finished run of a selector held.
@@ -35,7 +48,14 @@ pub struct Member {
 impl Ledger {
     /// The last `per_test` results of each of `test_ids` in `project`, leaving out
     /// execution `exclude` (the run being judged), newest first within each test, tests
-    /// in id order. One query per 500 ids.
+    /// in id order. Bounded by what a verdict needs, not by the retention: each test is
+    /// its own `… ORDER BY started_at DESC, execution_id DESC LIMIT per_test` over the
+    /// covering index `test_results_recent`, so a test reads at most `per_test + 1`
+    /// index entries however many runs the ledger keeps (a window function over every
+    /// result of the tests, the earlier form, read them all). The per-test selects are
+    /// joined by `UNION ALL`, [`TESTS_PER_UNION`] to a query (SQLite's compound-select
+    /// limit is 500), each wrapped as a subquery so its `LIMIT` is its own on both
+    /// backends.
     pub async fn recent_results(
         &self,
         project: &str,
@@ -46,25 +66,27 @@ impl Ledger {
         let exclude = exclude.map_or(-1, |id| id.0);
         let per_test = i64::try_from(per_test).unwrap_or(i64::MAX);
         let mut out = Vec::new();
-        for chunk in test_ids.chunks(IDS_PER_QUERY) {
+        for chunk in test_ids.chunks(TESTS_PER_UNION) {
             let rows: Vec<RecentResult> = on_pool!(&self.pool, |pool| {
-                let mut sql = QueryBuilder::new(
-                    "SELECT test_id, status FROM (SELECT r.test_id AS test_id, \
-                     r.status AS status, ROW_NUMBER() OVER (PARTITION BY r.test_id \
-                     ORDER BY r.started_at DESC, r.execution_id DESC) AS recency \
-                     FROM test_results r WHERE r.project = ",
-                );
-                sql.push_bind(project)
-                    .push(" AND r.execution_id <> ")
+                let mut sql = QueryBuilder::new("SELECT test_id, status FROM (");
+                for (i, test) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(" UNION ALL ");
+                    }
+                    sql.push(
+                        "SELECT * FROM (SELECT test_id, status, started_at, execution_id \
+                         FROM test_results WHERE project = ",
+                    )
+                    .push_bind(project)
+                    .push(" AND test_id = ")
+                    .push_bind(*test)
+                    .push(" AND execution_id <> ")
                     .push_bind(exclude)
-                    .push(" AND r.test_id IN (");
-                let mut ids = sql.separated(", ");
-                for id in chunk {
-                    ids.push_bind(*id);
-                }
-                sql.push(")) ranked WHERE recency <= ")
+                    .push(" ORDER BY started_at DESC, execution_id DESC LIMIT ")
                     .push_bind(per_test)
-                    .push(" ORDER BY test_id, recency");
+                    .push(") one");
+                }
+                sql.push(") recent ORDER BY test_id, started_at DESC, execution_id DESC");
                 sql.build_query_as().fetch_all(pool).await?
             });
             out.extend(rows);
@@ -95,6 +117,34 @@ impl Ledger {
                 sql.push(") AND execution_id = ")
                     .push_bind(id)
                     .push(" ORDER BY test_id");
+                sql.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// The failed tests of each of `executions` of `project`, by execution then test: one
+    /// query per 500 executions (the history's blocking line reads a page at once, over
+    /// the primary key `(execution_id, test_id)`).
+    pub async fn failures_of(
+        &self,
+        project: &str,
+        executions: &[ExecutionId],
+    ) -> Result<Vec<Failure>, LedgerError> {
+        let mut out = Vec::new();
+        for chunk in executions.chunks(IDS_PER_QUERY) {
+            let rows: Vec<Failure> = on_pool!(&self.pool, |pool| {
+                let mut sql = QueryBuilder::new(
+                    "SELECT execution_id, test_id FROM test_results WHERE project = ",
+                );
+                sql.push_bind(project)
+                    .push(" AND status = 'Failed' AND execution_id IN (");
+                let mut ids = sql.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                sql.push(") ORDER BY execution_id, test_id");
                 sql.build_query_as().fetch_all(pool).await?
             });
             out.extend(rows);

@@ -23,7 +23,8 @@
 //! `i64: Encode<'a, DB> + Type<DB>`.
 //!
 //! Triage rules (`rules.rs`) and what a verdict reads (`facts.rs`) live beside the
-//! executions, so every replica sees the same rules.
+//! executions, so every replica sees the same rules; machine tokens (`tokens.rs`) too,
+//! as hashes only.
 //!
 //! The SQL differs per backend in two named places: the lease claim (`lease.rs`: a
 //! materialised `FOR UPDATE SKIP LOCKED` CTE on PostgreSQL, one atomic `UPDATE` on SQLite)
@@ -35,9 +36,11 @@ mod facts;
 mod lease;
 mod migrate;
 mod model;
+mod outbox;
 mod pool;
 mod read;
 mod rules;
+mod tokens;
 mod write;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -45,12 +48,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pool::Pools;
 
 pub use error::LedgerError;
-pub use facts::{Member, RecentResult};
+pub use facts::{Failure, Member, RecentResult};
 pub use model::{
     Confirmed, Counts, Execution, ExecutionId, Finish, Held, HistoryQuery, Intent, Origin, Page,
     STARTING, SeenJob, TestOutcome, TestRecord, UNCONFIRMED, selector_columns,
 };
+pub use outbox::{Backoff, Delivery, Message, NewMessage, OutboxStatus};
 pub use rules::{RuleEventRecord, RuleRecord, RulesStamp};
+pub use tokens::{Created, NewToken, TOUCH_EVERY_MS, TokenRecord, Unusable};
 pub use write::Seen;
 
 /// The most executions one history page holds.

@@ -1,5 +1,5 @@
 //! Triage rules (issue 21): quarantines and known issues of a project, each with its
-//! history (created, deleted, by whom, when). Rules live here so every replica sees the
+//! history (created, edited, deleted, by whom, when). Rules live here so every replica sees the
 //! same ones; a quarantine's expiry is read, not written: a rule whose `until_day` is
 //! before the day asked about is left out ([`Ledger::rules`] with `active_on`), so expiry
 //! needs no job and no restart. A deleted rule keeps its row for its history.
@@ -34,7 +34,9 @@ pub struct RuleEventRecord {
     pub at: i64,
 }
 
-/// A value that changes whenever a rule of the project is created or deleted: a reader
+/// A value that changes whenever a rule of the project is created, edited or deleted
+/// (every change writes one `rule_events` row; their count changes even when two
+/// replicas' rows commit out of id order): a reader
 /// that keeps rules (compiled, say) reads them again only when it changed, on any
 /// replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::FromRow)]
@@ -43,6 +45,8 @@ pub struct RulesStamp {
     last_id: i64,
     deleted: i64,
     last_deleted: i64,
+    events: i64,
+    last_event: i64,
 }
 
 /// The columns of [`RuleRow`].
@@ -156,6 +160,30 @@ impl RuleRow {
     }
 }
 
+impl RuleRow {
+    /// The rule this row holds, with its history from `events` (any rules' rows, in
+    /// order): the one reading of a stored rule, for lists and single rules alike.
+    fn record(self, events: &[EventRow]) -> Result<RuleRecord, LedgerError> {
+        let spec = self.spec()?;
+        let events = events
+            .iter()
+            .filter(|e| e.rule_id == self.id)
+            .map(|e| RuleEventRecord {
+                action: action(&e.action),
+                by: e.by_user.clone(),
+                at: e.at,
+            })
+            .collect();
+        Ok(RuleRecord {
+            id: self.id,
+            spec,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            events,
+        })
+    }
+}
+
 fn action(text: &str) -> RuleAction {
     match text {
         "created" => RuleAction::Created,
@@ -257,6 +285,49 @@ impl Ledger {
         }))
     }
 
+    /// Rule `id` of `project` says `spec` from now on (what it covers cannot change:
+    /// only its day, reason or note, link and blocking are written), with its `edited`
+    /// event by `by` at `now`, in one transaction. The rule as stored after, or `None`
+    /// when the project has no such rule or it is deleted (nothing is written then).
+    pub async fn edit_rule(
+        &self,
+        project: &str,
+        id: i64,
+        spec: &NewRule,
+        by: &str,
+        now: i64,
+    ) -> Result<Option<RuleRecord>, LedgerError> {
+        let c = Columns::of(spec);
+        let update = "UPDATE rules SET until_day = $1, reason = $2, link = $3, blocks = $4 \
+             WHERE id = $5 AND project = $6 AND kind = $7 AND deleted_at IS NULL";
+        let event = "INSERT INTO rule_events (rule_id, action, by_user, at) \
+             VALUES ($1, 'edited', $2, $3)";
+        on_pool!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(update)
+                .bind(c.until.as_deref())
+                .bind(c.reason)
+                .bind(c.link)
+                .bind(c.blocks)
+                .bind(id)
+                .bind(project)
+                .bind(c.kind)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
+            sqlx::query(event)
+                .bind(id)
+                .bind(by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        self.rule(project, id).await
+    }
+
     /// The rules of `project` that are not deleted, newest first, with their history.
     /// With `active_on`, quarantines whose last day is before it (expired) are left out.
     pub async fn rules(
@@ -264,53 +335,60 @@ impl Ledger {
         project: &str,
         active_on: Option<Day>,
     ) -> Result<Vec<RuleRecord>, LedgerError> {
-        // A day far before any rule's keeps every quarantine: one query for both readings.
+        self.read_rules(project, active_on, None).await
+    }
+
+    /// Rule `id` of `project` with its history, unless it is deleted (expired or not).
+    pub async fn rule(&self, project: &str, id: i64) -> Result<Option<RuleRecord>, LedgerError> {
+        Ok(self.read_rules(project, None, Some(id)).await?.pop())
+    }
+
+    /// The rules of `project` not deleted (with `active_on`, not expired before it;
+    /// with `only`, that one rule), newest first, each with its history.
+    async fn read_rules(
+        &self,
+        project: &str,
+        active_on: Option<Day>,
+        only: Option<i64>,
+    ) -> Result<Vec<RuleRecord>, LedgerError> {
+        // A day far before any rule's keeps every quarantine, and id -1 means every rule:
+        // one query for every reading.
         let since = active_on.map_or_else(|| "0000-00-00".to_owned(), |d| d.to_string());
+        let only = only.unwrap_or(-1);
         let select = format!(
             "SELECT {COLUMNS} FROM rules WHERE project = $1 AND deleted_at IS NULL \
-             AND (kind <> 'quarantine' OR until_day >= $2) ORDER BY id DESC"
+             AND (kind <> 'quarantine' OR until_day >= $2) AND ($3 = -1 OR id = $3) \
+             ORDER BY id DESC"
         );
         let history = "SELECT e.rule_id AS rule_id, e.action AS action, e.by_user AS by_user, \
              e.at AS at FROM rule_events e JOIN rules r ON r.id = e.rule_id \
-             WHERE r.project = $1 AND r.deleted_at IS NULL ORDER BY e.rule_id, e.at, e.id";
+             WHERE r.project = $1 AND r.deleted_at IS NULL AND ($2 = -1 OR r.id = $2) \
+             ORDER BY e.rule_id, e.at, e.id";
         let (rows, events): (Vec<RuleRow>, Vec<EventRow>) = on_pool!(&self.pool, |pool| {
             let rows = sqlx::query_as(&select)
                 .bind(project)
                 .bind(&since)
+                .bind(only)
                 .fetch_all(pool)
                 .await?;
             let events = sqlx::query_as(history)
                 .bind(project)
+                .bind(only)
                 .fetch_all(pool)
                 .await?;
             (rows, events)
         });
-        rows.into_iter()
-            .map(|row| {
-                let events = events
-                    .iter()
-                    .filter(|e| e.rule_id == row.id)
-                    .map(|e| RuleEventRecord {
-                        action: action(&e.action),
-                        by: e.by_user.clone(),
-                        at: e.at,
-                    })
-                    .collect();
-                Ok(RuleRecord {
-                    id: row.id,
-                    spec: row.spec()?,
-                    created_by: row.created_by.clone(),
-                    created_at: row.created_at,
-                    events,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|row| row.record(&events)).collect()
     }
 
     /// The project's [`RulesStamp`]: one small aggregate query.
     pub async fn rules_stamp(&self, project: &str) -> Result<RulesStamp, LedgerError> {
         let sql = "SELECT COUNT(*) AS rules, COALESCE(MAX(id), 0) AS last_id, \
-             COUNT(deleted_at) AS deleted, COALESCE(MAX(deleted_at), 0) AS last_deleted \
+             COUNT(deleted_at) AS deleted, COALESCE(MAX(deleted_at), 0) AS last_deleted, \
+             (SELECT COUNT(*) FROM rule_events e JOIN rules r ON r.id = e.rule_id \
+             WHERE r.project = $1) AS events, \
+             (SELECT COALESCE(MAX(e.id), 0) FROM rule_events e JOIN rules r ON r.id = e.rule_id \
+             WHERE r.project = $1) AS last_event \
              FROM rules WHERE project = $1";
         Ok(on_pool!(&self.pool, |pool| {
             sqlx::query_as(sql).bind(project).fetch_one(pool).await?

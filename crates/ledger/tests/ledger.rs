@@ -849,6 +849,41 @@ async fn rules(l: Ledger) {
     let after_delete = l.rules_stamp(PROJECT).await.unwrap();
     assert_ne!(stamp, after_delete);
     assert_eq!(ids(l.rules(PROJECT, None).await.unwrap()), [k.id]);
+    assert_eq!(l.rule(PROJECT, q.id).await.unwrap(), None, "deleted");
+
+    // An edit rewrites what may change, in one transaction with its event, and changes
+    // the stamp; a deleted, unknown or other project's rule is not touched.
+    let unblocked = rule(serde_json::json!({"kind": "known", "match": "Timeout",
+        "note": "X-3", "link": "https://t.example/3", "blocks": false}));
+    for (project, id) in [(PROJECT, q.id), (PROJECT, 9_999), ("p2", k.id)] {
+        assert_eq!(
+            l.edit_rule(project, id, &unblocked, "eve", T0 + 12).await.unwrap(),
+            None
+        );
+    }
+    assert_eq!(l.rules_stamp(PROJECT).await.unwrap(), after_delete, "nothing written");
+    let edited = l
+        .edit_rule(PROJECT, k.id, &unblocked, "fay", T0 + 13)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((edited.id, &edited.spec), (k.id, &unblocked));
+    assert_eq!(edited.created_by, "bob", "who created it stays");
+    let history: Vec<_> = edited
+        .events
+        .iter()
+        .map(|e| (e.action, e.by.as_str(), e.at))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            (RuleAction::Created, "bob", T0 + 1),
+            (RuleAction::Edited, "fay", T0 + 13)
+        ]
+    );
+    assert_eq!(l.rule(PROJECT, k.id).await.unwrap(), Some(edited));
+    let after_edit = l.rules_stamp(PROJECT).await.unwrap();
+    assert_ne!(after_edit, after_delete);
 
     // Every shape of rule reads back as it was written.
     for body in [
@@ -863,7 +898,7 @@ async fn rules(l: Ledger) {
         assert_eq!(found[0], stored);
         assert_eq!(found[0].spec, spec);
     }
-    assert_ne!(after_delete, l.rules_stamp(PROJECT).await.unwrap());
+    assert_ne!(after_edit, l.rules_stamp(PROJECT).await.unwrap());
 }
 
 /// Claims and finishes `id` as run `run` with `results`.
@@ -948,6 +983,20 @@ async fn verdict_facts(l: Ledger) {
         [pair("t1", "Passed"), pair("t2", "Failed")],
         "only those asked"
     );
+    let failed: Vec<_> = l
+        .failures_of(PROJECT, &[second, first, ExecutionId(9_999)])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.execution_id, f.test_id))
+        .collect();
+    assert_eq!(
+        failed,
+        [(first, "t2".to_owned()), (second, "t1".to_owned())],
+        "each run's failures, by run"
+    );
+    assert!(l.failures_of("p2", &[first]).await.unwrap().is_empty());
+
     let many: Vec<String> = (0..1200).map(|i| format!("x{i}")).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).chain(["t2"]).collect();
     let found = l.recent_results(PROJECT, &many, None, 10).await.unwrap();
@@ -971,4 +1020,33 @@ async fn verdict_facts(l: Ledger) {
             .unwrap()
             .is_empty()
     );
+
+    // Many runs: each test's last results only, newest first, however many are kept.
+    let mut ids = Vec::new();
+    for i in 0..14 {
+        let id = start(&l, "ann", None, &format!("job-m{i}"), T0 + 1_000 + i * 10).await;
+        let status = if i % 3 == 0 { "Passed" } else { "Failed" };
+        let results = vec![outcome("m1", status), outcome("m2", "Passed")];
+        finish_run(&l, id, &format!("run-m{i}"), results, T0 + 1_005 + i * 10).await;
+        ids.push(id);
+    }
+    let last = *ids.last().unwrap();
+    let found = l
+        .recent_results(PROJECT, &["m2", "m1"], Some(last), 9)
+        .await
+        .unwrap();
+    let of = |t: &str| -> Vec<String> {
+        found
+            .iter()
+            .filter(|r| r.test_id == t)
+            .map(|r| r.status.clone())
+            .collect()
+    };
+    let expected: Vec<String> = (4..13)
+        .rev()
+        .map(|i| if i % 3 == 0 { "Passed" } else { "Failed" }.to_owned())
+        .collect();
+    assert_eq!(of("m1"), expected, "the 9 before the judged run, newest first");
+    assert_eq!(of("m2"), vec!["Passed".to_owned(); 9]);
+    assert_eq!(found[0].test_id, "m1", "tests in id order");
 }

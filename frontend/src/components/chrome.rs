@@ -40,13 +40,17 @@ pub(crate) fn Chrome() -> impl IntoView {
         let history = link(Route::History {
             project: project.clone(),
         });
-        let rules = link(Route::Rules { project });
+        let rules = link(Route::Rules {
+            project: project.clone(),
+        });
+        let notifications = link(Route::Notifications { project });
         view! {
             <nav class="rb-nav" aria-label="Views">
                 <a href=start aria-current=here("/start")>"Start"</a>
                 <a href=jobs aria-current=here("/jobs")>"Jobs"</a>
                 <a href=history aria-current=here("/history")>"History"</a>
                 <a href=rules aria-current=here("/rules") data-testid="nav-rules">"Rules"</a>
+                <a href=notifications aria-current=here("/notifications") data-testid="nav-notifications">"Notifications"</a>
             </nav>
         }
         .into_any()

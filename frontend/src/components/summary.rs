@@ -40,6 +40,8 @@ pub(crate) fn RunHeader(
     children: Children,
 ) -> impl IntoView {
     let Clock(now) = expect_context::<Clock>();
+    // Mounted: this header now says what the server's first paint said.
+    Effect::new(|_| browser::remove_first_paint());
     let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| Summary::of(r))));
     let judged = verdict;
     let verdict = move || {

@@ -200,6 +200,7 @@ mod tests {
             selector_value: Some("s".to_owned()),
             agent: None,
             finished_at: finished.then(|| "2026-12-07T10:05:00Z".to_owned()),
+            blocking: None,
         }
     }
 

@@ -64,6 +64,7 @@ mod tests {
             selector_value: Some("s1".to_owned()),
             agent: None,
             finished_at: None,
+            blocking: None,
         }
     }
 

@@ -6,6 +6,7 @@ pub(crate) mod history;
 pub(crate) mod home;
 pub(crate) mod jobs;
 pub(crate) mod not_found;
+pub(crate) mod notifications;
 pub(crate) mod rules;
 pub(crate) mod run;
 pub(crate) mod start;

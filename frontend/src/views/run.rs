@@ -19,7 +19,7 @@ use self::{
     verdict_feed::follow_verdict,
 };
 use crate::{
-    api,
+    api, browser,
     components::{
         banner::ErrorBanner, causes::FailureCauses, compare::ComparePanel, export::ExportBar,
         notify::NotifyWhenDone, rerun::RerunFailed, summary::RunHeader, table::TestsTable,
@@ -79,6 +79,14 @@ fn RunPage(
     let report: Report = RwSignal::new(None);
     let followed = FollowedJob::new(&project.id, job.as_ref());
     let (poll, via) = follow_run(&project.id, &run, job.clone(), report, followed);
+    // The server's verdict line stays only until this view has something to say instead
+    // (its header removes it; so do an error and leaving the page).
+    Effect::new(move |_| {
+        if poll.error.with(Option::is_some) {
+            browser::remove_first_paint();
+        }
+    });
+    on_cleanup(browser::remove_first_paint);
     sync_address(router, state, &project.id, &run, job.as_ref());
 
     let running = Memo::new(move |_| {

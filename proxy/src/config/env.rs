@@ -44,6 +44,8 @@ pub(crate) const OVERRIDES: &[(&str, &str)] = &[
     ("RUNBOARD_AUTH_RUN_EVERYONE", "auth.run_everyone"),
     ("RUNBOARD_AUTH_TRIAGE_USERS", "auth.triage_users"),
     ("RUNBOARD_AUTH_TRIAGE_GROUPS", "auth.triage_groups"),
+    ("RUNBOARD_AUTH_ADMIN_USERS", "auth.admin_users"),
+    ("RUNBOARD_AUTH_ADMIN_GROUPS", "auth.admin_groups"),
     (
         "RUNBOARD_TRIAGE_MAX_QUARANTINE_DAYS",
         "triage.max_quarantine_days",
@@ -119,6 +121,8 @@ fn apply(raw: &mut RawConfig, var: &str, value: String) -> Result<(), ConfigErro
         "RUNBOARD_AUTH_RUN_EVERYONE" => raw.auth.run_everyone = Some(flag(var, &value)?),
         "RUNBOARD_AUTH_TRIAGE_USERS" => raw.auth.triage_users = Some(list(&value)),
         "RUNBOARD_AUTH_TRIAGE_GROUPS" => raw.auth.triage_groups = Some(list(&value)),
+        "RUNBOARD_AUTH_ADMIN_USERS" => raw.auth.admin_users = Some(list(&value)),
+        "RUNBOARD_AUTH_ADMIN_GROUPS" => raw.auth.admin_groups = Some(list(&value)),
         "RUNBOARD_TRIAGE_MAX_QUARANTINE_DAYS" => {
             raw.triage.max_quarantine_days = Some(number(var, &value)?);
         }

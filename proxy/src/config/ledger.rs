@@ -45,6 +45,13 @@ impl LedgerUrl {
     pub fn scheme(&self) -> &str {
         self.0.split(':').next().unwrap_or("")
     }
+
+    /// Whether the configuration names this database: not memory, and not the default
+    /// file in the working folder, which another process (`runboard token`) started
+    /// elsewhere would not find.
+    pub fn is_named(&self) -> bool {
+        self.0 != DEFAULT_URL && !self.0.contains(":memory:") && !self.0.contains("mode=memory")
+    }
 }
 
 impl fmt::Debug for LedgerUrl {

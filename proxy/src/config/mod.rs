@@ -8,6 +8,7 @@ mod env;
 mod key;
 mod ledger;
 mod live;
+mod notify;
 mod raw;
 mod syntax;
 mod triage;
@@ -28,6 +29,7 @@ pub use edge::{LimitsConfig, ServerConfig};
 pub use key::ApiKey;
 pub use ledger::{LedgerConfig, LedgerUrl};
 pub use live::LiveConfig;
+pub use notify::{Channel, ChannelKind, NotifyConfig, NotifyEvent};
 pub use triage::{Owner, TriageConfig, Triagers};
 
 /// Why a configuration was refused. The message names the setting, so a person can fix it.
@@ -92,6 +94,8 @@ pub struct Config {
     pub ledger: LedgerConfig,
     /// Quarantine limits (`[triage]`).
     pub triage: TriageConfig,
+    /// Chat channels and webhooks told about runs (`[[notify]]`).
+    pub notify: NotifyConfig,
     /// Who may do what.
     pub auth: AuthConfig,
     /// Which pages may frame the widget.
@@ -151,6 +155,11 @@ pub struct AuthConfig {
     pub triage_users: Option<Vec<String>>,
     /// …and members of these groups.
     pub triage_groups: Option<Vec<String>>,
+    /// Who may manage machine tokens in the widget (header mode only; in mode none
+    /// nobody is known, so tokens are made with `runboard token`): these users…
+    pub admin_users: Vec<String>,
+    /// …and members of these groups.
+    pub admin_groups: Vec<String>,
 }
 
 /// `[embed]`.
@@ -218,6 +227,8 @@ impl Default for AuthConfig {
             run_everyone: false,
             triage_users: None,
             triage_groups: None,
+            admin_users: Vec::new(),
+            admin_groups: Vec::new(),
         }
     }
 }
@@ -247,6 +258,7 @@ impl Config {
             live: LiveConfig::default(),
             ledger: LedgerConfig::in_memory(),
             triage: TriageConfig::default(),
+            notify: NotifyConfig::default(),
             auth: AuthConfig::default(),
             embed: EmbedConfig {
                 frame_ancestors: Vec::new(),

@@ -45,6 +45,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) triage: super::triage::RawTriage,
     #[serde(default)]
+    pub(crate) notify: Vec<super::notify::RawChannel>,
+    #[serde(default)]
     pub(crate) auth: RawAuth,
     #[serde(default)]
     pub(crate) embed: RawEmbed,
@@ -82,6 +84,8 @@ pub(crate) struct RawAuth {
     pub(crate) run_everyone: Option<bool>,
     pub(crate) triage_users: Option<Vec<String>>,
     pub(crate) triage_groups: Option<Vec<String>>,
+    pub(crate) admin_users: Option<Vec<String>>,
+    pub(crate) admin_groups: Option<Vec<String>>,
 }
 
 impl RawAuth {
@@ -94,6 +98,8 @@ impl RawAuth {
             ("run_everyone", self.run_everyone.is_some()),
             ("triage_users", self.triage_users.is_some()),
             ("triage_groups", self.triage_groups.is_some()),
+            ("admin_users", self.admin_users.is_some()),
+            ("admin_groups", self.admin_groups.is_some()),
         ]
         .into_iter()
         .find_map(|(name, given)| given.then_some(name));
@@ -152,6 +158,7 @@ pub(crate) fn validate(
         .map(|(i, p)| project(i, p, env, &mut load_warnings))
         .collect::<Result<Vec<_>, _>>()?;
     check_projects(&projects)?;
+    let project_ids: Vec<ProjectId> = projects.iter().map(|p| p.id.clone()).collect();
     let written = raw.auth.written();
     let auth = auth(raw.auth)?;
     super::access::check(written, &auth, &projects)?;
@@ -167,6 +174,7 @@ pub(crate) fn validate(
         live: super::live::live(raw.live)?,
         ledger: super::ledger::ledger(raw.ledger)?,
         triage: super::triage::triage(raw.triage)?,
+        notify: super::notify::notify(raw.notify, &project_ids, env)?,
         auth,
         embed: EmbedConfig {
             frame_ancestors: frame_ancestors(raw.embed.frame_ancestors.unwrap_or_default())?,
@@ -316,6 +324,8 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
         run_everyone: raw.run_everyone.unwrap_or(false),
         triage_users: raw.triage_users,
         triage_groups: raw.triage_groups,
+        admin_users: raw.admin_users.unwrap_or_default(),
+        admin_groups: raw.admin_groups.unwrap_or_default(),
     })
 }
 

@@ -16,7 +16,7 @@ use runboard_shared::{
 };
 use tokio::{sync::watch, task::JoinHandle};
 
-use crate::{AppError, AppState, api::MAX_JOB_IDS, config::ProjectConfig, reads};
+use crate::{AppError, AppState, api::MAX_JOB_IDS, config::ProjectConfig, notify, reads};
 
 /// The status of a job the platform no longer knows (`missingJobIds`).
 const MISSING: &str = "Missing";
@@ -27,6 +27,8 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 pub(crate) struct Follower {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// The notifications' delivery task (`notify/`), stopped with the follower.
+    delivery: Option<notify::Delivery>,
 }
 
 impl Follower {
@@ -34,8 +36,13 @@ impl Follower {
     pub(crate) fn spawn(state: AppState) -> Option<Self> {
         let every = state.ledger().config().follow?;
         let (stop, stopped) = watch::channel(false);
+        let delivery = notify::Delivery::spawn(state.clone(), every, stopped.clone());
         let task = tokio::spawn(run(state, every, stopped));
-        Some(Self { stop, task })
+        Some(Self {
+            stop,
+            task,
+            delivery,
+        })
     }
 
     /// Stops the task and releases this instance's leases, so another instance takes
@@ -43,6 +50,9 @@ impl Follower {
     pub(crate) async fn stop(self, state: &AppState) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        if let Some(delivery) = self.delivery {
+            delivery.join().await;
+        }
         let recorder = state.ledger();
         if let Err(err) = recorder.ledger().release(recorder.owner()).await {
             tracing::warn!(error = %err, "could not release the ledger's leases");
@@ -183,6 +193,7 @@ async fn advance(
     let status = job.status.as_str();
     if !job.status.is_terminal() {
         update(status).await;
+        notify::started(state, project, held).await;
         return Ok(());
     }
     let Some(run) = run_id.as_deref().and_then(|id| RunId::parse(id).ok()) else {
@@ -202,7 +213,9 @@ async fn advance(
     }
     let report: TestRun =
         serde_json::from_slice(answer.bytes()).map_err(|_| AppError::UpstreamInvalid)?;
-    finish(state, held, ending(held, job, &report)).await;
+    if finish(state, held, ending(held, job, &report)).await {
+        notify::finished(state, project, held, &run, &report).await;
+    }
     Ok(())
 }
 
@@ -244,7 +257,9 @@ fn ending(held: &Held, job: &Job, report: &TestRun) -> Finish {
     }
 }
 
-async fn finish(state: &AppState, held: &Held, end: Finish) {
+/// Records `held`'s end; true when this instance recorded it (and so tells the
+/// channels about it).
+async fn finish(state: &AppState, held: &Held, end: Finish) -> bool {
     let recorder = state.ledger();
     match recorder
         .ledger()
@@ -252,12 +267,17 @@ async fn finish(state: &AppState, held: &Held, end: Finish) {
         .await
     {
         Ok(true) => {
-            tracing::info!(job = %held.job_id, status = %end.status, "ledger: job finished")
+            tracing::info!(job = %held.job_id, status = %end.status, "ledger: job finished");
+            true
         }
         Ok(false) => {
-            tracing::info!(job = %held.job_id, "ledger: another instance holds this job now")
+            tracing::info!(job = %held.job_id, "ledger: another instance holds this job now");
+            false
         }
-        Err(err) => tracing::warn!(error = %err, "the follower could not record a job's end"),
+        Err(err) => {
+            tracing::warn!(error = %err, "the follower could not record a job's end");
+            false
+        }
     }
 }
 

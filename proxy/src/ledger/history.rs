@@ -1,7 +1,9 @@
 //! `GET /runboard/history/{projId}`: the project's ledger, newest first, as JSON
 //! ([`HistoryPage`]) or, with `?format=csv`, as CSV (every page of the same filters, up
 //! to [`CSV_MAX_ROWS`]). Filters: `user`, `preset`, `status`, `origin`, `from`, `to`
-//! (RFC 3339, or a `YYYY-MM-DD` day in UTC, `to` inclusive), `cursor`, `limit`.
+//! (RFC 3339, or a `YYYY-MM-DD` day in UTC, `to` inclusive), `cursor`, `limit`. Each
+//! execution of a JSON page carries its blocking count (`triage::blocking`, the rules as
+//! they apply now); the CSV and the execution detail leave it `null`.
 
 use axum::{
     Json,
@@ -45,8 +47,17 @@ pub(crate) async fn history(
             .history(project.id.as_str(), &query)
             .await
             .map_err(ledger_error)?;
+        let blocking = crate::triage::blocking(&state, project, &page.executions).await?;
         let answer = HistoryPage {
-            executions: page.executions.iter().map(wire).collect(),
+            executions: page
+                .executions
+                .iter()
+                .zip(blocking)
+                .map(|(e, blocking)| HistoryExecution {
+                    blocking,
+                    ..wire(e)
+                })
+                .collect(),
             next: page.next,
         };
         return Ok(Json(answer).into_response());
@@ -174,6 +185,7 @@ pub(super) fn wire(e: &Execution) -> HistoryExecution {
         selector_value: Some(e.selector_value.clone()).filter(|s| !s.is_empty()),
         agent: e.agent.clone(),
         finished_at: e.finished_at.map(rfc3339),
+        blocking: None,
     }
 }
 

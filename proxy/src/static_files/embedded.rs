@@ -44,6 +44,10 @@ pub(crate) fn serve(
     };
     // The page is never stored: a new release's hashed names must reach every browser.
     let html = String::from_utf8_lossy(index.identity);
+    if let Some(written) = page.with_line(&html) {
+        // Made for this request: sent as it is, the compression layer compresses it.
+        return page.written(written);
+    }
     (page.for_page(&html), respond(index, request, NO_STORE)).into_response()
 }
 
@@ -216,6 +220,7 @@ mod tests {
         let page = PageHeaders {
             frame_ancestors: &[],
             preload: preload.map(HeaderValue::from_static),
+            verdict_line: None,
         };
         serve(files, path, &request, &page)
     }

@@ -7,7 +7,10 @@
 //! record of the run, nothing is known of its past: every failure no rule covers is
 //! `failing`.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use runboard_ledger::{Execution, Member, RuleRecord};
 use runboard_shared::{
@@ -66,7 +69,11 @@ impl<'a> Facts<'a> {
             .tests
             .iter()
             .filter(|t| t.status == TestStatus::Failed)
-            .map(|t| (t.id.clone(), ruled(&rules, &quarantines, &groups, t)))
+            .map(|t| {
+                let headline = || Some(t.error.as_ref().map(|e| error_text(e).0).unwrap_or_default());
+                let facts = ruled(&rules, &quarantines, &groups, &t.id, headline);
+                (t.id.clone(), facts)
+            })
             .collect();
         timing.mark("match");
         if let Some(execution) = &execution {
@@ -103,27 +110,95 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// The rules' part of a failure's facts: its quarantine, else its known issue.
+/// What the rules say of the failures of many runs of one project (the history's
+/// blocking line): the rules, the quarantines that apply today and the suites' and
+/// features' members, read once for a whole page; then each run's own selector is set
+/// ([`Rulings::for_run`]) before its failures are asked about.
+pub(super) struct Rulings {
+    rules: Arc<Compiled>,
+    quarantines: Quarantines,
+    groups: Groups,
+}
+
+impl Rulings {
+    /// Reads `project`'s rules and, when a quarantine covers a suite or feature, the
+    /// members of those (owners do not change what blocks, so theirs are not read).
+    pub(super) async fn read(state: &AppState, project: &ProjectConfig) -> Result<Self, AppError> {
+        let ledger = state.ledger().ledger();
+        let rules = state.triage().rules(ledger, &project.id).await?;
+        let quarantines = Quarantines::new(&rules);
+        let wanted = group_selectors(&quarantines.groups, &[]);
+        let members = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            let wanted: Vec<(&str, &str)> = wanted
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            ledger
+                .members(project.id.as_str(), &wanted)
+                .await
+                .map_err(ledger_error)?
+        };
+        Ok(Self {
+            groups: Groups::new(None, members),
+            rules,
+            quarantines,
+        })
+    }
+
+    /// Whether a failure's headline can change whether it blocks: only a known issue
+    /// with `blocks = false` can (a quarantine needs no headline, and a known issue that
+    /// blocks leaves the failure blocking).
+    pub(super) fn headlines_matter(&self) -> bool {
+        self.rules
+            .known
+            .iter()
+            .any(|&i| !self.rules.rules[i].spec.blocks())
+    }
+
+    /// Judges the failures of `execution` next: its own selector covers its tests.
+    pub(super) fn for_run(&mut self, execution: &Execution) {
+        self.groups.own = Groups::own_of(Some(execution));
+    }
+
+    /// Whether a quarantine covers `test_id` (in the run set by [`Rulings::for_run`]).
+    pub(super) fn quarantined(&self, test_id: &str) -> bool {
+        self.quarantines.covering(&self.groups, test_id).is_some()
+    }
+
+    /// The rules' facts of a failure of `test_id` whose headline is `headline` (`None`:
+    /// not known, matches no known issue).
+    pub(super) fn facts(&self, test_id: &str, headline: Option<String>) -> FailureFacts {
+        ruled(
+            &self.rules,
+            &self.quarantines,
+            &self.groups,
+            test_id,
+            || headline,
+        )
+    }
+}
+
+/// The rules' part of a failure's facts: its quarantine, else its known issue, matched
+/// against the headline `headline` gives (asked only when no quarantine covers the test;
+/// `None` when the headline is not known, which then matches no known issue).
 fn ruled(
     rules: &Compiled,
     quarantines: &Quarantines,
     groups: &Groups,
-    test: &TestResult,
+    test_id: &str,
+    headline: impl FnOnce() -> Option<String>,
 ) -> FailureFacts {
     let reference = |r: &RuleRecord| RuleRef::new(r.id.to_string(), &r.spec, &r.created_by);
-    if let Some(index) = quarantines.covering(groups, &test.id) {
+    if let Some(index) = quarantines.covering(groups, test_id) {
         return FailureFacts {
             quarantine: Some(reference(&rules.rules[index])),
             ..FailureFacts::default()
         };
     }
-    let headline = test
-        .error
-        .as_ref()
-        .map(|e| error_text(e).0)
-        .unwrap_or_default();
-    let known = rules
-        .known_match(&test.id, &headline)
+    let known = headline()
+        .and_then(|headline| rules.known_match(test_id, &headline))
         .map(|rule| KnownMatch {
             rule: reference(rule),
             blocks: rule.spec.blocks(),
@@ -269,9 +344,7 @@ struct Groups {
 
 impl Groups {
     fn new(execution: Option<&Execution>, members: Vec<Member>) -> Self {
-        let own = execution
-            .filter(|e| GROUP_FIELDS.contains(&e.selector_kind.as_str()))
-            .map(|e| (e.selector_kind.clone(), e.selector_value.clone()));
+        let own = Self::own_of(execution);
         let mut grouped: HashMap<String, HashMap<String, HashSet<String>>> = HashMap::new();
         for m in members {
             grouped
@@ -285,6 +358,13 @@ impl Groups {
             own,
             members: grouped,
         }
+    }
+
+    /// The suite or feature `execution` ran, if it ran one.
+    fn own_of(execution: Option<&Execution>) -> Option<(String, String)> {
+        execution
+            .filter(|e| GROUP_FIELDS.contains(&e.selector_kind.as_str()))
+            .map(|e| (e.selector_kind.clone(), e.selector_value.clone()))
     }
 
     /// Whether `test` belongs to the suite or feature `field` `id`.

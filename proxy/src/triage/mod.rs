@@ -1,5 +1,5 @@
 //! Triage (issue 21): the verdict of a run (`verdict.rs`, from the facts `facts.rs`
-//! gathers), the rules that class its failures (`rules.rs`: list, create, delete; stored
+//! gathers), the rules that class its failures (`rules.rs`: list, create, edit, delete; stored
 //! in the ledger, so every replica shares them) and the known-issue matcher
 //! (`matcher.rs`). Each project's rules are read and compiled once per change: a verdict
 //! asks the ledger only for the rules' stamp (one small query) and compiles again when
@@ -7,6 +7,7 @@
 //! once and kept (a few, slimmed to what a verdict reads), as its bytes are kept by the
 //! shared reads.
 
+mod blocking;
 mod facts;
 mod matcher;
 mod rules;
@@ -24,7 +25,8 @@ use runboard_shared::{
     Day, NewRule, ProjectId, RawJson, RunId, TestRun, TestStatus, Timeline, error_text,
 };
 
-pub(crate) use rules::{create, delete, list};
+pub(crate) use blocking::blocking;
+pub(crate) use rules::{create, delete, edit, list};
 pub(crate) use verdict::{compute, verdict};
 
 use crate::{AppError, ledger::ledger_error, reads::Answer};

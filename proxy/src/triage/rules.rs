@@ -1,5 +1,5 @@
-//! `GET`, `POST /runboard/rules/{projId}` and `DELETE /runboard/rules/{projId}/{ruleId}`:
-//! a project's triage rules. Reads are checked as the report is (identity, project);
+//! `GET`, `POST /runboard/rules/{projId}`, `PATCH` and `DELETE
+//! /runboard/rules/{projId}/{ruleId}`: a project's triage rules. Reads are checked as the report is (identity, project);
 //! changes as starts are (same origin, JSON, identity), then need the triage permission
 //! (403), then a valid body (400 naming the field: `shared`'s checks, the `until`
 //! window, the regex's size). Nothing is stored on any error; every attempt writes one
@@ -12,7 +12,7 @@ use axum::{
 };
 use runboard_ledger::RuleRecord;
 use runboard_shared::{
-    Day, NewRule, ProjectId, Rule, RuleAction, RuleEvent, RuleId, RuleState, RulesPage, RulesQuery,
+    Day, NewRule, ProjectId, Rule, RuleAction, RuleEdit, RuleEvent, RuleId, RuleState, RulesPage, RulesQuery,
     ValidationError, url::parse_query,
 };
 
@@ -94,10 +94,7 @@ pub(crate) async fn delete(
     _: SameOrigin,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<StatusCode, AppError> {
-    let Path((proj, rule)) =
-        path.map_err(|e| AppError::InvalidId(ValidationError::new("path", e.body_text())))?;
-    let proj = ProjectId::parse(proj).map_err(AppError::InvalidId)?;
-    let rule = RuleId::parse(rule).map_err(AppError::InvalidId)?;
+    let (proj, rule) = rule_path(path)?;
     let project = state.project(&proj)?;
     let result = async {
         permitted(&state, &identity, project)?;
@@ -119,6 +116,68 @@ pub(crate) async fn delete(
     .await;
     audit::rule_deleted(identity.name(), &proj, &rule, &result);
     result.map(|()| StatusCode::NO_CONTENT)
+}
+
+/// `PATCH /runboard/rules/{projId}/{ruleId}`: `200` with the rule as it now stands (its
+/// history ending in `edited`), `404` when the project has no such rule (or it is
+/// deleted). Checked in the order a create is: permission (403), then the body (400 naming
+/// the field, strict: what the rule covers cannot change), then the rule, then the
+/// edited rule as a whole (the `until` window, as on create). An expired quarantine may
+/// be extended: that is how one is brought back.
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    identity: Identity,
+    _: SameOrigin,
+    path: Result<Path<(String, String)>, PathRejection>,
+    body: Result<ApiJson<RuleEdit>, AppError>,
+) -> Result<Json<Rule>, AppError> {
+    let (proj, rule) = rule_path(path)?;
+    let project = state.project(&proj)?;
+    let result = async {
+        permitted(&state, &identity, project)?;
+        let ApiJson(edit) = body?;
+        let ledger = state.ledger().ledger();
+        let missing = || AppError::NotFound(format!("rule {rule} of project {}", project.id));
+        let id: i64 = rule.parse().map_err(|_| missing())?;
+        let stored = ledger
+            .rule(project.id.as_str(), id)
+            .await
+            .map_err(ledger_error)?
+            .ok_or_else(missing)?;
+        let spec = stored
+            .spec
+            .edited(&edit)
+            .map_err(|e| AppError::InvalidBody(e.to_string()))?;
+        if edit.until.is_some() {
+            check(&spec, state.config().triage.max_quarantine_days)?;
+        }
+        let record = ledger
+            .edit_rule(
+                project.id.as_str(),
+                id,
+                &spec,
+                identity.name(),
+                runboard_ledger::now_ms(),
+            )
+            .await
+            .map_err(ledger_error)?
+            .ok_or_else(missing)?;
+        Ok(wire(&record, today()))
+    }
+    .await;
+    audit::rule_edited(identity.name(), &proj, &rule, &result);
+    result.map(Json)
+}
+
+/// A rule's path ids, validated (400 naming the one of the wrong shape).
+fn rule_path(
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<(ProjectId, RuleId), AppError> {
+    let Path((proj, rule)) =
+        path.map_err(|e| AppError::InvalidId(ValidationError::new("path", e.body_text())))?;
+    let proj = ProjectId::parse(proj).map_err(AppError::InvalidId)?;
+    let rule = RuleId::parse(rule).map_err(AppError::InvalidId)?;
+    Ok((proj, rule))
 }
 
 /// 403 unless this user may change `project`'s rules.

@@ -12,37 +12,12 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::{
-    common::{self, Harness, KEY, code, wait_for},
+    common::{self, Harness, KEY, code},
     paths,
 };
 
 /// The codings Runboard makes itself, as `Accept-Encoding` and `Content-Encoding` name them.
 const CODINGS: [&str; 3] = ["br", "zstd", "gzip"];
-
-/// Starts a run of the catalog's first feature and waits until its report is final;
-/// the run's id.
-async fn finished_run(h: &Harness) -> String {
-    let start = json!({"action": "executeTests", "featureId": h.feature_id(), "agentName": "staging-agent"});
-    let (status, started) = h.post(&common::execute_path(), &start).await;
-    assert_eq!(status, 200, "{started}");
-    let job = started["jobId"].as_str().unwrap().to_owned();
-    let run = wait_for(Duration::from_secs(10), || async {
-        let (_, jobs) = h
-            .post(&common::jobs_path(), &json!({"jobIds": [job]}))
-            .await;
-        let job = &jobs["jobs"][0];
-        let done = matches!(job["status"].as_str(), Some("Success" | "Failed"));
-        done.then(|| job["testRunId"].as_str().map(str::to_owned))
-            .flatten()
-    })
-    .await;
-    wait_for(Duration::from_secs(10), || async {
-        let (_, report) = h.get(&common::run_path(&run)).await;
-        matches!(report["status"].as_str(), Some("Completed" | "Aborted")).then_some(())
-    })
-    .await;
-    run
-}
 
 /// `GET path` with these request headers.
 async fn get(h: &Harness, path: &str, headers: &[(header::HeaderName, &str)]) -> Response {
@@ -94,7 +69,7 @@ async fn counter(h: &Harness, name: &str, coding: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_coding_decodes_to_exactly_the_plain_bytes() {
     let h = common::start(|_| {}).await;
-    let run = finished_run(&h).await;
+    let run = h.finished_run().await;
     let path = common::run_path(&run);
     let plain_answer = get(&h, &path, &[]).await;
     assert_eq!(header_of(&plain_answer, header::CONTENT_ENCODING), "");
@@ -162,7 +137,7 @@ async fn each_coding_decodes_to_exactly_the_plain_bytes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn q_values_choose_the_coding() {
     let h = common::start(|_| {}).await;
-    let path = common::run_path(&finished_run(&h).await);
+    let path = common::run_path(&h.finished_run().await);
     for (accept_encoding, expected) in [
         ("gzip, deflate, br, zstd", "br"),
         ("br;q=0.5, gzip", "gzip"),
@@ -188,7 +163,7 @@ async fn q_values_choose_the_coding() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finished_report_is_compressed_once_for_every_viewer() {
     let h = Arc::new(common::start(|_| {}).await);
-    let path = common::run_path(&finished_run(&h).await);
+    let path = common::run_path(&h.finished_run().await);
     let calls = h.stats().by_endpoint.test_run;
     for coding in CODINGS {
         let mut viewers = JoinSet::new();
@@ -223,7 +198,7 @@ async fn a_finished_report_is_compressed_once_for_every_viewer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_form_has_its_own_304() {
     let h = common::start(|_| {}).await;
-    let path = common::run_path(&finished_run(&h).await);
+    let path = common::run_path(&h.finished_run().await);
     let plain_tag = header_of(&get(&h, &path, &[]).await, header::ETAG);
     let accept = |coding| (header::ACCEPT_ENCODING, coding);
     for coding in CODINGS {
@@ -268,7 +243,7 @@ async fn a_report_holding_a_key_is_withheld_in_every_coding() {
         c.cache.finished_bytes = 0;
     })
     .await;
-    let run = finished_run(&h).await;
+    let run = h.finished_run().await;
     let paths = [
         common::run_path(&run),
         paths::export_path(&run, ExportFormat::Csv),

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::{
     common::{
         self, Harness, PROJECT,
-        sse::{Frame, Viewer, live_request},
+        sse::{Frame, Viewer, event_soon, live_request},
         wait_for,
     },
     paths,
@@ -469,10 +469,7 @@ async fn one_user_holds_at_most_max_streams_per_user() {
         (response.status() == 200).then_some(response)
     })
     .await;
-    let mut again = Viewer {
-        response,
-        buffer: String::new(),
-    };
+    let mut again = Viewer::reading(response);
     assert_eq!(again.next_event().await.unwrap().event, "report");
     drop(mine);
     h.stop().await;
@@ -499,15 +496,6 @@ pub(crate) async fn move_on(h: &Harness, clock: &ManualClock, run: &str, held: &
         "the run ended too soon: {target}"
     );
     target
-}
-
-/// The next event within 10 s (heartbeats do not count, so a quick heartbeat cannot keep
-/// a test waiting for an event that never comes).
-pub(crate) async fn event_soon(viewer: &mut Viewer) -> Frame {
-    tokio::time::timeout(Duration::from_secs(10), viewer.next_event())
-        .await
-        .expect("no event for 10 s")
-        .expect("the stream ended")
 }
 
 /// Reads `viewer`'s `change` events, applying them to `held`, until they lead to

@@ -12,10 +12,10 @@ use serde_json::Value;
 use crate::{
     common::{
         self, Harness,
-        sse::{Frame, Viewer},
+        sse::{Frame, Viewer, event_soon},
         watch::{from_the_report, quiet_since, until_quiet},
     },
-    live::{self, direct, event_soon, live_run, move_on, take},
+    live::{self, direct, live_run, move_on, take},
 };
 
 /// `GET /api/testRun/…` through Runboard: the report and its `ETag`.

@@ -17,7 +17,7 @@ use runboard_proxy::{
     config::{AuthMode, LedgerConfig},
 };
 use runboard_shared::{
-    Day, ExecutionDetail, ExportFormat, FailureClass, JobId, NewRule, RuleId, RuleState, RulesPage,
+    Day, ExecutionDetail, ExportFormat, FailureClass, HistoryPage, HistoryQuery, JobId, NewRule, RuleId, RuleState, RulesPage,
     RulesQuery, RunId, Target, TestRun, TestStatus, Verdict, VerdictStatus, error_text,
 };
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
@@ -186,6 +186,19 @@ impl Stack {
             ))
             .header("X-Forwarded-Email", user)
             .json(rule)
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    async fn edit(&self, server: &Server, user: &str, rule: &str, body: &Value) -> (u16, Value) {
+        let target = Target::RuleEdit(project_id(), RuleId::parse(rule).unwrap());
+        let response = self
+            .client
+            .patch(format!("{}{}", server.url(), target.path()))
+            .header("X-Forwarded-Email", user)
+            .json(body)
             .send()
             .await
             .unwrap();
@@ -505,6 +518,59 @@ async fn every_class_of_a_verdict_matches_the_simulators_reports() {
     server.shutdown().await;
 }
 
+/// Each run's blocking count as the history page answers it, by run id.
+async fn history_blocking(stack: &Stack, server: &Server) -> HashMap<String, Option<u64>> {
+    let target = Target::History(project_id(), HistoryQuery::default());
+    let (status, body) = stack.get(server, VIEWER, &target).await;
+    assert_eq!(status, 200, "{body}");
+    let page: HistoryPage = serde_json::from_value(body).unwrap();
+    page.executions
+        .into_iter()
+        .filter_map(|e| Some((e.test_run_id?, e.blocking)))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_history_counts_what_blocks_by_todays_rules() {
+    let stack = Stack::new(false).await;
+    let server = stack.runboard().await;
+    let history = history(&stack, &server).await;
+    let last = history.last().run_id.clone();
+    let untriaged = history_blocking(&stack, &server).await;
+    assert_eq!(untriaged.len(), history.reports.len());
+    for report in &history.reports {
+        let verdict = stack.verdict(&server, &report.run_id).await;
+        assert_eq!(
+            untriaged[&report.run_id],
+            Some(verdict.blocking),
+            "the history agrees with the verdict of {}",
+            report.run_id
+        );
+    }
+    let before = untriaged[&last].unwrap();
+    assert!(before >= 2, "{before}");
+
+    // A quarantine and a known issue that does not block: each lowers the count by one,
+    // in the history as in the verdict (the known issue is matched on the report's
+    // headline).
+    let triaged = triage(&stack, &server, &history).await;
+    let triaged_page = history_blocking(&stack, &server).await;
+    assert_eq!(triaged_page[&last], Some(before - 2));
+    assert_eq!(
+        triaged_page[&last],
+        Some(stack.verdict(&server, &last).await.blocking)
+    );
+    // Once the known issue blocks again (an edit, which every reader sees at once), only
+    // the quarantine lowers it.
+    let (status, _) = stack
+        .edit(&server, LEAD, &triaged.known_id, &json!({"blocks": true}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(history_blocking(&stack, &server).await[&last], Some(before - 1));
+    assert_eq!(stack.verdict(&server, &last).await.blocking, before - 1);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_quarantine_past_its_day_stops_applying_without_a_restart() {
     let stack = Stack::new(false).await;
@@ -564,6 +630,17 @@ async fn a_quarantine_past_its_day_stops_applying_without_a_restart() {
     server.shutdown().await;
 }
 
+/// A change answered `answer` was refused with a 400 naming `field`.
+fn refused((status, answer): (u16, Value), body: &Value, field: &str) {
+    assert_eq!(status, 400, "{body}: {answer}");
+    assert_eq!(code(&answer), "invalid_body");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("{field}: ")),
+        "{body}: {message}"
+    );
+}
+
 #[tokio::test]
 async fn bad_rules_are_refused_naming_the_field_and_nothing_is_stored() {
     let stack = Stack::new(false).await;
@@ -603,14 +680,7 @@ async fn bad_rules_are_refused_naming_the_field_and_nothing_is_stored() {
         ),
     ];
     for (body, field) in cases {
-        let (status, answer) = stack.create(&server, LEAD, &body).await;
-        assert_eq!(status, 400, "{body}: {answer}");
-        assert_eq!(code(&answer), "invalid_body");
-        let message = answer["error"]["message"].as_str().unwrap();
-        assert!(
-            message.starts_with(&format!("{field}: ")),
-            "{body}: {message}"
-        );
+        refused(stack.create(&server, LEAD, &body).await, &body, field);
     }
     assert_eq!(stack.stored().await, 0, "nothing stored");
     let (status, _) = stack
@@ -618,6 +688,79 @@ async fn bad_rules_are_refused_naming_the_field_and_nothing_is_stored() {
         .await;
     assert_eq!(status, 201, "the last allowed day");
     assert_eq!(stack.stored().await, 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_triager_edits_a_rule_and_bad_edits_change_nothing() {
+    let stack = Stack::new(false).await;
+    let server = stack.runboard().await;
+    let body = json!({"kind": "quarantine", "testId": "t1", "until": day(3), "reason": "r"});
+    let (status, created) = stack.create(&server, LEAD, &body).await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let known = json!({"kind": "known", "match": "Timed out", "note": "slow"});
+    let known_id = stack.create(&server, LEAD, &known).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = stack.rules(&server, true).await;
+
+    let cases = [
+        (&id, json!({"kind": "known"}), "kind"),
+        (&id, json!({"testId": "t2"}), "testId"),
+        (&id, json!({"featureId": "f1"}), "featureId"),
+        (&known_id, json!({"match": "other"}), "match"),
+        (&id, json!({"colour": "red"}), "colour"),
+        (&id, json!({}), "body"),
+        (&id, json!({"until": day(-1)}), "until"),
+        (&id, json!({"until": day(31)}), "until"),
+        (&id, json!({"until": "2026-02-30"}), "until"),
+        (&id, json!({"reason": " "}), "reason"),
+        (&id, json!({"link": "javascript:alert(1)"}), "link"),
+        (&id, json!({"note": "n"}), "note"),
+        (&known_id, json!({"until": day(3)}), "until"),
+    ];
+    for (rule, body, field) in &cases {
+        refused(stack.edit(&server, LEAD, rule, body).await, body, field);
+    }
+    // A viewer is refused before the body is read; an unknown rule is a 404.
+    let extend = json!({"until": day(10), "reason": "still flaky",
+        "link": "https://jira.example.com/Q-9"});
+    for body in [&extend, &json!({"kind": "mute"})] {
+        let (status, answer) = stack.edit(&server, VIEWER, &id, body).await;
+        assert_eq!((status, code(&answer)), (403, "forbidden"), "{answer}");
+    }
+    for unknown in ["999999", "nope"] {
+        let (status, answer) = stack.edit(&server, LEAD, unknown, &extend).await;
+        assert_eq!((status, code(&answer)), (404, "not_found"), "{answer}");
+    }
+    assert_eq!(stack.rules(&server, true).await, before, "nothing changed");
+
+    let (status, edited) = stack.edit(&server, LEAD, &id, &extend).await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(
+        (&edited["id"], &edited["until"], &edited["reason"], &edited["testId"]),
+        (&json!(id), &json!(day(10)), &json!("still flaky"), &json!("t1"))
+    );
+    assert_eq!(edited["link"], "https://jira.example.com/Q-9");
+    let history: Vec<(&str, &str)> = edited["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["by"].as_str().unwrap()))
+        .collect();
+    assert_eq!(history, [("created", LEAD), ("edited", LEAD)]);
+    let listed = stack.rules(&server, false).await.rules;
+    let listed = listed.iter().find(|r| r.id.as_str() == id).unwrap();
+    assert_eq!(serde_json::to_value(listed).unwrap(), edited, "as listed");
+    let (status, unblocked) = stack
+        .edit(&server, LEAD, &known_id, &json!({"blocks": false, "link": ""}))
+        .await;
+    assert_eq!((status, &unblocked["blocks"]), (200, &json!(false)));
+    // Deleted, it can no more be edited.
+    assert_eq!(stack.delete(&server, LEAD, &id).await, 204);
+    assert_eq!(stack.edit(&server, LEAD, &id, &extend).await.0, 404);
     server.shutdown().await;
 }
 
@@ -779,6 +922,10 @@ async fn each_attempt_to_change_a_rule_writes_one_audit_line() {
             .0,
         400
     );
+    let (status, _) = stack
+        .edit(&server, LEAD, id, &json!({"until": day(5)}))
+        .await;
+    assert_eq!(status, 200);
     assert_eq!(stack.delete(&server, LEAD, id).await, 204);
     let lines = rule_lines(&logs);
     let seen: Vec<(&str, &str, &str, &str)> = lines
@@ -799,6 +946,7 @@ async fn each_attempt_to_change_a_rule_writes_one_audit_line() {
             (LEAD, "create", "created", id),
             (VIEWER, "create", "refused", ""),
             (LEAD, "create", "refused", ""),
+            (LEAD, "edit", "edited", id),
             (LEAD, "delete", "deleted", id),
         ]
     );
@@ -806,6 +954,7 @@ async fn each_attempt_to_change_a_rule_writes_one_audit_line() {
     assert_eq!(lines[0]["until"], day(2));
     assert_eq!(lines[0]["kind"], "quarantine");
     assert_eq!(lines[0]["project"], PROJECT);
+    assert_eq!(lines[3]["until"], day(5));
     assert!(
         lines[2]["reason"].as_str().unwrap().starts_with("kind: "),
         "{}",

@@ -119,6 +119,7 @@ impl FromJson for HistoryExecution {
             selector_value: f.optional("selectorValue", string)?,
             agent: f.optional("agent", string)?,
             finished_at: f.optional("finishedAt", string)?,
+            blocking: f.optional("blocking", unsigned)?,
         })
     }
 }

@@ -136,6 +136,28 @@ async fn a_row_copies_a_link_that_opens_its_test() {
         b.open(link).await?;
         let css = format!("[data-testid=test-row][data-test-id='{test_id}'] [data-testid=test-toggle][aria-expanded=true]");
         b.wait_css(&css).await?;
+        // The server wrote the verdict line into this page (a finished run); the widget's
+        // own header replaced it: one verdict on screen, not two.
+        let headers = b
+            .js(
+                "return [document.getElementById(arguments[0]) === null,
+                         document.querySelectorAll('[data-testid=run-status]').length];",
+                vec![json!(runboard_shared::FIRST_PAINT_ID)],
+            )
+            .await?;
+        ensure!(
+            headers == json!([true, 1]),
+            "after the widget's header: {headers} (first paint removed, run-status count)"
+        );
+        let served = b
+            .client
+            .execute_async(
+                "const [id, done] = arguments;
+                 fetch(location.pathname).then(r => r.text()).then(t => done(t.includes(id)));",
+                vec![json!(runboard_shared::FIRST_PAINT_ID)],
+            )
+            .await?;
+        ensure!(served == json!(true), "the page was sent without its verdict line");
 
         // A clipboard that refuses: the link is offered in the browser's prompt instead.
         b.js(

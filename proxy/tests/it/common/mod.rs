@@ -24,7 +24,7 @@ use runboard_proxy::{
 };
 use runboard_shared::{ProjectId, RunId};
 use runboard_sim::{ManualClock, RecordedRequest, RunningSim, SimConfig, Simulator, Stats};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The project every test uses (the one every stack serves).
@@ -147,6 +147,29 @@ impl Harness {
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let response = self.client.get(self.url(path)).send().await.unwrap();
         read(response).await
+    }
+
+    /// Starts a run of the catalog's first feature through Runboard and waits until its
+    /// report is final; the run's id.
+    pub async fn finished_run(&self) -> String {
+        let start = json!({"action": "executeTests", "featureId": self.feature_id(), "agentName": "staging-agent"});
+        let (status, started) = self.post(&execute_path(), &start).await;
+        assert_eq!(status, 200, "{started}");
+        let job = started["jobId"].as_str().unwrap().to_owned();
+        let run = wait_for(Duration::from_secs(10), || async {
+            let (_, jobs) = self.post(&jobs_path(), &json!({"jobIds": [job]})).await;
+            let job = &jobs["jobs"][0];
+            let done = matches!(job["status"].as_str(), Some("Success" | "Failed"));
+            done.then(|| job["testRunId"].as_str().map(str::to_owned))
+                .flatten()
+        })
+        .await;
+        wait_for(Duration::from_secs(10), || async {
+            let (_, report) = self.get(&run_path(&run)).await;
+            matches!(report["status"].as_str(), Some("Completed" | "Aborted")).then_some(())
+        })
+        .await;
+        run
     }
 
     pub async fn stop(self) {

@@ -45,6 +45,11 @@ impl Viewer {
         assert_eq!(response.status(), 200);
         let kind = response.headers()["content-type"].to_str().unwrap();
         assert!(kind.starts_with("text/event-stream"), "{kind}");
+        Self::reading(response)
+    }
+
+    /// A viewer of a stream already answered (its status checked by the caller).
+    pub(crate) fn reading(response: reqwest::Response) -> Self {
         Self {
             response,
             buffer: String::new(),
@@ -108,4 +113,13 @@ fn parse(block: &str) -> Frame {
     }
     frame.data = data.join("\n");
     frame
+}
+
+/// The next event within 10 s (heartbeats do not count, so a quick heartbeat cannot keep
+/// a test waiting for an event that never comes).
+pub(crate) async fn event_soon(viewer: &mut Viewer) -> Frame {
+    tokio::time::timeout(Duration::from_secs(10), viewer.next_event())
+        .await
+        .expect("no event for 10 s")
+        .expect("the stream ended")
 }

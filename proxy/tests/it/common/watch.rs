@@ -1,11 +1,11 @@
 //! Watching a live run the ways several suites do, over the one SSE reader
-//! (`crate::live::Viewer`): a stream that starts at the whole report, and one placed by
+//! (`super::sse::Viewer`): a stream that starts at the whole report, and one placed by
 //! `?since=` and read until it goes quiet.
 
 use serde_json::Value;
 
 use super::Harness;
-use crate::live::{Frame, Viewer, event_soon};
+use super::sse::{Frame, Viewer, event_soon};
 
 /// Opens a stream for `run` with no `Last-Event-ID`, so its first event must be the whole
 /// `report`; returns the viewer, still open, and that report.

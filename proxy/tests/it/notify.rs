@@ -1,0 +1,430 @@
+//! Notifications end to end (issue 22): runs started on the simulator (its clock moved by
+//! hand), followed by Runboard's ledger follower, and every message caught by a loopback
+//! receiver (axum on `127.0.0.1:0`) that records each request. Exactly one delivery per
+//! final run and event for each matching channel, none for a channel whose presets do not
+//! match; the webhook's signature verifies; a channel that answers 500 once is tried
+//! again and delivered, one that always does is given up after its window (shortened
+//! here through `NotifyConfig::retry_first`/`give_up_after`), one that redirects is not
+//! followed; no body holds the key, a channel URL or the secret; two Runboards on one
+//! PostgreSQL database deliver each message once.
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, header::LOCATION},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use hmac::{Hmac, Mac};
+use runboard_ledger::{Delivery, Ledger, OutboxStatus};
+use runboard_proxy::{
+    Config, Server,
+    config::{Channel, ChannelKind, LedgerConfig, NotifyEvent},
+};
+use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
+use runboard_testdb::PgServer;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::common::{self, KEY, PROJECT, execute_path, read, wait_for};
+
+const WAIT: Duration = Duration::from_secs(30);
+const SECRET: &str = "hook-secret-5d1e0a";
+const PUBLIC: &str = "https://runboard.example/";
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    signature: Option<String>,
+    body: Value,
+    raw: Bytes,
+}
+
+/// A loopback HTTP receiver: `/ok/…` answers 204, `/flaky/…` 500 to its first request
+/// then 204, `/down/…` always 500, `/moved/…` 302 to `/landed`.
+#[derive(Clone, Default)]
+struct Receiver {
+    seen: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    async fn start() -> (Self, SocketAddr) {
+        let receiver = Self::default();
+        let app = Router::new()
+            .route("/{behaviour}/{name}", post(Self::receive))
+            .route("/landed", post(Self::receive_landed))
+            .with_state(receiver.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (receiver, addr)
+    }
+
+    fn record(&self, path: String, headers: &HeaderMap, raw: Bytes) -> usize {
+        let mut seen = self.seen.lock().unwrap();
+        seen.push(Received {
+            path: path.clone(),
+            signature: headers
+                .get("x-runboard-signature")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            body: serde_json::from_slice(&raw).unwrap_or(Value::Null),
+            raw,
+        });
+        seen.iter().filter(|r| r.path == path).count()
+    }
+
+    async fn receive(
+        State(receiver): State<Self>,
+        Path((behaviour, name)): Path<(String, String)>,
+        headers: HeaderMap,
+        raw: Bytes,
+    ) -> Response {
+        let path = format!("/{behaviour}/{name}");
+        let nth = receiver.record(path, &headers, raw);
+        match behaviour.as_str() {
+            "flaky" if nth == 1 => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            "down" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            "moved" => (StatusCode::FOUND, [(LOCATION, "/landed")]).into_response(),
+            _ => StatusCode::NO_CONTENT.into_response(),
+        }
+    }
+
+    async fn receive_landed(
+        State(receiver): State<Self>,
+        headers: HeaderMap,
+        raw: Bytes,
+    ) -> StatusCode {
+        receiver.record("/landed".into(), &headers, raw);
+        StatusCode::NO_CONTENT
+    }
+
+    fn at(&self, path: &str) -> Vec<Received> {
+        let seen = self.seen.lock().unwrap();
+        seen.iter().filter(|r| r.path == path).cloned().collect()
+    }
+
+    fn all(&self) -> Vec<Received> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// A simulator on a hand-moved clock, a receiver and the ledger the Runboards share.
+struct Stack {
+    sim: RunningSim,
+    clock: Arc<ManualClock>,
+    receiver: Receiver,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgServer>,
+    ledger_url: String,
+    client: reqwest::Client,
+}
+
+impl Stack {
+    async fn new(postgres: bool) -> Self {
+        let config = SimConfig {
+            speed: 50.0,
+            tests_per_project: 60,
+            projects: vec![SimProject::new(PROJECT, KEY)],
+            ..SimConfig::default()
+        };
+        let (sim, clock) = common::manual_sim(config).await;
+        let (receiver, addr) = Receiver::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let (pg, ledger_url) = if postgres {
+            let pg = PgServer::start();
+            let url = pg.fresh_database();
+            (Some(pg), url)
+        } else {
+            let path = dir.path().join("ledger.db");
+            (None, format!("sqlite://{}", path.display()))
+        };
+        Self {
+            sim,
+            clock,
+            receiver,
+            addr,
+            _dir: dir,
+            _pg: pg,
+            ledger_url,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn channel(&self, name: &str, kind: ChannelKind, path: &str, on: &[NotifyEvent]) -> Channel {
+        Channel::new(name, kind, &self.url(path), on.to_vec()).unwrap()
+    }
+
+    /// A Runboard following jobs on the shared ledger, with `channels`.
+    async fn runboard(&self, channels: Vec<Channel>) -> Server {
+        let mut config: Config = common::config_for(&self.sim.url(), KEY);
+        let mut ledger = LedgerConfig::at(&self.ledger_url);
+        ledger.follow = Some(Duration::from_millis(20));
+        ledger.lease = Duration::from_millis(2_000);
+        config.ledger = ledger;
+        config.poll.jobs_ms = 50;
+        config.cache.live_reuse = Duration::ZERO;
+        config.public_url = Some(PUBLIC.parse().unwrap());
+        config.notify.channels = channels;
+        config.notify.retry_first = Duration::from_millis(50);
+        config.notify.give_up_after = Duration::from_millis(1_500);
+        config.notify.send_timeout = Duration::from_secs(5);
+        Server::start(config).await.unwrap()
+    }
+
+    /// Starts a run of the whole project on the simulator (as CI would, not through
+    /// Runboard), waits until the follower has recorded it, then lets it finish and
+    /// waits until the ledger has its end. Returns the job id.
+    async fn run_once(&self, ledger: &Ledger) -> String {
+        let catalog = self.sim.sim.catalog(PROJECT).unwrap();
+        let everything = catalog.all_feature().unwrap().id.clone();
+        let body = json!({"action": "executeTests", "featureId": everything});
+        let response = self
+            .client
+            .post(format!("{}{}", self.sim.url(), execute_path()))
+            .header("x-api-key", KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let (status, answer) = read(response).await;
+        assert_eq!(status, 200, "{answer}");
+        let job = answer["jobId"].as_str().unwrap().to_owned();
+        // Announced while it runs (every stack here has a webhook that hears `started`),
+        // before it may end.
+        wait_for(WAIT, || async {
+            let hooks = self.receiver.at("/ok/hook");
+            hooks
+                .iter()
+                .any(|r| r.body["event"] == "started" && r.body["run"]["jobId"] == job.as_str())
+                .then_some(())
+        })
+        .await;
+        self.clock.advance(Duration::from_secs(86_400));
+        wait_for(WAIT, || async {
+            let execution = ledger.execution(PROJECT, &job).await.unwrap()?;
+            execution.finished.then_some(())
+        })
+        .await;
+        job
+    }
+
+    /// Waits until no message is pending, and returns every message.
+    async fn settled(&self, ledger: &Ledger) -> Vec<Delivery> {
+        wait_for(WAIT, || async {
+            let all = ledger.deliveries(PROJECT, 1_000).await.unwrap();
+            all.iter()
+                .all(|d| d.status != OutboxStatus::Pending)
+                .then_some(all)
+        })
+        .await
+    }
+}
+
+fn verify(signature: &str, body: &[u8]) -> bool {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    signature == format!("sha256={hex}")
+}
+
+/// `(runId, event)` of each webhook body, and how often each came.
+fn tally(received: &[Received]) -> BTreeMap<(String, String), usize> {
+    let mut tally = BTreeMap::new();
+    for r in received {
+        let run = r.body["run"]["jobId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let event = r.body["event"].as_str().unwrap_or_default().to_owned();
+        *tally.entry((run, event)).or_default() += 1;
+    }
+    tally
+}
+
+#[tokio::test]
+async fn each_channel_hears_each_run_once_signed_retried_and_secret_free() {
+    use NotifyEvent::*;
+    let stack = Stack::new(false).await;
+    let hook = stack
+        .channel(
+            "hook",
+            ChannelKind::Webhook,
+            "/ok/hook",
+            &[Started, Finished, Failed],
+        )
+        .with_secret(SECRET);
+    let slack = stack.channel("slack", ChannelKind::Slack, "/ok/slack", &[Finished]);
+    let mut teams = stack.channel("teams", ChannelKind::Teams, "/ok/teams", &[Finished]);
+    teams.presets = Some(vec!["Nightly".into()]);
+    let flaky = stack.channel("flaky", ChannelKind::Teams, "/flaky/teams", &[Finished]);
+    let down = stack.channel("down", ChannelKind::Slack, "/down/slack", &[Finished]);
+    let moved = stack.channel("moved", ChannelKind::Webhook, "/moved/hook", &[Finished]);
+    let server = stack
+        .runboard(vec![hook, slack, teams, flaky, down, moved])
+        .await;
+    let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
+    let jobs = [stack.run_once(&ledger).await, stack.run_once(&ledger).await];
+    let deliveries = stack.settled(&ledger).await;
+
+    // The webhook: started and finished once per run, failed once per run that blocks,
+    // each body signed.
+    let hooks = stack.receiver.at("/ok/hook");
+    let tally = tally(&hooks);
+    for job in &jobs {
+        for event in ["started", "finished"] {
+            assert_eq!(
+                tally.get(&(job.clone(), event.into())),
+                Some(&1),
+                "{tally:?}"
+            );
+        }
+        let finished = hooks
+            .iter()
+            .find(|r| r.body["run"]["jobId"] == job.as_str() && r.body["event"] == "finished")
+            .unwrap();
+        let blocking = finished.body["verdict"]["blocking"].as_u64().unwrap();
+        let failed = tally.get(&(job.clone(), "failed".into())).copied();
+        assert_eq!(failed, (blocking > 0).then_some(1), "{tally:?}");
+        let run = finished.body["run"]["runId"].as_str().unwrap();
+        assert_eq!(
+            finished.body["run"]["url"],
+            format!("{PUBLIC}p/{PROJECT}/runs/{run}")
+        );
+        assert_eq!(finished.body["project"]["id"], PROJECT);
+    }
+    assert!(tally.values().all(|n| *n == 1), "{tally:?}");
+    for r in &hooks {
+        assert!(
+            verify(r.signature.as_deref().unwrap(), &r.raw),
+            "{:?}",
+            r.body
+        );
+    }
+
+    // Slack once per run; the preset-bound Teams channel never (these runs have none).
+    assert_eq!(stack.receiver.at("/ok/slack").len(), 2);
+    assert!(stack.receiver.at("/ok/teams").is_empty());
+    let slack = &stack.receiver.at("/ok/slack")[0].body;
+    assert_eq!(slack["blocks"][0]["type"], "header");
+
+    // 500 once, then delivered: three requests for two messages, both sent.
+    assert_eq!(stack.receiver.at("/flaky/teams").len(), 3);
+    let of = |channel: &str| -> Vec<&Delivery> {
+        deliveries.iter().filter(|d| d.channel == channel).collect()
+    };
+    let flaky = of("flaky");
+    assert!(
+        flaky.iter().all(|d| d.status == OutboxStatus::Sent),
+        "{flaky:?}"
+    );
+    assert_eq!(flaky.iter().map(|d| d.attempts).sum::<i64>(), 3);
+
+    // Always 500: given up after its window, tried more than once, said why.
+    for d in of("down") {
+        assert_eq!(d.status, OutboxStatus::GaveUp, "{d:?}");
+        assert!(d.attempts >= 2, "{d:?}");
+        assert_eq!(d.last_error.as_deref(), Some("the channel answered 500"));
+    }
+    // A redirect is a failure, never followed.
+    assert!(stack.receiver.at("/landed").is_empty());
+    for d in of("moved") {
+        assert!(
+            d.last_error.as_deref().unwrap().contains("redirect"),
+            "{d:?}"
+        );
+    }
+
+    // Nothing secret in any body or recorded error.
+    let secrets = [
+        KEY.to_owned(),
+        SECRET.to_owned(),
+        stack.addr.to_string(),
+        "/ok/hook".to_owned(),
+    ];
+    for r in stack.receiver.all() {
+        let text = String::from_utf8_lossy(&r.raw);
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "{secret} in {text}");
+        }
+    }
+    for d in &deliveries {
+        let error = d.last_error.clone().unwrap_or_default();
+        assert!(!error.contains(&stack.addr.to_string()), "{error}");
+    }
+
+    // /metrics counts by channel and outcome.
+    let metrics = stack
+        .client
+        .get(format!("{}/metrics", server.url()))
+        .header("host", "runboard.example")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"runboard_notifications_total{channel="flaky",outcome="failed"} 1"#,
+        r#"runboard_notifications_total{channel="flaky",outcome="sent"} 2"#,
+        r#"runboard_notifications_total{channel="down",outcome="gave_up"} 2"#,
+    ] {
+        assert!(metrics.contains(line), "{line} not in {metrics}");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_runboards_on_one_postgres_deliver_once() {
+    use NotifyEvent::*;
+    let stack = Stack::new(true).await;
+    let channels = || {
+        vec![
+            stack
+                .channel(
+                    "hook",
+                    ChannelKind::Webhook,
+                    "/ok/hook",
+                    &[Started, Finished],
+                )
+                .with_secret(SECRET),
+        ]
+    };
+    let a = stack.runboard(channels()).await;
+    let b = stack.runboard(channels()).await;
+    let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
+    let mut jobs = Vec::new();
+    for _ in 0..3 {
+        jobs.push(stack.run_once(&ledger).await);
+    }
+    let deliveries = stack.settled(&ledger).await;
+    assert_eq!(deliveries.len(), 6, "{deliveries:?}");
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.status == OutboxStatus::Sent && d.attempts == 1)
+    );
+    let tally = tally(&stack.receiver.at("/ok/hook"));
+    assert_eq!(tally.len(), 6, "{tally:?}");
+    assert!(tally.values().all(|n| *n == 1), "{tally:?}");
+    a.shutdown().await;
+    b.shutdown().await;
+}
