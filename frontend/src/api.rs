@@ -5,6 +5,7 @@
 
 pub(crate) mod events;
 pub(crate) mod notifications;
+pub(crate) mod tokens;
 pub(crate) mod triage;
 
 use runboard_shared::{

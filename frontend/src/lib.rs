@@ -36,6 +36,7 @@ use crate::{
     views::{
         board::BoardView, history::HistoryView, home::Home, jobs::JobsView, not_found::NotFound,
         notifications::NotificationsView, rules::RulesView, run::RunView, start::StartView,
+        tokens::TokensView,
     },
 };
 
@@ -103,6 +104,7 @@ fn routed(route: Route) -> AnyView {
         Route::Notifications { project } => {
             view! { <NotificationsView project=project /> }.into_any()
         }
+        Route::Tokens { project } => view! { <TokensView project=project /> }.into_any(),
         Route::NotFound => view! { <NotFound /> }.into_any(),
     }
 }

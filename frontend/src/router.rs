@@ -52,6 +52,11 @@ pub(crate) enum Route {
         /// The project id, decoded.
         project: String,
     },
+    /// `/p/:proj/tokens`: the project's machine tokens (administrators).
+    Tokens {
+        /// The project id, decoded.
+        project: String,
+    },
     /// Any other path.
     NotFound,
 }
@@ -90,6 +95,9 @@ impl Route {
             ["p", p, "notifications"] => Self::Notifications {
                 project: project(p),
             },
+            ["p", p, "tokens"] => Self::Tokens {
+                project: project(p),
+            },
             ["p", p, "runs", run] => Self::Run {
                 project: project(p),
                 run: decode_path(run),
@@ -112,6 +120,7 @@ impl Route {
             Self::History { project } => format!("/p/{}/history", encode(project)),
             Self::Rules { project } => format!("/p/{}/rules", encode(project)),
             Self::Notifications { project } => format!("/p/{}/notifications", encode(project)),
+            Self::Tokens { project } => format!("/p/{}/tokens", encode(project)),
             Self::Run { project, run } => format!("/p/{}/runs/{}", encode(project), encode(run)),
             Self::NotFound => "/not-found".to_owned(),
         }
@@ -125,6 +134,7 @@ impl Route {
             | Self::History { project }
             | Self::Rules { project }
             | Self::Notifications { project }
+            | Self::Tokens { project }
             | Self::Run { project, .. } => Some(project),
             Self::Home | Self::Board | Self::NotFound => None,
         }
@@ -307,6 +317,12 @@ mod tests {
             },
         );
         check(
+            "/p/a1/notifications",
+            Route::Notifications {
+                project: project("a1"),
+            },
+        );
+        check(
             "/p/a1/start",
             Route::Start {
                 project: project("a1"),
@@ -407,6 +423,8 @@ mod tests {
                 Route::Jobs { project: project() },
                 Route::History { project: project() },
                 Route::Rules { project: project() },
+                Route::Notifications { project: project() },
+                Route::Tokens { project: project() },
                 Route::Board,
                 Route::Run {
                     project: project(),

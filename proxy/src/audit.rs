@@ -162,7 +162,11 @@ pub(crate) fn rule_edited(
         Ok(edited) => RuleLine {
             kind: edited.spec.kind().as_str(),
             scope: rule_scope(&edited.spec),
-            until: edited.spec.until().map(|d| d.to_string()).unwrap_or_default(),
+            until: edited
+                .spec
+                .until()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             outcome: "edited",
             ..RuleLine::default()
         },

@@ -62,8 +62,7 @@ impl Identity {
     /// Whether this user may manage machine tokens (`auth.admin_users` /
     /// `admin_groups`): only a signed-in person in header mode, never a token.
     pub(crate) fn is_admin(&self, auth: &AuthConfig) -> bool {
-        if self.token.is_some() || self.mode != AuthMode::Header || auth.mode != AuthMode::Header
-        {
+        if self.token.is_some() || self.mode != AuthMode::Header || auth.mode != AuthMode::Header {
             return false;
         }
         Starters::Listed {

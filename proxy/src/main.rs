@@ -131,6 +131,8 @@ fn check_config(file: &std::path::Path) -> ExitCode {
                     project.name,
                     config.who_may_run(project)
                 );
+                println!("    triage: {}", config.who_may_triage(project));
+                println!("    notify: {}", config.notify.describe(&project.id));
             }
             match WidgetSource::of(&config) {
                 WidgetSource::Missing => eprintln!("warning: {}", WidgetSource::Missing),

@@ -38,6 +38,7 @@ pub(crate) async fn bootstrap(
         poll: config.poll,
         live_heartbeat_ms: u64::try_from(config.live.heartbeat.as_millis()).unwrap_or(u64::MAX),
         open_access: config.open_access(),
+        may_admin: identity.is_admin(&config.auth),
     })
 }
 

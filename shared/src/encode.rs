@@ -5,8 +5,8 @@
 //! keep writing with serde.
 
 use crate::{
-    ExecuteRequest, JobsRequest, NewRule, PortalEvent, PortalMessage, RunFinished, Selector,
-    rules::RuleFields, selector::EXECUTE_ACTION,
+    ExecuteRequest, JobsRequest, NewRule, PortalEvent, PortalMessage, RuleEdit, RunFinished,
+    Selector, rules::RuleFields, selector::EXECUTE_ACTION,
 };
 
 /// A type written as JSON text.
@@ -212,6 +212,30 @@ impl ToJson for NewRule {
     }
 }
 
+impl ToJson for RuleEdit {
+    /// The body of `PATCH /runboard/rules/{projId}/{ruleId}`, in serde's order (`until`,
+    /// `reason`, `link`, `note`, `blocks`), absent ones left out; no link any more is `""`.
+    fn write_json(&self, out: &mut String) {
+        let mut object = Members::open(out);
+        if let Some(until) = self.until {
+            object.str("until", &until.to_string());
+        }
+        if let Some(reason) = &self.reason {
+            object.str("reason", reason);
+        }
+        if let Some(link) = &self.link {
+            object.str("link", link.as_deref().unwrap_or_default());
+        }
+        if let Some(note) = &self.note {
+            object.str("note", note);
+        }
+        if let Some(blocks) = self.blocks {
+            object.plain("blocks", blocks);
+        }
+        object.close();
+    }
+}
+
 fn finished(event: &mut Members<'_>, run: &RunFinished) {
     event.str("project", &run.project);
     event.str("runId", &run.run_id);
@@ -276,6 +300,14 @@ mod tests {
         for body in bodies {
             let rule: NewRule = serde_json::from_value(body).unwrap();
             same(&rule);
+        }
+        let edits = [
+            serde_json::json!({"until": "2026-05-01", "reason": "r \"q\"", "link": ""}),
+            serde_json::json!({"link": "https://x.example/?a=1&b", "note": "n", "blocks": false}),
+        ];
+        for body in edits {
+            let edit: RuleEdit = serde_json::from_value(body).unwrap();
+            same(&edit);
         }
     }
 

@@ -187,7 +187,9 @@ impl Route {
             Self::Rules => "The project's triage rules: quarantines and known issues",
             Self::RuleCreate => "Create a quarantine or a known-issue rule",
             Self::RuleDelete => "Delete a triage rule",
-            Self::RuleEdit => "Change a triage rule: extend a quarantine, edit its reason, link, note or blocking",
+            Self::RuleEdit => {
+                "Change a triage rule: extend a quarantine, edit its reason, link, note or blocking"
+            }
             Self::Notifications => {
                 "The project's notification channels (no URLs) and their last deliveries"
             }

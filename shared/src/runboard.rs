@@ -25,6 +25,10 @@ pub struct Bootstrap {
     /// a warning banner for as long as this holds.
     #[serde(default)]
     pub open_access: bool,
+    /// This user manages machine tokens (`auth.admin_users` / `admin_groups`): the
+    /// widget shows the Tokens page.
+    #[serde(default)]
+    pub may_admin: bool,
 }
 
 /// The heartbeat browsers are promised when the server does not say (15 s).

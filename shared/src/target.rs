@@ -321,7 +321,9 @@ impl Target {
             }
             Self::TestRun(p, r) | Self::Verdict(p, r) => route.fill(&[&encode(p), &encode(r)]),
             Self::Rules(p, query) => with_query(&route.fill(&[&encode(p)]), &query.pairs()),
-            Self::RuleDelete(p, rule) | Self::RuleEdit(p, rule) => route.fill(&[&encode(p), &encode(rule)]),
+            Self::RuleDelete(p, rule) | Self::RuleEdit(p, rule) => {
+                route.fill(&[&encode(p), &encode(rule)])
+            }
             Self::Live(p, r, since) => {
                 let path = route.fill(&[&encode(p), &encode(r)]);
                 match since {

@@ -53,6 +53,8 @@ pub struct StackOptions {
     pub run_users: Option<Vec<String>>,
     /// Who the front door says the user is.
     pub identity: Option<Identity>,
+    /// `auth.admin_users` (header mode, with `run_users`): who sees the Tokens page.
+    pub admin_users: Vec<String>,
     /// `embed.frame_ancestors`.
     pub frame_ancestors: Vec<String>,
     /// The simulator sends the shapes the guide allows but never shows (`shapes: odd`).
@@ -71,6 +73,7 @@ impl Default for StackOptions {
             sim_tests: 36,
             run_users: None,
             identity: None,
+            admin_users: Vec::new(),
             frame_ancestors: Vec::new(),
             odd_shapes: false,
             live_heartbeat_ms: None,
@@ -243,6 +246,7 @@ fn settings(config: &mut Config, options: &StackOptions, dir: &Path) {
         config.auth.mode = AuthMode::Header;
         config.auth.trusted_proxies = vec![IpAddr::from(Ipv4Addr::LOCALHOST).into()];
         config.auth.run_users = users.clone();
+        config.auth.admin_users = options.admin_users.clone();
     }
     let mut ledger = LedgerConfig::at(format!("sqlite://{}", dir.join("ledger.db").display()));
     // Most scenarios count what reaches the simulator: the follower runs only where asked.

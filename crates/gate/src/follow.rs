@@ -2,7 +2,11 @@
 //! record, then the run over the live stream, falling back to polling the report when
 //! the stream cannot be opened, fails or falls silent; then the verdict once it is final.
 
-use std::{collections::HashMap, io::Write, time::Duration};
+use std::{
+    collections::HashMap,
+    io::Write,
+    time::{Duration, Instant},
+};
 
 use runboard_shared::{
     ApiError, Job, JobId, JobStatus, JobsRequest, JobsResponse, LiveEventName, PollIntervals,
@@ -11,6 +15,28 @@ use runboard_shared::{
 use tokio::time::{sleep, timeout};
 
 use crate::{GateError, client::Client, progress::Progress, sse};
+
+/// How long a job may stay in a status the guide does not name (the platform's
+/// `Cancelled`, say) without a run record before the gate calls it a run without a
+/// report (exit 3). Shorter than the widget's ten minutes: a pipeline is waiting.
+const UNDOCUMENTED_WAIT: Duration = Duration::from_secs(120);
+
+/// The clock of a job in a status the guide does not name.
+#[derive(Debug, Default)]
+struct Undocumented(Option<Instant>);
+
+impl Undocumented {
+    /// Whether the job has been in such a status, without a break, for
+    /// [`UNDOCUMENTED_WAIT`]; a documented status stops the clock.
+    fn expired(&mut self, status: &JobStatus) -> bool {
+        if matches!(status, JobStatus::Other(s) if !s.is_empty()) {
+            self.0.get_or_insert_with(Instant::now).elapsed() >= UNDOCUMENTED_WAIT
+        } else {
+            self.0 = None;
+            false
+        }
+    }
+}
 
 /// What is known of the run so far; read after following stopped (a timeout or Ctrl-C)
 /// to say where the run can still be watched.
@@ -48,8 +74,19 @@ impl Follow<'_> {
         let request = JobsRequest {
             job_ids: Some(vec![id]),
         };
+        let mut undocumented = Undocumented::default();
+        let mut retries = Retries::default();
         loop {
-            let job = self.job(&request, job).await?;
+            let job = match self.job(&request, job).await {
+                Ok(found) => {
+                    retries = Retries::default();
+                    found
+                }
+                Err(error) => {
+                    self.pause(&mut retries, error, self.poll.jobs_ms).await?;
+                    continue;
+                }
+            };
             if let Some(run) = &job.test_run_id {
                 return RunId::parse(run.as_str()).map_err(|e| GateError::BadAnswer {
                     what: format!("job {}'s run id", job.job_id),
@@ -63,11 +100,19 @@ impl Follow<'_> {
                     job.describe()
                 )));
             }
+            if undocumented.expired(&job.status) {
+                return Err(GateError::NoReport(format!(
+                    "job {} has been {} for {}s without a run record",
+                    job.job_id,
+                    job.describe(),
+                    UNDOCUMENTED_WAIT.as_secs()
+                )));
+            }
             sleep(Duration::from_millis(self.poll.jobs_ms)).await;
         }
     }
 
-    /// The job's state now (`None` state when the platform does not list it yet).
+    /// The job's state now (`Pending` while the platform does not list it yet).
     async fn job(&mut self, request: &JobsRequest, job: &str) -> Result<Job, GateError> {
         let target = Target::Jobs(self.project.clone());
         let answer: JobsResponse = self.client.post(&target, request).await?;
@@ -174,8 +219,18 @@ impl Follow<'_> {
     /// Polls the report every `run_ms` until it is final.
     async fn poll(&mut self, run: &RunId) -> Result<TestRun, GateError> {
         let target = Target::TestRun(self.project.clone(), run.clone());
+        let mut retries = Retries::default();
         loop {
-            let report: TestRun = self.client.get(&target).await?;
+            let report: TestRun = match self.client.get(&target).await {
+                Ok(report) => {
+                    retries = Retries::default();
+                    report
+                }
+                Err(error) => {
+                    self.pause(&mut retries, error, self.poll.run_ms).await?;
+                    continue;
+                }
+            };
             self.progress.report(self.ui, &report);
             if self.is_final(&report).await? {
                 return Ok(report);
@@ -209,8 +264,18 @@ impl Follow<'_> {
     /// poll of the job).
     pub(crate) async fn verdict(&mut self, run: &RunId) -> Result<VerdictAnswer, GateError> {
         let target = Target::Verdict(self.project.clone(), run.clone());
+        let mut retries = Retries::default();
         loop {
-            let bytes = self.client.bytes(&target).await?;
+            let bytes = match self.client.bytes(&target).await {
+                Ok(bytes) => {
+                    retries = Retries::default();
+                    bytes
+                }
+                Err(error) => {
+                    self.pause(&mut retries, error, self.poll.run_ms).await?;
+                    continue;
+                }
+            };
             let json = String::from_utf8_lossy(&bytes).into_owned();
             let verdict: Verdict =
                 serde_json::from_str(&json).map_err(|e| GateError::BadAnswer {
@@ -225,6 +290,38 @@ impl Follow<'_> {
             sleep(Duration::from_millis(self.poll.run_ms)).await;
         }
     }
+}
+
+impl Follow<'_> {
+    /// Absorbs a passing failure of a read while following (`error` when it is not one,
+    /// or after [`MAX_RETRIES`] in a row): says so and waits `ms` before the next try.
+    async fn pause(
+        &mut self,
+        retries: &mut Retries,
+        error: GateError,
+        ms: u64,
+    ) -> Result<(), GateError> {
+        if !error.is_transient() || retries.used >= MAX_RETRIES {
+            return Err(error);
+        }
+        retries.used += 1;
+        let text = format!("{error}; trying again ({}/{MAX_RETRIES})", retries.used);
+        self.progress.note(self.ui, &text);
+        sleep(Duration::from_millis(ms.max(RETRY_FLOOR_MS))).await;
+        Ok(())
+    }
+}
+
+/// Passing failures (a dropped connection, `429`, `502`–`504`) tolerated in a row while
+/// following: a pipeline should not fail on one blip of a network or a restart.
+const MAX_RETRIES: u32 = 5;
+/// The least pause before such a retry.
+const RETRY_FLOOR_MS: u64 = 500;
+
+/// Passing failures of one read so far.
+#[derive(Debug, Default)]
+struct Retries {
+    used: u32,
 }
 
 /// Applies a `change` event to the report held, as the widget does

@@ -7,6 +7,7 @@
 
 mod args;
 mod client;
+mod exit;
 mod follow;
 mod progress;
 mod sse;
@@ -18,6 +19,7 @@ use runboard_shared::{Bootstrap, ExecuteRequest, ExecuteResponse, ProjectInfo, R
 
 pub use args::{EXIT_CODES, Gate, RunArgs, Start, What};
 pub use client::Token;
+pub use exit::{Exit, GateError};
 
 use crate::{
     client::Client,
@@ -25,93 +27,6 @@ use crate::{
     progress::Progress,
     summary::End,
 };
-
-/// How `runboard run` ends, as its exit code (listed in [`EXIT_CODES`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// 0: the gate passed.
-    Passed,
-    /// 1: the gate failed.
-    GateFailed,
-    /// 2: usage or configuration error.
-    Usage,
-    /// 3: the server or the platform refused or failed, or there is no report.
-    Refused,
-    /// 4: `--timeout` passed first.
-    Timeout,
-    /// 130: Ctrl-C (128 + SIGINT, as shells report it): told apart from a server failure,
-    /// so a pipeline can see that someone stopped it.
-    Interrupted,
-}
-
-impl Exit {
-    /// The process exit code.
-    pub const fn code(self) -> u8 {
-        match self {
-            Self::Passed => 0,
-            Self::GateFailed => 1,
-            Self::Usage => 2,
-            Self::Refused => 3,
-            Self::Timeout => 4,
-            Self::Interrupted => 130,
-        }
-    }
-}
-
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> Self {
-        ExitCode::from(exit.code())
-    }
-}
-
-/// Why the gate could not give a verdict.
-#[derive(Debug, thiserror::Error)]
-pub enum GateError {
-    /// The arguments or the server's configuration do not allow the start asked for.
-    #[error("{0}")]
-    Usage(String),
-    /// The server answered with an error.
-    #[error("{what}: refused ({status}{}): {message}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default())]
-    Refused {
-        /// The path asked.
-        what: String,
-        /// The HTTP status.
-        status: u16,
-        /// The JSON error's stable code, when the body was one.
-        code: Option<String>,
-        /// The server's sentence.
-        message: String,
-    },
-    /// The server could not be reached, or the connection broke.
-    #[error("{what}: {reason}")]
-    Network {
-        /// The path asked.
-        what: String,
-        /// What happened.
-        reason: String,
-    },
-    /// An answer did not read as the contract says.
-    #[error("{what}: unreadable answer: {reason}")]
-    BadAnswer {
-        /// What was read.
-        what: String,
-        /// Why not.
-        reason: String,
-    },
-    /// The run ended without a report, or was aborted.
-    #[error("no report: {0}")]
-    NoReport(String),
-}
-
-impl GateError {
-    /// Its exit code: 2 for usage, 3 for everything the server or platform did.
-    pub fn exit(&self) -> Exit {
-        match self {
-            Self::Usage(_) => Exit::Usage,
-            _ => Exit::Refused,
-        }
-    }
-}
 
 /// Where the gate writes: `out` gets only the verdict JSON (`--json`); `ui` gets what
 /// people read (progress lines, the end); `terminal` picks a progress bar (drawn on
@@ -398,7 +313,12 @@ fn stopped(
         (None, Some(job)) => {
             let _ = writeln!(ui, "Job: {job} (no run record yet)");
         }
-        (None, None) => {}
+        (None, None) => {
+            let _ = writeln!(
+                ui,
+                "No start was answered yet: if it reached the server, the project's history shows it."
+            );
+        }
     }
     exit
 }

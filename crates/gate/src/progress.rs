@@ -2,7 +2,7 @@
 //! (tests done of all, how many failed) with each failing test printed above it as it
 //! fails; elsewhere one plain line per change, since a CI log keeps every redraw.
 
-use std::{collections::HashSet, io::Write};
+use std::{collections::HashSet, io::Write, time::Duration};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runboard_shared::{TestRun, TestStatus, error_text};
@@ -56,6 +56,8 @@ impl Progress {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> ");
             bar.set_style(style);
+            // The spinner turns while nothing changes, so a quiet run does not look hung.
+            bar.enable_steady_tick(Duration::from_millis(150));
             bar
         });
         Self {

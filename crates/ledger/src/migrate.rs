@@ -27,16 +27,16 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0002_rules.sql"),
     ),
     (
-        4,
-        "outbox",
-        include_str!("../migrations/sqlite/0004_outbox.sql"),
-        include_str!("../migrations/postgres/0004_outbox.sql"),
-    ),
-    (
         3,
         "tokens",
         include_str!("../migrations/sqlite/0003_tokens.sql"),
         include_str!("../migrations/postgres/0003_tokens.sql"),
+    ),
+    (
+        4,
+        "outbox",
+        include_str!("../migrations/sqlite/0004_outbox.sql"),
+        include_str!("../migrations/postgres/0004_outbox.sql"),
     ),
 ];
 

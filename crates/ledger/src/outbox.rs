@@ -308,7 +308,100 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
+    use runboard_shared::{ExecuteRequest, ProjectId, Selector};
+
     use super::*;
+    use crate::Intent;
+
+    /// A ledger in memory with one execution, and a message about it.
+    async fn ledger() -> (Ledger, ExecutionId) {
+        let ledger = Ledger::open("sqlite::memory:").await.unwrap();
+        let project = ProjectId::parse("p1").unwrap();
+        let request = ExecuteRequest {
+            selector: Selector::Feature(runboard_shared::Id::parse("featureId", "f1").unwrap()),
+            agent_name: None,
+        };
+        let intent = Intent::new(&project, "ana", &request, None, 1);
+        let id = ledger.record_intent(&intent).await.unwrap();
+        (ledger, id)
+    }
+
+    fn message(execution: ExecutionId) -> NewMessage<'static> {
+        NewMessage {
+            channel: "qa",
+            project: "p1",
+            execution,
+            run_id: Some("r1"),
+            event: "finished",
+            body: "{}",
+        }
+    }
+
+    /// The same (channel, execution, event) is recorded once; a claimed message is not
+    /// claimed again while leased, by anyone; a failure comes back when due, a success
+    /// never.
+    #[tokio::test]
+    async fn messages_are_recorded_once_and_claimed_by_one() {
+        let (ledger, id) = ledger().await;
+        assert!(ledger.enqueue(&message(id), 10).await.unwrap());
+        assert!(!ledger.enqueue(&message(id), 11).await.unwrap());
+        let claimed = ledger.claim_messages("a", 20, 1_000, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert!(
+            ledger
+                .claim_messages("b", 30, 1_000, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            ledger
+                .claim_messages("a", 30, 1_000, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let m = &claimed[0];
+        assert!(
+            !ledger
+                .message_failed(m.id, "b", 40, "no", Some(50))
+                .await
+                .unwrap()
+        );
+        assert!(
+            ledger
+                .message_failed(m.id, "a", 40, "the channel answered 500", Some(50))
+                .await
+                .unwrap()
+        );
+        assert!(
+            ledger
+                .claim_messages("b", 45, 1_000, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let again = ledger.claim_messages("b", 50, 1_000, 10).await.unwrap();
+        assert_eq!(
+            (again[0].attempts, again[0].first_attempt_at),
+            (1, Some(40))
+        );
+        assert!(ledger.message_sent(m.id, "b", 60).await.unwrap());
+        assert!(
+            ledger
+                .claim_messages("a", 10_000, 1_000, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let shown = ledger.deliveries("p1", 10).await.unwrap();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(
+            (shown[0].status, shown[0].attempts),
+            (OutboxStatus::Sent, 2)
+        );
+        assert_eq!(shown[0].last_error, None);
+    }
 
     /// Waits double from `first_ms`; nothing is scheduled past the window.
     #[test]

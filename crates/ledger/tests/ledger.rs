@@ -49,6 +49,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         |l| Box::pin(rules(l)),
     ),
     ("what a verdict reads", |l| Box::pin(verdict_facts(l))),
+    (
+        "tokens: by hash, unique live names, revoked, touched",
+        |l| Box::pin(tokens(l)),
+    ),
 ];
 
 async fn run_all(open: impl AsyncFnMut() -> Ledger) {
@@ -857,11 +861,17 @@ async fn rules(l: Ledger) {
         "note": "X-3", "link": "https://t.example/3", "blocks": false}));
     for (project, id) in [(PROJECT, q.id), (PROJECT, 9_999), ("p2", k.id)] {
         assert_eq!(
-            l.edit_rule(project, id, &unblocked, "eve", T0 + 12).await.unwrap(),
+            l.edit_rule(project, id, &unblocked, "eve", T0 + 12)
+                .await
+                .unwrap(),
             None
         );
     }
-    assert_eq!(l.rules_stamp(PROJECT).await.unwrap(), after_delete, "nothing written");
+    assert_eq!(
+        l.rules_stamp(PROJECT).await.unwrap(),
+        after_delete,
+        "nothing written"
+    );
     let edited = l
         .edit_rule(PROJECT, k.id, &unblocked, "fay", T0 + 13)
         .await
@@ -1046,7 +1056,68 @@ async fn verdict_facts(l: Ledger) {
         .rev()
         .map(|i| if i % 3 == 0 { "Passed" } else { "Failed" }.to_owned())
         .collect();
-    assert_eq!(of("m1"), expected, "the 9 before the judged run, newest first");
+    assert_eq!(
+        of("m1"),
+        expected,
+        "the 9 before the judged run, newest first"
+    );
     assert_eq!(of("m2"), vec!["Passed".to_owned(); 9]);
     assert_eq!(found[0].test_id, "m1", "tests in id order");
+}
+
+async fn tokens(l: Ledger) {
+    use runboard_ledger::{Created, NewToken, TOUCH_EVERY_MS, Unusable};
+    let presets = vec!["Nightly".to_owned()];
+    let new = |name: &'static str, hash: &'static str| NewToken {
+        project: PROJECT,
+        name,
+        hash,
+        may_start: true,
+        presets: Some(&presets),
+        created_by: "cli",
+        created_at: T0,
+        expires_at: Some(T0 + 1_000),
+    };
+    let Created::Token(ci) = l.create_token(&new("ci", "h1")).await.unwrap() else {
+        panic!("not created");
+    };
+    assert_eq!(
+        l.create_token(&new("ci", "h2")).await.unwrap(),
+        Created::NameTaken
+    );
+    let read = l.token_by_hash("h1").await.unwrap().unwrap();
+    assert_eq!(read, ci);
+    assert_eq!(read.presets.as_deref(), Some(&presets[..]));
+    assert_eq!(read.usable_at(T0), Ok(()));
+    assert_eq!(read.usable_at(T0 + 1_000), Err(Unusable::Expired));
+    assert_eq!(l.token_by_hash("h2").await.unwrap(), None);
+
+    // Last use is written at most once a minute.
+    l.touch_token(ci.id, T0 + 10).await.unwrap();
+    l.touch_token(ci.id, T0 + 20).await.unwrap();
+    let used = l.token_by_hash("h1").await.unwrap().unwrap().last_used_at;
+    assert_eq!(used, Some(T0 + 10));
+    l.touch_token(ci.id, T0 + 10 + TOUCH_EVERY_MS)
+        .await
+        .unwrap();
+    let used = l.token_by_hash("h1").await.unwrap().unwrap().last_used_at;
+    assert_eq!(used, Some(T0 + 10 + TOUCH_EVERY_MS));
+
+    assert!(!l.revoke_token(Some("p2"), "ci", "admin", T0).await.unwrap());
+    assert_eq!(l.tokens(None).await.unwrap().len(), 1);
+    assert!(
+        l.revoke_token(Some(PROJECT), "ci", "admin", T0)
+            .await
+            .unwrap()
+    );
+    assert!(!l.revoke_token(None, "ci", "admin", T0).await.unwrap());
+    let revoked = l.token_by_hash("h1").await.unwrap().unwrap();
+    assert_eq!(revoked.usable_at(T0), Err(Unusable::Revoked));
+    assert!(l.tokens(Some(PROJECT)).await.unwrap().is_empty());
+    // A revoked token's name is free again.
+    assert!(matches!(
+        l.create_token(&new("ci", "h3")).await.unwrap(),
+        Created::Token(_)
+    ));
+    assert_eq!(l.tokens(Some(PROJECT)).await.unwrap().len(), 1);
 }

@@ -3,7 +3,7 @@
 //! `ToJson` through [`api`](super)'s own `get` and `change`.
 
 use runboard_shared::{
-    NewRule, ProjectId, RuleId, RulesPage, RulesQuery, RunId, Target, ToJson, Verdict,
+    NewRule, ProjectId, RuleEdit, RuleId, RulesPage, RulesQuery, RunId, Target, ToJson, Verdict,
 };
 
 use super::{change, get};
@@ -39,4 +39,18 @@ pub(crate) async fn create_rule(project: &ProjectId, rule: &NewRule) -> Result<(
 pub(crate) async fn delete_rule(project: &ProjectId, rule: &RuleId) -> Result<(), Failure> {
     let target = Target::RuleDelete(project.clone(), rule.clone());
     change("DELETE", &target, None).await.map(drop)
+}
+
+/// `PATCH /runboard/rules/{projId}/{ruleId}`: changes a rule (`200` with the rule, which
+/// the widget does not read: the Rules page reads the list again). A `400` names the
+/// field in its message.
+pub(crate) async fn edit_rule(
+    project: &ProjectId,
+    rule: &RuleId,
+    edit: &RuleEdit,
+) -> Result<(), Failure> {
+    let target = Target::RuleEdit(project.clone(), rule.clone());
+    change("PATCH", &target, Some(&edit.to_json()))
+        .await
+        .map(drop)
 }

@@ -28,6 +28,7 @@ pub(crate) fn Chrome() -> impl IntoView {
     let here = move |suffix: &'static str| {
         live(move || (router.path().ends_with(suffix)).then(|| "page".to_owned()))
     };
+    let may_admin = boot.0.may_admin;
     let nav = live(move || {
         let project = project.get();
         let link = |route: Route| prefs.href(&route.href(), &[]);
@@ -43,7 +44,14 @@ pub(crate) fn Chrome() -> impl IntoView {
         let rules = link(Route::Rules {
             project: project.clone(),
         });
-        let notifications = link(Route::Notifications { project });
+        let notifications = link(Route::Notifications {
+            project: project.clone(),
+        });
+        // Only administrators manage tokens; the server refuses everyone else anyway.
+        let tokens = may_admin.then(|| {
+            let href = link(Route::Tokens { project });
+            view! { <a href=href aria-current=here("/tokens") data-testid="nav-tokens">"Tokens"</a> }
+        });
         view! {
             <nav class="rb-nav" aria-label="Views">
                 <a href=start aria-current=here("/start")>"Start"</a>
@@ -51,6 +59,7 @@ pub(crate) fn Chrome() -> impl IntoView {
                 <a href=history aria-current=here("/history")>"History"</a>
                 <a href=rules aria-current=here("/rules") data-testid="nav-rules">"Rules"</a>
                 <a href=notifications aria-current=here("/notifications") data-testid="nav-notifications">"Notifications"</a>
+                {tokens}
             </nav>
         }
         .into_any()

@@ -15,5 +15,6 @@ pub(crate) mod table;
 pub(crate) mod test_history;
 pub(crate) mod toolbar;
 pub(crate) mod trend;
+pub(crate) mod rule_edit;
 pub(crate) mod triage_dialog;
 pub(crate) mod triage_menu;

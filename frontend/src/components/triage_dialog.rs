@@ -74,9 +74,10 @@ pub(crate) fn TriageDialog(
 }
 
 /// A labelled field with its error below it, tied to the control by
-/// `aria-describedby` (the control gets `id` and the error `{id}-error`).
+/// `aria-describedby` (the control gets `id` and the error `{id}-error`). Also the Rules
+/// page's "Edit…" dialog's (`rule_edit.rs`).
 #[component]
-fn Field(
+pub(crate) fn Field(
     /// The control's id.
     id: &'static str,
     /// The visible label.
@@ -97,15 +98,17 @@ fn Field(
     }
 }
 
-/// The form state both dialogs share: the error shown and whether a request is out.
+/// The form state every triage dialog shares (these two and the Rules page's "Edit…"):
+/// the error shown and whether a request is out.
 #[derive(Clone, Copy)]
-struct FormState {
-    error: RwSignal<Option<FieldError>>,
+pub(crate) struct FormState {
+    /// The message shown (next to its field, or for the whole form).
+    pub(crate) error: RwSignal<Option<FieldError>>,
     sending: RwSignal<bool>,
 }
 
 impl FormState {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             error: RwSignal::new(None),
             sending: RwSignal::new(false),
@@ -113,7 +116,7 @@ impl FormState {
     }
 
     /// The message for `field`, as a signal for its [`Field`].
-    fn of(self, field: &'static str) -> Signal<Option<String>> {
+    pub(crate) fn of(self, field: &'static str) -> Signal<Option<String>> {
         let error = self.error;
         Signal::derive(move || {
             error.with(|e| {
@@ -125,7 +128,7 @@ impl FormState {
     }
 
     /// `aria-invalid` of the control of `field`.
-    fn invalid(self, field: &'static str) -> crate::live::Live<String> {
+    pub(crate) fn invalid(self, field: &'static str) -> crate::live::Live<String> {
         let error = self.error;
         live(move || {
             error
@@ -144,20 +147,38 @@ impl FormState {
         refused: impl Fn(&FieldError) + 'static,
         done: Callback<()>,
     ) {
+        let project = triage.project.get_value();
+        let changed = Callback::new(move |()| {
+            triage.changed.try_update(|n| *n += 1);
+            done.run(());
+        });
+        self.send_with(
+            async move { api::create_rule(&project, &rule).await },
+            fields,
+            refused,
+            changed,
+        );
+    }
+
+    /// Sends `request` (unless one is out already); on success `done` runs, on a refusal
+    /// the message goes next to the field it names (`fields`), and `refused` hears it.
+    pub(crate) fn send_with(
+        self,
+        request: impl std::future::Future<Output = Result<(), Failure>> + 'static,
+        fields: &'static [&'static str],
+        refused: impl Fn(&FieldError) + 'static,
+        done: Callback<()>,
+    ) {
         if self.sending.get_untracked() {
             return;
         }
         self.sending.set(true);
         self.error.set(None);
-        let project = triage.project.get_value();
         spawn_local(async move {
-            let answer = api::create_rule(&project, &rule).await;
+            let answer = request.await;
             self.sending.try_set(false);
             match answer {
-                Ok(_) => {
-                    triage.changed.try_update(|n| *n += 1);
-                    done.run(());
-                }
+                Ok(()) => done.run(()),
                 Err(failure) => {
                     let error = match &failure {
                         Failure::Invalid(message) => place(message, fields),
@@ -176,7 +197,7 @@ impl FormState {
 
 /// The form's own message (not about one field) and its buttons.
 #[component]
-fn Actions(
+pub(crate) fn Actions(
     /// The form's state.
     state: FormState,
     /// The submit button's words.
@@ -196,7 +217,7 @@ fn Actions(
 }
 
 /// Binds a text control to `value`.
-fn text_input(
+pub(crate) fn text_input(
     value: RwSignal<String>,
 ) -> (
     crate::live::Live<String>,

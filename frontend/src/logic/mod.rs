@@ -20,6 +20,7 @@ pub(crate) mod summary;
 pub(crate) mod time;
 pub(crate) mod timeline;
 pub(crate) mod trend;
+pub(crate) mod rule_edit;
 pub(crate) mod triage;
 pub(crate) mod verdict;
 pub(crate) mod window;

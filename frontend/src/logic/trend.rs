@@ -95,7 +95,13 @@ pub(crate) fn blocking_path(points: &[Point]) -> Option<String> {
             continue;
         };
         let y = HEIGHT - blocking.min(max) * HEIGHT / max;
-        let step = if drawing { " L" } else if out.is_empty() { "M" } else { " M" };
+        let step = if drawing {
+            " L"
+        } else if out.is_empty() {
+            "M"
+        } else {
+            " M"
+        };
         out.push_str(&format!("{step}{},{y}", x(i, points.len())));
         drawing = true;
     }
@@ -229,10 +235,7 @@ mod tests {
         assert_eq!(blocking, [Some(4), Some(1), None, Some(0)]);
         assert_eq!(most_blocking(&points), Some(4));
         // 4 at the top, 1 a quarter up, a gap, 0 at the bottom.
-        assert_eq!(
-            blocking_path(&points).unwrap(),
-            "M0,0 L200,90 M600,120"
-        );
+        assert_eq!(blocking_path(&points).unwrap(), "M0,0 L200,90 M600,120");
         assert!(
             describe(&points).ends_with("; blocking failures from 4 to 0 (most 4)."),
             "{}",

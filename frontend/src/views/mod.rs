@@ -10,3 +10,4 @@ pub(crate) mod notifications;
 pub(crate) mod rules;
 pub(crate) mod run;
 pub(crate) mod start;
+pub(crate) mod tokens;

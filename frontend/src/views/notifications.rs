@@ -54,12 +54,12 @@ fn NotificationsPage(
                 .error
                 .with(Option::is_none)
                 .then_some("Loading the notifications…");
-            return view! { <p class="rb-empty" data-testid="notifications-empty">{loading}</p> }
+            return view! { <p class="rb-empty" data-testid="notifications-loading">{loading}</p> }
                 .into_any();
         };
         if page.channels.is_empty() {
             return view! {
-                <p class="rb-empty" data-testid="notifications-empty">
+                <p class="rb-empty" data-testid="notifications-none">
                     "No channel hears about this project's runs. An administrator adds Slack, Teams or webhook channels with [[notify]] in Runboard's configuration."
                 </p>
             }

@@ -1,7 +1,8 @@
 //! `/p/:proj/rules`: the project's triage rules (issue 21), quarantines and known
 //! issues, newest first: what each covers, why, its ticket, who made it and when, until
-//! when; `?include=expired` adds the expired ones. People who may triage delete a rule
-//! after saying so twice (an inline confirmation).
+//! when; `?include=expired` adds the expired ones. People who may triage extend or edit
+//! a rule ("Extend…"/"Edit…", `components/rule_edit.rs`) and delete one after saying so
+//! twice (an inline confirmation).
 
 use leptos::{prelude::*, task::spawn_local};
 use runboard_shared::{ProjectId, ProjectInfo, Rule, RuleEvent, RuleKind, RuleState};
@@ -9,7 +10,7 @@ use runboard_shared::{ProjectId, ProjectInfo, Rule, RuleEvent, RuleKind, RuleSta
 use crate::{
     api::triage as api,
     browser,
-    components::banner::ErrorBanner,
+    components::{banner::ErrorBanner, rule_edit::EditRule},
     context::{self, Clock},
     live::{live, shown},
     logic::{
@@ -147,8 +148,14 @@ fn RuleRow(
     };
     let reason = rule.spec.reason().to_owned();
     let history = history(&rule.history);
-    let delete =
-        allowed.then(|| view! { <DeleteRule rule=rule.clone() project=project refresh=refresh /> });
+    let actions = allowed.then(|| {
+        view! {
+            <div class="rb-rule-actions">
+                <EditRule rule=rule.clone() project=project.clone() refresh=refresh />
+                <DeleteRule rule=rule.clone() project=project refresh=refresh />
+            </div>
+        }
+    });
     view! {
         <li class="rb-rule" data-testid="rule-row" data-rule-id=rule.id.to_string()
             data-kind=rule.spec.kind().as_str() data-state=if expired { "expired" } else { "active" }>
@@ -169,7 +176,7 @@ fn RuleRow(
                 </span>
                 {history}
             </div>
-            {delete}
+            {actions}
         </li>
     }
 }

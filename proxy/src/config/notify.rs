@@ -204,6 +204,32 @@ impl Default for NotifyConfig {
     }
 }
 
+impl NotifyConfig {
+    /// The channels that hear about `project`'s runs, in words, for `check-config`:
+    /// names, kinds and events, never a URL.
+    pub fn describe(&self, project: &ProjectId) -> String {
+        let heard: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|c| c.projects.as_ref().is_none_or(|p| p.contains(project)))
+            .map(|c| {
+                let kind = match c.kind {
+                    ChannelKind::Slack => "slack",
+                    ChannelKind::Teams => "teams",
+                    ChannelKind::Webhook => "webhook",
+                };
+                let on: Vec<&str> = c.on.iter().map(|e| e.as_str()).collect();
+                format!("{} ({kind}: {})", c.name, on.join(", "))
+            })
+            .collect();
+        if heard.is_empty() {
+            "no channel".to_owned()
+        } else {
+            heard.join("; ")
+        }
+    }
+}
+
 /// Checks every `[[notify]]`: unique names, a known kind and events, a URL from exactly
 /// one of `url_file`/`url_env` that is https (or http on loopback), a `secret_env` only
 /// on webhooks, projects that are configured.
@@ -446,6 +472,19 @@ mod tests {
             let printed = format!("{config:?}");
             assert!(!printed.contains("SECRETPART") && !printed.contains("s3cret"));
         }
+    }
+
+    /// `check-config` names the channels and their events, never the URL.
+    #[test]
+    fn channels_are_described_without_their_url() {
+        let config = parse(
+            "name='qa'\nkind='slack'\nurl_env='HOOK'\non=['failed','started']",
+            &[("HOOK", SECRET_URL)],
+        )
+        .unwrap();
+        let p1 = ProjectId::parse("p1").unwrap();
+        assert_eq!(config.describe(&p1), "qa (slack: failed, started)");
+        assert_eq!(NotifyConfig::default().describe(&p1), "no channel");
     }
 
     #[test]

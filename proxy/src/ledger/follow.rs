@@ -260,6 +260,7 @@ fn ending(held: &Held, job: &Job, report: &TestRun) -> Finish {
 /// Records `held`'s end; true when this instance recorded it (and so tells the
 /// channels about it).
 async fn finish(state: &AppState, held: &Held, end: Finish) -> bool {
+    notify::ended(state, held);
     let recorder = state.ledger();
     match recorder
         .ledger()

@@ -65,6 +65,12 @@ impl Notifier {
     }
 }
 
+/// The follower recorded `held`'s end (or another instance did): it is no longer
+/// announced, whatever comes next.
+pub(crate) fn ended(state: &AppState, held: &Held) {
+    state.notifier().forget(held.id.0);
+}
+
 /// The events a final run with `verdict` raises; `previous_failed` says whether the
 /// previous run of the same selection had failures (`None`: no previous run known).
 fn events(verdict: &Verdict, previous_failed: Option<bool>) -> Vec<NotifyEvent> {

@@ -15,6 +15,10 @@ use crate::Config;
 
 /// `runboard token …`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 done; 1 nothing to revoke, or the ledger failed; \
+    2 usage or configuration (no [ledger] url, an unknown project or preset, a name in use)."
+)]
 pub struct TokenArgs {
     /// The server's configuration file: its projects and its ledger (`[ledger] url`).
     #[arg(long, env = "RUNBOARD_CONFIG", global = true)]

@@ -225,11 +225,18 @@ pub(crate) fn carries_token(headers: &HeaderMap) -> bool {
 /// The answer to a token Runboard does not know.
 const UNKNOWN: AppError = AppError::Unauthenticated("this Runboard token is not known here");
 
-/// Whether `headers` carry either SSO identity header (in either mode: a request that
-/// names a person and a token must not be read as the token alone).
+/// Whether `headers` carry either SSO identity header with a value (in either mode: a
+/// request that names a person and a token must not be read as the token alone). An
+/// empty header, which some SSO proxies set on every request, names nobody.
 fn carries_sso_identity(auth: &AuthConfig, headers: &HeaderMap) -> bool {
-    headers.contains_key(auth.user_header.as_str())
-        || headers.contains_key(auth.groups_header.as_str())
+    [&auth.user_header, &auth.groups_header]
+        .into_iter()
+        .any(|name| {
+            headers
+                .get_all(name.as_str())
+                .iter()
+                .any(|value| !value.as_bytes().trim_ascii().is_empty())
+        })
 }
 
 /// Writes `record`'s last use without holding up the request, unless it was written

@@ -88,7 +88,8 @@ async fn count(
 }
 
 /// Each failed test's error headline in `execution`'s report, read as a verdict reads it
-/// (shared reads, then `Triage::report`, which keeps finished reports parsed).
+/// (the shared reads, whose cache keeps finished reports' bytes), parsed without being
+/// kept (`Triage::report_passing`: a page of 50 would push out the reports verdicts keep).
 async fn headlines(
     state: &AppState,
     project: &ProjectConfig,
@@ -96,7 +97,10 @@ async fn headlines(
 ) -> Option<HashMap<String, String>> {
     let run = RunId::parse(execution.test_run_id.clone()?).ok()?;
     let answer = reads::test_run(state, project, &run).await.ok()?;
-    let report = state.triage().report(&project.id, &run, &answer).ok()?;
+    let report = state
+        .triage()
+        .report_passing(&project.id, &run, &answer)
+        .ok()?;
     Some(
         report
             .tests

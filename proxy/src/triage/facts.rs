@@ -70,7 +70,14 @@ impl<'a> Facts<'a> {
             .iter()
             .filter(|t| t.status == TestStatus::Failed)
             .map(|t| {
-                let headline = || Some(t.error.as_ref().map(|e| error_text(e).0).unwrap_or_default());
+                let headline = || {
+                    Some(
+                        t.error
+                            .as_ref()
+                            .map(|e| error_text(e).0)
+                            .unwrap_or_default(),
+                    )
+                };
                 let facts = ruled(&rules, &quarantines, &groups, &t.id, headline);
                 (t.id.clone(), facts)
             })

@@ -12,8 +12,8 @@ use axum::{
 };
 use runboard_ledger::RuleRecord;
 use runboard_shared::{
-    Day, NewRule, ProjectId, Rule, RuleAction, RuleEdit, RuleEvent, RuleId, RuleState, RulesPage, RulesQuery,
-    ValidationError, url::parse_query,
+    Day, NewRule, ProjectId, Rule, RuleAction, RuleEdit, RuleEvent, RuleId, RuleState, RulesPage,
+    RulesQuery, ValidationError, url::parse_query,
 };
 
 use super::{matcher, rfc3339, today};

@@ -264,3 +264,30 @@ fn check_config(file: &std::path::Path, env: &[(&str, &str)]) -> (Option<i32>, S
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// Issue 21: `check-config` says, under each project, who may change its triage rules:
+/// the listed users and groups (global or the project's own), or whoever may start runs.
+#[test]
+fn check_config_says_who_may_triage() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runboard.toml");
+    let project = |id: &str, extra: &str| {
+        format!("[[projects]]\nid = \"{id}\"\napi_key_env = \"KEY_P\"\n{extra}")
+    };
+    let text = format!(
+        "[upstream]\nurl = \"https://platform.example.com\"\n\
+         [auth]\nmode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n\
+         run_users = [\"ann\"]\ntriage_groups = [\"qa\"]\n{}{}",
+        project("global", ""),
+        project("own", "triage_users = [\"lead\"]\ntriage_groups = []\n"),
+    );
+    std::fs::write(&config, text).unwrap();
+    let (code, stdout, stderr) = check_config(&config, &[("KEY_P", "who-key-0123456789")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for line in [
+        "project global (global): users [ann] may start runs\n    triage: groups [qa] may change triage rules\n",
+        "project own (own): users [ann] may start runs\n    triage: users [lead] may change triage rules\n",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in\n{stdout}");
+    }
+}

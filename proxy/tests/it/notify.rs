@@ -29,6 +29,7 @@ use runboard_proxy::{
     Config, Server,
     config::{Channel, ChannelKind, LedgerConfig, NotifyEvent},
 };
+use runboard_shared::{NotificationsPage, Target};
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
 use runboard_testdb::PgServer;
 use serde_json::{Value, json};
@@ -389,6 +390,29 @@ async fn each_channel_hears_each_run_once_signed_retried_and_secret_free() {
     ] {
         assert!(metrics.contains(line), "{line} not in {metrics}");
     }
+
+    // The Notifications page: the channels without their addresses, every message.
+    let target = Target::Notifications(common::project_id());
+    let response = stack
+        .client
+        .get(format!("{}{}", server.url(), target.path()))
+        .header("host", "runboard.example")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, 200, "{body}");
+    let page: NotificationsPage = serde_json::from_value(body.clone()).unwrap();
+    let names: Vec<&str> = page.channels.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["hook", "slack", "teams", "flaky", "down", "moved"]);
+    assert_eq!(page.deliveries.len(), deliveries.len());
+    assert!(
+        page.deliveries
+            .iter()
+            .any(|d| d.status == "gave_up" && d.last_error.is_some())
+    );
+    let text = body.to_string();
+    assert!(!text.contains(&stack.addr.to_string()) && !text.contains(SECRET));
     server.shutdown().await;
 }
 

@@ -271,6 +271,16 @@ async fn header_mode_accepts_a_token_alone_and_refuses_it_beside_an_sso_identity
         );
     }
     assert_eq!(h.sim.sim.requests().requests.len(), requests);
+    // An empty identity header, which some SSO proxies set on every request, names nobody.
+    let (status, body) = send(
+        h.client
+            .post(h.url(&common::jobs_path()))
+            .bearer_auth(&token)
+            .header("x-forwarded-groups", "")
+            .json(&json!({"jobIds": []})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
     h.stop().await;
 }
 
@@ -465,11 +475,12 @@ async fn the_token_commands_work_on_the_ledger_the_server_reads() {
     assert!(stderr.contains("--may-start"), "{stderr}");
 }
 
-/// A request as the SSO proxy passes it on for `user`.
+/// A request as the SSO proxy passes it on for `user`, JSON as every change must be.
 fn as_user(h: &Harness, method: reqwest::Method, target: &Target, user: &str) -> RequestBuilder {
     h.client
         .request(method, h.url(&target.path()))
         .header("x-forwarded-email", user)
+        .header("content-type", "application/json")
 }
 
 #[tokio::test]
@@ -496,6 +507,12 @@ async fn admins_list_create_and_revoke_tokens_over_http_and_nobody_else_may() {
     .await;
     assert_eq!((status, code(&body)), (403, "forbidden"), "{body}");
 
+    let bootstrap = Target::Bootstrap;
+    for (user, admits) in [(admin, true), ("runner@example.com", false)] {
+        let (status, body) = send(as_user(&h, reqwest::Method::GET, &bootstrap, user)).await;
+        assert_eq!((status, &body["mayAdmin"]), (200, &json!(admits)), "{user}");
+    }
+
     let new = json!({"name": "ci", "mayStart": true, "expiresDays": 7});
     let (status, body) = send(as_user(&h, reqwest::Method::POST, &create, admin).json(&new)).await;
     assert_eq!(status, 201, "{body}");
@@ -520,7 +537,7 @@ async fn admins_list_create_and_revoke_tokens_over_http_and_nobody_else_may() {
     let (status, body) = send(as_user(&h, reqwest::Method::POST, &create, admin).json(&bad)).await;
     assert_eq!((status, code(&body)), (400, "invalid_body"), "{body}");
 
-    let (status, _) = send(as_user(
+    let (status, body) = send(as_user(
         &h,
         reqwest::Method::DELETE,
         &revoke,
@@ -528,6 +545,12 @@ async fn admins_list_create_and_revoke_tokens_over_http_and_nobody_else_may() {
     ))
     .await;
     assert_eq!(status, 403);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("administrators")
+    );
     let (status, body) = send(as_user(&h, reqwest::Method::DELETE, &revoke, admin)).await;
     assert_eq!(status, 204, "{body}");
     assert_eq!(jobs_with(&h, &token, &common::project_id()).await.0, 401);

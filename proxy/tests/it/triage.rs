@@ -17,8 +17,9 @@ use runboard_proxy::{
     config::{AuthMode, LedgerConfig},
 };
 use runboard_shared::{
-    Day, ExecutionDetail, ExportFormat, FailureClass, HistoryPage, HistoryQuery, JobId, NewRule, RuleId, RuleState, RulesPage,
-    RulesQuery, RunId, Target, TestRun, TestStatus, Verdict, VerdictStatus, error_text,
+    Day, ExecutionDetail, ExportFormat, FailureClass, HistoryPage, HistoryQuery, JobId, NewRule,
+    RuleId, RuleState, RulesPage, RulesQuery, RunId, Target, TestRun, TestStatus, Verdict,
+    VerdictStatus, error_text,
 };
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
 use runboard_testdb::PgServer;
@@ -566,7 +567,10 @@ async fn the_history_counts_what_blocks_by_todays_rules() {
         .edit(&server, LEAD, &triaged.known_id, &json!({"blocks": true}))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(history_blocking(&stack, &server).await[&last], Some(before - 1));
+    assert_eq!(
+        history_blocking(&stack, &server).await[&last],
+        Some(before - 1)
+    );
     assert_eq!(stack.verdict(&server, &last).await.blocking, before - 1);
     server.shutdown().await;
 }
@@ -735,13 +739,40 @@ async fn a_triager_edits_a_rule_and_bad_edits_change_nothing() {
         let (status, answer) = stack.edit(&server, LEAD, unknown, &extend).await;
         assert_eq!((status, code(&answer)), (404, "not_found"), "{answer}");
     }
+    // Checked as starts are: JSON and same origin.
+    let target = Target::RuleEdit(project_id(), RuleId::parse(&id).unwrap());
+    let patch = || {
+        stack
+            .client
+            .patch(format!("{}{}", server.url(), target.path()))
+            .header("X-Forwarded-Email", LEAD)
+    };
+    let response = patch().body(extend.to_string()).send().await.unwrap();
+    assert_eq!(response.status(), 403, "not JSON: a form could send it");
+    let response = patch()
+        .header("Origin", "https://evil.example")
+        .json(&extend)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403, "another origin");
     assert_eq!(stack.rules(&server, true).await, before, "nothing changed");
 
     let (status, edited) = stack.edit(&server, LEAD, &id, &extend).await;
     assert_eq!(status, 200, "{edited}");
     assert_eq!(
-        (&edited["id"], &edited["until"], &edited["reason"], &edited["testId"]),
-        (&json!(id), &json!(day(10)), &json!("still flaky"), &json!("t1"))
+        (
+            &edited["id"],
+            &edited["until"],
+            &edited["reason"],
+            &edited["testId"]
+        ),
+        (
+            &json!(id),
+            &json!(day(10)),
+            &json!("still flaky"),
+            &json!("t1")
+        )
     );
     assert_eq!(edited["link"], "https://jira.example.com/Q-9");
     let history: Vec<(&str, &str)> = edited["history"]
@@ -755,7 +786,12 @@ async fn a_triager_edits_a_rule_and_bad_edits_change_nothing() {
     let listed = listed.iter().find(|r| r.id.as_str() == id).unwrap();
     assert_eq!(serde_json::to_value(listed).unwrap(), edited, "as listed");
     let (status, unblocked) = stack
-        .edit(&server, LEAD, &known_id, &json!({"blocks": false, "link": ""}))
+        .edit(
+            &server,
+            LEAD,
+            &known_id,
+            &json!({"blocks": false, "link": ""}),
+        )
         .await;
     assert_eq!((status, &unblocked["blocks"]), (200, &json!(false)));
     // Deleted, it can no more be edited.

@@ -23,6 +23,7 @@ impl FromJson for Bootstrap {
                 None => DEFAULT_HEARTBEAT_MS,
             },
             open_access: f.or_default("openAccess", boolean)?,
+            may_admin: f.or_default("mayAdmin", boolean)?,
         })
     }
 }

@@ -11,7 +11,14 @@ use super::{MAX_TEXT_LEN, NewRule, check_length, check_link};
 use crate::{Day, ValidationError};
 
 /// The fields of a rule that say what it covers: refused in an edit, by name.
-const FIXED: [&str; 6] = ["kind", "testId", "testSuiteId", "featureId", "match", "regex"];
+const FIXED: [&str; 6] = [
+    "kind",
+    "testId",
+    "testSuiteId",
+    "featureId",
+    "match",
+    "regex",
+];
 
 /// `{"until"?, "reason"?, "link"?, "note"?, "blocks"?}`: each field given replaces the
 /// rule's, the others stay. Strict: a field that names what the rule covers, an unknown
@@ -72,10 +79,7 @@ impl TryFrom<EditFields> for RuleEdit {
             }
         };
         let edit = Self {
-            until: fields
-                .until
-                .map(|u| Day::parse("until", &u))
-                .transpose()?,
+            until: fields.until.map(|u| Day::parse("until", &u)).transpose()?,
             reason: fields.reason,
             link,
             note: fields.note,
@@ -119,7 +123,10 @@ impl NewRule {
         let mut rule = self.clone();
         match &mut rule {
             Self::Quarantine(q) => {
-                foreign(&[("note", edit.note.is_some()), ("blocks", edit.blocks.is_some())])?;
+                foreign(&[
+                    ("note", edit.note.is_some()),
+                    ("blocks", edit.blocks.is_some()),
+                ])?;
                 if let Some(until) = edit.until {
                     q.until = until;
                 }
@@ -136,7 +143,10 @@ impl NewRule {
                 }
             }
             Self::Known(k) => {
-                foreign(&[("until", edit.until.is_some()), ("reason", edit.reason.is_some())])?;
+                foreign(&[
+                    ("until", edit.until.is_some()),
+                    ("reason", edit.reason.is_some()),
+                ])?;
                 if let Some(note) = &edit.note {
                     let note = note.trim();
                     check_length("note", note, MAX_TEXT_LEN)?;
@@ -189,7 +199,10 @@ mod tests {
         let NewRule::Known(k) = &edited else {
             panic!("{edited:?}")
         };
-        assert_eq!((k.blocks, k.note.as_str(), k.pattern.as_str()), (false, "K-2", "Timed out"));
+        assert_eq!(
+            (k.blocks, k.note.as_str(), k.pattern.as_str()),
+            (false, "K-2", "Timed out")
+        );
     }
 
     #[test]
@@ -206,7 +219,11 @@ mod tests {
             (quarantine(), json!({"reason": "  "}), "reason"),
             (quarantine(), json!({"note": "n"}), "note"),
             (known(), json!({"until": "2026-05-10"}), "until"),
-            (known(), json!({"note": "x".repeat(MAX_TEXT_LEN + 1)}), "note"),
+            (
+                known(),
+                json!({"note": "x".repeat(MAX_TEXT_LEN + 1)}),
+                "note",
+            ),
         ];
         for (rule, body, field) in cases {
             let err = apply(&rule, body.clone()).expect_err(&body.to_string());

@@ -37,6 +37,10 @@ fn pages(run_id: &str, failed: Option<&str>) -> Vec<(String, String)> {
             "rules".into(),
             format!("/p/{PROJECT}/rules?include=expired&"),
         ),
+        (
+            "notifications".into(),
+            format!("/p/{PROJECT}/notifications?"),
+        ),
         ("board".into(), "/?".into()),
         ("board-tv".into(), "/board?tv=1&".into()),
     ]
@@ -89,6 +93,8 @@ async fn show(b: &Browser, s: &Stack, name: &str, path: &str) -> Result<()> {
         "jobs" => "[data-testid=job-row]",
         "history" => "[data-testid=history-row]",
         "rules" => "[data-testid=rule-row]",
+        // The demo stack configures no channel: the page says so.
+        "notifications" => "[data-testid=notifications-none]",
         "board" | "board-tv" => "[data-testid=board-tile][data-run]:not([data-run=''])",
         _ => "[data-testid=test-row]",
     };

@@ -9,6 +9,7 @@ mod live;
 mod navigation;
 mod platform;
 mod tidy;
+mod tokens;
 mod triage;
 mod verdict;
 mod widget_size;
