@@ -1,8 +1,11 @@
 //! The live report stream's event names (`GET /runboard/live/{projId}/{runId}`,
 //! Server-Sent Events): the proxy writes them and the widget listens for them, so both
-//! take them from here.
+//! take them from here, and [`apply_change`] is how a `change` event updates the report
+//! a viewer holds (the widget and `runboard run` alike).
 
-use std::fmt;
+use std::{collections::HashMap, fmt};
+
+use crate::TestRun;
 
 /// The name of one event on a live report stream (its `event:` line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,9 +63,63 @@ impl fmt::Display for LiveEventName {
     }
 }
 
+/// Applies `change` (a `change` event's data read as a partial report: `status`,
+/// `statuses`, `tests` holding only the changed tests) to `report`: changed tests replace
+/// theirs in place and new ones are appended, so a view's filter, sort, scroll and open
+/// rows stay; the counts and the run status are taken as sent.
+pub fn apply_change(report: &mut TestRun, change: TestRun) {
+    report.status = change.status;
+    report.statuses = change.statuses;
+    let place: HashMap<String, usize> = report
+        .tests
+        .iter()
+        .enumerate()
+        .map(|(index, test)| (test.id.clone(), index))
+        .collect();
+    for test in change.tests {
+        match place.get(&test.id) {
+            Some(&index) => report.tests[index] = test,
+            None => report.tests.push(test),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_replaces_its_tests_in_place_and_appends_new_ones() {
+        let read = |json: &str| serde_json::from_str::<TestRun>(json).unwrap();
+        let mut report = read(
+            r#"{"runId":"r","title":"Nightly","status":"Running",
+                "statuses":[{"status":"Running","count":2}],
+                "tests":[{"_id":"a","title":"A","status":"Running"},
+                         {"_id":"b","title":"B","status":"Queued"}]}"#,
+        );
+        let change = read(
+            r#"{"status":"Completed","statuses":[{"status":"Passed","count":1},{"status":"Failed","count":2}],
+                "tests":[{"_id":"a","title":"A","status":"Failed"},
+                         {"_id":"c","title":"C","status":"Passed"}]}"#,
+        );
+        apply_change(&mut report, change);
+        let tests: Vec<(&str, &str)> = report
+            .tests
+            .iter()
+            .map(|t| (t.id.as_str(), t.status.as_str()))
+            .collect();
+        assert_eq!(tests, [("a", "Failed"), ("b", "Queued"), ("c", "Passed")]);
+        assert_eq!(
+            (
+                report.title.as_str(),
+                report.run_id.as_str(),
+                report.status.as_str()
+            ),
+            ("Nightly", "r", "Completed"),
+            "fields a change does not carry stay"
+        );
+        assert_eq!(report.statuses.len(), 2);
+    }
 
     #[test]
     fn names_are_the_wire_words_and_parse_back() {

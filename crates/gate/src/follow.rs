@@ -3,14 +3,13 @@
 //! the stream cannot be opened, fails or falls silent; then the verdict once it is final.
 
 use std::{
-    collections::HashMap,
     io::Write,
     time::{Duration, Instant},
 };
 
 use runboard_shared::{
     ApiError, Job, JobId, JobStatus, JobsRequest, JobsResponse, LiveEventName, PollIntervals,
-    ProjectId, RunId, RunStatus, Target, TestRun, Verdict, VerdictStatus,
+    ProjectId, RunId, RunStatus, Target, TestRun, Verdict, VerdictStatus, live,
 };
 use tokio::time::{sleep, timeout};
 
@@ -190,7 +189,7 @@ impl Follow<'_> {
         match name {
             LiveEventName::Report | LiveEventName::Final => *report = Some(read(data)?),
             LiveEventName::Change => match report {
-                Some(report) => apply(report, read(data)?),
+                Some(report) => live::apply_change(report, read(data)?),
                 None => *report = Some(read(data)?),
             },
             LiveEventName::End => {}
@@ -322,55 +321,4 @@ const RETRY_FLOOR_MS: u64 = 500;
 #[derive(Debug, Default)]
 struct Retries {
     used: u32,
-}
-
-/// Applies a `change` event to the report held, as the widget does
-/// (`frontend/src/logic/patch.rs`): changed tests replace theirs by id, new ones are
-/// appended, the status and counts are taken as sent.
-fn apply(report: &mut TestRun, change: TestRun) {
-    report.status = change.status;
-    report.statuses = change.statuses;
-    let place: HashMap<String, usize> = report
-        .tests
-        .iter()
-        .enumerate()
-        .map(|(index, test)| (test.id.clone(), index))
-        .collect();
-    for test in change.tests {
-        match place.get(&test.id) {
-            Some(&index) => report.tests[index] = test,
-            None => report.tests.push(test),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_change_replaces_its_tests_and_appends_new_ones() {
-        let read = |json: &str| serde_json::from_str::<TestRun>(json).unwrap();
-        let mut report = read(
-            r#"{"runId":"r","title":"Nightly","status":"Running","tests":[
-                {"_id":"a","title":"A","status":"Running"},{"_id":"b","title":"B","status":"Queued"}]}"#,
-        );
-        apply(
-            &mut report,
-            read(
-                r#"{"status":"Completed","tests":[{"_id":"a","title":"A","status":"Failed"},
-                    {"_id":"c","title":"C","status":"Passed"}]}"#,
-            ),
-        );
-        let tests: Vec<(&str, &str)> = report
-            .tests
-            .iter()
-            .map(|t| (t.id.as_str(), t.status.as_str()))
-            .collect();
-        assert_eq!(tests, [("a", "Failed"), ("b", "Queued"), ("c", "Passed")]);
-        assert_eq!(
-            (report.title.as_str(), report.status.as_str()),
-            ("Nightly", "Completed")
-        );
-    }
 }

@@ -14,7 +14,6 @@ pub(crate) mod history;
 pub(crate) mod jobs;
 pub(crate) mod links;
 pub(crate) mod look;
-pub(crate) mod patch;
 pub(crate) mod poll;
 pub(crate) mod summary;
 pub(crate) mod time;

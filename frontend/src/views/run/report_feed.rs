@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use runboard_shared::{Job, JobId, JobStatus, JobsRequest, ProjectId, RunId};
+use runboard_shared::{Job, JobId, JobStatus, JobsRequest, ProjectId, RunId, live::apply_change};
 use send_wrapper::SendWrapper;
 
 use crate::{
@@ -20,7 +20,6 @@ use crate::{
         failure::Failure,
         feed::{Feed, Step, StreamEvent, Tick},
         jobs::supersedes,
-        patch,
     },
     poller::{self, PollStatus},
     state::{Report, Via},
@@ -185,7 +184,7 @@ fn write(report: Report, event: LiveEvent) {
     match event {
         LiveEvent::Report(fresh) | LiveEvent::Final(fresh) => report.set(Some(Arc::new(fresh))),
         LiveEvent::Change(change) => report.update(|held| match held {
-            Some(held) => patch::apply(Arc::make_mut(held), change),
+            Some(held) => apply_change(Arc::make_mut(held), change),
             None => *held = Some(Arc::new(change)),
         }),
         LiveEvent::End | LiveEvent::Broken => {}
