@@ -136,7 +136,10 @@ async fn settle(
 }
 
 /// The name of the first preset of `project` with exactly this selector and agent.
-pub(crate) fn preset_of<'a>(project: &'a ProjectConfig, request: &ExecuteRequest) -> Option<&'a str> {
+pub(crate) fn preset_of<'a>(
+    project: &'a ProjectConfig,
+    request: &ExecuteRequest,
+) -> Option<&'a str> {
     project
         .presets
         .iter()

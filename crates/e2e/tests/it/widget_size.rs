@@ -18,14 +18,17 @@ use runboard_e2e::{
 /// builder and with short export names; see frontend/README.md, "Size"); raised on
 /// purpose the same day to 326,302 by issue 21's views (verdict line, row menu and
 /// dialogs, Rules page, status board), which issue 20 meant to fit: that goal is open,
-/// and the way back is loading those views as a second module. Plus room for small
-/// changes.
-const BUDGET_BYTES: u64 = 326_400;
+/// and the way back is loading those views as a second module. Raised on purpose again
+/// the same evening to 353,880 by the views of issue 21's last steps (history's blocking
+/// line, rule edit dialog) and issue 22 (Tokens and Notifications pages); the second
+/// module is now the open part of issue 20. Plus room for small changes.
+const BUDGET_BYTES: u64 = 354_000;
 
 /// The bytes on the wire for a browser that accepts brotli (214,811 on 2026-12-07, then
 /// 1,381 fewer: no gloo-net, short export names; raised on purpose to 257,822 by issue
-/// 21's views, see above) plus room for small changes.
-const WIRE_BUDGET_BYTES: u64 = 257_900;
+/// 21's views, then to 277,529 by issue 21's last views and issue 22's pages, see above)
+/// plus room for small changes.
+const WIRE_BUDGET_BYTES: u64 = 277_600;
 
 /// Issue 20's goal for the bytes on the wire, said in the failure message.
 const WIRE_GOAL_BYTES: u64 = 200_000;
