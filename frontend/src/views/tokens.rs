@@ -264,7 +264,7 @@ fn TokenRow(
     let name = token.name;
     let (attribute, label) = (name.clone(), name.clone());
     view! {
-        <li class="rb-rule" data-testid="token-row" data-token=attribute>
+        <li class="rb-rule rb-token-row" data-testid="token-row" data-token=attribute>
             <div class="rb-rule-main">
                 <span class="rb-rule-scope">{label}</span>
                 <span class="rb-rule-reason">{scope}</span>

@@ -6,8 +6,13 @@
 use anyhow::{Result, ensure};
 use fantoccini::key::Key;
 use runboard_e2e::{
-    StackOptions, axe::serious_violations, browser::PAGE_TIMEOUT, front_door::Identity,
-    scenario::scenario, stack::PROJECT, wait_for,
+    StackOptions,
+    axe::serious_violations,
+    browser::{PAGE_TIMEOUT, artifacts_dir},
+    front_door::Identity,
+    scenario::scenario,
+    stack::PROJECT,
+    wait_for,
 };
 use serde_json::json;
 
@@ -65,6 +70,9 @@ async fn an_admin_makes_a_token_from_the_keyboard_sees_it_once_and_revokes_it() 
         let row = b.wait_css("[data-testid=token-row]").await?.text().await?;
         ensure!(row.contains("read, start any run"), "{row}");
         ensure!(!row.contains(&text), "the list never shows the token");
+        // The README's picture of the page: the new token shown once, above the list.
+        b.screenshot(&artifacts_dir().join("screens/tokens.png"))
+            .await?;
 
         let mut problems = Vec::new();
         for theme in ["light", "dark"] {

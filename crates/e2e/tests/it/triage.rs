@@ -8,7 +8,8 @@ use anyhow::{Context, Result, ensure};
 use fantoccini::key::Key;
 use runboard_e2e::{
     Browser, Stack, StackOptions,
-    browser::PAGE_TIMEOUT,
+    axe::serious_violations,
+    browser::{PAGE_TIMEOUT, artifacts_dir},
     scenario::{
         a_failed_run, attr, click_preset, final_verdict, open_start, scenario, wait_attr,
         wait_for_report,
@@ -17,7 +18,7 @@ use runboard_e2e::{
     wait_for,
 };
 use runboard_shared::{
-    AgentName, ExecuteRequest, Id, ProjectId, Selector, Target, TestStatus, ToJson,
+    AgentName, Day, ExecuteRequest, Id, ProjectId, Selector, Target, TestStatus, ToJson,
 };
 use serde_json::{Value, json};
 
@@ -190,6 +191,52 @@ async fn a_failure_quarantined_from_its_row_menu_leaves_one_blocking_failure_few
         b.open(&s.url(&format!("/p/{PROJECT}/rules"))).await?;
         let scope = text(b, "[data-testid=rule-row] [data-testid=rule-scope]").await?;
         ensure!(scope == format!("test {victim}"), "the rule covers {scope:?}");
+
+        // Its end moved from the Rules page: "Extend…" from the keyboard, another day,
+        // Save; the row shows the new day and the rule's history says who edited it.
+        b.js(
+            "document.querySelector('[data-testid=rule-row] [data-testid=rule-edit]').focus();",
+            vec![],
+        )
+        .await?;
+        press(b, &Key::Enter.to_string()).await?;
+        b.wait_css("dialog[open][data-testid=rule-edit-dialog]")
+            .await?;
+        let violations = serious_violations(b).await?;
+        ensure!(violations.is_empty(), "the edit dialog: {violations:?}");
+        let was = value(b, "[data-testid=field-until]").await?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+        let today = Day::from_epoch_ms(i64::try_from(now.as_millis())?);
+        let moved = [2, 3]
+            .map(|days| today.plus_days(days).to_string())
+            .into_iter()
+            .find(|day| *day != was)
+            .context("a day other than the current end")?;
+        b.js(
+            "const field = document.querySelector('[data-testid=field-until]');
+             field.value = arguments[0];
+             field.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![json!(moved)],
+        )
+        .await?;
+        b.wait_css("[data-testid=rule-edit-dialog] [data-testid=dialog-submit]")
+            .await?
+            .click()
+            .await?;
+        wait_for("the row to show the new end", PAGE_TIMEOUT, || async {
+            let until = text(b, "[data-testid=rule-row] [data-testid=rule-until]").await?;
+            Ok(until.ends_with(&moved).then_some(()))
+        })
+        .await?;
+        let rules = Target::Rules(ProjectId::parse(PROJECT)?, Default::default()).path();
+        let http = reqwest::Client::builder().no_proxy().build()?;
+        let edited = http.get(s.url(&rules)).send().await?.text().await?;
+        ensure!(
+            edited.contains("\"edited\"") && edited.contains(&moved),
+            "the rule's history: {edited}"
+        );
+        b.screenshot(&artifacts_dir().join("screens/rules.png"))
+            .await?;
         Ok(())
     })
     .await;
@@ -284,6 +331,8 @@ async fn the_status_board_shows_each_presets_last_verdict() {
             !b.all("[data-testid=nav-board]").await?.is_empty(),
             "the brand links the board"
         );
+        b.screenshot(&artifacts_dir().join("screens/board.png"))
+            .await?;
         Ok(())
     })
     .await;
