@@ -6,7 +6,6 @@
 
 use runboard_proxy::config::AuthMode;
 use serde_json::{Value, json};
-use tracing_subscriber::EnvFilter;
 
 use crate::common::{self, Harness, PROJECT, alone, code, log_capture::Buffer, start};
 
@@ -62,12 +61,7 @@ async fn each_execution_gives_one_complete_audit_line() {
     if !alone::in_own_process("audit::each_execution_gives_one_complete_audit_line").await {
         return;
     }
-    let logs = Buffer::default();
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(EnvFilter::new("info,runboard_sim=off"))
-        .with_writer(logs.clone())
-        .init();
+    let logs = Buffer::capture_json();
     let h = start(|c| {
         c.auth.mode = AuthMode::Header;
         c.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];

@@ -18,7 +18,6 @@ use runboard_shared::{
 };
 use runboard_sim::Catalog;
 use serde_json::{Value, json};
-use tracing_subscriber::EnvFilter;
 
 use crate::common::{self, Harness, PROJECT, alone, code, log_capture::Buffer, start};
 
@@ -289,12 +288,7 @@ async fn a_token_start_writes_one_audit_line_as_token_name() {
     if !alone::in_own_process("tokens::a_token_start_writes_one_audit_line_as_token_name").await {
         return;
     }
-    let logs = Buffer::default();
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(EnvFilter::new("info,runboard_sim=off"))
-        .with_writer(logs.clone())
-        .init();
+    let logs = Buffer::capture_json();
     let h = with_preset().await;
     let token = mint(&h, "ci", start_scope(Some(vec![SMOKE.to_owned()]))).await;
     assert_eq!(start_with(&h, &token, &h.feature_id()).await.0, 200);

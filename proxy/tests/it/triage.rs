@@ -938,12 +938,7 @@ async fn each_attempt_to_change_a_rule_writes_one_audit_line() {
     if !crate::common::alone::in_own_process(name).await {
         return;
     }
-    let logs = crate::common::log_capture::Buffer::default();
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info,runboard_sim=off"))
-        .with_writer(logs.clone())
-        .init();
+    let logs = crate::common::log_capture::Buffer::capture_json();
     let stack = Stack::new(false).await;
     let server = stack.runboard().await;
     let rule = json!({"kind": "quarantine", "featureId": "f1", "until": day(2), "reason": "r"});

@@ -13,6 +13,18 @@ use tracing_subscriber::fmt::MakeWriter;
 pub struct Buffer(Arc<Mutex<Vec<u8>>>);
 
 impl Buffer {
+    /// Sends this process's JSON log lines at `info` (the simulator's silenced) to a new
+    /// buffer, as a log collector would read them: for the tests of audit lines.
+    pub fn capture_json() -> Self {
+        let logs = Self::default();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,runboard_sim=off"))
+            .with_writer(logs.clone())
+            .init();
+        logs
+    }
+
     /// The captured text.
     pub fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
