@@ -10,7 +10,7 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, header::CONTENT_TYPE};
 use runboard_ledger::Ledger;
 use runboard_proxy::{
     Config, Server,
@@ -152,15 +152,27 @@ impl Stack {
         response.json().await.unwrap()
     }
 
-    async fn get(&self, server: &Server, user: &str, target: &Target) -> (u16, Value) {
-        let response = self
+    /// A request for `target` on `server`, not sent yet; as `user` when given (the
+    /// header the SSO proxy sets), else with no identity at all.
+    fn request(
+        &self,
+        server: &Server,
+        method: Method,
+        target: &Target,
+        user: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let request = self
             .client
-            .get(format!("{}{}", server.url(), target.path()))
-            .header("X-Forwarded-Email", user)
-            .send()
-            .await
-            .unwrap();
-        read(response).await
+            .request(method, format!("{}{}", server.url(), target.path()));
+        match user {
+            Some(user) => request.header("X-Forwarded-Email", user),
+            None => request,
+        }
+    }
+
+    async fn get(&self, server: &Server, user: &str, target: &Target) -> (u16, Value) {
+        let request = self.request(server, Method::GET, target, Some(user));
+        read(request.send().await.unwrap()).await
     }
 
     async fn verdict(&self, server: &Server, run: &str) -> Verdict {
@@ -178,45 +190,22 @@ impl Stack {
     }
 
     async fn create(&self, server: &Server, user: &str, rule: &Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!(
-                "{}{}",
-                server.url(),
-                Target::RuleCreate(project_id()).path()
-            ))
-            .header("X-Forwarded-Email", user)
-            .json(rule)
-            .send()
-            .await
-            .unwrap();
-        read(response).await
+        let target = Target::RuleCreate(project_id());
+        let request = self.request(server, Method::POST, &target, Some(user));
+        read(request.json(rule).send().await.unwrap()).await
     }
 
     async fn edit(&self, server: &Server, user: &str, rule: &str, body: &Value) -> (u16, Value) {
         let target = Target::RuleEdit(project_id(), RuleId::parse(rule).unwrap());
-        let response = self
-            .client
-            .patch(format!("{}{}", server.url(), target.path()))
-            .header("X-Forwarded-Email", user)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        read(response).await
+        let request = self.request(server, Method::PATCH, &target, Some(user));
+        read(request.json(body).send().await.unwrap()).await
     }
 
     async fn delete(&self, server: &Server, user: &str, rule: &str) -> u16 {
         let target = Target::RuleDelete(project_id(), RuleId::parse(rule).unwrap());
-        let response = self
-            .client
-            .delete(format!("{}{}", server.url(), target.path()))
-            .header("X-Forwarded-Email", user)
-            .header(CONTENT_TYPE, "application/json")
-            .send()
-            .await
-            .unwrap();
-        response.status().as_u16()
+        let request = self.request(server, Method::DELETE, &target, Some(user));
+        let response = request.header(CONTENT_TYPE, "application/json").send();
+        response.await.unwrap().status().as_u16()
     }
 
     /// Every rule the ledger holds that is not deleted, expired ones too.
@@ -831,41 +820,33 @@ async fn a_viewer_may_read_rules_but_not_change_them() {
     );
 
     // Changes are checked as starts are: JSON and same origin.
-    let target = Target::RuleDelete(project_id(), RuleId::parse(id).unwrap());
-    let response = stack
-        .client
-        .delete(format!("{}{}", server.url(), target.path()))
-        .header("X-Forwarded-Email", LEAD)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 403, "not JSON: a form could send it");
-    let response = stack
-        .client
-        .post(format!(
-            "{}{}",
-            server.url(),
-            Target::RuleCreate(project_id()).path()
-        ))
-        .header("X-Forwarded-Email", LEAD)
-        .header("Origin", "https://evil.example")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 403, "another origin");
-    let response = stack
-        .client
-        .post(format!(
-            "{}{}",
-            server.url(),
-            Target::RuleCreate(project_id()).path()
-        ))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 401, "no identity");
+    let delete = Target::RuleDelete(project_id(), RuleId::parse(id).unwrap());
+    let create = Target::RuleCreate(project_id());
+    let refusals = [
+        (
+            stack.request(&server, Method::DELETE, &delete, Some(LEAD)),
+            403,
+            "not JSON: a form could send it",
+        ),
+        (
+            stack
+                .request(&server, Method::POST, &create, Some(LEAD))
+                .header("Origin", "https://evil.example")
+                .json(&body),
+            403,
+            "another origin",
+        ),
+        (
+            stack
+                .request(&server, Method::POST, &create, None)
+                .json(&body),
+            401,
+            "no identity",
+        ),
+    ];
+    for (request, status, why) in refusals {
+        assert_eq!(request.send().await.unwrap().status(), status, "{why}");
+    }
     assert_eq!(stack.stored().await, 1);
 
     assert_eq!(stack.delete(&server, LEAD, id).await, 204);
