@@ -73,6 +73,13 @@ pub(crate) fn replace_url(path_and_query: &str) {
     }
 }
 
+/// Loads `href` as a new page (a page of the widget this build does not draw).
+pub(crate) fn load(href: &str) {
+    if let Some(w) = window() {
+        let _ = w.location().assign(href);
+    }
+}
+
 /// Reloads the page (after an expired session, so the SSO proxy can sign the user in).
 pub(crate) fn reload() {
     if let Some(w) = window() {

@@ -91,8 +91,12 @@ fn Shell(
     }
 }
 
-/// The view of a route.
+/// The view of a route. The report page's build draws only run reports; the server never
+/// sends it another address, so any other is simply not found there.
 fn routed(route: Route) -> AnyView {
+    if !route.drawn_here() {
+        return view! { <NotFound /> }.into_any();
+    }
     match route {
         Route::Home => view! { <Home /> }.into_any(),
         Route::Board => view! { <BoardView /> }.into_any(),

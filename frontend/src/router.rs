@@ -126,6 +126,14 @@ impl Route {
         }
     }
 
+    /// Whether this build of the widget draws the page: the full widget every one, the
+    /// report page (built without the `full` feature) only a run report. A constant for
+    /// every other route there, so the compiler leaves their views out of it; the server
+    /// sends those addresses the full widget, which [`Router::navigate`] loads for them.
+    pub(crate) fn drawn_here(&self) -> bool {
+        cfg!(feature = "full") || matches!(self, Self::Run { .. })
+    }
+
     /// The project the page belongs to, if any.
     pub(crate) fn project(&self) -> Option<&str> {
         match self {
@@ -250,8 +258,14 @@ impl Router {
     /// Goes to `href` (`/path?query`, as `Prefs::href` builds it): a new history entry,
     /// or with `replace` (and for the address already shown) the current one rewritten.
     /// A new path starts at the top of the page, as `leptos_router` did.
+    /// A page this build does not draw is loaded from the server instead (the report
+    /// page's links to the rest of the widget).
     pub(crate) fn navigate(self, href: &str, replace: bool) {
         let next = Location::from_href(href);
+        if !Route::parse(&next.path).drawn_here() {
+            browser::load(href);
+            return;
+        }
         let (same_path, same) = self
             .location
             .with_untracked(|now| (now.path == next.path, *now == next));

@@ -102,6 +102,15 @@ impl Triage {
     }
 }
 
+impl Triage {
+    /// Whether the triage tools are shown: the bootstrap allows it and this build has
+    /// them. A constant `false` in the report page's build (no `full` feature), so the
+    /// compiler leaves the row menu and the dialogs out of it.
+    pub(crate) fn tools(&self) -> bool {
+        cfg!(feature = "full") && self.allowed
+    }
+}
+
 /// Whether the bootstrap lets this user change the project's triage rules (its
 /// `mayTriage`; the one place the widget reads it).
 pub(crate) fn may_triage(project: &ProjectInfo) -> bool {

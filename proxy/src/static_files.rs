@@ -9,6 +9,7 @@
 mod embedded;
 mod first_paint;
 mod hints;
+mod pages;
 
 use std::{fmt, path::Path};
 
@@ -26,6 +27,7 @@ use tower_http::services::ServeDir;
 use runboard_shared::{API_PREFIX, RUNBOARD_PREFIX};
 
 use crate::{AppError, AppState, Config, middleware::content_security_policy};
+use pages::Page;
 
 /// Cache rule for files whose name carries a content hash (Trunk's `name-<hash>.ext`).
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -87,6 +89,7 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
         return AppError::NotFound(request.uri().to_string()).into_response();
     }
     let (mut parts, body) = request.into_parts();
+    let chosen = pages::of(&state, &mut parts).await;
     let verdict_line = match parts.method {
         Method::GET => first_paint::verdict_line(&state, &mut parts).await,
         _ => None,
@@ -94,6 +97,7 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
     let request = Request::from_parts(parts, body);
     let config = state.config();
     let page = PageHeaders {
+        page: chosen,
         frame_ancestors: &config.embed.frame_ancestors,
         preload: hints::preload(&path, config),
         verdict_line,
@@ -101,7 +105,7 @@ pub(crate) async fn serve(State(state): State<AppState>, request: Request) -> Re
     let Some(dir) = config.widget_override() else {
         return embedded::serve(embedded::WIDGET, &path, request.headers(), &page);
     };
-    if path != "/" && path != "/index.html" && !path.ends_with('/') {
+    if path != "/" && !Page::is_page(&path) && !path.ends_with('/') {
         // The build writes `.br` and `.gz` copies beside the wasm, js and css
         // (frontend/precompress.sh); a browser that accepts one gets it, made once at the
         // highest level. Without a copy, the compression layer compresses as it sends.
@@ -161,25 +165,34 @@ fn cache_rule(path: &str) -> &'static str {
     }
 }
 
-/// Whether the file name carries a content hash: a `-`-separated part of at least 16
-/// hex digits (`runboard-frontend-1a2b…_bg.wasm`, `style-1a2b….css`).
+/// Whether the file name carries a content hash: a `-`-separated part of at least 12
+/// hex digits (`runboard-frontend-1a2b…_bg.wasm`, `style-1a2b….css`). Trunk writes its
+/// 64-bit hash without leading zeros, so one build in sixteen has a 15-digit name.
 pub(crate) fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     let stem = name.split('.').next().unwrap_or(name);
     stem.split(['-', '_'])
-        .any(|part| part.len() >= 16 && part.chars().all(|c| c.is_ascii_hexdigit()))
+        .any(|part| part.len() >= 12 && part.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// `index.html`, or a 503 saying how to build the widget.
+/// The chosen page (`index.html` where a folder built before the report page has none),
+/// or a 503 saying how to build the widget.
 async fn index(dir: &Path, page: &PageHeaders<'_>) -> Response {
-    let Ok(html) = tokio::fs::read_to_string(dir.join("index.html")).await else {
-        return AppError::WidgetMissing.into_response();
+    let read = |page: Page| tokio::fs::read_to_string(dir.join(&page.path()[1..]));
+    let html = match read(page.page).await {
+        Ok(html) => html,
+        Err(_) => match read(Page::Full).await {
+            Ok(html) => html,
+            Err(_) => return AppError::WidgetMissing.into_response(),
+        },
     };
     page.written(page.with_line(&html).unwrap_or(html))
 }
 
 /// What the widget's page is sent with beside its bytes, whichever source it comes from.
 pub(crate) struct PageHeaders<'a> {
+    /// Which of the widget's pages answers (`pages.rs`).
+    pub(crate) page: Page,
     /// `[embed] frame_ancestors`, for the page's CSP.
     pub(crate) frame_ancestors: &'a [String],
     /// The preload hints for the address the page was asked for (`hints.rs`).
@@ -261,6 +274,7 @@ mod tests {
         check("/runboard-frontend-4f1c2a9b8d7e6f50_bg.wasm", true);
         check("/runboard-frontend-4f1c2a9b8d7e6f50.js", true);
         check("/style-0123456789abcdef.css", true);
+        check("/runboard-frontend-5a51a83eadb11e9_bg.wasm", true);
         check("/favicon.ico", false);
         check("/runboard-frontend.js", false);
     }

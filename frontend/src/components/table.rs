@@ -321,7 +321,7 @@ fn TestRow(
         })
     });
     let menu = shown(move || {
-        if !triage.allowed {
+        if !triage.tools() {
             return None;
         }
         let failed = failure.with(|f| f.is_some()).then(|| {

@@ -129,7 +129,7 @@ fn RunPage(
                 <Toolbar report=report state=state order=order mine=mine />
                 <TestsTable report=report order=order expanded=state.expanded linked=linked.clone() new_failures=new_failures verdict=verdict triage=triage />
                 <ExportBar report=report />
-                <TriageLayer triage=triage />
+                {triage.tools().then(|| view! { <TriageLayer triage=triage /> })}
             </Show>
         </section>
     }

@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{NO_STORE, PageHeaders, cache_rule};
+use super::{NO_STORE, PageHeaders, cache_rule, pages::Page};
 use crate::reads::{Coding, none_match};
 
 /// One file as the build embedded it. The rows are generated (`$OUT_DIR/widget.rs`) and
@@ -36,10 +36,12 @@ pub(crate) fn serve(
     request: &HeaderMap,
     page: &PageHeaders<'_>,
 ) -> Response {
-    if let Some(file) = find(files, path).filter(|file| file.path != INDEX) {
+    if let Some(file) = find(files, path).filter(|file| !Page::is_page(file.path)) {
         return respond(file, request, cache_rule(path));
     }
-    let Some(index) = find(files, INDEX) else {
+    // A build from before the report page has only the full widget.
+    let chosen = find(files, page.page.path()).or_else(|| find(files, Page::Full.path()));
+    let Some(index) = chosen else {
         return no_widget_page();
     };
     // The page is never stored: a new release's hashed names must reach every browser.
@@ -50,8 +52,6 @@ pub(crate) fn serve(
     }
     (page.for_page(&html), respond(index, request, NO_STORE)).into_response()
 }
-
-const INDEX: &str = "/index.html";
 
 /// A handful of files: a scan is as fast as any index and needs none.
 fn find(files: &'static [File], path: &str) -> Option<&'static File> {
@@ -170,6 +170,14 @@ mod tests {
             br: Some(b"brotli index"),
             gzip: None,
         },
+        File {
+            path: "/report.html",
+            content_type: "text/html; charset=utf-8",
+            tag: "ccddeeff",
+            identity: b"<script type=\"module\">report()</script>",
+            br: None,
+            gzip: None,
+        },
     ];
 
     #[test]
@@ -203,21 +211,24 @@ mod tests {
     }
 
     fn get(files: &'static [File], path: &str, headers: &[(HeaderName, &str)]) -> Response {
-        get_with(files, path, headers, None)
+        get_with(files, path, headers, None, Page::Full)
     }
 
-    /// `get`, with the page's preload hints set to `preload`.
+    /// `get`, with the page's preload hints set to `preload`, for the address that the
+    /// server chose `page` for.
     fn get_with(
         files: &'static [File],
         path: &str,
         headers: &[(HeaderName, &str)],
         preload: Option<&'static str>,
+        page: Page,
     ) -> Response {
         let mut request = HeaderMap::new();
         for (name, value) in headers {
             request.insert(name, HeaderValue::from_str(value).unwrap());
         }
         let page = PageHeaders {
+            page,
             frame_ancestors: &[],
             preload: preload.map(HeaderValue::from_static),
             verdict_line: None,
@@ -274,7 +285,13 @@ mod tests {
 
     #[tokio::test]
     async fn client_routes_get_the_index_with_its_script_hash() {
-        for path in ["/", "/index.html", "/p/shop/runs/r1", "/missing.js"] {
+        for path in [
+            "/",
+            "/index.html",
+            "/report.html",
+            "/p/shop/runs/r1",
+            "/missing.js",
+        ] {
             let response = get(FILES, path, &[]);
             assert_eq!(response.status(), StatusCode::OK, "{path}");
             assert_eq!(header(&response, header::CACHE_CONTROL), NO_STORE);
@@ -286,10 +303,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_report_page_where_chosen_else_the_full_widget() {
+        let report = |files: &'static [File]| {
+            let response = get_with(files, "/p/shop/runs/r1", &[], None, Page::Report);
+            assert_eq!(header(&response, header::CACHE_CONTROL), NO_STORE);
+            let csp = header(&response, header::CONTENT_SECURITY_POLICY).to_owned();
+            (csp, response)
+        };
+        let (csp, response) = report(FILES);
+        let hash = &crate::static_files::inline_script_hashes("<script>report()</script>")[0];
+        assert!(csp.contains(hash.as_str()), "{csp}");
+        assert_eq!(body(response).await, FILES[3].identity);
+        // A widget built before the report page existed: the full one answers.
+        let (_, response) = report(&FILES[..3]);
+        assert_eq!(body(response).await, FILES[2].identity);
+    }
+
+    #[tokio::test]
     async fn only_the_page_carries_the_preload_hints() {
         let hint = "</x>; rel=preload; as=fetch; crossorigin=anonymous";
         let check = |files: &'static [File], path: &str, expected: Option<&str>| {
-            let response = get_with(files, path, &[], Some(hint));
+            let response = get_with(files, path, &[], Some(hint), Page::Full);
             let link = response.headers().get(header::LINK);
             assert_eq!(link.map(|v| v.to_str().unwrap()), expected, "{path}");
         };
