@@ -1,5 +1,6 @@
-//! The verdict line written into a run report's page (`static_files/first_paint.rs`),
-//! over a real socket against the simulator: the page of a finished run carries the
+//! A run report's page, over a real socket against the simulator. Which page: a reader
+//! gets the report page and whoever may triage the full widget (`static_files/pages.rs`).
+//! The verdict line written into it (`static_files/first_paint.rs`): the page of a finished run carries the
 //! verdict the verdict route answers, in the widget's header markup; a page of a run the
 //! platform does not know, a hostile address, a HEAD and a request without the identity
 //! header mode needs get the plain page, and the last makes no upstream call at all.
@@ -15,12 +16,19 @@ const LINE_ID: &str = "id=\"rb-first-paint\"";
 /// A run id of the right shape that the simulator never issued.
 const UNKNOWN_RUN: &str = "67f8cb3fe236b8d41b7700ad";
 
-/// A harness whose Runboard serves a minimal widget page from a folder.
+/// The full widget's page in the folder [`start`] serves.
+const FULL: &str = "<!doctype html><html><head><title>Runboard</title></head><body>\
+                    <noscript>Runboard needs JavaScript.</noscript></body></html>";
+
+/// The report page in that folder.
+const REPORT: &str = "<!doctype html><html><head><title>Runboard report</title></head>\
+                      <body><noscript>Runboard needs JavaScript.</noscript></body></html>";
+
+/// A harness whose Runboard serves a minimal widget (both pages) from a folder.
 async fn start(adjust: impl FnOnce(&mut runboard_proxy::Config)) -> (Harness, tempfile::TempDir) {
     let widget = tempfile::tempdir().unwrap();
-    let page = "<!doctype html><html><head><title>Runboard</title></head><body>\
-                <noscript>Runboard needs JavaScript.</noscript></body></html>";
-    std::fs::write(widget.path().join("index.html"), page).unwrap();
+    std::fs::write(widget.path().join("index.html"), FULL).unwrap();
+    std::fs::write(widget.path().join("report.html"), REPORT).unwrap();
     let dir = widget.path().to_owned();
     let h = common::start(|config| {
         config.widget_dir = Some(dir);
@@ -41,8 +49,73 @@ fn page_of(run: &str) -> String {
 
 /// `GET path` as a browser asks for a page: status and HTML.
 async fn page(h: &Harness, path: &str) -> (u16, String) {
-    let response = h.client.get(h.url(path)).send().await.unwrap();
+    page_as(h, path, &[]).await
+}
+
+/// `page`, with the front door's identity `headers`.
+async fn page_as(h: &Harness, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let request = common::with_headers(h.client.get(h.url(path)), headers);
+    let response = request.send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Which of the two pages `html` is.
+fn which(html: &str) -> &'static str {
+    if html.contains("<title>Runboard report</title>") {
+        "report"
+    } else {
+        assert!(html.contains("<title>Runboard</title>"), "{html}");
+        "full"
+    }
+}
+
+/// In header mode a reader (neither runner nor triager) gets the report page at a run's
+/// address, with the verdict line, and the full widget everywhere else; whoever may
+/// triage gets the full widget there too, as does anyone in mode none (by default whoever
+/// may start runs may triage, and in mode none that is everyone). Neither page is ever
+/// sent as a plain file.
+#[tokio::test]
+async fn readers_get_the_report_page_triagers_the_full_widget() {
+    let (h, widget) = start(|config| {
+        config.auth.mode = AuthMode::Header;
+        config.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        config.auth.run_users = vec!["runner@example.com".to_owned()];
+        config.auth.triage_users = Some(vec!["lead@example.com".to_owned()]);
+    })
+    .await;
+    let reader = [("x-forwarded-email", "reader@example.com")];
+    let runner = [("x-forwarded-email", "runner@example.com")];
+    let lead = [("x-forwarded-email", "lead@example.com")];
+    let run = h.finished_run_as(&runner).await;
+    let report = page_of(&run);
+    let (status, html) = page_as(&h, &report, &reader).await;
+    assert_eq!((status, which(&html)), (200, "report"));
+    assert_eq!(html.matches(LINE_ID).count(), 1, "{html}");
+    // Triage is its own permission: the runner reads too, the lead triages.
+    assert_eq!(which(&page_as(&h, &report, &runner).await.1), "report");
+    assert_eq!(which(&page_as(&h, &report, &lead).await.1), "full");
+    for other in [
+        "/".to_owned(),
+        format!("/p/{PROJECT}/start"),
+        format!("/p/{PROJECT}/history"),
+        format!("/p/other-project/runs/{run}"),
+        "/report.html".to_owned(),
+        "/index.html".to_owned(),
+    ] {
+        let (status, html) = page_as(&h, &other, &reader).await;
+        assert_eq!((status, which(&html)), (200, "full"), "{other}");
+    }
+    // Without an identity the full widget says what is wrong (here: sign in).
+    assert_eq!(which(&page(&h, &report).await.1), "full");
+    // A widget built before the report page: the full one answers.
+    std::fs::remove_file(widget.path().join("report.html")).unwrap();
+    let (status, html) = page_as(&h, &report, &reader).await;
+    assert_eq!((status, which(&html)), (200, "full"));
+    h.stop().await;
+
+    let (h, _widget) = start(|_| {}).await;
+    assert_eq!(which(&page(&h, &page_of(UNKNOWN_RUN)).await.1), "full");
+    h.stop().await;
 }
 
 #[tokio::test]

@@ -134,30 +134,46 @@ impl Harness {
 
     /// POSTs `body` as JSON; returns status and JSON answer.
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        read(response).await
+        self.post_as(path, body, &[]).await
+    }
+
+    /// `post`, with the front door's identity `headers` (header mode).
+    pub async fn post_as(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let request = self.client.post(self.url(path)).json(body);
+        read(with_headers(request, headers).send().await.unwrap()).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).send().await.unwrap();
-        read(response).await
+        self.get_as(path, &[]).await
+    }
+
+    /// `get`, with the front door's identity `headers` (header mode).
+    pub async fn get_as(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let request = self.client.get(self.url(path));
+        read(with_headers(request, headers).send().await.unwrap()).await
     }
 
     /// Starts a run of the catalog's first feature through Runboard and waits until its
     /// report is final; the run's id.
     pub async fn finished_run(&self) -> String {
+        self.finished_run_as(&[]).await
+    }
+
+    /// `finished_run`, started and followed with the front door's identity `headers`.
+    pub async fn finished_run_as(&self, headers: &[(&str, &str)]) -> String {
         let start = json!({"action": "executeTests", "featureId": self.feature_id(), "agentName": "staging-agent"});
-        let (status, started) = self.post(&execute_path(), &start).await;
+        let (status, started) = self.post_as(&execute_path(), &start, headers).await;
         assert_eq!(status, 200, "{started}");
         let job = started["jobId"].as_str().unwrap().to_owned();
         let run = wait_for(Duration::from_secs(10), || async {
-            let (_, jobs) = self.post(&jobs_path(), &json!({"jobIds": [job]})).await;
+            let (_, jobs) = self
+                .post_as(&jobs_path(), &json!({"jobIds": [job]}), headers)
+                .await;
             let job = &jobs["jobs"][0];
             let done = matches!(job["status"].as_str(), Some("Success" | "Failed"));
             done.then(|| job["testRunId"].as_str().map(str::to_owned))
@@ -165,7 +181,7 @@ impl Harness {
         })
         .await;
         wait_for(Duration::from_secs(10), || async {
-            let (_, report) = self.get(&run_path(&run)).await;
+            let (_, report) = self.get_as(&run_path(&run), headers).await;
             matches!(report["status"].as_str(), Some("Completed" | "Aborted")).then_some(())
         })
         .await;
@@ -176,6 +192,17 @@ impl Harness {
         self.server.shutdown().await;
         self.sim.shutdown().await;
     }
+}
+
+/// `request` with each of `headers`.
+pub fn with_headers(
+    mut request: reqwest::RequestBuilder,
+    headers: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request
 }
 
 pub async fn read(response: reqwest::Response) -> (u16, Value) {
