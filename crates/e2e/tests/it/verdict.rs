@@ -1,7 +1,8 @@
 //! The report as a verdict, in headless Chromium against a real `runboard` and
 //! simulator: the outcome line (the server's verdict, issue 21), failures grouped by
 //! cause, re-running exactly what failed, links to one test, the tab title, the portal's
-//! "finished" message and the notification of a hidden tab.
+//! "finished" message and the notification of a hidden tab; the report page a reader
+//! gets, and its links to the full widget.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +16,7 @@ use runboard_e2e::{
         a_failed_run, attr, click_preset, final_verdict, open_start, scenario,
         wait_for_finished_report, wait_match_count,
     },
-    stack::{PROJECT, RUN_TIMEOUT, presets},
+    stack::{PROJECT, RUN_TIMEOUT, presets, widget_dir},
     wait_for,
 };
 use runboard_shared::{ProjectId, TestRun, TestStatus, execute_path};
@@ -226,9 +227,12 @@ async fn the_portal_hears_when_a_run_is_final() {
     .await;
 }
 
-/// A viewer sees "Re-run failed" disabled, with the reason.
+/// A reader (who may neither start runs nor triage) opening a run's link gets the report
+/// page (`report.html`, the widget without its `full` feature): the verdict, "Re-run
+/// failed" disabled with the reason; a link to another page loads the full widget, and
+/// Back the report page again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn viewers_see_rerun_disabled_with_the_reason() {
+async fn readers_get_the_report_page_and_its_links_load_the_full_widget() {
     let options = StackOptions {
         run_users: Some(vec!["runner@corp.example".into()]),
         identity: Some(Identity {
@@ -255,9 +259,50 @@ async fn viewers_see_rerun_disabled_with_the_reason() {
             reason.contains("may view runs but not start them"),
             "reason {reason:?}"
         );
+        let verdict = text(b, "[data-testid=verdict]").await?;
+        ensure!(verdict.contains("blocking"), "the verdict {verdict:?}");
+        ensure!(
+            loaded_wasm(b).await? == page_wasm("report.html")?,
+            "the report page's widget"
+        );
+
+        b.wait_css("a[href$='/history']").await?.click().await?;
+        b.wait_css("[data-testid=history-preset]").await?;
+        ensure!(
+            loaded_wasm(b).await? == page_wasm("index.html")?,
+            "the full widget's"
+        );
+        b.js("history.back();", vec![]).await?;
+        b.wait_css("[data-testid=rerun-failed]").await?;
+        ensure!(
+            loaded_wasm(b).await? == page_wasm("report.html")?,
+            "the report page again"
+        );
         Ok(())
     })
     .await;
+}
+
+/// The wasm the document in the browser loaded (its file name).
+async fn loaded_wasm(b: &Browser) -> Result<String> {
+    let names = b
+        .js(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)
+               .filter(p => p.endsWith('.wasm'));",
+            vec![],
+        )
+        .await?;
+    let names: Vec<String> = serde_json::from_value(names)?;
+    ensure!(names.len() == 1, "one wasm per page, loaded {names:?}");
+    Ok(names[0].trim_start_matches('/').to_owned())
+}
+
+/// The wasm the built widget's page `file` loads.
+fn page_wasm(file: &str) -> Result<String> {
+    let html = std::fs::read_to_string(widget_dir().join(file)).context(file.to_owned())?;
+    let at = html.find("_bg.wasm").context("no wasm in the page")?;
+    let start = html[..at].rfind('/').context("a path")? + 1;
+    Ok(html[start..at + "_bg.wasm".len()].to_owned())
 }
 
 /// Stands in for the browser's notifications (headless Chromium shows none): records
