@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Where the widget's first-load bytes go (`./x size`, after `trunk build --release`).
 #
-# 1. The first load as `crates/e2e/tests/it/widget_size.rs` counts it: index.html and
+# 1. The first load of each page as `crates/e2e/tests/it/widget_size.rs` counts it: the
+#    page (index.html, the full widget; report.html, the report page readers get) and
 #    every file it loads, raw, `gzip -9`, and the build's brotli copy (what `runboard`
-#    sends to browsers that accept brotli; index.html has no copy, so its gzip counts).
-# 2. twiggy's view of the wasm with its function names kept: the wasm cargo built for
-#    the `wasm-release` profile, run through wasm-bindgen and `wasm-opt -Oz -g` as Trunk
+#    sends to browsers that accept brotli; a page has no copy, so its gzip counts).
+# 2. twiggy's view of the wasm with its function names kept: the wasm cargo built last for
+#    the `wasm-release` profile (the report page's, which `./x widget` builds second; for
+#    the full widget's, run `trunk build --release` alone first), run through wasm-bindgen
+#    and `wasm-opt -Oz -g` as Trunk
 #    does (only `-g` differs: it keeps the names, within about 1 % of the shipped size),
 #    then `twiggy top` and the total per crate (a generic function counts for the crate
 #    its path starts with). `twiggy diff`, `monos` and `dominators` on the kept file
@@ -32,17 +35,18 @@ done
   exit 1
 }
 
-# The files index.html loads, as widget_size.rs finds them.
+# The files the page $1 loads, as widget_size.rs finds them.
 loaded() {
-  grep -o -E '(src|href)="/[^"]+"' "$DIST/index.html" | sed -E 's/^[a-z]+="\///; s/"$//' | sort -u
+  grep -o -E '(src|href)="/[^"]+"' "$DIST/$1" | sed -E 's/^[a-z]+="\///; s/"$//' | sort -u
 }
 
+# The first load of the page $1.
 first_load() {
-  local gz br file raw g b
-  gz="$(gzip -9 -c "$DIST/index.html" | wc -c)"
+  local page="$1" gz br file raw g b
+  gz="$(gzip -9 -c "$DIST/$page" | wc -c)"
   br="$gz"
   printf '%-52s %9s %9s %9s\n' file raw gzip brotli
-  printf '%-52s %9d %9d %9s\n' index.html "$(wc -c <"$DIST/index.html")" "$gz" "(gzip)"
+  printf '%-52s %9d %9d %9s\n' "$page" "$(wc -c <"$DIST/$page")" "$gz" "(gzip)"
   while read -r file; do
     raw="$(wc -c <"$DIST/$file")"
     g="$(gzip -9 -c "$DIST/$file" | wc -c)"
@@ -50,7 +54,7 @@ first_load() {
     printf '%-52s %9d %9d %9d\n' "$file" "$raw" "$g" "$b"
     gz=$((gz + g))
     br=$((br + b))
-  done < <(loaded)
+  done < <(loaded "$page")
   printf '%-52s %9s %9d %9d\n' "first load (gzip -9 / on the wire with brotli)" "" "$gz" "$br"
 }
 
@@ -83,9 +87,12 @@ per_crate() {
     }' | sort -rn | head -n 25
 }
 
-echo "== first load ($DIST)"
-first_load
-echo
+for page in index.html report.html; do
+  [ -f "$DIST/$page" ] || continue
+  echo "== first load of $page ($DIST)"
+  first_load "$page"
+  echo
+done
 echo "== the wasm with names kept ($KEEP/named.wasm): twiggy top $TOP"
 named_wasm
 twiggy top -n "$TOP" "$KEEP/named.wasm"

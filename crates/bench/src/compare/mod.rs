@@ -35,7 +35,7 @@ use crate::{
     body::jobs_body,
     compare::{
         nginx::Nginx,
-        procs::{RunboardProcess, RunboardSetup},
+        procs::{RunboardProcess, RunboardSetup, SignIn},
         wrk::{WrkLoad, WrkRequest, WrkResult},
     },
     fixture::{Caller, POLLED_JOBS, SMALL_RUN_TESTS, everything},
@@ -167,6 +167,7 @@ impl Servers {
             widget_dir: &options.widget_dir,
             run_ms: options.run_ms,
             streams: options.most_streams(),
+            sign_in: SignIn::Nobody,
         })
         .await;
         let runboard = match runboard {

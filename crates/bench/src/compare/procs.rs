@@ -66,6 +66,24 @@ pub(crate) struct RunboardSetup<'a> {
     pub(crate) run_ms: u64,
     /// The most streams open at once (`[live] max_streams`, and connections for them).
     pub(crate) streams: usize,
+    /// How `runboard` knows who asks.
+    pub(crate) sign_in: SignIn<'a>,
+}
+
+/// The header naming the user in [`SignIn::Header`]: what an SSO proxy in front of
+/// `runboard` would set, and what a benchmark's browser sends in its place.
+pub(crate) const USER_HEADER: &str = "X-Forwarded-Email";
+
+/// `[auth]` of the `runboard` under test.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SignIn<'a> {
+    /// `mode = "none"`: nobody is known, and everyone may start runs and triage, so
+    /// everyone gets the full widget.
+    Nobody,
+    /// `mode = "header"`, the user named by [`USER_HEADER`] from any loopback peer (the
+    /// benchmark's relay and browser): the `runners` may start runs and so triage; any
+    /// other signed-in user is a reader, who gets a run report as the report page.
+    Header { runners: &'a [&'a str] },
 }
 
 impl RunboardProcess {
@@ -140,7 +158,7 @@ fn config_text(setup: &RunboardSetup<'_>, key_file: &Path) -> String {
         "listen = \"127.0.0.1:0\"\nwidget_dir = {widget:?}\n\
          [server]\nmax_connections = {connections}\n\
          [upstream]\nurl = {upstream:?}\n\
-         [auth]\nmode = \"none\"\n\
+         [auth]\n{auth}\
          [limits]\nstarts_per_minute = 0\nreads_per_minute = 0\n\
          [live]\nmax_streams = {streams}\nmax_streams_per_user = 0\n\
          [poll]\nrun_ms = {run_ms}\n\
@@ -151,9 +169,25 @@ fn config_text(setup: &RunboardSetup<'_>, key_file: &Path) -> String {
         run_ms = setup.run_ms,
         connections = max_connections(setup.streams),
         streams = setup.streams.max(1),
+        auth = auth_text(setup.sign_in),
         id = setup.project.id,
         key = key_file.display().to_string(),
     )
+}
+
+/// The settings of `[auth]` for `sign_in`, one per line.
+fn auth_text(sign_in: SignIn<'_>) -> String {
+    match sign_in {
+        SignIn::Nobody => "mode = \"none\"\n".to_owned(),
+        SignIn::Header { runners } => {
+            let runners: Vec<String> = runners.iter().map(|user| format!("{user:?}")).collect();
+            format!(
+                "mode = \"header\"\nuser_header = {USER_HEADER:?}\n\
+                 trusted_proxies = [\"127.0.0.0/8\", \"::1/128\"]\nrun_users = [{}]\n",
+                runners.join(", ")
+            )
+        }
+    }
 }
 
 /// `VmRSS:   12345 kB` of a `/proc/PID/status` text.
@@ -164,7 +198,56 @@ fn vm_rss(status: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use runboard_proxy::{
+        Config,
+        config::{AuthMode, Triagers},
+    };
+
     use super::*;
+
+    /// The configuration `runboard` is given, as `runboard` reads it.
+    fn read(sign_in: SignIn<'_>) -> Config {
+        let dir = tempfile::tempdir().expect("scratch folder");
+        let key_file = dir.path().join("key");
+        let project = SimProject::new(
+            "67f8cb3fe236b8d41b7700ac",
+            "a-bench-key-long-enough-to-pass",
+        );
+        std::fs::write(&key_file, &project.key).expect("key");
+        let setup = RunboardSetup {
+            binary: Path::new("runboard"),
+            upstream: "http://127.0.0.1:9",
+            project: &project,
+            widget_dir: dir.path(),
+            run_ms: 1_000,
+            streams: 1,
+            sign_in,
+        };
+        Config::from_toml_str(&config_text(&setup, &key_file), |_| None).expect("valid config")
+    }
+
+    /// In header mode a runner may triage and anyone else signed in may not: the line
+    /// between the full widget and the report page that the remote viewer measures.
+    #[test]
+    fn header_mode_makes_runners_triagers_and_others_readers() {
+        let config = read(SignIn::Header {
+            runners: &["runner@bench.example"],
+        });
+        assert_eq!(config.auth.mode, AuthMode::Header);
+        assert!(config.auth.user_header.eq_ignore_ascii_case(USER_HEADER));
+        let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
+        assert!(
+            config
+                .auth
+                .trusted_proxies
+                .iter()
+                .any(|net| net.contains(&loopback))
+        );
+        let triagers = Triagers::of(&config.auth, &config.projects[0]);
+        assert!(triagers.admit(Some("runner@bench.example"), &[]));
+        assert!(!triagers.admit(Some("reader@bench.example"), &[]));
+        assert_eq!(read(SignIn::Nobody).auth.mode, AuthMode::None);
+    }
 
     #[test]
     fn resident_memory_is_read_from_proc_status() {

@@ -2,8 +2,12 @@
 //! emulated slow link (1.6 Mbps down, 750 kbps up, 150 ms), cold cache, against the
 //! release `runboard` as its own process. Four pages: the start view, a finished 36-test
 //! report, a finished 10,000-test report and a live 2,000-test report until final; for
-//! each, when the verdict showed and the bytes on the wire, over several visits.
+//! each, when the verdict showed, when the widget was ready and the bytes on the wire,
+//! over several visits. `runboard` signs people in from a header, as behind an SSO
+//! proxy: the reports are opened by a reader, as stakeholders open them, who gets the
+//! report page; the start page by a runner, with the full widget.
 
+mod builds;
 mod meter;
 mod page;
 mod render;
@@ -19,12 +23,13 @@ pub use page::Link;
 
 use crate::{
     BenchError, DEFAULT_SIM_SPEED,
-    compare::procs::{RunboardProcess, RunboardSetup},
+    compare::procs::{RunboardProcess, RunboardSetup, SignIn},
     fixture::{Caller, SMALL_RUN_TESTS, everything},
     stack::{Destination, LARGE_RUN_TESTS, start_sim},
 };
+use builds::Builds;
 use meter::Meter;
-use page::{Fetch, Page, Stages, Visit};
+use page::{Fetch, Page, Stages, Target, Visit};
 
 /// Tests in the large finished report.
 const REMOTE_LARGE_TESTS: usize = 10_000;
@@ -37,6 +42,35 @@ const LARGE_GOAL: Duration = Duration::from_secs(5);
 /// How long one visit may take (the 10,000-test report took 34 s before issue 20; a
 /// live run lasts as long as the simulator's speed makes it).
 const VISIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Who opens a page: the user the browser names to `runboard`, as an SSO proxy would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Visitor {
+    /// May start runs in the project, and so triage it: the full widget everywhere.
+    Runner,
+    /// Signed in but neither runner nor triager: a run report comes as the report page.
+    Reader,
+}
+
+impl Visitor {
+    /// Who may start runs in the benchmark's project.
+    const RUNNERS: &[&str] = &["runner@bench.example"];
+
+    fn user(self) -> &'static str {
+        match self {
+            Self::Runner => Self::RUNNERS[0],
+            Self::Reader => "reader@bench.example",
+        }
+    }
+
+    /// What the record calls them.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Runner => "runner",
+            Self::Reader => "reader",
+        }
+    }
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -58,6 +92,8 @@ pub struct RemoteOptions {
 pub struct RemoteReport {
     pub options: RemoteOptions,
     pub rows: Vec<PageRow>,
+    /// The widget's two pages as measured.
+    pub(crate) builds: Builds,
     /// The machine's 1-minute load average before and after (`/proc/loadavg`): the
     /// machine is shared, and the widget's work in the page is CPU time.
     pub load: (Option<f64>, Option<f64>),
@@ -72,6 +108,8 @@ pub struct PageRow {
     pub goal: Option<Duration>,
     /// Whether the run was still going when the page opened.
     pub live: bool,
+    /// Who opened it.
+    pub(crate) visitor: Visitor,
     pub visits: Vec<VisitFigures>,
 }
 
@@ -93,16 +131,15 @@ pub struct VisitFigures {
     pub(crate) requests: Vec<Fetch>,
     /// When the widget had mounted and read its bootstrap.
     pub(crate) stages: Stages,
+    /// Which of the widget's pages `runboard` sent (`None`: told apart as neither).
+    pub(crate) served: Option<&'static str>,
+    /// The widget's own bytes on the wire: its page, CSS, JS and wasm, headers included.
+    pub(crate) widget_bytes: Option<u64>,
 }
 
 /// Starts Chromium once, measures the finished pages, then the live one; stops all.
 pub async fn remote(options: &RemoteOptions) -> Result<RemoteReport, BenchError> {
-    if !options.widget_dir.join("index.html").is_file() {
-        return Err(BenchError::Widget(format!(
-            "no built widget in {} (./x widget)",
-            options.widget_dir.display()
-        )));
-    }
+    let builds = Builds::read(&options.widget_dir)?;
     if options.visits == 0 {
         return Err(BenchError::Options("at least one visit".to_owned()));
     }
@@ -112,8 +149,8 @@ pub async fn remote(options: &RemoteOptions) -> Result<RemoteReport, BenchError>
         .map_err(|e| BenchError::Widget(format!("{e:#}")))?;
     let result = async {
         page::install(&browser).await?;
-        let mut rows = finished_pages(&browser, options).await?;
-        rows.push(live_page(&browser, options).await?);
+        let mut rows = finished_pages(&browser, options, &builds).await?;
+        rows.push(live_page(&browser, options, &builds).await?);
         Ok::<_, BenchError>(rows)
     }
     .await;
@@ -121,6 +158,7 @@ pub async fn remote(options: &RemoteOptions) -> Result<RemoteReport, BenchError>
     Ok(RemoteReport {
         options: options.clone(),
         rows: result?,
+        builds,
         load: (load_before, load_average()),
     })
 }
@@ -163,6 +201,9 @@ impl Servers {
             run_ms: 1_000,
             // One page at a time: the browser's one stream at most.
             streams: 1,
+            sign_in: SignIn::Header {
+                runners: Visitor::RUNNERS,
+            },
         })
         .await;
         let runboard = match runboard {
@@ -233,10 +274,47 @@ impl Servers {
     }
 }
 
+/// One page to visit.
+struct Spec {
+    row: PageRow,
+    url: String,
+    page: Page,
+}
+
+impl Spec {
+    fn new(label: String, goal: Option<Duration>, url: String, page: Page) -> Self {
+        // The start page is a runner's; a report is a reader's, as stakeholders open it.
+        let visitor = match page {
+            Page::Start => Visitor::Runner,
+            Page::Finished | Page::Live => Visitor::Reader,
+        };
+        Self {
+            row: PageRow {
+                page: label,
+                goal,
+                live: page == Page::Live,
+                visitor,
+                visits: Vec::new(),
+            },
+            url,
+            page,
+        }
+    }
+
+    fn target(&self) -> Target<'_> {
+        Target {
+            url: &self.url,
+            page: self.page,
+            user: self.row.visitor.user(),
+        }
+    }
+}
+
 /// The start view and the two finished reports, visited in turn `visits` times.
 async fn finished_pages(
     browser: &runboard_e2e::Browser,
     options: &RemoteOptions,
+    builds: &Builds,
 ) -> Result<Vec<PageRow>, BenchError> {
     let servers = Servers::start(options, DEFAULT_SIM_SPEED, REMOTE_LARGE_TESTS).await?;
     let result = async {
@@ -252,52 +330,42 @@ async fn finished_pages(
         let small = caller.finished_run(&small).await?;
         let large = caller.execute(everything(&catalog)?).await?;
         let large = caller.finished_run(&large).await?;
-        let pages = [
-            (
+        let mut specs = [
+            Spec::new(
                 "start page".to_owned(),
                 None,
                 servers.start_url(),
                 Page::Start,
             ),
-            (
+            Spec::new(
                 format!("finished {}-test report", thousands(small.tests)),
                 Some(SMALL_GOAL),
                 servers.run_url(&small.id)?,
                 Page::Finished,
             ),
-            (
+            Spec::new(
                 format!("finished {}-test report", thousands(large.tests)),
                 Some(LARGE_GOAL),
                 servers.run_url(&large.id)?,
                 Page::Finished,
             ),
         ];
-        let mut rows: Vec<PageRow> = pages
-            .iter()
-            .map(|(label, goal, _, _)| PageRow {
-                page: label.clone(),
-                goal: *goal,
-                live: false,
-                visits: Vec::new(),
-            })
-            .collect();
         // Round after round rather than page after page, so a slow moment of the shared
         // machine spreads over the pages instead of landing on one.
         for _ in 0..options.visits {
-            for (row, (_, _, url, kind)) in rows.iter_mut().zip(&pages) {
+            for spec in &mut specs {
                 let visit = page::visit(
                     browser,
                     &servers.meter,
                     options.link,
-                    url,
-                    *kind,
+                    spec.target(),
                     VISIT_TIMEOUT,
                 )
                 .await?;
-                row.visits.push(figures(visit, None));
+                spec.row.visits.push(figures(visit, None, builds));
             }
         }
-        Ok(rows)
+        Ok(specs.into_iter().map(|spec| spec.row).collect())
     }
     .await;
     servers.stop().await;
@@ -309,53 +377,53 @@ async fn finished_pages(
 async fn live_page(
     browser: &runboard_e2e::Browser,
     options: &RemoteOptions,
+    builds: &Builds,
 ) -> Result<PageRow, BenchError> {
     let servers = Servers::start(options, options.live_speed, REMOTE_LIVE_TESTS).await?;
     let result = async {
         let client = Client::new();
         let caller = servers.caller(&client);
         let catalog = servers.catalog()?;
-        let mut visits = Vec::new();
+        let label = format!(
+            "live {}-test report, until final",
+            thousands(REMOTE_LIVE_TESTS)
+        );
+        // The address is each visit's fresh run.
+        let mut spec = Spec::new(label, None, String::new(), Page::Live);
         for _ in 0..options.visits {
             let job = caller.execute(everything(&catalog)?).await?;
             let run = caller.run_of(&job).await?;
-            let url = servers.run_url(&run)?;
+            spec.url = servers.run_url(&run)?;
             let visit = page::visit(
                 browser,
                 &servers.meter,
                 options.link,
-                &url,
-                Page::Live,
+                spec.target(),
                 VISIT_TIMEOUT,
             )
             .await?;
             let ended = platform_end_ms(&caller, &run).await?;
             let lag = visit.final_at_ms.map(|shown| millis(shown - ended));
-            visits.push(figures(visit, lag));
+            spec.row.visits.push(figures(visit, lag, builds));
         }
-        Ok(PageRow {
-            page: format!(
-                "live {}-test report, until final",
-                thousands(REMOTE_LIVE_TESTS)
-            ),
-            goal: None,
-            live: true,
-            visits,
-        })
+        Ok(spec.row)
     }
     .await;
     servers.stop().await;
     result
 }
 
-fn figures(visit: Visit, final_lag: Option<Duration>) -> VisitFigures {
+fn figures(visit: Visit, final_lag: Option<Duration>, builds: &Builds) -> VisitFigures {
+    let served = builds.served(&visit.requests);
     VisitFigures {
         verdict: visit.verdict,
         final_lag,
         down: visit.wire.down,
         up: visit.wire.up,
-        requests: visit.requests,
+        requests: visit.waterfall(),
         stages: visit.stages,
+        served: served.map(|build| build.name),
+        widget_bytes: served.map(|build| build.bytes_in(&visit.requests)),
     }
 }
 

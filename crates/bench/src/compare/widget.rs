@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::{
     BenchError,
-    compare::procs::{RunboardProcess, RunboardSetup},
+    compare::procs::{RunboardProcess, RunboardSetup, SignIn},
     fixture::{Caller, everything},
     stack::{Destination, start_sim},
 };
@@ -106,6 +106,8 @@ pub(crate) async fn measure(binary: &Path, widget_dir: &Path) -> Result<WidgetTi
             run_ms: 1_000,
             // One page: the browser's one stream at most.
             streams: 1,
+            // Mode none: everyone gets the full widget, the one this has always measured.
+            sign_in: SignIn::Nobody,
         })
         .await?;
         let url = format!("{}/p/{}/runs/{}", runboard.url(), project.id, run.id);

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::meter::{Meter, Wire};
-use crate::BenchError;
+use crate::{BenchError, compare::procs::USER_HEADER};
 
 /// The slow link of the issue: what a stakeholder at home, on a VPN or on a phone has.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,12 +76,14 @@ impl Page {
         }
     }
 
-    /// Whether the mark waited for has its frame.
+    /// Whether the mark waited for has its frame, and the widget has mounted: a
+    /// report's verdict shows before the widget, written into the page by the server.
     fn reached(self, marks: &Marks) -> bool {
-        match self {
-            Self::Start => marks.start.is_some(),
-            Self::Finished | Self::Live => marks.done.is_some(),
-        }
+        let mark = match self {
+            Self::Start => marks.start,
+            Self::Finished | Self::Live => marks.done,
+        };
+        mark.is_some() && marks.app.is_some()
     }
 }
 
@@ -92,7 +94,8 @@ impl Page {
 /// on the emulated link is at least its latency; `app` when the widget has mounted,
 /// `ready` when it has read its bootstrap (the stages between the widget's last byte and
 /// the verdict) and `judged` when the header shows the server's verdict (its wording,
-/// which replaces the report's own once read).
+/// which replaces the report's own once read). It stops watching once the widget has
+/// mounted and read its bootstrap and the page's last verdict is in.
 const MARKS: &str = r#"
 (() => {
   if (!location.protocol.startsWith('http')) return;
@@ -115,7 +118,8 @@ const MARKS: &str = r#"
     if (document.querySelector('.rb-app')) at('app');
     if (document.querySelector('[data-ready="1"]')) at('ready');
     if (document.querySelector('[data-testid=run-status][data-blocking]')) at('judged');
-    if (('final' in marks && 'judged' in marks) || 'start' in marks) observer.disconnect();
+    const verdicts = ('final' in marks && 'judged' in marks) || 'start' in marks;
+    if (verdicts && 'app' in marks && 'ready' in marks) observer.disconnect();
   });
   observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
 })();
@@ -128,11 +132,12 @@ pub(crate) struct Visit {
     pub(crate) verdict: Duration,
     /// The wall clock (ms since the epoch) when the final verdict showed, if it did.
     pub(crate) final_at_ms: Option<f64>,
-    /// What crossed the link from navigation to the awaited mark.
+    /// What crossed the link from navigation to the awaited mark and the widget mounted.
     pub(crate) wire: Wire,
-    /// The requests the page started before its verdict showed, in the order started:
-    /// the waterfall that says where the time went.
+    /// The requests the page made until then, in the order started.
     pub(crate) requests: Vec<Fetch>,
+    /// When the verdict showed, in ms of the page's clock.
+    shown: f64,
     /// When the widget had mounted and when it had read its bootstrap (ms of the page's
     /// clock), if it got that far.
     pub(crate) stages: Stages,
@@ -197,23 +202,43 @@ pub(crate) async fn install(browser: &Browser) -> Result<(), BenchError> {
     .map(|_| ())
 }
 
-/// Opens `url` through `meter` with a cold cache on `link` and waits (within `timeout`)
-/// until the `page`'s last mark shows.
+impl Visit {
+    /// The requests the page started before its verdict showed, in the order started:
+    /// the waterfall that says where the time went.
+    pub(crate) fn waterfall(&self) -> Vec<Fetch> {
+        before(self.requests.clone(), self.shown)
+    }
+}
+
+/// What a visit opens, and as whom.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    /// The page's address, through the meter.
+    pub(crate) url: &'a str,
+    pub(crate) page: Page,
+    /// The signed-in user the browser names in every request ([`USER_HEADER`]).
+    pub(crate) user: &'a str,
+}
+
+/// Opens the `target` through `meter` with a cold cache on `link`, signed in as its
+/// user, and waits (within `timeout`) until the page's last mark shows and the widget
+/// has mounted.
 pub(crate) async fn visit(
     browser: &Browser,
     meter: &Meter,
     link: Link,
-    url: &str,
-    page: Page,
+    target: Target<'_>,
     timeout: Duration,
 ) -> Result<Visit, BenchError> {
+    let Target { url, page, user } = target;
     // A blank page first: the last page's streams close, and nothing of it is counted.
     browser.client.goto("about:blank").await.map_err(failed)?;
     cold(browser, meter.url(), link).await?;
+    sign_in(browser, user).await?;
     meter.reset();
     browser.client.goto(url).await.map_err(failed)?;
     let marks = wait_for(
-        &format!("the {} mark on {url}", page.until()),
+        &format!("the {} mark and the widget mounted on {url}", page.until()),
         timeout,
         || collect(browser, page),
     )
@@ -242,8 +267,21 @@ pub(crate) async fn visit(
             ready: marks.ready,
             judged,
         },
-        requests: before(marks.requests, shown),
+        requests: in_order(marks.requests),
+        shown,
     })
+}
+
+/// From now on every request of the browser names `user` in [`USER_HEADER`], as the
+/// SSO proxy in front of a `runboard` in header mode adds it.
+async fn sign_in(browser: &Browser, user: &str) -> Result<(), BenchError> {
+    cdp(
+        browser,
+        "Network.setExtraHTTPHeaders",
+        json!({ "headers": { USER_HEADER: user } }),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// When the header showed the server's verdict, waiting for it a little past the final
@@ -290,6 +328,11 @@ async fn cold(browser: &Browser, origin: &str, link: Link) -> Result<(), BenchEr
 /// The requests that started before `shown` (ms), in the order they started.
 fn before(mut requests: Vec<Fetch>, shown: f64) -> Vec<Fetch> {
     requests.retain(|request| request.start <= shown);
+    in_order(requests)
+}
+
+/// The requests in the order they started.
+fn in_order(mut requests: Vec<Fetch>) -> Vec<Fetch> {
     requests.sort_by(|a, b| a.start.total_cmp(&b.start));
     requests
 }

@@ -1,10 +1,11 @@
-//! The remote viewer as a Markdown section: one row per page (the verdict's median with
-//! the fastest and slowest visit, bytes each way), and the issue's goals met or not.
+//! The remote viewer as a Markdown section: one row per page (who opened it and which of
+//! the widget's pages they got, the verdict's and the widget's median with the fastest
+//! and slowest visit, bytes each way), and the issue's goals met or not.
 
 use std::{fmt::Write as _, time::Duration};
 
-use super::{PageRow, RemoteReport, VisitFigures};
-use crate::Machine;
+use super::{PageRow, RemoteReport, VisitFigures, Visitor, builds::Build};
+use crate::{Machine, compare::procs::USER_HEADER};
 
 impl RemoteReport {
     /// The dated section for `docs/benchmarks.md`; `measured` says what was measured
@@ -21,9 +22,14 @@ impl RemoteReport {
              cache disabled and cleared and the origin's storage cleared, on a link of {} \
              kbit/s down, {} kbit/s up and {} ms latency (`Network.emulateNetworkConditions`); \
              {} visits per page, median (fastest–slowest); the live run at simulator speed {}\n\
+             - {}\n\
              - Verdict visible: navigation start to the first frame showing the final verdict \
              (the start page: its start button; the live report: its first, running verdict). \
-             Bytes: what crossed a relay in front of `runboard` until then (the live report: \
+             Widget ready: to the first frame with the widget mounted (its root in the page; \
+             a report's verdict can show before, written into the page by the server). \
+             Widget bytes: the page, its CSS, JS and wasm as transferred (Resource Timing), \
+             headers included. Bytes down and up: what crossed a relay in front of \
+             `runboard` until the verdict and the widget were both there (the live report: \
              until its final verdict), headers included\n\
              - Load average (1 min) before and after: {}\n",
             machine.date,
@@ -37,18 +43,28 @@ impl RemoteReport {
             o.link.latency.as_millis(),
             o.visits,
             o.live_speed,
+            self.sign_in(),
             load(self.load),
         );
         out.push_str(
-            "| page | verdict visible | final verdict after the platform's | bytes down | bytes up |\n\
-             |---|--:|--:|--:|--:|\n",
+            "| page | opened by | got | verdict visible | widget ready \
+             | final verdict after the platform's | widget bytes | bytes down | bytes up |\n\
+             |---|---|---|--:|--:|--:|--:|--:|--:|\n",
         );
         for row in &self.rows {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 row.page,
+                row.visitor.name(),
+                served(row),
                 spread(&row.visits.iter().map(|v| v.verdict).collect::<Vec<_>>()),
+                spread(
+                    &row.visits
+                        .iter()
+                        .filter_map(|v| v.stages.app.map(ms))
+                        .collect::<Vec<_>>()
+                ),
                 if row.live {
                     spread(
                         &row.visits
@@ -59,6 +75,7 @@ impl RemoteReport {
                 } else {
                     "–".to_owned()
                 },
+                bytes(median(row.visits.iter().filter_map(|v| v.widget_bytes))),
                 bytes(median(row.visits.iter().map(|v| v.down))),
                 bytes(median(row.visits.iter().map(|v| v.up))),
             );
@@ -71,6 +88,23 @@ impl RemoteReport {
             out.push_str(&waterfall(row));
         }
         out
+    }
+
+    /// How the bench signs in, who opened which pages and what the two pages weigh.
+    fn sign_in(&self) -> String {
+        let b = &self.builds;
+        format!(
+            "Sign-in: `runboard` in `auth.mode = \"header\"`, trusting loopback (where the \
+             relay is), the browser naming the user in `{USER_HEADER}` \
+             (`Network.setExtraHTTPHeaders`), as an SSO proxy would. Each run report is \
+             opened by a {reader} (signed in, neither in `run_users` nor a triager), who gets \
+             the {}; the start page by a {runner} (in `run_users`, so a triager too), who \
+             gets the {} like every other address",
+            weighs(&b.report),
+            weighs(&b.full),
+            reader = Visitor::Reader.name(),
+            runner = Visitor::Runner.name(),
+        )
     }
 
     /// Each page with a goal: its median verdict against it.
@@ -125,6 +159,37 @@ fn waterfall(row: &PageRow) -> String {
         );
     }
     out
+}
+
+/// "report page (`report.html`: its CSS, JS and wasm 196.5 kB as brotli)".
+fn weighs(build: &Build) -> String {
+    format!(
+        "{} (`{}`: its CSS, JS and wasm {} as brotli)",
+        build.name,
+        build.file,
+        bytes(Some(build.brotli))
+    )
+}
+
+/// Which page the row's visits got ("report page"; "?" for a visit told apart as
+/// neither; each one once).
+fn served(row: &PageRow) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for visit in &row.visits {
+        let name = visit.served.unwrap_or("?");
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        return "–".to_owned();
+    }
+    names.join(", ")
+}
+
+/// A mark of the page's clock as a duration.
+fn ms(ms: f64) -> Duration {
+    Duration::from_secs_f64(ms.max(0.0) / 1000.0)
 }
 
 /// The visit whose verdict is the median (the lower middle of an even count).
@@ -213,11 +278,14 @@ mod tests {
                 end: 140.6,
                 bytes: 1_234.0,
             }],
+            served: Some("report page"),
+            widget_bytes: Some(197_000),
         };
         let row = PageRow {
             page: "finished 36-test report".to_owned(),
             goal: None,
             live: false,
+            visitor: Visitor::Reader,
             visits: vec![
                 visit(1_900, "/slow"),
                 visit(1_400, "/fast"),
@@ -238,6 +306,7 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("/slow") && !text.contains("/fast"), "{text}");
+        assert_eq!(served(&row), "report page");
     }
 
     #[test]
