@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds the report page (`frontend/report.html`: the widget without its `full` feature,
-# only the run report, issue 20) beside the full widget that `trunk build --release` left
-# in frontend/dist: Trunk builds one page per run, into a folder it empties first, so the
-# page is built into a folder of its own and then moved in as `report.html`, with its
-# hashed wasm, js and loader (and their brotli and gzip copies). The stylesheet is the
-# same file in both builds. The post-build hook runs as for the full widget.
+# Builds the report page (the widget without its `full` feature: only the run report,
+# issue 20) beside the full widget that `trunk build --release` left in frontend/dist.
+# Its page is written from `index.html`, so the two never differ but for the feature:
+# `frontend/report.html` (not kept in git), the same page with Trunk's
+# `data-cargo-no-default-features`. Trunk builds one page per run, into a folder it
+# empties first, so the page is built into a folder of its own and then moved in as
+# `report.html`, with its hashed wasm, js and loader (and their brotli and gzip copies).
+# The stylesheet is the same file in both builds. The post-build hook runs as for the
+# full widget.
 #
 # usage: bash frontend/report-page.sh   (PATH from `bash scripts/tools.sh path`, after
 # `trunk build --release`; ./x widget runs both)
@@ -24,6 +27,12 @@ command -v trunk >/dev/null || {
 }
 
 cd "$ROOT"
+sed 's|data-bin="runboard-frontend"|& data-cargo-no-default-features|' frontend/index.html \
+  > frontend/report.html
+grep -q data-cargo-no-default-features frontend/report.html || {
+  echo "report-page: frontend/index.html no longer has data-bin=\"runboard-frontend\"" >&2
+  exit 1
+}
 mkdir -p "$OWN"
 trunk build frontend/report.html --release --dist "$OWN"
 for file in "$OWN"/*; do
