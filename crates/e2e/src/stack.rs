@@ -11,7 +11,7 @@ use std::{
 use anyhow::{Result, ensure};
 use runboard_proxy::{
     Config, Server,
-    config::{AuthMode, LedgerConfig},
+    config::{AuthMode, Channel, LedgerConfig},
     demo::{self, StackBuilder},
 };
 use runboard_shared::{
@@ -64,6 +64,11 @@ pub struct StackOptions {
     /// The ledger's follower runs (it reads the platform beside the browser, so most
     /// scenarios, which count what reaches the simulator, leave it off).
     pub ledger_follow: bool,
+    /// `[[notify]]`: the channels told about runs, built as the file's would be
+    /// (`Channel::new` checks the URL, which stays a secret: no `Debug`, page or error
+    /// shows it). Messages are recorded and delivered by the follower: set
+    /// `ledger_follow` too.
+    pub notify: Vec<Channel>,
 }
 
 impl Default for StackOptions {
@@ -78,6 +83,7 @@ impl Default for StackOptions {
             odd_shapes: false,
             live_heartbeat_ms: None,
             ledger_follow: false,
+            notify: Vec::new(),
         }
     }
 }
@@ -252,6 +258,7 @@ fn settings(config: &mut Config, options: &StackOptions, dir: &Path) {
     // Most scenarios count what reaches the simulator: the follower runs only where asked.
     ledger.follow = options.ledger_follow.then(|| Duration::from_millis(200));
     config.ledger = ledger;
+    config.notify.channels = options.notify.clone();
     config.embed.frame_ancestors = options.frame_ancestors.clone();
 }
 

@@ -13,8 +13,9 @@ use crate::{
     components::banner::ErrorBanner,
     context::{self, Clock},
     live::shown,
-    logic::{format, time::parse_iso_ms},
+    logic::{format, links::Prefs, time::parse_iso_ms},
     poller,
+    router::Route,
     views::not_found::UnknownProject,
 };
 
@@ -41,6 +42,7 @@ fn NotificationsPage(
 ) -> impl IntoView {
     let page: RwSignal<Option<runboard_shared::NotificationsPage>> = RwSignal::new(None);
     let proj = project.id.clone();
+    let project_id = project.id.to_string();
     let status = poller::start(REFRESH_MS, move |_| {
         let proj = proj.clone();
         async move {
@@ -71,7 +73,7 @@ fn NotificationsPage(
                 {page.channels.into_iter().map(|c| view! { <ChannelRow channel=c /> }).collect_view()}
             </ul>
             <h2 class="rb-subtitle" id="rb-deliveries-title">"Last messages"</h2>
-            {deliveries(page.deliveries)}
+            {deliveries(&project_id, page.deliveries)}
         }
         .into_any()
     });
@@ -117,8 +119,8 @@ fn ChannelRow(
     }
 }
 
-/// The last messages as a table, newest first.
-fn deliveries(list: Vec<NotifyDelivery>) -> AnyView {
+/// The last messages of `project` as a table, newest first.
+fn deliveries(project: &str, list: Vec<NotifyDelivery>) -> AnyView {
     if list.is_empty() {
         return view! { <p class="rb-empty" data-testid="deliveries-empty">"No message yet: one is recorded when a run this project's channels hear about starts or ends."</p> }
             .into_any();
@@ -136,7 +138,7 @@ fn deliveries(list: Vec<NotifyDelivery>) -> AnyView {
                 </tr>
             </thead>
             <tbody>
-                {list.into_iter().map(|d| view! { <DeliveryRow delivery=d /> }).collect_view()}
+                {list.into_iter().map(|d| view! { <DeliveryRow project=project.to_owned() delivery=d /> }).collect_view()}
             </tbody>
         </table>
     }
@@ -146,6 +148,8 @@ fn deliveries(list: Vec<NotifyDelivery>) -> AnyView {
 /// One message.
 #[component]
 fn DeliveryRow(
+    /// The project the message is about.
+    project: String,
     /// The message.
     delivery: NotifyDelivery,
 ) -> impl IntoView {
@@ -155,8 +159,33 @@ fn DeliveryRow(
     let (icon, word) = match delivery.status.as_str() {
         "sent" => ("✓", "Delivered"),
         "gave_up" => ("✕", "Given up"),
+        _ if delivery.attempts > 0 => ("↻", "Not delivered yet"),
         _ => ("○", "Waiting to be sent"),
     };
+    // A retry's time, so "not delivered yet" says when Runboard tries again.
+    let next = delivery
+        .next_attempt_at
+        .as_deref()
+        .filter(|_| delivery.status == "pending" && delivery.attempts > 0)
+        .and_then(parse_iso_ms)
+        .map(|ms| {
+            format!(
+                " · next try at {}",
+                format::clock(ms, browser::local_offset_min(ms))
+            )
+        });
+    let prefs = expect_context::<Prefs>();
+    let run = delivery.run_id.clone().map(|run| {
+        let href = prefs.href(
+            &Route::Run {
+                project,
+                run: run.clone(),
+            }
+            .href(),
+            &[],
+        );
+        view! { <a href=href>{run}</a> }
+    });
     let attempts = match delivery.attempts {
         0 => String::new(),
         1 => " after 1 attempt".to_owned(),
@@ -171,11 +200,12 @@ fn DeliveryRow(
             <td class="rb-num" title=full>{shown(move || created.map(|ms| format::ago(now.get(), ms)))}</td>
             <td>{delivery.channel.clone()}</td>
             <td>{event_words(&delivery.event)}</td>
-            <td class="rb-num">{delivery.run_id.clone().unwrap_or_else(|| "–".to_owned())}</td>
+            <td class="rb-num">{run.map_or_else(|| "–".into_any(), IntoAny::into_any)}</td>
             <td>
                 <span aria-hidden="true">{icon}" "</span>
                 {format!("{word}{attempts}")}
                 {error}
+                {next}
             </td>
         </tr>
     }

@@ -7,6 +7,7 @@ mod export;
 mod history;
 mod live;
 mod navigation;
+mod notifications;
 mod platform;
 mod tidy;
 mod tokens;

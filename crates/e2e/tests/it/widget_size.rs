@@ -34,17 +34,21 @@ struct Page {
 /// then raised on purpose by issue 21's views (verdict line, row menu and dialogs, Rules
 /// page, status board, history's blocking line, rule edit) and issue 22's pages (Tokens,
 /// Notifications); the report page below is the way back to issue 20's goal for the page
-/// that goal is about. Plus room for small changes.
+/// that goal is about. Raised on purpose once more the same night to 354,289 and 277,863:
+/// the Notifications page links each message to its run and says when a failed one is
+/// tried again (+0.7 KB). Plus room for small changes.
 const FULL: Page = Page {
     file: "index.html",
     address: || "/".to_owned(),
-    gzipped: 354_000,
-    on_the_wire: 277_600,
+    gzipped: 354_400,
+    on_the_wire: 278_000,
 };
 
 /// The report page (the widget without its `full` feature: the run report alone, no
 /// triage tools), which readers get at a run's address: 244,617 bytes gzipped and
-/// 197,081 on the wire on 2026-12-07, within issue 20's goal. Plus room for small changes.
+/// 197,081 on the wire on 2026-12-07 (then 244,691 and 197,155: the Notifications
+/// page's table style is in the one stylesheet), within issue 20's goal. Plus room for
+/// small changes.
 const REPORT: Page = Page {
     file: "report.html",
     address: || format!("/p/{PROJECT}/runs/67f8cb3fe236b8d41b7700ad"),

@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(builds.report.brotli, 300);
         let visit = [
             fetch("/p/x/runs/y", "navigation", 1_000.0),
-            fetch("/runboard/bootstrap", "link", 500.0),
+            fetch(&runboard_shared::Target::Bootstrap.path(), "link", 500.0),
             fetch("/runboard-frontend-c_bg.wasm", "link", 300.0),
             fetch("/style-a.css", "link", 50.0),
         ];
