@@ -67,11 +67,14 @@ async fn run(state: AppState, every: Duration, mut stopped: watch::Receiver<bool
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut swept: Option<Instant> = None;
     let mut purged: Option<Instant> = None;
+    let recorder = state.ledger();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
+            () = recorder.nudged() => {}
             _ = stopped.changed() => return,
         }
+        let round = recorder.round_started();
         let work = async {
             if swept.is_none_or(|at| at.elapsed() >= sweep_every) {
                 swept = Some(Instant::now());
@@ -87,6 +90,7 @@ async fn run(state: AppState, every: Duration, mut stopped: watch::Receiver<bool
             () = work => {}
             _ = stopped.changed() => return,
         }
+        recorder.round_finished(round);
     }
 }
 

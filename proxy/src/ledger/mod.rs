@@ -9,10 +9,11 @@ mod detail;
 mod follow;
 mod history;
 
-use std::{collections::HashSet, sync::Mutex};
+use std::{collections::HashSet, sync::Mutex, time::Duration};
 
 use runboard_ledger::{ExecutionId, Intent, Ledger, LedgerError};
 use runboard_shared::{ExecuteRequest, ProjectId};
+use tokio::sync::{Notify, watch};
 
 use crate::{
     AppError, AppState,
@@ -28,12 +29,26 @@ pub(crate) use history::history;
 /// this (the ledger is the truth, this only saves queries).
 const KNOWN_CAP: usize = 100_000;
 
-/// The ledger, this instance's lease name, and the jobs it knows are recorded.
+/// The ledger, this instance's lease name, the jobs it knows are recorded, and its
+/// follower's rounds.
 pub(crate) struct Recorder {
     ledger: Ledger,
     config: LedgerConfig,
     owner: String,
     known: Mutex<HashSet<(ProjectId, String)>>,
+    rounds: Rounds,
+}
+
+/// The follower's rounds, so that a reader who needs the ledger up to date now (a final
+/// verdict compares a run with the previous one of its selection, which only the
+/// follower records) can ask for a round at once and wait for it ([`Recorder::catch_up`])
+/// instead of judging from a ledger up to `follow_ms` behind.
+#[derive(Default)]
+struct Rounds {
+    /// Wakes the follower before its next tick (a permit is kept if it is busy).
+    nudge: Notify,
+    /// The number of the last round started, and of the last round finished.
+    progress: watch::Sender<(u64, u64)>,
 }
 
 impl Recorder {
@@ -51,7 +66,46 @@ impl Recorder {
             config: config.clone(),
             owner,
             known: Mutex::new(HashSet::new()),
+            rounds: Rounds::default(),
         })
+    }
+
+    /// Waits, at most `within`, for a follower round that starts after this call (asked
+    /// for at once), so what the platform has finished is recorded. Returns at once on an
+    /// instance that does not follow (another replica's rounds cannot be asked for).
+    pub(crate) async fn catch_up(&self, within: Duration) {
+        if self.config.follow.is_none() {
+            return;
+        }
+        let mut progress = self.rounds.progress.subscribe();
+        let wanted = progress.borrow().0 + 1;
+        self.rounds.nudge.notify_one();
+        let done = progress.wait_for(|(_, finished)| *finished >= wanted);
+        if tokio::time::timeout(within, done).await.is_err() {
+            tracing::debug!("the ledger's follower did not catch up in time");
+        }
+    }
+
+    /// The follower is asked for a round.
+    async fn nudged(&self) {
+        self.rounds.nudge.notified().await;
+    }
+
+    /// The follower starts a round: its number.
+    fn round_started(&self) -> u64 {
+        let mut number = 0;
+        self.rounds.progress.send_modify(|(started, _)| {
+            *started += 1;
+            number = *started;
+        });
+        number
+    }
+
+    /// The follower finished round `number`.
+    fn round_finished(&self, number: u64) {
+        self.rounds
+            .progress
+            .send_modify(|(_, finished)| *finished = number);
     }
 
     /// The store.

@@ -10,6 +10,7 @@
 use std::{
     collections::{HashMap, HashSet},
     sync::Arc,
+    time::Duration,
 };
 
 use runboard_ledger::{Execution, Member, RuleRecord};
@@ -28,6 +29,37 @@ use crate::{
 /// The selector fields whose tests the ledger can tell (`members`).
 const GROUP_FIELDS: [&str; 2] = ["testSuiteId", "featureId"];
 
+/// The longest a final verdict waits for the follower to record what the platform has
+/// finished: a round is a few milliseconds unless the platform is slow.
+const CATCH_UP: Duration = Duration::from_secs(2);
+
+/// The ledger's record of `run`. A final report whose run the ledger has not recorded as
+/// finished (the follower reads the platform every `follow_ms`) asks the follower for a
+/// round first: otherwise the verdict would not know the run's selection, or the end of
+/// the run before it, and would miss new failures, and a final verdict would change
+/// after the fact (`crates/gate/tests/it/new_failures.rs`).
+async fn execution(
+    state: &AppState,
+    project: &str,
+    run: &RunId,
+    finished: bool,
+) -> Result<Option<Execution>, AppError> {
+    let recorder = state.ledger();
+    let read = async || {
+        recorder
+            .ledger()
+            .execution_of_run(project, run.as_str())
+            .await
+            .map_err(ledger_error)
+    };
+    let execution = read().await?;
+    if !finished || execution.as_ref().is_some_and(|e| e.finished) {
+        return Ok(execution);
+    }
+    recorder.catch_up(CATCH_UP).await;
+    read().await
+}
+
 /// Every failure's facts, and what owners need.
 pub(super) struct Facts<'a> {
     owners: &'a [Owner],
@@ -36,21 +68,20 @@ pub(super) struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
-    /// Reads what the failures of `report` (run `run` of `project`) need.
+    /// Reads what the failures of `report` (run `run` of `project`) need; `finished`
+    /// says the report is final.
     pub(super) async fn gather(
         state: &AppState,
         project: &'a ProjectConfig,
         run: &RunId,
         report: &TestRun,
+        finished: bool,
         timing: &mut Timing,
     ) -> Result<Self, AppError> {
         let ledger = state.ledger().ledger();
         let id = project.id.as_str();
         let rules = state.triage().rules(ledger, &project.id).await?;
-        let execution = ledger
-            .execution_of_run(id, run.as_str())
-            .await
-            .map_err(ledger_error)?;
+        let execution = execution(state, id, run, finished).await?;
         timing.mark("rules");
         let quarantines = Quarantines::new(&rules);
         let wanted = group_selectors(&quarantines.groups, &project.owners);

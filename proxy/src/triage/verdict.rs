@@ -71,7 +71,7 @@ async fn timed(
     finished: bool,
     timing: &mut Timing,
 ) -> Result<Verdict, AppError> {
-    let facts = Facts::gather(state, project, run, report, timing).await?;
+    let facts = Facts::gather(state, project, run, report, finished, timing).await?;
     let verdict = Verdict::of_run(
         report,
         finished,

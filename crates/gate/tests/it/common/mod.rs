@@ -3,7 +3,10 @@
 
 #![allow(unreachable_pub)] // `pub` for the test modules of this one binary.
 
-use std::{future::Future, time::Duration};
+use std::{
+    future::Future,
+    time::{Duration, Instant},
+};
 
 use clap::Parser;
 use runboard_gate::{Console, Exit, RunArgs, Token};
@@ -11,7 +14,8 @@ use runboard_proxy::{
     Config,
     demo::{Stack, StackBuilder},
 };
-use runboard_shared::{Id, Preset, Selector};
+use runboard_shared::{HistoryPage, HistoryQuery, Id, JobId, Preset, Selector, Target};
+use serde::de::DeserializeOwned;
 
 /// The preset every stack offers: every test of the catalog.
 pub const EVERYTHING: &str = "Everything";
@@ -24,7 +28,28 @@ pub async fn stack(speed: f64, tests: usize) -> Stack {
 
 /// [`stack`] with Runboard's configuration changed by `adjust` too.
 pub async fn stack_with(speed: f64, tests: usize, adjust: impl FnOnce(&mut Config)) -> Stack {
-    StackBuilder::new()
+    start(StackBuilder::new(), speed, tests, adjust).await
+}
+
+/// [`stack`] on a simulator seeded with `seed` (which fixes the catalog and every run's
+/// outcomes, job by job), whose ledger follower polls every `follow`. A run's verdict
+/// compares it with the previous run the ledger has *finished*, which the follower
+/// records on its rounds; a test that needs that comparison uses a short `follow` and
+/// waits for the end ([`recorded`]).
+pub async fn seeded_stack(seed: u64, speed: f64, tests: usize, follow: Duration) -> Stack {
+    start(StackBuilder::new().seed(seed), speed, tests, |config| {
+        config.ledger.follow = Some(follow);
+    })
+    .await
+}
+
+async fn start(
+    builder: StackBuilder,
+    speed: f64,
+    tests: usize,
+    adjust: impl FnOnce(&mut Config),
+) -> Stack {
+    builder
         .sim_speed(speed)
         .sim_tests(tests)
         .presets(|catalog| {
@@ -111,4 +136,54 @@ pub async fn run(stack: &Stack, args: &[&str]) -> Ran {
 pub async fn run_args(args: &[&str]) -> Ran {
     let args = RunArgs::try_parse_from(args).unwrap_or_else(|e| panic!("{e}"));
     capture(args, None, std::future::pending()).await
+}
+
+/// Polls `check` until it yields a value; fails the test after `within`.
+pub async fn wait_for<T, F, Fut>(within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "condition not met within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `GET`s `target` from `stack`'s Runboard and reads its JSON answer.
+pub async fn get_json<T: DeserializeOwned>(stack: &Stack, target: &Target) -> T {
+    let response = reqwest::get(stack.url(&target.path())).await.unwrap();
+    assert!(response.status().is_success(), "{}", target.path());
+    response.json().await.unwrap()
+}
+
+/// Waits until the ledger has the end of run `run` (what the next run of the same
+/// selection is compared with).
+pub async fn recorded(stack: &Stack, run: &str) {
+    let target = Target::History(stack.config.projects[0].id.clone(), HistoryQuery::default());
+    wait_for(Duration::from_secs(20), || async {
+        let page: HistoryPage = get_json(stack, &target).await;
+        page.executions
+            .into_iter()
+            .any(|e| e.finished && e.test_run_id.as_deref() == Some(run))
+            .then_some(())
+    })
+    .await
+}
+
+/// The job `runboard run` started, from its first line ("started … — job ID").
+pub fn job_of(ui: &str) -> JobId {
+    let id = ui
+        .lines()
+        .find_map(|l| l.strip_prefix("started ")?.split(" — job ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no job in {ui}"));
+    JobId::parse(id).unwrap()
 }
