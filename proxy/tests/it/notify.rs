@@ -428,15 +428,7 @@ async fn each_channel_hears_each_run_once_signed_retried_and_secret_free() {
 
     // The Notifications page: the channels without their addresses, every message.
     let target = Target::Notifications(common::project_id());
-    let response = stack
-        .client
-        .get(format!("{}{}", server.url(), target.path()))
-        .header("host", "runboard.example")
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = read(response).await;
-    assert_eq!(status, 200, "{body}");
+    let body = get(&stack, &server, &target).await;
     let page: NotificationsPage = serde_json::from_value(body.clone()).unwrap();
     let names: Vec<&str> = page.channels.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["hook", "slack", "teams", "flaky", "down", "moved"]);

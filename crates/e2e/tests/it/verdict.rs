@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, ensure};
 use runboard_e2e::{
     Browser, StackOptions,
+    axe::serious_violations,
     browser::PAGE_TIMEOUT,
     front_door::Identity,
     portal::Portal,
@@ -229,8 +230,8 @@ async fn the_portal_hears_when_a_run_is_final() {
 
 /// A reader (who may neither start runs nor triage) opening a run's link gets the report
 /// page (`report.html`, the widget without its `full` feature): the verdict, "Re-run
-/// failed" disabled with the reason; a link to another page loads the full widget, and
-/// Back the report page again.
+/// failed" disabled with the reason, no serious axe violation; a link to another page
+/// loads the full widget, and Back the report page again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_get_the_report_page_and_its_links_load_the_full_widget() {
     let options = StackOptions {
