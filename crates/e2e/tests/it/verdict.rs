@@ -266,6 +266,8 @@ async fn readers_get_the_report_page_and_its_links_load_the_full_widget() {
             loaded_wasm(b).await? == page_wasm("report.html")?,
             "the report page's widget"
         );
+        let problems = serious_violations(b).await?;
+        ensure!(problems.is_empty(), "axe on the report page: {problems:#?}");
 
         b.wait_css("a[href$='/history']").await?.click().await?;
         b.wait_css("[data-testid=history-preset]").await?;
