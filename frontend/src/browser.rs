@@ -73,10 +73,16 @@ pub(crate) fn replace_url(path_and_query: &str) {
     }
 }
 
-/// Loads `href` as a new page (a page of the widget this build does not draw).
-pub(crate) fn load(href: &str) {
+/// Loads `href` as a new page (a page of the widget this build does not draw): a new
+/// history entry, or with `replace` in place of the current one.
+pub(crate) fn load(href: &str, replace: bool) {
     if let Some(w) = window() {
-        let _ = w.location().assign(href);
+        let location = w.location();
+        let _ = if replace {
+            location.replace(href)
+        } else {
+            location.assign(href)
+        };
     }
 }
 

@@ -263,7 +263,7 @@ impl Router {
     pub(crate) fn navigate(self, href: &str, replace: bool) {
         let next = Location::from_href(href);
         if !Route::parse(&next.path).drawn_here() {
-            browser::load(href);
+            browser::load(href, replace);
             return;
         }
         let (same_path, same) = self

@@ -100,9 +100,7 @@ impl Triage {
             changed: RwSignal::new(0),
         }
     }
-}
 
-impl Triage {
     /// Whether the triage tools are shown: the bootstrap allows it and this build has
     /// them. A constant `false` in the report page's build (no `full` feature), so the
     /// compiler leaves the row menu and the dialogs out of it.
