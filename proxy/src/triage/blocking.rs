@@ -6,16 +6,21 @@
 //! failed (one ledger query for the whole page), the quarantines (and the members of the
 //! suites and features they cover, one query), and a failure's error headline only when a
 //! known issue with `blocks = false` exists (the report, through the shared reads and
-//! their finished-report cache); the previous run and the flips (`new`, `flaky`,
-//! `failing`) are not read: those classes all block.
+//! their finished-report cache; a finished report's headlines are then kept, as the
+//! widget reads the same page again every few seconds); the previous run and the flips
+//! (`new`, `flaky`, `failing`) are not read: those classes all block.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, mem::size_of, sync::Arc};
 
 use runboard_ledger::{Execution, ExecutionId};
-use runboard_shared::{RunId, TestStatus, classify, error_text};
+use runboard_shared::{RunId, TestRun, TestStatus, classify, error_text};
 
-use super::facts::Rulings;
+use super::{facts::Rulings, kept_or};
 use crate::{AppError, AppState, config::ProjectConfig, ledger::ledger_error, reads};
+
+/// Each failed test's error headline in one run's report, by test id (empty when the
+/// failure has no error).
+pub(super) type Headlines = HashMap<String, String>;
 
 /// The blocking count of each of `executions` (same order): `None` for a run that is not
 /// final, has no recorded counts, or whose failures the ledger or the report cannot tell.
@@ -89,27 +94,48 @@ async fn count(
 
 /// Each failed test's error headline in `execution`'s report, read as a verdict reads it
 /// (the shared reads, whose cache keeps finished reports' bytes), parsed without being
-/// kept (`Triage::report_passing`: a page of 50 would push out the reports verdicts keep).
+/// kept (`Triage::report_passing`: a page of 50 would push out the reports verdicts
+/// keep). A finished report's headlines are kept instead (in `Triage`, with the answer's
+/// `ETag`, so changed bytes are parsed again): a page read again parses none of them.
 async fn headlines(
     state: &AppState,
     project: &ProjectConfig,
     execution: &Execution,
-) -> Option<HashMap<String, String>> {
+) -> Option<Arc<Headlines>> {
     let run = RunId::parse(execution.test_run_id.clone()?).ok()?;
     let answer = reads::test_run(state, project, &run).await.ok()?;
-    let report = state
-        .triage()
-        .report_passing(&project.id, &run, &answer)
-        .ok()?;
-    Some(
-        report
-            .tests
-            .iter()
-            .filter(|t| t.status == TestStatus::Failed)
-            .map(|t| {
-                let headline = t.error.as_ref().map(|e| error_text(e).0);
-                (t.id.clone(), headline.unwrap_or_default())
-            })
-            .collect(),
-    )
+    let triage = state.triage();
+    let read = || {
+        let report = triage.report_passing(&project.id, &run, &answer)?;
+        Ok(Arc::new(failed_headlines(&report)))
+    };
+    let headlines = if answer.is_finished() {
+        let key = (project.id.clone(), run.clone());
+        kept_or(&triage.headlines, key, answer.etag(), held_bytes, read)
+    } else {
+        read()
+    };
+    headlines.ok()
+}
+
+/// Each failed test's headline in `report`.
+fn failed_headlines(report: &TestRun) -> Headlines {
+    report
+        .tests
+        .iter()
+        .filter(|t| t.status == TestStatus::Failed)
+        .map(|t| {
+            let headline = t.error.as_ref().map(|e| error_text(e).0);
+            (t.id.clone(), headline.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// About what `headlines` holds: its texts and, per entry, the two strings and a slot.
+fn held_bytes(headlines: &Headlines) -> usize {
+    let entry = size_of::<(String, String)>() + size_of::<u64>();
+    headlines
+        .iter()
+        .map(|(test, headline)| entry + test.len() + headline.len())
+        .sum()
 }

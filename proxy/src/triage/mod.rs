@@ -5,10 +5,12 @@
 //! asks the ledger only for the rules' stamp (one small query) and compiles again when
 //! another request or replica changed them. A finished report is parsed for verdicts
 //! once and kept (a few, slimmed to what a verdict reads), as its bytes are kept by the
-//! shared reads.
+//! shared reads; the history keeps only its failed tests' headlines (`blocking.rs`). Both
+//! are kept in a [`kept::Kept`], each with the `ETag` of the answer it was read from.
 
 mod blocking;
 mod facts;
+mod kept;
 mod matcher;
 mod rules;
 mod verdict;
@@ -30,9 +32,25 @@ pub(crate) use rules::{create, delete, edit, list};
 pub(crate) use verdict::{compute, verdict};
 
 use crate::{AppError, ledger::ledger_error, reads::Answer};
+use kept::Kept;
 
-/// Finished reports kept parsed for verdicts.
+/// Finished reports kept parsed for verdicts (a handful: each is a whole report).
 const KEPT_REPORTS: usize = 16;
+
+/// Finished runs whose failed tests' headlines the history keeps: many pages of 50, of
+/// several projects.
+const KEPT_HEADLINES: usize = 1_024;
+
+/// The most those headlines hold together (a 10,000-test run with 1,000 failures holds
+/// about 150 kB).
+const KEPT_HEADLINE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A finished report's run, in its project: a run id is only unique within one.
+type RunKey = (ProjectId, RunId);
+
+/// What was read from a finished report, with the `ETag` of the answer it was read from:
+/// served again only for an answer with the same tag.
+type Tagged<V> = (HeaderValue, Arc<V>);
 
 /// A project's rules as last read, with the known issues compiled.
 pub(crate) struct Compiled {
@@ -85,20 +103,26 @@ impl Compiled {
     }
 }
 
-/// Every project's compiled rules, kept until their stamp changes, and the last finished
-/// reports verdicts were asked of, parsed.
-#[derive(Default)]
+/// Every project's compiled rules, kept until their stamp changes, the last finished
+/// reports verdicts were asked of, parsed, and the last finished runs' failed tests'
+/// headlines the history's blocking counts read.
 pub(crate) struct Triage {
     compiled: Mutex<HashMap<ProjectId, Arc<Compiled>>>,
-    reports: Mutex<Reports>,
+    /// The last [`KEPT_REPORTS`] used (a report's size is not counted: the count bounds it).
+    reports: Mutex<Kept<RunKey, Tagged<TestRun>>>,
+    /// Test id to error headline of each failed test, by run: the last [`KEPT_HEADLINES`]
+    /// used, at most [`KEPT_HEADLINE_BYTES`] together.
+    headlines: Mutex<Kept<RunKey, Tagged<blocking::Headlines>>>,
 }
 
-/// Parsed finished reports by run, each with the `ETag` of the answer it was read from
-/// and when it was last used; the least recently used goes past [`KEPT_REPORTS`].
-#[derive(Default)]
-struct Reports {
-    tick: u64,
-    kept: HashMap<(ProjectId, RunId), (HeaderValue, u64, Arc<TestRun>)>,
+impl Default for Triage {
+    fn default() -> Self {
+        Self {
+            compiled: Mutex::default(),
+            reports: Mutex::new(Kept::new(KEPT_REPORTS, usize::MAX)),
+            headlines: Mutex::new(Kept::new(KEPT_HEADLINES, KEPT_HEADLINE_BYTES)),
+        }
+    }
 }
 
 impl Triage {
@@ -142,10 +166,9 @@ impl Triage {
     ) -> Result<Arc<TestRun>, AppError> {
         let reports = self.reports.lock().unwrap_or_else(|p| p.into_inner());
         let kept = reports
-            .kept
-            .get(&(project.clone(), run.clone()))
-            .filter(|(etag, ..)| etag == answer.etag())
-            .map(|(.., report)| report.clone());
+            .peek(&(project.clone(), run.clone()))
+            .filter(|(etag, _)| etag == answer.etag())
+            .map(|(_, report)| report.clone());
         drop(reports);
         kept.map_or_else(|| parse(answer), Ok)
     }
@@ -158,38 +181,35 @@ impl Triage {
         run: &RunId,
         answer: &Answer,
     ) -> Result<Arc<TestRun>, AppError> {
+        if !answer.is_finished() {
+            return parse(answer);
+        }
         let key = (project.clone(), run.clone());
-        if answer.is_finished() {
-            let mut reports = self.reports.lock().unwrap_or_else(|p| p.into_inner());
-            reports.tick += 1;
-            let tick = reports.tick;
-            if let Some((etag, used, report)) = reports.kept.get_mut(&key)
-                && etag == answer.etag()
-            {
-                *used = tick;
-                return Ok(report.clone());
-            }
-        }
-        let report = parse(answer)?;
-        if answer.is_finished() {
-            let mut reports = self.reports.lock().unwrap_or_else(|p| p.into_inner());
-            let tick = reports.tick;
-            reports
-                .kept
-                .insert(key, (answer.etag().clone(), tick, report.clone()));
-            if reports.kept.len() > KEPT_REPORTS {
-                let oldest = reports
-                    .kept
-                    .iter()
-                    .min_by_key(|(_, (_, used, _))| *used)
-                    .map(|(key, _)| key.clone());
-                if let Some(oldest) = oldest {
-                    reports.kept.remove(&oldest);
-                }
-            }
-        }
-        Ok(report)
+        kept_or(&self.reports, key, answer.etag(), |_| 0, || parse(answer))
     }
+}
+
+/// What was read from the finished report tagged `etag` of `key`: the value kept for it
+/// when it was read from the same answer, else `read` (outside the lock: parsing a big
+/// report takes a while) and kept, said to hold `size` bytes. Two readers of a report
+/// not kept yet may both read it; the second one's value is the one kept.
+fn kept_or<V>(
+    kept: &Mutex<Kept<RunKey, Tagged<V>>>,
+    key: RunKey,
+    etag: &HeaderValue,
+    size: impl FnOnce(&V) -> usize,
+    read: impl FnOnce() -> Result<Arc<V>, AppError>,
+) -> Result<Arc<V>, AppError> {
+    let lock = || kept.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((tag, value)) = lock().get(&key)
+        && tag == etag
+    {
+        return Ok(value.clone());
+    }
+    let value = read()?;
+    let bytes = size(&value);
+    lock().put(key, (etag.clone(), value.clone()), bytes);
+    Ok(value)
 }
 
 /// The report `answer` holds, parsed and slimmed.
@@ -274,5 +294,35 @@ mod tests {
                 assert_eq!(slim.error, None);
             }
         }
+    }
+
+    /// A value read again once its report's `ETag` changed, and kept in place of the old.
+    #[test]
+    fn a_changed_etag_is_read_again() {
+        let kept = Mutex::new(Kept::new(4, 1_000));
+        let key = || (ProjectId::parse("p1").unwrap(), RunId::parse("r1").unwrap());
+        let reads = std::cell::Cell::new(0);
+        let read = |etag: &'static str| {
+            let tag = HeaderValue::from_static(etag);
+            let value = kept_or(
+                &kept,
+                key(),
+                &tag,
+                |_| 1,
+                || {
+                    reads.set(reads.get() + 1);
+                    Ok(Arc::new(etag))
+                },
+            );
+            *value.unwrap()
+        };
+        assert_eq!(read("\"a\""), "\"a\"");
+        assert_eq!(read("\"a\""), "\"a\"");
+        assert_eq!(reads.get(), 1, "the same tag is served from the cache");
+        assert_eq!(read("\"b\""), "\"b\"");
+        assert_eq!(read("\"b\""), "\"b\"");
+        assert_eq!(reads.get(), 2, "a new tag is read once, then kept");
+        assert_eq!(read("\"a\""), "\"a\"");
+        assert_eq!(reads.get(), 3);
     }
 }

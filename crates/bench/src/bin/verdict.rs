@@ -6,6 +6,10 @@
 //! after the first request, as it is for every viewer after the first. The server's time
 //! is read from the answer's `Server-Timing` header (its steps: the report parsed, the
 //! rules, the ledger's history and members, classing, JSON), beside the client's.
+//! `--case history` times the history page instead (`verdict/history.rs`).
+
+#[path = "verdict/history.rs"]
+mod history;
 
 use std::{
     path::PathBuf,
@@ -14,7 +18,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use runboard_bench::{cli, percentile};
 use runboard_ledger::{Counts, Finish, Intent, Ledger, TestOutcome};
@@ -46,9 +50,32 @@ struct Args {
     /// Timed verdicts.
     #[arg(long, default_value_t = 50)]
     repeat: usize,
+    /// What to time: the verdict, the history page, or both.
+    #[arg(long, value_enum, default_value_t = Case::All)]
+    case: Case,
+    /// History page: finished runs started through Runboard before the page is read.
+    #[arg(long, default_value_t = 50)]
+    history_runs: usize,
+    /// History page: tests in each of those runs.
+    #[arg(long, default_value_t = 1_000)]
+    history_tests: usize,
+    /// History page: timed reads of the page, without and then with the known issue.
+    #[arg(long, default_value_t = 200)]
+    page_reads: usize,
     /// Append the results as a dated Markdown section to this file.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+}
+
+/// Which cases a run times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Case {
+    /// The verdict, then the history page.
+    All,
+    /// `GET /runboard/verdict/{projId}/{runId}` of the big run.
+    Verdict,
+    /// `GET /runboard/history/{projId}`, without and with a non-blocking known issue.
+    History,
 }
 
 fn main() -> ExitCode {
@@ -61,6 +88,29 @@ fn main() -> ExitCode {
 
 async fn run(args: &Args) -> anyhow::Result<()> {
     cli::warn_if_debug("runboard-verdict-bench");
+    let mut items = Vec::new();
+    if args.case != Case::History {
+        items.push(verdict_case(args).await?);
+    }
+    if args.case != Case::Verdict {
+        let case = history::HistoryCase {
+            runs: args.history_runs,
+            tests: args.history_tests,
+            reads: args.page_reads,
+        };
+        items.push(history::history_page(case).await?);
+    }
+    let text = items.join("\n");
+    println!("{text}");
+    if let Some(path) = &args.record {
+        cli::append(path, &cli::dated_section("Verdict", &text))?;
+        println!("\nrecorded in {}", path.display());
+    }
+    Ok(())
+}
+
+/// The verdict of the big run against many rules, as one Markdown list item.
+async fn verdict_case(args: &Args) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("verdict.db").display());
     let builder = StackBuilder::new()
@@ -155,13 +205,8 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         args.rules,
         ms(creating / u32::try_from(args.rules.max(1)).unwrap_or(1)),
     );
-    println!("{text}");
-    if let Some(path) = &args.record {
-        cli::append(path, &cli::dated_section("Verdict", &text))?;
-        println!("\nrecorded in {}", path.display());
-    }
     stack.shutdown().await;
-    Ok(())
+    Ok(text)
 }
 
 /// Nine (or `runs`) finished runs of `feature` before now, each test passing or failing
