@@ -197,20 +197,9 @@ impl Stack {
     /// Runboard), waits until the follower has recorded it, then lets it finish and
     /// waits until the ledger has its end. Returns the job id.
     async fn run_once(&self, ledger: &Ledger) -> String {
-        let catalog = self.sim.sim.catalog(PROJECT).unwrap();
-        let everything = catalog.all_feature().unwrap().id.clone();
-        let body = json!({"action": "executeTests", "featureId": everything});
-        let response = self
-            .client
-            .post(format!("{}{}", self.sim.url(), execute_path()))
-            .header("x-api-key", KEY)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let (status, answer) = read(response).await;
-        assert_eq!(status, 200, "{answer}");
-        let job = answer["jobId"].as_str().unwrap().to_owned();
+        let job = self
+            .start_everything(&self.sim.url(), ("x-api-key", KEY))
+            .await;
         // Announced while it runs (every stack here has a webhook that hears `started`),
         // before it may end.
         wait_for(WAIT, || async {
@@ -229,22 +218,30 @@ impl Stack {
     /// selected, and compares it with the previous run of that selection), lets it
     /// finish and waits until the ledger has its end. Returns the job id.
     async fn run_through(&self, server: &Server, ledger: &Ledger) -> String {
+        let job = self
+            .start_everything(&server.url(), ("host", "runboard.example"))
+            .await;
+        self.finish(ledger, &job).await;
+        job
+    }
+
+    /// Starts a run of the project's "everything" feature at `base` (the simulator or a
+    /// Runboard), with `header` on the request; the job id.
+    async fn start_everything(&self, base: &str, header: (&str, &str)) -> String {
         let catalog = self.sim.sim.catalog(PROJECT).unwrap();
         let everything = catalog.all_feature().unwrap().id.clone();
         let body = json!({"action": "executeTests", "featureId": everything});
         let response = self
             .client
-            .post(format!("{}{}", server.url(), execute_path()))
-            .header("host", "runboard.example")
+            .post(format!("{base}{}", execute_path()))
+            .header(header.0, header.1)
             .json(&body)
             .send()
             .await
             .unwrap();
         let (status, answer) = read(response).await;
         assert_eq!(status, 200, "{answer}");
-        let job = answer["jobId"].as_str().unwrap().to_owned();
-        self.finish(ledger, &job).await;
-        job
+        answer["jobId"].as_str().unwrap().to_owned()
     }
 
     /// Moves the simulator's clock past the end of every run, then waits until the

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use runboard_bench::percentile;
-use runboard_proxy::{config::LedgerConfig, demo::StackBuilder, demo::project_id};
+use runboard_proxy::{demo::StackBuilder, demo::project_id};
 use runboard_shared::{HistoryPage, HistoryQuery, Target, TestStatus};
 use serde_json::json;
 
-use super::{ms, report, run_everything};
+use super::{following, ms, report, run_everything};
 
 /// What the history-page case runs and reads.
 #[derive(Debug, Clone, Copy)]
@@ -33,14 +33,7 @@ pub(super) async fn history_page(case: HistoryCase) -> anyhow::Result<String> {
     let stack = StackBuilder::new()
         .sim_speed(1_000_000.0)
         .sim_tests(case.tests)
-        .start_with(|config| {
-            let mut ledger = LedgerConfig::at(&url);
-            ledger.follow = Some(Duration::from_millis(20));
-            config.ledger = ledger;
-            config.poll.jobs_ms = 50;
-            config.limits.starts_per_minute = 0;
-            config.limits.reads_per_minute = 0;
-        })
+        .start_with(|config| following(config, &url))
         .await?;
     let everything = stack
         .catalog
