@@ -19,6 +19,7 @@ mod error;
 mod export;
 mod extract;
 mod host;
+mod kept;
 pub mod keyscan;
 mod ledger;
 mod limits;

@@ -1,111 +1,59 @@
 //! Finished run reports (they never change), least recently used first out, bounded by
-//! the total bytes they hold: the identity bytes and every compressed form made since.
+//! the total bytes they hold: the identity bytes and every compressed form made since
+//! (a [`Kept`] whose entries are counted again as forms are added).
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::Arc,
-};
+use std::sync::Arc;
 
 use runboard_shared::{ProjectId, RunId};
 
 use super::Answer;
+use crate::kept::Kept;
 
 type Key = (ProjectId, RunId);
 
-/// One kept report: the tick of its last use and the bytes it was last counted at.
-struct Entry {
-    answer: Arc<Answer>,
-    used: u64,
-    size: u64,
-}
-
-/// The cache: each report with the tick of its last use, and the keys by tick.
+/// The cache of finished reports' answers.
 pub(super) struct Finished {
-    entries: HashMap<Key, Entry>,
-    by_use: BTreeMap<u64, Key>,
-    tick: u64,
-    bytes: u64,
-    max_bytes: u64,
+    kept: Kept<Key, Arc<Answer>>,
 }
 
 impl Finished {
+    /// Holds reports of at most `max_bytes` together, however many.
     pub(super) fn new(max_bytes: u64) -> Self {
+        let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX);
         Self {
-            entries: HashMap::new(),
-            by_use: BTreeMap::new(),
-            tick: 0,
-            bytes: 0,
-            max_bytes,
+            kept: Kept::new(usize::MAX, max_bytes),
         }
     }
 
     /// The report for `key`, now the most recently used.
     pub(super) fn get(&mut self, key: &Key) -> Option<Arc<Answer>> {
-        self.tick += 1;
-        let entry = self.entries.get_mut(key)?;
-        let key = self.by_use.remove(&entry.used)?;
-        entry.used = self.tick;
-        let answer = entry.answer.clone();
-        self.by_use.insert(self.tick, key);
-        Some(answer)
+        self.kept.get(key).cloned()
     }
 
     /// Keeps `answer` for `key`, evicting the least recently used reports until the total
     /// fits. A report larger than the whole bound is not kept.
     pub(super) fn put(&mut self, key: Key, answer: Arc<Answer>) {
-        let size = answer.held_bytes() as u64;
-        if size > self.max_bytes {
-            return;
-        }
-        self.remove(&key);
-        self.tick += 1;
-        self.bytes += size;
-        self.by_use.insert(self.tick, key.clone());
-        let entry = Entry {
-            answer,
-            used: self.tick,
-            size,
-        };
-        self.entries.insert(key.clone(), entry);
-        self.fit(&key);
+        let size = answer.held_bytes();
+        self.kept.put(key, answer, size);
     }
 
     /// Counts `answer` again if it is still the report kept for `key` (a compressed form
     /// was made for it since), evicting others until the total fits; a report that no
     /// longer fits alone is dropped.
     pub(super) fn recount(&mut self, key: &Key, answer: &Arc<Answer>) {
-        let Some(entry) = self
-            .entries
-            .get_mut(key)
-            .filter(|entry| Arc::ptr_eq(&entry.answer, answer))
-        else {
-            return;
-        };
-        let size = answer.held_bytes() as u64;
-        self.bytes = self.bytes - entry.size + size;
-        entry.size = size;
-        self.fit(key);
-    }
-
-    /// Evicts the least recently used reports other than `keep` until the total fits,
-    /// then `keep` itself if it alone is over the bound.
-    fn fit(&mut self, keep: &Key) {
-        while self.bytes > self.max_bytes {
-            let oldest = self
-                .by_use
-                .values()
-                .find(|key| *key != keep)
-                .unwrap_or(keep)
-                .clone();
-            self.remove(&oldest);
+        if self
+            .kept
+            .peek(key)
+            .is_some_and(|kept| Arc::ptr_eq(kept, answer))
+        {
+            self.kept.resize(key, answer.held_bytes());
         }
     }
 
-    fn remove(&mut self, key: &Key) {
-        if let Some(entry) = self.entries.remove(key) {
-            self.by_use.remove(&entry.used);
-            self.bytes -= entry.size;
-        }
+    /// The bytes held, together.
+    #[cfg(test)]
+    fn bytes(&self) -> u64 {
+        self.kept.bytes() as u64
     }
 }
 
@@ -142,11 +90,11 @@ mod tests {
         for kept in ["a", "c", "d"] {
             assert!(cache.get(&key(kept)).is_some(), "{kept}");
         }
-        assert_eq!(cache.bytes, 30);
+        assert_eq!(cache.bytes(), 30);
         cache.put(key("huge"), answer(31));
         assert!(cache.get(&key("huge")).is_none(), "larger than the bound");
         cache.put(key("a"), answer(20));
-        assert!(cache.bytes <= 30, "{}", cache.bytes);
+        assert!(cache.bytes() <= 30, "{}", cache.bytes());
     }
 
     /// `answer` after a browser asked for it in gzip: it now holds a gzip form.
@@ -167,18 +115,18 @@ mod tests {
         let (a, b) = (answer(1000), answer(1000));
         cache.put(key("a"), a);
         cache.put(key("b"), b.clone());
-        assert_eq!(cache.bytes, 2000);
+        assert_eq!(cache.bytes(), 2000);
         cache.recount(&key("b"), &with_gzip_form(b.clone()).await);
         assert!(cache.get(&key("a")).is_none(), "a made room for b's form");
         assert!(cache.get(&key("b")).is_some());
-        assert_eq!(cache.bytes, 1000 + form);
+        assert_eq!(cache.bytes(), 1000 + form);
 
         // Another answer under the same key is not recounted as the kept one.
         let stranger = with_gzip_form(answer(1000)).await;
         let mut roomy = Finished::new(10_000);
         roomy.put(key("c"), answer(1000));
         roomy.recount(&key("c"), &stranger);
-        assert_eq!(roomy.bytes, 1000, "c counted as put");
+        assert_eq!(roomy.bytes(), 1000, "c counted as put");
 
         // A report whose forms outgrow the whole bound is dropped.
         let mut small = Finished::new(1000 + form - 1);
@@ -186,6 +134,6 @@ mod tests {
         small.put(key("d"), d.clone());
         small.recount(&key("d"), &with_gzip_form(d).await);
         assert!(small.get(&key("d")).is_none());
-        assert_eq!(small.bytes, 0);
+        assert_eq!(small.bytes(), 0);
     }
 }

@@ -6,11 +6,10 @@
 //! another request or replica changed them. A finished report is parsed for verdicts
 //! once and kept (a few, slimmed to what a verdict reads), as its bytes are kept by the
 //! shared reads; the history keeps only its failed tests' headlines (`blocking.rs`). Both
-//! are kept in a [`kept::Kept`], each with the `ETag` of the answer it was read from.
+//! are kept in a [`Kept`], each with the `ETag` of the answer it was read from.
 
 mod blocking;
 mod facts;
-mod kept;
 mod matcher;
 mod rules;
 mod verdict;
@@ -31,8 +30,8 @@ pub(crate) use blocking::blocking;
 pub(crate) use rules::{create, delete, edit, list};
 pub(crate) use verdict::{compute, verdict};
 
+use crate::kept::Kept;
 use crate::{AppError, ledger::ledger_error, reads::Answer};
-use kept::Kept;
 
 /// Finished reports kept parsed for verdicts (a handful: each is a whole report).
 const KEPT_REPORTS: usize = 16;
