@@ -255,6 +255,27 @@ impl Stack {
         .await;
     }
 
+    /// Waits until the outbox holds `channel`'s `event` message about each of `jobs`. A
+    /// job's end is recorded before the messages about it, so a wait for the end alone
+    /// can look at the outbox before they are in.
+    async fn recorded(&self, ledger: &Ledger, jobs: &[String], channel: &str, event: &str) {
+        wait_for(WAIT, || async {
+            let all = ledger.deliveries(PROJECT, 1_000).await.unwrap();
+            for job in jobs {
+                let run = ledger.execution(PROJECT, job).await.unwrap()?.test_run_id?;
+                all.iter()
+                    .any(|d| {
+                        d.channel == channel
+                            && d.event == event
+                            && d.run_id.as_deref() == Some(run.as_str())
+                    })
+                    .then_some(())?;
+            }
+            Some(())
+        })
+        .await;
+    }
+
     /// Waits until no message is pending, and returns every message.
     async fn settled(&self, ledger: &Ledger) -> Vec<Delivery> {
         wait_for(WAIT, || async {
@@ -316,6 +337,7 @@ async fn each_channel_hears_each_run_once_signed_retried_and_secret_free() {
         .await;
     let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
     let jobs = [stack.run_once(&ledger).await, stack.run_once(&ledger).await];
+    stack.recorded(&ledger, &jobs, "hook", "finished").await;
     let deliveries = stack.settled(&ledger).await;
 
     // The webhook: started and finished once per run, failed once per run that blocks,
@@ -463,6 +485,7 @@ async fn two_runboards_on_one_postgres_deliver_once() {
     for _ in 0..3 {
         jobs.push(stack.run_once(&ledger).await);
     }
+    stack.recorded(&ledger, &jobs, "hook", "finished").await;
     let deliveries = stack.settled(&ledger).await;
     assert_eq!(deliveries.len(), 6, "{deliveries:?}");
     assert!(
