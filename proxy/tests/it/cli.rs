@@ -194,19 +194,17 @@ fn check_config_warns_about_a_listen_address_without_public_url() {
 fn check_config_says_who_may_start_runs_and_a_missing_mode_stops_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("runboard.toml");
-    let project = |id: &str, extra: &str| {
-        format!("[[projects]]\nid = \"{id}\"\napi_key_env = \"KEY_P\"\n{extra}")
-    };
-    let text = format!(
-        "[upstream]\nurl = \"https://platform.example.com\"\n\
-         [auth]\nmode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\nrun_users = []\n{}{}{}{}",
-        project("closed", "run_groups = []\n"),
-        project("open", "run_everyone = true\n"),
-        project(
-            "named",
-            "run_users = [\"a\", \"b\"]\nrun_groups = [\"qa\"]\n"
-        ),
-        project("watched", "view_only = true\n"),
+    let text = header_config(
+        "run_users = []\n",
+        &[
+            ("closed", "run_groups = []\n"),
+            ("open", "run_everyone = true\n"),
+            (
+                "named",
+                "run_users = [\"a\", \"b\"]\nrun_groups = [\"qa\"]\n",
+            ),
+            ("watched", "view_only = true\n"),
+        ],
     );
     std::fs::write(&config, text).unwrap();
     let (code, stdout, stderr) = check_config(&config, &[("KEY_P", "who-key-0123456789")]);
@@ -249,6 +247,19 @@ fn check_config_says_who_may_start_runs_and_a_missing_mode_stops_start_up() {
     }
 }
 
+/// A header-mode configuration trusting loopback, with the further `[auth]` lines `auth`
+/// and one project per `(id, its extra lines)`, each with its key in `KEY_P`.
+fn header_config(auth: &str, projects: &[(&str, &str)]) -> String {
+    let mut text = format!(
+        "[upstream]\nurl = \"https://platform.example.com\"\n\
+         [auth]\nmode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n{auth}"
+    );
+    for (id, extra) in projects {
+        text += &format!("[[projects]]\nid = \"{id}\"\napi_key_env = \"KEY_P\"\n{extra}");
+    }
+    text
+}
+
 /// What `runboard check-config FILE` said with `env` set: its exit code, standard output
 /// and standard error.
 fn check_config(file: &std::path::Path, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
@@ -271,15 +282,12 @@ fn check_config(file: &std::path::Path, env: &[(&str, &str)]) -> (Option<i32>, S
 fn check_config_says_who_may_triage() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("runboard.toml");
-    let project = |id: &str, extra: &str| {
-        format!("[[projects]]\nid = \"{id}\"\napi_key_env = \"KEY_P\"\n{extra}")
-    };
-    let text = format!(
-        "[upstream]\nurl = \"https://platform.example.com\"\n\
-         [auth]\nmode = \"header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n\
-         run_users = [\"ann\"]\ntriage_groups = [\"qa\"]\n{}{}",
-        project("global", ""),
-        project("own", "triage_users = [\"lead\"]\ntriage_groups = []\n"),
+    let text = header_config(
+        "run_users = [\"ann\"]\ntriage_groups = [\"qa\"]\n",
+        &[
+            ("global", ""),
+            ("own", "triage_users = [\"lead\"]\ntriage_groups = []\n"),
+        ],
     );
     std::fs::write(&config, text).unwrap();
     let (code, stdout, stderr) = check_config(&config, &[("KEY_P", "who-key-0123456789")]);

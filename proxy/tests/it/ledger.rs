@@ -21,7 +21,6 @@ use runboard_shared::{
     TestHistory,
 };
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
-use runboard_testdb::PgServer;
 use serde_json::{Value, json};
 
 use crate::{
@@ -35,9 +34,7 @@ const WAIT: Duration = Duration::from_secs(20);
 struct Stack {
     sim: RunningSim,
     clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
-    _pg: Option<PgServer>,
-    ledger_url: String,
+    ledger: common::ScratchLedger,
     client: reqwest::Client,
 }
 
@@ -86,24 +83,10 @@ impl Stack {
             ..SimConfig::default()
         };
         let (sim, clock) = common::manual_sim(config).await;
-        let dir = tempfile::tempdir().unwrap();
-        let (pg, ledger_url) = match db {
-            Db::Sqlite => {
-                let file = dir.path().join("ledger.db");
-                (None, format!("sqlite://{}", file.display()))
-            }
-            Db::Postgres => {
-                let pg = PgServer::start();
-                let url = pg.fresh_database();
-                (Some(pg), url)
-            }
-        };
         Self {
             sim,
             clock,
-            _dir: dir,
-            _pg: pg,
-            ledger_url,
+            ledger: common::ScratchLedger::new(matches!(db, Db::Postgres)),
             client: reqwest::Client::new(),
         }
     }
@@ -126,7 +109,7 @@ impl Stack {
     /// name their users), with a "Smoke" preset on the first test.
     async fn runboard(&self) -> Server {
         let mut config = common::config_for(&self.sim.url(), KEY);
-        follow_fast(&mut config, &self.ledger_url);
+        follow_fast(&mut config, &self.ledger.url);
         config.auth.mode = AuthMode::Header;
         config.auth.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
         config.auth.run_everyone = true;
@@ -239,7 +222,7 @@ async fn a_start_is_recorded_and_followed_to_its_end_with_no_client_polling(stac
     assert_eq!(counts.passed + counts.failed + counts.skipped, 1);
     assert!(done.test_run_id.is_some() && done.duration_ms.is_some() && done.finished_at.is_some());
 
-    let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
+    let ledger = Ledger::open(&stack.ledger.url).await.unwrap();
     let execution = ledger.execution(PROJECT, &job).await.unwrap().unwrap();
     let results = ledger.results(execution.id).await.unwrap();
     assert_eq!(results.len(), 1);
@@ -636,15 +619,14 @@ async fn recording_only(upstream: &str, url: &str) -> Server {
 /// is migrated, then Runboard opens it read-only; PostgreSQL: the server is stopped
 /// under a running Runboard.
 async fn a_start_the_ledger_cannot_record_is_never_sent(mut stack: Stack) {
-    let url = match stack._pg {
-        None => {
-            Ledger::open(&stack.ledger_url).await.unwrap().close().await;
-            format!("{}?mode=ro", stack.ledger_url)
-        }
-        Some(_) => stack.ledger_url.clone(),
+    let url = if stack.ledger.is_postgres() {
+        stack.ledger.url.clone()
+    } else {
+        Ledger::open(&stack.ledger.url).await.unwrap().close().await;
+        format!("{}?mode=ro", stack.ledger.url)
     };
     let server = recording_only(&stack.sim.url(), &url).await;
-    drop(stack._pg.take());
+    stack.ledger.stop_server();
     let response = stack
         .client
         .post(format!("{}{}", server.url(), execute_path()))
@@ -666,7 +648,7 @@ async fn a_start_the_ledger_cannot_record_is_never_sent(mut stack: Stack) {
 /// passes the start on. It sees one row, the intent (no job id yet, `Starting`, the
 /// user and selector), and the job id lands later in that same row.
 async fn the_intent_is_written_before_the_platform_sees_the_start(stack: Stack) {
-    let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
+    let ledger = Ledger::open(&stack.ledger.url).await.unwrap();
     let seen: Arc<Mutex<Vec<Vec<Execution>>>> = Arc::default();
     let (reader, rows, sim) = (ledger.clone(), seen.clone(), stack.sim.addr);
     let front = raw_http::serve(move |mut stream| {
@@ -688,7 +670,7 @@ async fn the_intent_is_written_before_the_platform_sees_the_start(stack: Stack) 
         }
     })
     .await;
-    let server = recording_only(&format!("http://{front}"), &stack.ledger_url).await;
+    let server = recording_only(&format!("http://{front}"), &stack.ledger.url).await;
     let test = stack.tests()[0].clone();
     let job = stack.start(&server, "ann@example.com", &test).await;
 

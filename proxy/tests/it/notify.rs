@@ -33,7 +33,6 @@ use runboard_proxy::{
 };
 use runboard_shared::{NotificationsPage, RunId, Target};
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
-use runboard_testdb::PgServer;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -126,9 +125,7 @@ struct Stack {
     clock: Arc<ManualClock>,
     receiver: Receiver,
     addr: SocketAddr,
-    _dir: tempfile::TempDir,
-    _pg: Option<PgServer>,
-    ledger_url: String,
+    ledger: common::ScratchLedger,
     client: reqwest::Client,
 }
 
@@ -147,23 +144,12 @@ impl Stack {
     async fn on(config: SimConfig, postgres: bool) -> Self {
         let (sim, clock) = common::manual_sim(config).await;
         let (receiver, addr) = Receiver::start().await;
-        let dir = tempfile::tempdir().unwrap();
-        let (pg, ledger_url) = if postgres {
-            let pg = PgServer::start();
-            let url = pg.fresh_database();
-            (Some(pg), url)
-        } else {
-            let path = dir.path().join("ledger.db");
-            (None, format!("sqlite://{}", path.display()))
-        };
         Self {
             sim,
             clock,
             receiver,
             addr,
-            _dir: dir,
-            _pg: pg,
-            ledger_url,
+            ledger: common::ScratchLedger::new(postgres),
             client: reqwest::Client::new(),
         }
     }
@@ -179,7 +165,7 @@ impl Stack {
     /// A Runboard following jobs on the shared ledger, with `channels`.
     async fn runboard(&self, channels: Vec<Channel>) -> Server {
         let mut config: Config = common::config_for(&self.sim.url(), KEY);
-        let mut ledger = LedgerConfig::at(&self.ledger_url);
+        let mut ledger = LedgerConfig::at(&self.ledger.url);
         ledger.follow = Some(Duration::from_millis(20));
         ledger.lease = Duration::from_millis(2_000);
         config.ledger = ledger;
@@ -335,7 +321,7 @@ async fn each_channel_hears_each_run_once_signed_retried_and_secret_free() {
     let server = stack
         .runboard(vec![hook, slack, teams, flaky, down, moved])
         .await;
-    let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
+    let ledger = Ledger::open(&stack.ledger.url).await.unwrap();
     let jobs = [stack.run_once(&ledger).await, stack.run_once(&ledger).await];
     stack.recorded(&ledger, &jobs, "hook", "finished").await;
     let deliveries = stack.settled(&ledger).await;
@@ -480,7 +466,7 @@ async fn two_runboards_on_one_postgres_deliver_once() {
     };
     let a = stack.runboard(channels()).await;
     let b = stack.runboard(channels()).await;
-    let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
+    let ledger = Ledger::open(&stack.ledger.url).await.unwrap();
     let mut jobs = Vec::new();
     for _ in 0..3 {
         jobs.push(stack.run_once(&ledger).await);
@@ -562,7 +548,7 @@ async fn a_passing_run_after_a_failed_one_recovers_and_new_failures_are_told_onc
         &[Recovered, NewFailure],
     );
     let server = stack.runboard(vec![watch]).await;
-    let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
+    let ledger = Ledger::open(&stack.ledger.url).await.unwrap();
 
     // Three runs of the same selection, each compared with the one before.
     let mut runs = Vec::new();

@@ -22,7 +22,6 @@ use runboard_shared::{
     VerdictStatus, error_text,
 };
 use runboard_sim::{ManualClock, RunningSim, SimConfig, SimProject};
-use runboard_testdb::PgServer;
 use serde_json::{Value, json};
 
 use crate::common::{self, KEY, PROJECT, code, execute_path, project_id, read, wait_for};
@@ -45,9 +44,7 @@ const HISTORY_CLASSES: [FailureClass; 3] = [
 struct Stack {
     sim: RunningSim,
     clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
-    _pg: Option<PgServer>,
-    ledger_url: String,
+    ledger: common::ScratchLedger,
     client: reqwest::Client,
 }
 
@@ -60,23 +57,10 @@ impl Stack {
             ..SimConfig::default()
         };
         let (sim, clock) = common::manual_sim(config).await;
-        let dir = tempfile::tempdir().unwrap();
-        let (pg, ledger_url) = if postgres {
-            let pg = PgServer::start();
-            let url = pg.fresh_database();
-            (Some(pg), url)
-        } else {
-            (
-                None,
-                format!("sqlite://{}", dir.path().join("ledger.db").display()),
-            )
-        };
         Self {
             sim,
             clock,
-            _dir: dir,
-            _pg: pg,
-            ledger_url,
+            ledger: common::ScratchLedger::new(postgres),
             client: reqwest::Client::new(),
         }
     }
@@ -89,7 +73,7 @@ impl Stack {
 
     fn config(&self) -> Config {
         let mut config = common::config_for(&self.sim.url(), KEY);
-        let mut ledger = LedgerConfig::at(&self.ledger_url);
+        let mut ledger = LedgerConfig::at(&self.ledger.url);
         ledger.follow = Some(Duration::from_millis(20));
         ledger.lease = Duration::from_millis(600);
         config.ledger = ledger;
@@ -210,7 +194,7 @@ impl Stack {
 
     /// Every rule the ledger holds that is not deleted, expired ones too.
     async fn stored(&self) -> usize {
-        let ledger = Ledger::open(&self.ledger_url).await.unwrap();
+        let ledger = Ledger::open(&self.ledger.url).await.unwrap();
         let count = ledger.rules(PROJECT, None).await.unwrap().len();
         ledger.close().await;
         count
@@ -578,7 +562,7 @@ async fn a_quarantine_past_its_day_stops_applying_without_a_restart() {
     );
 
     // Written straight into the ledger, as a rule made days ago would be now.
-    let ledger = Ledger::open(&stack.ledger_url).await.unwrap();
+    let ledger = Ledger::open(&stack.ledger.url).await.unwrap();
     let rule = |until: String| -> NewRule {
         serde_json::from_value(json!({"kind": "quarantine", "testId": target,
             "until": until, "reason": "old"}))

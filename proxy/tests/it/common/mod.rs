@@ -109,6 +109,40 @@ pub fn config_for(upstream: &str, key: &str) -> Config {
     config
 }
 
+/// A ledger of one test's own: an SQLite file in a scratch folder, or a fresh database
+/// on a PostgreSQL server started for it; both go when it is dropped.
+pub struct ScratchLedger {
+    /// Where Runboard and the test open it.
+    pub url: String,
+    _dir: tempfile::TempDir,
+    pg: Option<runboard_testdb::PgServer>,
+}
+
+impl ScratchLedger {
+    pub fn new(postgres: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (pg, url) = if postgres {
+            let pg = runboard_testdb::PgServer::start();
+            let url = pg.fresh_database();
+            (Some(pg), url)
+        } else {
+            let path = dir.path().join("ledger.db");
+            (None, format!("sqlite://{}", path.display()))
+        };
+        Self { url, _dir: dir, pg }
+    }
+
+    /// Whether it is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// Stops its PostgreSQL server under whoever uses it (nothing for SQLite).
+    pub fn stop_server(&mut self) {
+        drop(self.pg.take());
+    }
+}
+
 /// What every suite's Runboard has unless it says otherwise.
 fn test_settings(config: &mut Config) {
     config.upstream.timeout = Duration::from_millis(2000);
